@@ -1,0 +1,4 @@
+export * from './errors.js';
+export * from './logger.js';
+export * from './clock.js';
+export * from './backoff.js';
