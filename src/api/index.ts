@@ -1,1 +1,5 @@
 export * from './types.js';
+export * from './nodes.js';
+export * from './leases.js';
+export * from './pods.js';
+export * from './events.js';

@@ -1,0 +1,119 @@
+/**
+ * The nodelet process: given a validated config it takes the root-dir lock, builds the real implementations, starts
+ * the roles and the health/metrics server, and on SIGTERM/SIGINT stops them again — without stopping pods, whose
+ * containers keep running (as upstream; a restarted nodelet adopts them).
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import type { NodeletConfig } from '../config/index.js';
+import type { ContainerRuntime } from '../cri/types.js';
+import { createKubeletMetrics, HealthChecks, instrumentRuntime, refreshRunningCounts, startHealthServer, type HealthServer, type KubeletMetrics } from '../kubelet/server/index.js';
+import { RealClock, type Clock } from '../util/clock.js';
+import { ConfigError, errorMessage } from '../util/errors.js';
+import type { Logger } from '../util/logger.js';
+import { createKubeletRole } from './kubelet-role.js';
+import { lockRootDir, type RootDirLock } from './lock.js';
+import { startRoles, stopRoles, type Role } from './role.js';
+
+/** Builds the optional roles that live in other areas (pod lifecycle, proxy); see wiring.ts. */
+export interface RoleFactories {
+  createRuntime(endpoint: string, logger: Logger): ContainerRuntime;
+  /** Kubelet parts beyond the node agent (the pod lifecycle). */
+  kubeletParts?(ctx: WiringContext): Role[];
+  /** The proxy role, or undefined when it is not available in this build. */
+  proxy?(ctx: WiringContext): Role | undefined;
+}
+
+/** What the wiring hands to role factories. */
+export interface WiringContext {
+  config: NodeletConfig;
+  runtime: ContainerRuntime;
+  kubeConfig: KubeConfig | undefined;
+  metrics: KubeletMetrics;
+  checks: HealthChecks;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** A running daemon. */
+export interface Daemon {
+  /** Port of the health server (undefined when disabled). */
+  healthPort: number | undefined;
+  /** Stops everything (idempotent); resolves when done. Pods keep running. */
+  shutdown(reason: string): Promise<void>;
+}
+
+function loadKubeConfig(path: string): KubeConfig {
+  const kc = new KubeConfig();
+  try {
+    kc.loadFromFile(path);
+  } catch (err) {
+    throw new ConfigError(`flag --kubeconfig: cannot load ${path}: ${errorMessage(err)}`, { field: '--kubeconfig', cause: err });
+  }
+  if (kc.getCurrentCluster() === null) {
+    throw new ConfigError(`flag --kubeconfig: ${path} has no current cluster (set current-context)`, { field: '--kubeconfig' });
+  }
+  return kc;
+}
+
+/** Starts nodelet. Throws ConfigError for problems found before anything runs (lock held, bad kubeconfig, swap). */
+export async function startDaemon(config: NodeletConfig, factories: RoleFactories, logger: Logger, swapBytes: number): Promise<Daemon> {
+  if (config.roles.kubelet && config.kubelet.failSwapOn && swapBytes > 0) {
+    throw new ConfigError('running with swap on is not supported, please disable swap or set --fail-swap-on flag to false', { field: '--fail-swap-on' });
+  }
+  const kubeConfig = config.kubeconfig === undefined ? undefined : loadKubeConfig(config.kubeconfig);
+  const lock: RootDirLock = lockRootDir(config.rootDir);
+  const clock = new RealClock();
+  const checks = new HealthChecks();
+  const metrics = createKubeletMetrics(config.nodeName);
+  const roles: Role[] = [];
+  let server: HealthServer | undefined;
+  let runtime: ContainerRuntime | undefined;
+  try {
+    if (config.roles.kubelet) {
+      runtime = instrumentRuntime(factories.createRuntime(config.kubelet.containerRuntimeEndpoint, logger), metrics);
+      const ctx: WiringContext = { config, runtime, kubeConfig, metrics, checks, clock, logger };
+      roles.push(createKubeletRole({ config, runtime, kubeConfig, checks, clock, logger, parts: factories.kubeletParts?.(ctx) ?? [] }));
+    }
+    if (config.roles.proxy) {
+      const ctx = { config, runtime: runtime as ContainerRuntime, kubeConfig, metrics, checks, clock, logger };
+      const proxy = factories.proxy?.(ctx);
+      if (proxy === undefined) logger.warn('the proxy role is not available in this build; running without it');
+      else roles.push(proxy);
+    }
+    if (config.roles.kubelet && config.kubelet.healthzPort !== 0) {
+      const rt = runtime;
+      server = await startHealthServer({
+        host: config.kubelet.healthzBindAddress,
+        port: config.kubelet.healthzPort,
+        checks,
+        registry: metrics.registry,
+        logger,
+        beforeScrape: rt === undefined ? undefined : () => refreshRunningCounts(rt, metrics),
+      }).catch((err: unknown) => {
+        throw new ConfigError(`cannot listen on ${config.kubelet.healthzBindAddress}:${config.kubelet.healthzPort} for /healthz: ${errorMessage(err)}`, { field: '--healthz-port', cause: err });
+      });
+    }
+    await startRoles(roles);
+  } catch (err) {
+    await server?.close();
+    await runtime?.close().catch(() => undefined);
+    lock.release();
+    throw err;
+  }
+  let stopping: Promise<void> | undefined;
+  return {
+    healthPort: server?.port,
+    shutdown(reason) {
+      stopping ??= (async () => {
+        logger.info({ reason }, 'shutting down (pods keep running)');
+        const errors = await stopRoles(roles);
+        for (const e of errors) logger.error({ err: errorMessage(e) }, 'error while stopping');
+        await server?.close();
+        await runtime?.close().catch(() => undefined);
+        lock.release();
+        logger.info('stopped');
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * The kubelet role as wired here: the runtime monitor (health + Ready condition), the node agent (registration,
+ * node status, lease) when an API server is configured, and the pod lifecycle when it is available.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import { createLeaseApi, createNodeApi } from '../api/index.js';
+import type { NodeletConfig } from '../config/index.js';
+import type { ContainerRuntime } from '../cri/types.js';
+import { createHostReader, Loop, NodeAgent, RuntimeMonitor, type HostReader } from '../kubelet/node/index.js';
+import type { HealthChecks } from '../kubelet/server/index.js';
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
+import type { Role } from './role.js';
+import { KUBELET_VERSION } from './version.js';
+
+/** Inputs of {@link createKubeletRole}. */
+export interface KubeletRoleOptions {
+  config: NodeletConfig;
+  runtime: ContainerRuntime;
+  kubeConfig: KubeConfig | undefined;
+  checks: HealthChecks;
+  clock: Clock;
+  logger: Logger;
+  host?: HostReader;
+  /** Further roles that belong to the kubelet (pod lifecycle, …), started after the node agent. */
+  parts?: Role[];
+}
+
+/** The kubelet role with its node agent exposed (for tests and health checks). */
+export interface KubeletRole extends Role {
+  readonly monitor: RuntimeMonitor;
+  readonly nodeAgent: NodeAgent | undefined;
+}
+
+/** Builds the kubelet role. */
+export function createKubeletRole(o: KubeletRoleOptions): KubeletRole {
+  const { config, clock } = o;
+  const logger = o.logger.child({ role: 'kubelet' });
+  const host = o.host ?? createHostReader();
+  const monitor = new RuntimeMonitor({ runtime: o.runtime, clock, logger: logger.child({ component: 'runtime' }) });
+  const monitorPeriod = Math.min(5000, config.kubelet.nodeStatusUpdateFrequencyMs);
+  const nodeAgent =
+    o.kubeConfig === undefined
+      ? undefined
+      : new NodeAgent({
+          nodeName: config.nodeName,
+          nodeIP: config.nodeIP,
+          rootDir: config.rootDir,
+          settings: { ...config.kubelet },
+          versions: { kubeletVersion: KUBELET_VERSION, kubeProxyVersion: KUBELET_VERSION },
+          kubeletPort: 10250,
+          nodes: createNodeApi(o.kubeConfig),
+          leases: createLeaseApi(o.kubeConfig),
+          host,
+          runtime: monitor,
+          clock,
+          logger: logger.child({ component: 'node' }),
+        });
+  let prev = monitor.health().state;
+  const monitorLoop = new Loop({
+    clock,
+    logger,
+    errorDelayMs: monitorPeriod,
+    step: async () => {
+      const h = await monitor.check();
+      if (h.state !== prev) nodeAgent?.kickStatus();
+      prev = h.state;
+      return monitorPeriod;
+    },
+  });
+  o.checks.add('runtime', () => {
+    const h = monitor.health();
+    return h.state === 'down' ? `container runtime is down: ${h.error}` : undefined;
+  });
+  const parts = o.parts ?? [];
+  return {
+    name: 'kubelet',
+    monitor,
+    nodeAgent,
+    async start() {
+      await monitor.check();
+      monitorLoop.start(monitorPeriod);
+      nodeAgent?.start();
+      for (const p of parts) await p.start();
+      logger.info({ node: config.nodeName, standalone: o.kubeConfig === undefined, staticPodPath: config.kubelet.staticPodPath || undefined }, 'kubelet role started');
+    },
+    async stop() {
+      for (const p of [...parts].reverse()) await p.stop();
+      await nodeAgent?.stop();
+      await monitorLoop.stop();
+    },
+  };
+}

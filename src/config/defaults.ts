@@ -1,0 +1,122 @@
+/**
+ * Upstream defaults (KubeletConfiguration v1beta1, KubeProxyConfiguration v1alpha1) applied to validated documents,
+ * producing the typed settings. Pure functions: documents in, settings out.
+ */
+import { parseDuration } from './duration.js';
+import type { KubeletConfigurationDoc } from './kubelet-schema.js';
+import type { KubeProxyConfigurationDoc } from './proxy-schema.js';
+import { parseQuantity, parseThreshold, type Threshold } from './quantity.js';
+import type { EvictionThresholds, KubeletSettings, ProxySettings, ResourceReservation } from './types.js';
+
+/** nodelet's defaults for settings that are flags only upstream. */
+export const NODELET_DEFAULTS = {
+  rootDir: '/var/lib/nodelet',
+  podInfraContainerImage: 'localhost/nodelet/pause:3.9',
+  containerRuntimeEndpoint: 'unix:///var/run/docker.sock',
+} as const;
+
+/** Upstream default hard eviction thresholds. */
+export const DEFAULT_EVICTION_HARD: Readonly<Record<string, string>> = {
+  'memory.available': '100Mi',
+  'nodefs.available': '10%',
+  'nodefs.inodesFree': '5%',
+  'imagefs.available': '15%',
+};
+
+const ms = (text: string | undefined, fallback: string): number => parseDuration(text ?? fallback) ?? 0;
+
+function reservation(list: Partial<Record<string, string>> | undefined): ResourceReservation {
+  const q = (key: string): number => parseQuantity(list?.[key] ?? '0') ?? 0;
+  return {
+    cpuMilli: Math.round(q('cpu') * 1000),
+    memoryBytes: Math.round(q('memory')),
+    ephemeralStorageBytes: Math.round(q('ephemeral-storage')),
+    pids: Math.round(q('pid')),
+  };
+}
+
+function eviction(map: Partial<Record<string, string>> | undefined): EvictionThresholds {
+  const out: Record<string, Threshold> = {};
+  for (const [signal, text] of Object.entries(map ?? DEFAULT_EVICTION_HARD)) {
+    const t = text === undefined ? undefined : parseThreshold(text);
+    if (t !== undefined) out[signal] = t;
+  }
+  return out as EvictionThresholds;
+}
+
+/** Process-level kubelet inputs that come from flags only. */
+export interface KubeletFlagExtras {
+  podInfraContainerImage?: string;
+  nodeLabels?: Record<string, string>;
+}
+
+/** Applies upstream defaults to a (possibly empty) KubeletConfiguration. */
+export function kubeletSettings(doc: Partial<KubeletConfigurationDoc>, extras: KubeletFlagExtras = {}): KubeletSettings {
+  return {
+    staticPodPath: doc.staticPodPath ?? '',
+    staticPodURL: doc.staticPodURL ?? '',
+    staticPodURLHeader: doc.staticPodURLHeader ?? {},
+    syncFrequencyMs: ms(doc.syncFrequency, '1m'),
+    fileCheckFrequencyMs: ms(doc.fileCheckFrequency, '20s'),
+    httpCheckFrequencyMs: ms(doc.httpCheckFrequency, '20s'),
+    nodeStatusUpdateFrequencyMs: ms(doc.nodeStatusUpdateFrequency, '10s'),
+    nodeStatusReportFrequencyMs: ms(doc.nodeStatusReportFrequency, '5m'),
+    nodeLeaseDurationSeconds: doc.nodeLeaseDurationSeconds ?? 40,
+    maxPods: doc.maxPods ?? 110,
+    podPidsLimit: doc.podPidsLimit ?? -1,
+    clusterDNS: doc.clusterDNS ?? [],
+    clusterDomain: doc.clusterDomain ?? '',
+    resolvConf: doc.resolvConf ?? '/etc/resolv.conf',
+    podInfraContainerImage: extras.podInfraContainerImage ?? NODELET_DEFAULTS.podInfraContainerImage,
+    containerRuntimeEndpoint: doc.containerRuntimeEndpoint ?? NODELET_DEFAULTS.containerRuntimeEndpoint,
+    runtimeRequestTimeoutMs: ms(doc.runtimeRequestTimeout, '2m'),
+    registerNode: doc.registerNode ?? true,
+    registerWithTaints: doc.registerWithTaints ?? [],
+    nodeLabels: extras.nodeLabels ?? {},
+    healthzPort: doc.healthzPort ?? 10248,
+    healthzBindAddress: doc.healthzBindAddress ?? '127.0.0.1',
+    failSwapOn: doc.failSwapOn ?? true,
+    kubeReserved: reservation(doc.kubeReserved),
+    systemReserved: reservation(doc.systemReserved),
+    evictionHard: eviction(doc.evictionHard),
+    serializeImagePulls: doc.serializeImagePulls ?? true,
+    maxParallelImagePulls: doc.maxParallelImagePulls ?? 1,
+    registryPullQPS: doc.registryPullQPS ?? 5,
+    registryBurst: doc.registryBurst ?? 10,
+    kubeAPIQPS: doc.kubeAPIQPS ?? 50,
+    kubeAPIBurst: doc.kubeAPIBurst ?? 100,
+    imageGCHighThresholdPercent: doc.imageGCHighThresholdPercent ?? 85,
+    imageGCLowThresholdPercent: doc.imageGCLowThresholdPercent ?? 80,
+    containerLogMaxSizeBytes: parseQuantity(doc.containerLogMaxSize ?? '10Mi') ?? 10 * 2 ** 20,
+    containerLogMaxFiles: doc.containerLogMaxFiles ?? 5,
+    cgroupDriver: doc.cgroupDriver ?? 'cgroupfs',
+    featureGates: doc.featureGates ?? {},
+  };
+}
+
+/** Applies upstream defaults to a (possibly empty) KubeProxyConfiguration. */
+export function proxySettings(doc: Partial<KubeProxyConfigurationDoc>, cleanup = false): ProxySettings {
+  return {
+    mode: 'iptables',
+    clusterCIDRs: (doc.clusterCIDR ?? '')
+      .split(',')
+      .map((c) => c.trim())
+      .filter((c) => c !== ''),
+    nodePortAddresses: doc.nodePortAddresses ?? [],
+    masqueradeAll: doc.iptables?.masqueradeAll ?? false,
+    masqueradeBit: doc.iptables?.masqueradeBit ?? 14,
+    localhostNodePorts: doc.iptables?.localhostNodePorts ?? true,
+    syncPeriodMs: ms(doc.iptables?.syncPeriod, '30s'),
+    minSyncPeriodMs: ms(doc.iptables?.minSyncPeriod, '1s'),
+    healthzBindAddress: doc.healthzBindAddress ?? '0.0.0.0:10256',
+    metricsBindAddress: doc.metricsBindAddress ?? '127.0.0.1:10249',
+    conntrack: {
+      maxPerCore: doc.conntrack?.maxPerCore ?? 32768,
+      min: doc.conntrack?.min ?? 131072,
+      tcpEstablishedTimeoutMs: ms(doc.conntrack?.tcpEstablishedTimeout, '24h'),
+      tcpCloseWaitTimeoutMs: ms(doc.conntrack?.tcpCloseWaitTimeout, '1h'),
+    },
+    cleanup,
+    featureGates: doc.featureGates ?? {},
+  };
+}

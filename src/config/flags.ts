@@ -1,0 +1,94 @@
+/**
+ * The command-line flags, as one table: the CLI builds its commander options from it and the resolver turns flag
+ * values into partial upstream documents (so flags and file are validated by the same strict schemas, and errors
+ * name the flag). Names follow the upstream kubelet / kube-proxy flags; the one clash (both have
+ * --healthz-bind-address) is resolved by keeping the kubelet's meaning and naming the proxy's
+ * --proxy-healthz-bind-address.
+ */
+
+/** How a flag's text becomes a config value. */
+export type FlagKind = 'string' | 'int' | 'bool' | 'list' | 'keyValues' | 'thresholds' | 'taints' | 'headers';
+
+/** One command-line flag. */
+export interface FlagSpec {
+  /** Long name without dashes, e.g. `max-pods`. */
+  name: string;
+  kind: FlagKind;
+  help: string;
+  /** Placeholder for the value in --help. */
+  arg?: string;
+  /** Shown default in --help. */
+  defaultText?: string;
+  /** The config document field the flag sets (flags override the file); absent for process-level flags. */
+  target?: { doc: 'kubelet' | 'proxy'; path: readonly string[] };
+  /** Group title in --help. */
+  group: 'general' | 'kubelet' | 'proxy';
+  /** May be given more than once (values accumulate). */
+  repeatable?: boolean;
+}
+
+const k = (path: string): FlagSpec['target'] => ({ doc: 'kubelet', path: [path] });
+const p = (...path: string[]): FlagSpec['target'] => ({ doc: 'proxy', path });
+
+/** Every flag nodelet accepts. */
+export const FLAGS: readonly FlagSpec[] = [
+  { name: 'config', kind: 'string', group: 'general', arg: 'file', help: 'YAML file with a KubeletConfiguration and/or KubeProxyConfiguration document; flags override it' },
+  { name: 'kubeconfig', kind: 'string', group: 'general', arg: 'file', help: 'kubeconfig of the API server; without it nodelet runs standalone (static pods only, no node registration, no proxy)' },
+  { name: 'roles', kind: 'list', group: 'general', arg: 'list', defaultText: 'kubelet,proxy with --kubeconfig, kubelet without', help: 'roles to run, comma-separated: kubelet, proxy' },
+  { name: 'hostname-override', kind: 'string', group: 'general', arg: 'name', help: 'node name to use instead of the host name' },
+  { name: 'root-dir', kind: 'string', group: 'general', arg: 'dir', defaultText: '/var/lib/nodelet', help: 'directory for nodelet state (pod volumes, logs, the lock file)' },
+  { name: 'v', kind: 'int', group: 'general', arg: 'level', defaultText: '0', help: 'log verbosity as upstream (0-10): >=4 debug, >=6 trace' },
+  { name: 'log-level', kind: 'string', group: 'general', arg: 'level', help: 'log level: fatal, error, warn, info, debug, trace (overrides --v)' },
+  { name: 'logging-format', kind: 'string', group: 'general', arg: 'format', defaultText: 'json (text on a terminal)', help: 'log format: json or text' },
+  { name: 'node-ip', kind: 'string', group: 'kubelet', arg: 'ip', help: "node's InternalIP (default: the address of the default-route interface)" },
+  { name: 'node-labels', kind: 'keyValues', group: 'kubelet', arg: 'k=v,...', help: 'labels to add to the Node at registration' },
+  { name: 'register-node', kind: 'bool', group: 'kubelet', arg: 'bool', defaultText: 'true', help: 'register the Node with the API server', target: k('registerNode') },
+  { name: 'register-with-taints', kind: 'taints', group: 'kubelet', arg: 'k=v:Effect,...', help: 'taints to register the Node with', target: k('registerWithTaints') },
+  { name: 'pod-manifest-path', kind: 'string', group: 'kubelet', arg: 'dir', help: 'directory of static pod manifests (*.yaml, *.yml, *.json)', target: k('staticPodPath') },
+  { name: 'manifest-url', kind: 'string', group: 'kubelet', arg: 'url', help: 'URL of a static pod manifest', target: k('staticPodURL') },
+  { name: 'manifest-url-header', kind: 'headers', group: 'kubelet', arg: 'k:v,...', repeatable: true, help: 'HTTP headers for --manifest-url (repeatable)', target: k('staticPodURLHeader') },
+  { name: 'pod-infra-container-image', kind: 'string', group: 'kubelet', arg: 'image', defaultText: 'localhost/nodelet/pause:3.9', help: 'image of the pod sandbox (pause) container' },
+  { name: 'container-runtime-endpoint', kind: 'string', group: 'kubelet', arg: 'endpoint', defaultText: 'unix:///var/run/docker.sock', help: 'container runtime socket', target: k('containerRuntimeEndpoint') },
+  { name: 'cluster-dns', kind: 'list', group: 'kubelet', arg: 'ips', help: 'DNS server IPs for pods, comma-separated', target: k('clusterDNS') },
+  { name: 'cluster-domain', kind: 'string', group: 'kubelet', arg: 'domain', help: 'cluster DNS domain, e.g. cluster.local', target: k('clusterDomain') },
+  { name: 'resolv-conf', kind: 'string', group: 'kubelet', arg: 'file', defaultText: '/etc/resolv.conf', help: 'resolver configuration for pods with dnsPolicy Default', target: k('resolvConf') },
+  { name: 'max-pods', kind: 'int', group: 'kubelet', arg: 'n', defaultText: '110', help: 'pods this node can run', target: k('maxPods') },
+  { name: 'healthz-port', kind: 'int', group: 'kubelet', arg: 'port', defaultText: '10248', help: 'port of the /healthz and /metrics server (0 disables)', target: k('healthzPort') },
+  { name: 'healthz-bind-address', kind: 'string', group: 'kubelet', arg: 'ip', defaultText: '127.0.0.1', help: 'address of the kubelet /healthz and /metrics server', target: k('healthzBindAddress') },
+  { name: 'sync-frequency', kind: 'string', group: 'kubelet', arg: 'duration', defaultText: '1m0s', help: 'resync period of running pods', target: k('syncFrequency') },
+  { name: 'file-check-frequency', kind: 'string', group: 'kubelet', arg: 'duration', defaultText: '20s', help: 'rescan period of --pod-manifest-path', target: k('fileCheckFrequency') },
+  { name: 'http-check-frequency', kind: 'string', group: 'kubelet', arg: 'duration', defaultText: '20s', help: 'poll period of --manifest-url', target: k('httpCheckFrequency') },
+  { name: 'node-status-update-frequency', kind: 'string', group: 'kubelet', arg: 'duration', defaultText: '10s', help: 'how often node status is computed (and written when changed)', target: k('nodeStatusUpdateFrequency') },
+  { name: 'runtime-request-timeout', kind: 'string', group: 'kubelet', arg: 'duration', defaultText: '2m0s', help: 'timeout of runtime requests', target: k('runtimeRequestTimeout') },
+  { name: 'fail-swap-on', kind: 'bool', group: 'kubelet', arg: 'bool', defaultText: 'true', help: 'refuse to start when swap is on', target: k('failSwapOn') },
+  { name: 'kube-reserved', kind: 'keyValues', group: 'kubelet', arg: 'res=qty,...', help: 'resources reserved for Kubernetes daemons (cpu, memory, ephemeral-storage, pid)', target: k('kubeReserved') },
+  { name: 'system-reserved', kind: 'keyValues', group: 'kubelet', arg: 'res=qty,...', help: 'resources reserved for the system', target: k('systemReserved') },
+  { name: 'eviction-hard', kind: 'thresholds', group: 'kubelet', arg: 'sig<qty,...', defaultText: 'memory.available<100Mi,nodefs.available<10%,nodefs.inodesFree<5%,imagefs.available<15%', help: 'hard eviction thresholds', target: k('evictionHard') },
+  { name: 'cgroup-driver', kind: 'string', group: 'kubelet', arg: 'driver', defaultText: 'cgroupfs', help: 'cgroupfs or systemd', target: k('cgroupDriver') },
+  { name: 'serialize-image-pulls', kind: 'bool', group: 'kubelet', arg: 'bool', defaultText: 'true', help: 'pull one image at a time', target: k('serializeImagePulls') },
+  { name: 'image-gc-high-threshold', kind: 'int', group: 'kubelet', arg: 'percent', defaultText: '85', help: 'disk usage that triggers image garbage collection', target: k('imageGCHighThresholdPercent') },
+  { name: 'image-gc-low-threshold', kind: 'int', group: 'kubelet', arg: 'percent', defaultText: '80', help: 'disk usage image garbage collection frees down to', target: k('imageGCLowThresholdPercent') },
+  { name: 'cluster-cidr', kind: 'string', group: 'proxy', arg: 'cidr', help: 'pod CIDR(s); traffic to services from outside it is masqueraded', target: p('clusterCIDR') },
+  { name: 'proxy-mode', kind: 'string', group: 'proxy', arg: 'mode', defaultText: 'iptables', help: 'proxy mode: iptables (upstream flag: --proxy-mode)', target: p('mode') },
+  { name: 'nodeport-addresses', kind: 'list', group: 'proxy', arg: 'cidrs', help: 'CIDRs NodePorts answer on, or "primary" (default: all local addresses)', target: p('nodePortAddresses') },
+  { name: 'masquerade-all', kind: 'bool', group: 'proxy', arg: 'bool', defaultText: 'false', help: 'masquerade all traffic to service IPs', target: p('iptables', 'masqueradeAll') },
+  { name: 'iptables-masquerade-bit', kind: 'int', group: 'proxy', arg: 'bit', defaultText: '14', help: 'fwmark bit for packets to masquerade (0-31)', target: p('iptables', 'masqueradeBit') },
+  { name: 'iptables-sync-period', kind: 'string', group: 'proxy', arg: 'duration', defaultText: '30s', help: 'maximum interval between full iptables syncs', target: p('iptables', 'syncPeriod') },
+  { name: 'iptables-min-sync-period', kind: 'string', group: 'proxy', arg: 'duration', defaultText: '1s', help: 'minimum interval between iptables syncs', target: p('iptables', 'minSyncPeriod') },
+  { name: 'iptables-localhost-nodeports', kind: 'bool', group: 'proxy', arg: 'bool', defaultText: 'true', help: 'answer NodePorts on 127.0.0.1 (sets route_localnet)', target: p('iptables', 'localhostNodePorts') },
+  { name: 'proxy-healthz-bind-address', kind: 'string', group: 'proxy', arg: 'ip:port', defaultText: '0.0.0.0:10256', help: "proxy health server (kube-proxy's --healthz-bind-address; renamed because the kubelet has a flag of that name)", target: p('healthzBindAddress') },
+  { name: 'metrics-bind-address', kind: 'string', group: 'proxy', arg: 'ip:port', defaultText: '127.0.0.1:10249', help: 'proxy metrics server ("" disables)', target: p('metricsBindAddress') },
+  { name: 'conntrack-max-per-core', kind: 'int', group: 'proxy', arg: 'n', defaultText: '32768', help: 'conntrack entries per core (0 leaves the limit alone)', target: p('conntrack', 'maxPerCore') },
+  { name: 'cleanup', kind: 'bool', group: 'proxy', arg: 'bool', help: "remove the proxy's iptables rules and exit" },
+];
+
+/** The flag that sets a document field (`kubelet` + `maxPods` → `--max-pods`), for error messages. */
+export function flagForField(doc: 'kubelet' | 'proxy', fieldPath: string): string | undefined {
+  const f = FLAGS.find((s) => s.target?.doc === doc && s.target.path.join('.') === fieldPath.split('[')[0]);
+  return f === undefined ? undefined : `--${f.name}`;
+}
+
+/** commander's camelCase attribute name of a flag (`max-pods` → `maxPods`). */
+export function flagAttribute(name: string): string {
+  return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}

@@ -1,0 +1,10 @@
+export * from './types.js';
+export * from './duration.js';
+export * from './quantity.js';
+export * from './flags.js';
+export { convertFlag, type RawFlag } from './flag-values.js';
+export { kubeletConfigurationSchema, KUBELET_API_VERSION, KUBELET_KIND, type KubeletConfigurationDoc } from './kubelet-schema.js';
+export { kubeProxyConfigurationSchema, PROXY_API_VERSION, PROXY_KIND, type KubeProxyConfigurationDoc } from './proxy-schema.js';
+export { loadConfigFile, parseConfigText, type ConfigDocuments } from './load.js';
+export { kubeletSettings, proxySettings, NODELET_DEFAULTS, DEFAULT_EVICTION_HARD } from './defaults.js';
+export { resolveConfig, type ResolveInput } from './resolve.js';

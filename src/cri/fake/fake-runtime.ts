@@ -1,0 +1,534 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import {
+  AlreadyExistsError,
+  ImageNotFoundError,
+  NodeletError,
+  NotFoundError,
+  RealClock,
+  RuntimeUnavailableError,
+  TimeoutError,
+  type Clock,
+} from '../../util/index.js';
+import { PAUSE_IMAGE, TESTBOX_IMAGE } from '../images.js';
+import { effectiveArgv, matchesLabels, normalizeImageRef } from '../refs.js';
+import type {
+  Container,
+  ContainerConfig,
+  ContainerEvent,
+  ContainerFilter,
+  ContainerLogs,
+  ContainerRuntime,
+  ContainerStatus,
+  ExecResult,
+  Image,
+  PodSandbox,
+  PodSandboxConfig,
+  PodSandboxFilter,
+  PodSandboxStatus,
+  PullOptions,
+  RuntimeStatus,
+  RuntimeVersion,
+} from '../types.js';
+import { FakeImageStore, type FakeImage, type FakeImageSpec } from './images.js';
+import { readFakeLogs, type ReadLogsOptions } from './logs.js';
+import { modelProgram } from './programs.js';
+import { containerStatus, sandboxStatus, type FakeContainer, type FakeSandbox } from './state.js';
+
+/** Method names of the runtime seam (for {@link FakeRuntime.failNext} and call records). */
+export type RuntimeMethod = keyof ContainerRuntime | keyof ContainerLogs;
+
+/** One recorded call. */
+export interface RecordedCall {
+  method: RuntimeMethod;
+  args: unknown[];
+}
+
+/** Decides the result of an exec; return undefined to fall back to the modelled command. */
+export type FakeExecHandler = (
+  containerId: string,
+  cmd: string[],
+) => ExecResult | undefined | Promise<ExecResult | undefined>;
+
+/** Options for {@link FakeRuntime}. */
+export interface FakeRuntimeOptions {
+  /** Time source for timestamps, exits, stop timeouts and exec timeouts (default: the real clock). */
+  clock?: Clock;
+  /** Images present locally (default: {@link FAKE_DEFAULT_IMAGES}). */
+  images?: FakeImageSpec[];
+  /** Images the fake "registry" can pull (default: none: every pull fails with IMAGE_PULL_FAILED). */
+  remoteImages?: FakeImageSpec[];
+  /**
+   * When true (default), stopping a container whose program ignores SIGTERM (anything but `/pause` or a script with
+   * `trap 'exit N' TERM`) waits the full timeout on the clock and then kills it (exit 137), like Docker does.
+   * Set false to make every stop immediate (exit 137 for programs without a handler).
+   */
+  honorStopTimeout?: boolean;
+}
+
+/** The local images a FakeRuntime starts with: the pause and testbox images with their real configs. */
+export const FAKE_DEFAULT_IMAGES: FakeImageSpec[] = [
+  { ref: PAUSE_IMAGE, entrypoint: ['/pause'] },
+  { ref: TESTBOX_IMAGE, cmd: ['sh'] },
+];
+
+const newId = (): string => randomBytes(32).toString('hex');
+
+/**
+ * An in-memory {@link ContainerRuntime} that passes the same contract suite as DockerRuntime, with test controls.
+ * Container programs are modelled (see programs.ts): `sh -c 'exit 3'` exits 3 right after start, `sleep 2` exits after
+ * 2 s on the clock, `dd bs=64M` under a smaller memory limit is OOMKilled, unknown commands run until stopped.
+ * Events are delivered synchronously to subscribers, after the state change they describe.
+ */
+export class FakeRuntime implements ContainerRuntime, ContainerLogs {
+  readonly #clock: Clock;
+  readonly #images = new FakeImageStore();
+  readonly #sandboxes = new Map<string, FakeSandbox>();
+  readonly #containers = new Map<string, FakeContainer>();
+  readonly #listeners = new Set<(e: ContainerEvent) => void>();
+  readonly #failures = new Map<RuntimeMethod, Error[]>();
+  readonly #calls: RecordedCall[] = [];
+  readonly #honorStopTimeout: boolean;
+  #execHandler: FakeExecHandler | undefined;
+  #unavailable = false;
+  #runtimeReady = { status: true, reason: '', message: '' };
+  #networkReady = { status: true, reason: '', message: '' };
+  #nextIp = 2;
+
+  constructor(options: FakeRuntimeOptions = {}) {
+    this.#clock = options.clock ?? new RealClock();
+    this.#honorStopTimeout = options.honorStopTimeout ?? true;
+    for (const spec of options.images ?? FAKE_DEFAULT_IMAGES) this.#images.addLocal(spec);
+    for (const spec of options.remoteImages ?? []) this.#images.addRemote(spec);
+  }
+
+  // ---- test controls -------------------------------------------------------------------------------------------
+
+  /** Every call made so far, in order (including failed ones). */
+  get calls(): readonly RecordedCall[] {
+    return this.#calls;
+  }
+
+  /** The calls made to one method. */
+  callsTo(method: RuntimeMethod): RecordedCall[] {
+    return this.#calls.filter((c) => c.method === method);
+  }
+
+  /** Forgets recorded calls. */
+  clearCalls(): void {
+    this.#calls.length = 0;
+  }
+
+  /** Makes the next `times` calls of `method` throw `error` (queued after earlier injected failures). */
+  failNext(method: RuntimeMethod, error: Error, times = 1): void {
+    const q = this.#failures.get(method) ?? [];
+    for (let i = 0; i < times; i++) q.push(error);
+    this.#failures.set(method, q);
+  }
+
+  /** While true, every call throws RuntimeUnavailableError (as if the engine's socket were gone). */
+  setUnavailable(down: boolean): void {
+    this.#unavailable = down;
+  }
+
+  /** Sets the RuntimeReady condition reported by status(). */
+  setRuntimeReady(status: boolean, reason = status ? '' : 'RuntimeNotReady', message = ''): void {
+    this.#runtimeReady = { status, reason, message };
+  }
+
+  /** Sets the NetworkReady condition reported by status(). */
+  setNetworkReady(status: boolean, reason = status ? '' : 'NetworkPluginNotReady', message = ''): void {
+    this.#networkReady = { status, reason, message };
+  }
+
+  /** Makes an image present locally; returns its ID. */
+  addImage(spec: FakeImageSpec): string {
+    return this.#images.addLocal(spec);
+  }
+
+  /** Makes an image pullable from the fake registry. */
+  addRemoteImage(spec: FakeImageSpec): void {
+    this.#images.addRemote(spec);
+  }
+
+  /** Overrides exec results (return undefined from the handler to use the modelled command). */
+  setExecHandler(handler: FakeExecHandler | undefined): void {
+    this.#execHandler = handler;
+  }
+
+  /** Ends a running container now with `exitCode` (OOMKilled when asked); emits `stopped`. */
+  exitContainer(id: string, exitCode: number, opts: { oomKilled?: boolean; message?: string } = {}): void {
+    const c = this.#container(id);
+    if (c.state !== 'running') throw new NodeletError('RUNTIME_ERROR', `container ${id} is not running`);
+    this.#exit(c, exitCode, opts.oomKilled ?? false, opts.message ?? '');
+  }
+
+  /** Appends a line to a container's log. */
+  appendLog(id: string, line: string, stream: 'stdout' | 'stderr' = 'stdout'): void {
+    const c = this.#container(id);
+    c.logs.push({ at: this.#clock.now(), stream, line });
+    for (const w of [...c.waiters]) w();
+  }
+
+  /** Delivers an arbitrary event to subscribers. */
+  emit(event: ContainerEvent): void {
+    for (const l of [...this.#listeners]) {
+      try {
+        l(event);
+      } catch {
+        // A throwing listener must not break the runtime or other listeners.
+      }
+    }
+  }
+
+  /** The config a container was created with. */
+  containerConfig(id: string): ContainerConfig {
+    return this.#container(id).config;
+  }
+
+  /** The config a sandbox was created with. */
+  sandboxConfig(id: string): PodSandboxConfig {
+    return this.#sandbox(id).config;
+  }
+
+  // ---- sandboxes -----------------------------------------------------------------------------------------------
+
+  async runPodSandbox(config: PodSandboxConfig): Promise<string> {
+    this.#enter('runPodSandbox', [config]);
+    if (this.#images.find(config.image) === undefined) {
+      throw new ImageNotFoundError(`image ${config.image} not found`, { field: 'image' });
+    }
+    const m = config.metadata;
+    for (const s of this.#sandboxes.values()) {
+      const o = s.config.metadata;
+      if (o.name === m.name && o.namespace === m.namespace && o.uid === m.uid && o.attempt === m.attempt) {
+        throw new AlreadyExistsError(`sandbox k8s_POD_${m.name}_${m.namespace}_${m.uid}_${m.attempt} already exists`);
+      }
+    }
+    const hostNet = config.linux.namespaceOptions.network === 'node';
+    const s: FakeSandbox = {
+      id: newId(),
+      config: structuredClone(config),
+      state: 'ready',
+      createdAt: this.#clock.now(),
+      ip: hostNet ? '' : `10.88.${Math.floor(this.#nextIp / 250)}.${(this.#nextIp % 250) + 2}`,
+    };
+    this.#nextIp++;
+    this.#sandboxes.set(s.id, s);
+    this.#emitFor(s.id, s.id, true, 'created');
+    this.#emitFor(s.id, s.id, true, 'started');
+    return s.id;
+  }
+
+  async stopPodSandbox(id: string): Promise<void> {
+    this.#enter('stopPodSandbox', [id]);
+    const s = this.#sandboxes.get(id);
+    if (s === undefined) return;
+    for (const c of this.#inSandbox(id)) if (c.state === 'running') this.#exit(c, 137, false, '');
+    if (s.state === 'ready') {
+      s.state = 'notready';
+      this.#emitFor(id, id, true, 'stopped');
+    }
+  }
+
+  async removePodSandbox(id: string): Promise<void> {
+    this.#enter('removePodSandbox', [id]);
+    const s = this.#sandboxes.get(id);
+    if (s === undefined) return;
+    for (const c of this.#inSandbox(id)) this.#remove(c);
+    if (s.state === 'ready') this.#emitFor(id, id, true, 'stopped');
+    this.#sandboxes.delete(id);
+    this.#emitFor(id, id, true, 'deleted');
+  }
+
+  async podSandboxStatus(id: string): Promise<PodSandboxStatus> {
+    this.#enter('podSandboxStatus', [id]);
+    return sandboxStatus(this.#sandbox(id));
+  }
+
+  async listPodSandboxes(filter: PodSandboxFilter = {}): Promise<PodSandbox[]> {
+    this.#enter('listPodSandboxes', [filter]);
+    return [...this.#sandboxes.values()]
+      .filter((s) => filter.id === undefined || s.id.startsWith(filter.id))
+      .filter((s) => filter.state === undefined || s.state === filter.state)
+      .filter((s) => matchesLabels(s.config.labels, filter.labelSelector))
+      .map((s) => {
+        const { ip: _ip, additionalIps: _a, namespaceOptions: _n, ...rest } = sandboxStatus(s);
+        return rest;
+      });
+  }
+
+  // ---- containers ----------------------------------------------------------------------------------------------
+
+  async createContainer(podSandboxId: string, config: ContainerConfig, sandboxConfig: PodSandboxConfig): Promise<string> {
+    this.#enter('createContainer', [podSandboxId, config, sandboxConfig]);
+    this.#sandbox(podSandboxId);
+    const image = this.#images.find(config.image);
+    if (image === undefined) throw new ImageNotFoundError(`image ${config.image} not found`, { field: 'image' });
+    for (const o of this.#inSandbox(podSandboxId)) {
+      if (o.config.metadata.name === config.metadata.name && o.config.metadata.attempt === config.metadata.attempt) {
+        throw new AlreadyExistsError(`container ${config.metadata.name} attempt ${config.metadata.attempt} exists`);
+      }
+    }
+    const logDir = sandboxConfig.logDirectory;
+    const c: FakeContainer = {
+      id: newId(),
+      sandboxId: podSandboxId,
+      config: structuredClone(config),
+      image,
+      state: 'created',
+      createdAt: this.#clock.now(),
+      startedAt: 0,
+      finishedAt: 0,
+      exitCode: 0,
+      oomKilled: false,
+      message: '',
+      program: undefined,
+      exitTimer: undefined,
+      logs: [],
+      waiters: new Set(),
+      logPath: logDir !== undefined && config.logPath !== undefined ? join(logDir, config.logPath) : '',
+    };
+    this.#containers.set(c.id, c);
+    this.#emitFor(c.id, podSandboxId, false, 'created');
+    return c.id;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    this.#enter('startContainer', [id]);
+    const c = this.#container(id);
+    if (c.state === 'running') return;
+    if (c.state === 'exited') throw new NodeletError('RUNTIME_ERROR', `container ${id} has exited; create a new one`);
+    if (this.#sandboxes.get(c.sandboxId)?.state !== 'ready') {
+      throw new NodeletError('RUNTIME_ERROR', `cannot start container ${id}: its sandbox is not running`);
+    }
+    this.#run(c);
+  }
+
+  async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
+    this.#enter('stopContainer', [id, timeoutSeconds]);
+    const c = this.#container(id);
+    if (c.state !== 'running') return;
+    const onTerm = c.program?.onTerm;
+    if (onTerm !== undefined) return this.#exit(c, onTerm, false, '');
+    if (this.#honorStopTimeout && timeoutSeconds > 0) {
+      await new Promise<void>((resolve) => {
+        const h = this.#clock.setTimeout(finish, timeoutSeconds * 1000);
+        function finish(): void {
+          c.waiters.delete(early);
+          resolve();
+        }
+        const early = (): void => {
+          if (c.state === 'running') return;
+          this.#clock.clearTimeout(h);
+          finish();
+        };
+        c.waiters.add(early);
+      });
+    }
+    if (c.state === 'running') this.#exit(c, 137, false, '');
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    this.#enter('removeContainer', [id]);
+    const c = this.#containers.get(id);
+    if (c !== undefined) this.#remove(c);
+  }
+
+  async listContainers(filter: ContainerFilter = {}): Promise<Container[]> {
+    this.#enter('listContainers', [filter]);
+    return [...this.#containers.values()]
+      .filter((c) => filter.id === undefined || c.id.startsWith(filter.id))
+      .filter((c) => filter.podSandboxId === undefined || c.sandboxId === filter.podSandboxId)
+      .filter((c) => filter.state === undefined || c.state === filter.state)
+      .filter((c) => matchesLabels(c.config.labels, filter.labelSelector))
+      .map((c) => {
+        const { startedAt: _s, finishedAt: _f, exitCode: _e, reason: _r, message: _m, mounts: _mo, logPath: _l, ...rest } =
+          containerStatus(c);
+        return rest;
+      });
+  }
+
+  async containerStatus(id: string): Promise<ContainerStatus> {
+    this.#enter('containerStatus', [id]);
+    return containerStatus(this.#container(id));
+  }
+
+  async execSync(id: string, cmd: string[], timeoutSeconds: number): Promise<ExecResult> {
+    this.#enter('execSync', [id, cmd, timeoutSeconds]);
+    const c = this.#container(id);
+    if (c.state !== 'running') throw new NodeletError('RUNTIME_ERROR', `container ${id} is not running`);
+    const run = async (): Promise<ExecResult> => {
+      const custom = await this.#execHandler?.(id, cmd);
+      if (custom !== undefined) return custom;
+      const p = modelProgram(cmd, { memoryLimit: c.config.linux.resources.memoryLimitInBytes ?? 0, unknown: 'exit' });
+      if (p.exitAfterMs === undefined) await new Promise<never>(() => undefined);
+      else if (p.exitAfterMs > 0) await this.#clock.sleep(p.exitAfterMs);
+      const text = (lines: string[]): string => lines.map((l) => `${l}\n`).join('');
+      return { exitCode: p.exitCode, stdout: text(p.stdout), stderr: text(p.stderr) };
+    };
+    if (timeoutSeconds <= 0) return run();
+    let timer: ReturnType<Clock['setTimeout']> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = this.#clock.setTimeout(
+        () => reject(new TimeoutError(`exec ${JSON.stringify(cmd)} in container ${id} timed out after ${timeoutSeconds}s`)),
+        timeoutSeconds * 1000,
+      );
+    });
+    try {
+      return await Promise.race([run(), timeout]);
+    } finally {
+      if (timer !== undefined) this.#clock.clearTimeout(timer);
+    }
+  }
+
+  /** Writes the container's log (lines from its modelled program and {@link appendLog}). */
+  async readLogs(id: string, options: ReadLogsOptions, out: NodeJS.WritableStream, signal?: AbortSignal): Promise<void> {
+    this.#enter('readLogs', [id, options]);
+    await readFakeLogs(this.#container(id), options, out, signal);
+  }
+
+  // ---- runtime info --------------------------------------------------------------------------------------------
+
+  async version(): Promise<RuntimeVersion> {
+    this.#enter('version', []);
+    return { runtimeName: 'fake', runtimeVersion: '0.1.0', runtimeApiVersion: 'v1' };
+  }
+
+  async status(): Promise<RuntimeStatus> {
+    this.#enter('status', []);
+    return {
+      conditions: [
+        { type: 'RuntimeReady', ...this.#runtimeReady },
+        { type: 'NetworkReady', ...this.#networkReady },
+      ],
+    };
+  }
+
+  subscribeEvents(listener: (event: ContainerEvent) => void): () => void {
+    this.#enter('subscribeEvents', []);
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  // ---- images --------------------------------------------------------------------------------------------------
+
+  async pullImage(image: string, options: PullOptions = {}): Promise<string> {
+    this.#enter('pullImage', [image, { ...options, auth: options.auth === undefined ? undefined : '[REDACTED]' }]);
+    if (options.signal?.aborted === true) {
+      throw new NodeletError('CANCELLED', `pull of ${image} cancelled`, { cause: options.signal.reason });
+    }
+    const img = this.#images.pull(image);
+    if (img === undefined) {
+      throw new NodeletError('IMAGE_PULL_FAILED', `failed to pull image ${image}: not found in registry`, {
+        object: `image ${image}`,
+      });
+    }
+    options.onProgress?.({ status: `Pulling from ${normalizeImageRef(image)}` });
+    options.onProgress?.({ status: `Status: Downloaded newer image for ${normalizeImageRef(image)}` });
+    return img.id;
+  }
+
+  async imageStatus(image: string): Promise<Image | null> {
+    this.#enter('imageStatus', [image]);
+    const img = this.#images.find(image);
+    return img === undefined ? null : toPublicImage(img);
+  }
+
+  async listImages(): Promise<Image[]> {
+    this.#enter('listImages', []);
+    return this.#images.list().map(toPublicImage);
+  }
+
+  async removeImage(image: string): Promise<void> {
+    this.#enter('removeImage', [image]);
+    this.#images.remove(image);
+  }
+
+  async close(): Promise<void> {
+    this.#calls.push({ method: 'close', args: [] });
+    this.#listeners.clear();
+    for (const c of this.#containers.values()) if (c.exitTimer !== undefined) this.#clock.clearTimeout(c.exitTimer);
+  }
+
+  // ---- internals -----------------------------------------------------------------------------------------------
+
+  #enter(method: RuntimeMethod, args: unknown[]): void {
+    this.#calls.push({ method, args });
+    if (this.#unavailable) {
+      throw new RuntimeUnavailableError('cannot connect to the fake runtime (set unavailable by the test)');
+    }
+    const injected = this.#failures.get(method)?.shift();
+    if (injected !== undefined) throw injected;
+  }
+
+  #sandbox(id: string): FakeSandbox {
+    const s = this.#sandboxes.get(id);
+    if (s === undefined) throw new NotFoundError(`pod sandbox ${id} not found`, { object: `sandbox ${id}` });
+    return s;
+  }
+
+  #container(id: string): FakeContainer {
+    const c = this.#containers.get(id);
+    if (c === undefined) throw new NotFoundError(`container ${id} not found`, { object: `container ${id}` });
+    return c;
+  }
+
+  #inSandbox(sandboxId: string): FakeContainer[] {
+    return [...this.#containers.values()].filter((c) => c.sandboxId === sandboxId);
+  }
+
+  #emitFor(containerId: string, podSandboxId: string, isSandbox: boolean, type: ContainerEvent['type']): void {
+    this.emit({ type, containerId, podSandboxId, isSandbox, at: this.#clock.now() });
+  }
+
+  #run(c: FakeContainer): void {
+    const cfg = c.config;
+    const argv = effectiveArgv(cfg.command, cfg.args, c.image);
+    const interactive = cfg.stdin === true || cfg.tty === true;
+    const p = modelProgram(argv, { memoryLimit: cfg.linux.resources.memoryLimitInBytes ?? 0, interactive });
+    c.program = p;
+    c.state = 'running';
+    c.startedAt = this.#clock.now();
+    this.#emitFor(c.id, c.sandboxId, false, 'started');
+    for (const line of p.stdout) this.appendLog(c.id, line);
+    for (const line of p.stderr) this.appendLog(c.id, line, 'stderr');
+    if (p.exitAfterMs === 0) this.#exit(c, p.exitCode, p.oomKilled, '');
+    else if (p.exitAfterMs !== undefined) {
+      c.exitTimer = this.#clock.setTimeout(() => {
+        if (c.state === 'running') this.#exit(c, p.exitCode, p.oomKilled, '');
+      }, p.exitAfterMs);
+    }
+  }
+
+  #exit(c: FakeContainer, exitCode: number, oomKilled: boolean, message: string): void {
+    if (c.exitTimer !== undefined) this.#clock.clearTimeout(c.exitTimer);
+    c.exitTimer = undefined;
+    c.state = 'exited';
+    c.exitCode = exitCode;
+    c.oomKilled = oomKilled;
+    c.message = message;
+    c.finishedAt = this.#clock.now();
+    this.#emitFor(c.id, c.sandboxId, false, 'stopped');
+    for (const w of [...c.waiters]) w();
+  }
+
+  #remove(c: FakeContainer): void {
+    if (c.state === 'running') this.#exit(c, 137, false, '');
+    this.#containers.delete(c.id);
+    this.#emitFor(c.id, c.sandboxId, false, 'deleted');
+  }
+}
+
+function toPublicImage(img: FakeImage): Image {
+  return {
+    id: img.id,
+    repoTags: [...img.repoTags],
+    repoDigests: [...img.repoDigests],
+    size: img.size,
+    user: img.user,
+    stopSignal: img.stopSignal,
+  };
+}

@@ -1,0 +1,3 @@
+export * from './resolvconf.js';
+export * from './dns.js';
+export * from './hosts.js';

@@ -1,0 +1,78 @@
+/** What the pod sync, start and kill steps need from the outside; assembled once by the lifecycle. */
+import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { EventRecorder, ObjectReference } from '../../api/types.js';
+import type { ContainerRuntime } from '../../cri/types.js';
+import type { Backoff } from '../../util/backoff.js';
+import type { Clock } from '../../util/clock.js';
+import type { ImageManager } from '../images/manager.js';
+import type { PodEnvironment } from '../podenv/types.js';
+
+/** Shared dependencies of the pod steps. */
+export interface PodDeps {
+  runtime: ContainerRuntime;
+  env: PodEnvironment;
+  images: ImageManager;
+  recorder: EventRecorder;
+  clock: Clock;
+  logger: Logger;
+  /** Crash-loop backoff (10 s → 300 s), keyed per container (see backoffKey). */
+  crashBackoff: Backoff;
+  podInfraImage: string;
+  /** `docker`, `containerd`, … */
+  runtimeName: string;
+  hostIPs(): string[];
+  /** Directory for the pod's container logs. */
+  logDirectory(podUID: string): string;
+}
+
+/** `name_namespace(uid)` as upstream format.Pod. */
+export function podFullName(pod: V1Pod): string {
+  const m = pod.metadata;
+  return `${m?.name ?? ''}_${m?.namespace ?? 'default'}(${m?.uid ?? ''})`;
+}
+
+/** `namespace/name` for logs. */
+export function podKey(pod: V1Pod): string {
+  return `${pod.metadata?.namespace ?? 'default'}/${pod.metadata?.name ?? ''}`;
+}
+
+/** The Pod as an event's involved object. */
+export function podRef(pod: V1Pod): ObjectReference {
+  return {
+    kind: 'Pod',
+    apiVersion: 'v1',
+    namespace: pod.metadata?.namespace ?? 'default',
+    name: pod.metadata?.name ?? '',
+    uid: pod.metadata?.uid,
+    resourceVersion: pod.metadata?.resourceVersion,
+  };
+}
+
+/** A container of the pod as an event's involved object (`spec.containers{name}` / `spec.initContainers{name}`). */
+export function containerRef(pod: V1Pod, c: V1Container, isInit: boolean): ObjectReference {
+  return { ...podRef(pod), fieldPath: `spec.${isInit ? 'initContainers' : 'containers'}{${c.name}}` };
+}
+
+/** Crash-loop backoff key (upstream getStableKey without the hash: a spec change keeps counting). */
+export function backoffKey(pod: V1Pod, c: V1Container): string {
+  return `${pod.metadata?.name ?? ''}_${pod.metadata?.namespace ?? ''}_${pod.metadata?.uid ?? ''}_${c.name}`;
+}
+
+/** Finds a container spec by name (app containers first, then init containers). */
+export function findContainer(pod: V1Pod, name: string): { c: V1Container; isInit: boolean } | undefined {
+  const app = (pod.spec?.containers ?? []).find((c) => c.name === name);
+  if (app !== undefined) return { c: app, isInit: false };
+  const init = (pod.spec?.initContainers ?? []).find((c) => c.name === name);
+  return init === undefined ? undefined : { c: init, isInit: true };
+}
+
+/**
+ * Grace period for stopping the pod's containers: min(spec.terminationGracePeriodSeconds (default 30),
+ * metadata.deletionGracePeriodSeconds when set).
+ */
+export function podGracePeriod(pod: V1Pod): number {
+  const spec = pod.spec?.terminationGracePeriodSeconds ?? 30;
+  const del = pod.metadata?.deletionGracePeriodSeconds;
+  return del === undefined || del === null ? spec : Math.min(spec, del);
+}

@@ -1,0 +1,142 @@
+/**
+ * The runtime's view of one pod, as plain data (upstream kubecontainer.PodStatus): its sandboxes and containers,
+ * newest first. Built by {@link readPodRuntimeState} from the runtime seam; consumed by the pure functions
+ * (computePodActions, generatePodStatus).
+ */
+import type { ContainerRuntime, ContainerState, NamespaceMode } from '../../cri/types.js';
+import { ANNOTATIONS, LABELS } from '../../cri/types.js';
+import { isNotFound } from '../../util/errors.js';
+
+/** One sandbox of the pod. */
+export interface SandboxRecord {
+  id: string;
+  attempt: number;
+  ready: boolean;
+  createdAt: number;
+  /** Pod IPs ('' never appears). */
+  ips: string[];
+  network: NamespaceMode;
+}
+
+/** One container instance of the pod (a restart creates a new instance). */
+export interface ContainerRecord {
+  id: string;
+  name: string;
+  sandboxId: string;
+  state: ContainerState;
+  exitCode: number;
+  /** Runtime reason: 'OOMKilled' | 'Completed' | 'Error' | ''. */
+  reason: string;
+  message: string;
+  createdAt: number;
+  startedAt: number;
+  finishedAt: number;
+  /** From the restartCount annotation, so a restarted agent keeps counting. */
+  restartCount: number;
+  /** Spec hash annotation ('' when missing). */
+  hash: string;
+  image: string;
+  imageRef: string;
+  /** Grace period annotation (seconds) the container was created with, for killing orphans. */
+  gracePeriod?: number;
+}
+
+/** The runtime state of one pod; both lists newest first. */
+export interface PodRuntimeState {
+  uid: string;
+  sandboxes: SandboxRecord[];
+  containers: ContainerRecord[];
+}
+
+/** An empty state (pod never ran here). */
+export function emptyRuntimeState(uid: string): PodRuntimeState {
+  return { uid, sandboxes: [], containers: [] };
+}
+
+/** Newest record of container `name` (optionally restricted to one sandbox). */
+export function latestContainer(
+  state: PodRuntimeState,
+  name: string,
+  sandboxId?: string,
+): ContainerRecord | undefined {
+  return state.containers.find((c) => c.name === name && (sandboxId === undefined || c.sandboxId === sandboxId));
+}
+
+/** All records of container `name`, newest first. */
+export function containerHistory(state: PodRuntimeState, name: string): ContainerRecord[] {
+  return state.containers.filter((c) => c.name === name);
+}
+
+function intAnnotation(a: Record<string, string>, key: string): number | undefined {
+  const v = a[key];
+  if (v === undefined) return undefined;
+  const n = Number.parseInt(v, 10);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/**
+ * Reads the pod's sandboxes and containers from the runtime (only objects labelled as managed by nodelet).
+ * Objects that vanish between list and status are skipped. Throws what the runtime throws otherwise.
+ */
+export async function readPodRuntimeState(runtime: ContainerRuntime, uid: string): Promise<PodRuntimeState> {
+  const selector = { [LABELS.podUID]: uid, [LABELS.managedBy]: 'true' };
+  const [sandboxes, containers] = await Promise.all([
+    runtime.listPodSandboxes({ labelSelector: selector }),
+    runtime.listContainers({ labelSelector: selector }),
+  ]);
+  const sbs = await Promise.all(
+    sandboxes.map(async (s): Promise<SandboxRecord | undefined> => {
+      try {
+        const st = await runtime.podSandboxStatus(s.id);
+        const ips = [st.ip, ...st.additionalIps].filter((ip) => ip !== '');
+        return {
+          id: s.id,
+          attempt: s.metadata.attempt,
+          ready: st.state === 'ready',
+          createdAt: s.createdAt,
+          ips,
+          network: st.namespaceOptions.network,
+        };
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+    }),
+  );
+  const cs = await Promise.all(
+    containers.map(async (c): Promise<ContainerRecord | undefined> => {
+      try {
+        const st = await runtime.containerStatus(c.id);
+        return {
+          id: c.id,
+          name: c.labels[LABELS.containerName] ?? c.metadata.name,
+          sandboxId: c.podSandboxId,
+          state: st.state,
+          exitCode: st.exitCode,
+          reason: st.reason,
+          message: st.message,
+          createdAt: st.createdAt,
+          startedAt: st.startedAt,
+          finishedAt: st.finishedAt,
+          restartCount: intAnnotation(st.annotations, ANNOTATIONS.restartCount) ?? c.metadata.attempt,
+          hash: st.annotations[ANNOTATIONS.containerHash] ?? '',
+          image: st.image,
+          imageRef: st.imageRef,
+          gracePeriod: intAnnotation(st.annotations, ANNOTATIONS.terminationGracePeriod),
+        };
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+    }),
+  );
+  return {
+    uid,
+    sandboxes: sbs
+      .filter((s): s is SandboxRecord => s !== undefined)
+      .sort((a, b) => b.attempt - a.attempt || b.createdAt - a.createdAt),
+    containers: cs
+      .filter((c): c is ContainerRecord => c !== undefined)
+      .sort((a, b) => b.createdAt - a.createdAt || b.restartCount - a.restartCount),
+  };
+}

@@ -1,0 +1,160 @@
+/**
+ * One sync of a running pod (upstream kuberuntime SyncPod): read the runtime state, compute actions, execute them
+ * (kill, sandbox, init containers one at a time, app containers), and report what happened. Throws only for errors
+ * that concern the whole pod (sandbox creation, runtime down); per-container failures land in `reasons`.
+ */
+import type { V1Pod } from '@kubernetes/client-node';
+import { LABELS } from '../../cri/types.js';
+import type { PodSandboxConfig } from '../../cri/types.js';
+import { errorMessage, hasCode } from '../../util/errors.js';
+import type { WaitingReason } from '../status/containers.js';
+import { computePodActions, type PodActions, type ProbeKill } from './actions.js';
+import { findContainer, podRef, type PodDeps } from './deps.js';
+import { killContainer, killPod } from './kill.js';
+import { readPodRuntimeState, type PodRuntimeState } from './state.js';
+import { startContainer } from './start.js';
+import { isWaitingError } from './waiting.js';
+
+/** Per-pod memory kept by the worker between syncs. */
+export interface PodSyncMemory {
+  /** Waiting reasons by container name (cleared when the container starts). */
+  reasons: Map<string, WaitingReason>;
+  /** Pending liveness/startup kills by container id. */
+  probeKills: Map<string, ProbeKill>;
+  /** The config of the current sandbox (needed to create containers in it). */
+  sandboxConfig?: { id: string; config: PodSandboxConfig };
+}
+
+/** What a sync did. */
+export interface SyncResult {
+  /** Runtime state after the sync (for status). */
+  state: PodRuntimeState;
+  actions: PodActions;
+  /** Epoch ms of the earliest useful retry (backoff expiry), if any. */
+  retryAt?: number;
+  /** True when any step failed (the worker retries sooner than the resync period). */
+  hadError: boolean;
+}
+
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
+}
+
+async function createSandbox(deps: PodDeps, pod: V1Pod, actions: PodActions, mem: PodSyncMemory): Promise<string> {
+  const ref = podRef(pod);
+  try {
+    await deps.env.prepareVolumes(pod);
+  } catch (err) {
+    deps.recorder.event(ref, 'Warning', 'FailedMount', errorMessage(err));
+    throw err;
+  }
+  try {
+    const config = await deps.env.sandboxConfig(pod, actions.attempt);
+    config.metadata = {
+      name: pod.metadata?.name ?? '',
+      namespace: pod.metadata?.namespace ?? 'default',
+      uid: pod.metadata?.uid ?? '',
+      attempt: actions.attempt,
+    };
+    config.image = config.image || deps.podInfraImage;
+    config.logDirectory ??= deps.logDirectory(pod.metadata?.uid ?? '');
+    config.labels = {
+      ...config.labels,
+      [LABELS.podName]: config.metadata.name,
+      [LABELS.podNamespace]: config.metadata.namespace,
+      [LABELS.podUID]: config.metadata.uid,
+      [LABELS.managedBy]: 'true',
+    };
+    const id = await deps.runtime.runPodSandbox(config);
+    mem.sandboxConfig = { id, config };
+    return id;
+  } catch (err) {
+    deps.recorder.event(ref, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${errorMessage(err)}`);
+    throw err;
+  }
+}
+
+async function currentSandboxConfig(deps: PodDeps, pod: V1Pod, id: string, attempt: number, mem: PodSyncMemory): Promise<PodSandboxConfig> {
+  if (mem.sandboxConfig?.id === id) return mem.sandboxConfig.config;
+  // After an agent restart: rebuild the config the sandbox was made with (same pod, same attempt).
+  const config = await deps.env.sandboxConfig(pod, attempt);
+  config.image = config.image || deps.podInfraImage;
+  mem.sandboxConfig = { id, config };
+  return config;
+}
+
+/** Runs one sync; see module comment. */
+export async function syncPod(deps: PodDeps, pod: V1Pod, mem: PodSyncMemory): Promise<SyncResult> {
+  const uid = pod.metadata?.uid ?? '';
+  let state = await readPodRuntimeState(deps.runtime, uid);
+  const actions = computePodActions({ pod, state, probeKills: mem.probeKills });
+  let retryAt: number | undefined;
+  let hadError = false;
+  let changed = false;
+  if (actions.killPod) {
+    if (actions.createSandbox && state.sandboxes.length > 0) {
+      deps.recorder.event(podRef(pod), 'Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
+    }
+    await killPod(deps, pod, state);
+    changed = true;
+  } else {
+    for (const k of actions.containersToKill) {
+      const rec = state.containers.find((c) => c.id === k.id);
+      if (rec === undefined) continue;
+      await killContainer(deps, pod, rec, { message: k.message, gracePeriodSeconds: k.gracePeriodSeconds });
+      mem.probeKills.delete(k.id);
+      changed = true;
+    }
+  }
+  let sandboxId = actions.sandboxId;
+  let attempt = state.sandboxes[0]?.attempt ?? 0;
+  if (actions.createSandbox) {
+    sandboxId = await createSandbox(deps, pod, actions, mem);
+    attempt = actions.attempt;
+    changed = true;
+  } else if (actions.killPod || sandboxId === '') {
+    return { state: changed ? await readPodRuntimeState(deps.runtime, uid) : state, actions, hadError };
+  } else {
+    try {
+      await deps.env.prepareVolumes(pod);
+    } catch (err) {
+      deps.recorder.event(podRef(pod), 'Warning', 'FailedMount', errorMessage(err));
+      throw err;
+    }
+  }
+  const sandboxConfig = await currentSandboxConfig(deps, pod, sandboxId, attempt, mem);
+  const sbStatus = await deps.runtime.podSandboxStatus(sandboxId);
+  const podIPs = [sbStatus.ip, ...sbStatus.additionalIps].filter((ip) => ip !== '');
+  const target = { sandboxId, podIPs, sandboxConfig };
+  const start = async (name: string): Promise<boolean> => {
+    const spec = findContainer(pod, name);
+    if (spec === undefined) return false;
+    try {
+      await startContainer(deps, pod, spec.c, spec.isInit, state, target);
+      mem.reasons.delete(name);
+      changed = true;
+      return true;
+    } catch (err) {
+      if (isWaitingError(err)) {
+        mem.reasons.set(name, { reason: err.reason, message: err.message });
+        retryAt = earliest(retryAt, err.retryAt);
+        if (err.reason !== 'CrashLoopBackOff' && err.reason !== 'ImagePullBackOff') hadError = true;
+        deps.logger.debug({ container: name, reason: err.reason, err: err.message }, 'container not started');
+        return false;
+      }
+      if (hasCode(err, 'RUNTIME_UNAVAILABLE')) throw err;
+      mem.reasons.set(name, { reason: 'RunContainerError', message: errorMessage(err) });
+      hadError = true;
+      deps.logger.warn({ container: name, err: errorMessage(err) }, 'failed to start container');
+      return false;
+    }
+  };
+  for (const name of actions.initContainersToStart) {
+    if (!(await start(name))) break;
+  }
+  for (const name of actions.containersToStart) await start(name);
+  if (changed) state = await readPodRuntimeState(deps.runtime, uid);
+  return { state, actions, retryAt, hadError };
+}

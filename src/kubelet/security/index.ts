@@ -1,0 +1,7 @@
+export * from './quantity.js';
+export * from './qos.js';
+export * from './resources.js';
+export * from './namespaces.js';
+export * from './security-context.js';
+export * from './labels.js';
+export * from './sysctls.js';

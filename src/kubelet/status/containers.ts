@@ -1,0 +1,115 @@
+/**
+ * Container statuses for the API (upstream convertToAPIContainerStatuses), pure: from the spec, the runtime records
+ * and the reasons the last sync left (CrashLoopBackOff, ErrImagePull, …).
+ */
+import type { V1Container, V1ContainerState, V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
+import { containerHistory, type ContainerRecord, type PodRuntimeState } from '../pods/state.js';
+import { isSidecar, shouldRestart } from '../pods/policy.js';
+import { apiTime } from './time.js';
+
+/** Why a container is waiting, as the last sync saw it. */
+export interface WaitingReason {
+  reason: string;
+  message: string;
+}
+
+/** Inputs of {@link convertContainerStatuses}. */
+export interface ContainerStatusInput {
+  pod: V1Pod;
+  state: PodRuntimeState;
+  /** Waiting reasons by container name from the last sync. */
+  reasons: ReadonlyMap<string, WaitingReason>;
+  /** `docker`, `containerd`, … (containerID prefix). */
+  runtimeName: string;
+}
+
+/** `docker://<id>`. */
+export function containerIDString(runtimeName: string, id: string): string {
+  return `${runtimeName}://${id}`;
+}
+
+/** imageID as the API shows it: `docker-pullable://repo@sha256:…` for digests, else the image id. */
+export function imageIDString(imageRef: string): string {
+  if (imageRef === '') return '';
+  if (imageRef.includes('@')) return `docker-pullable://${imageRef}`;
+  return imageRef;
+}
+
+/** Terminated state of a dead container record. */
+export function terminatedState(rec: ContainerRecord, runtimeName: string): V1ContainerState {
+  const reason = rec.reason !== '' ? rec.reason : rec.exitCode === 0 ? 'Completed' : 'Error';
+  return {
+    terminated: {
+      exitCode: rec.exitCode,
+      reason,
+      message: rec.message === '' ? undefined : rec.message,
+      startedAt: apiTime(rec.startedAt),
+      finishedAt: apiTime(rec.finishedAt),
+      containerID: containerIDString(runtimeName, rec.id),
+    },
+  };
+}
+
+function stateOf(rec: ContainerRecord, runtimeName: string): V1ContainerState {
+  switch (rec.state) {
+    case 'running':
+      return { running: { startedAt: apiTime(rec.startedAt) } };
+    case 'exited':
+      return terminatedState(rec, runtimeName);
+    case 'created':
+      return { waiting: { reason: 'ContainerCreating' } };
+    default:
+      return { waiting: { reason: 'ContainerCreating', message: 'container state unknown' } };
+  }
+}
+
+function one(c: V1Container, isInit: boolean, input: ContainerStatusInput, defaultReason: string): V1ContainerStatus {
+  const [cur, prev] = containerHistory(input.state, c.name);
+  const status: V1ContainerStatus = {
+    name: c.name,
+    image: c.image ?? '',
+    imageID: '',
+    ready: false,
+    restartCount: 0,
+    started: false,
+    state: { waiting: { reason: defaultReason } },
+  };
+  if (cur !== undefined) {
+    status.state = stateOf(cur, input.runtimeName);
+    status.containerID = containerIDString(input.runtimeName, cur.id);
+    status.imageID = imageIDString(cur.imageRef);
+    status.restartCount = cur.restartCount;
+    status.started = cur.state === 'running';
+    if (prev !== undefined && prev.state === 'exited') status.lastState = terminatedState(prev, input.runtimeName);
+  }
+  const waiting = input.reasons.get(c.name);
+  if (waiting !== undefined && shouldRestart(input.pod, c, cur, isInit)) {
+    const initDone = isInit && !isSidecar(c) && cur?.state === 'exited' && cur.exitCode === 0;
+    if (!initDone) {
+      if (status.state?.terminated !== undefined) status.lastState = status.state;
+      status.state = { waiting: { reason: waiting.reason, message: waiting.message || undefined } };
+    }
+  }
+  return status;
+}
+
+/** Statuses of the app containers (`isInit` false) or init containers, in spec order. */
+export function convertContainerStatuses(input: ContainerStatusInput, isInit: boolean): V1ContainerStatus[] {
+  const spec = input.pod.spec;
+  const list = (isInit ? spec?.initContainers : spec?.containers) ?? [];
+  const hasInit = (spec?.initContainers ?? []).length > 0;
+  const defaultReason = hasInit ? 'PodInitializing' : 'ContainerCreating';
+  return list.map((c) => one(c, isInit, input, defaultReason));
+}
+
+/**
+ * Default readiness when no prober is wired: a running container is ready and started; a regular init container
+ * that exited 0 is ready. Mutates the statuses.
+ */
+export function applyDefaultReadiness(statuses: V1ContainerStatus[], isInit: boolean): void {
+  for (const s of statuses) {
+    const running = s.state?.running !== undefined;
+    s.started = running;
+    s.ready = running || (isInit && s.state?.terminated?.exitCode === 0);
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The whole pod status the kubelet reports (upstream generateAPIPodStatus), pure: plain data in, a V1PodStatus out.
+ */
+import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
+import type { PodRuntimeState } from '../pods/state.js';
+import { applyDefaultReadiness, convertContainerStatuses, type WaitingReason } from './containers.js';
+import { computeConditions } from './conditions.js';
+import { computePodPhase, isTerminalPhase } from './phase.js';
+import { computeQosClass } from './qos.js';
+import { apiTime } from './time.js';
+
+/** A pod-level terminal failure decided by the kubelet (admission rejection, deadline, eviction). */
+export interface PodFailure {
+  reason: string;
+  message: string;
+}
+
+/** Inputs of {@link generatePodStatus}. */
+export interface GenerateInput {
+  pod: V1Pod;
+  state: PodRuntimeState;
+  reasons: ReadonlyMap<string, WaitingReason>;
+  /** The status last reported (from the cache or the API object); source of times to carry over. */
+  oldStatus: V1PodStatus | undefined;
+  now: number;
+  hostIPs: string[];
+  runtimeName: string;
+  /** The worker decided nothing will run again (terminating/terminated). */
+  podIsTerminal: boolean;
+  failure?: PodFailure;
+  /** Fills ready/started (ProberManager.updatePodStatus); default: running ⇒ ready. */
+  applyProbes?: (status: V1PodStatus) => void;
+}
+
+/** Pure: the pod status. Never regresses a terminal phase found in `oldStatus`. */
+export function generatePodStatus(input: GenerateInput): V1PodStatus {
+  const { pod, state } = input;
+  const init = convertContainerStatuses(input, true);
+  const app = convertContainerStatuses(input, false);
+  const status: V1PodStatus = { initContainerStatuses: init, containerStatuses: app };
+  if (input.applyProbes !== undefined) input.applyProbes(status);
+  else {
+    applyDefaultReadiness(init, true);
+    applyDefaultReadiness(app, false);
+  }
+  const old = input.oldStatus;
+  let phase: string = computePodPhase(pod, init, app, input.podIsTerminal);
+  if (input.failure !== undefined) {
+    phase = 'Failed';
+    status.reason = input.failure.reason;
+    status.message = input.failure.message;
+  } else if (isTerminalPhase(old?.phase)) {
+    phase = old?.phase ?? phase;
+    status.reason = old?.reason;
+    status.message = old?.message;
+  }
+  status.phase = phase;
+  const network = pod.spec?.hostNetwork === true;
+  const sandbox = state.sandboxes[0];
+  const sandboxReady = sandbox !== undefined && sandbox.ready && (network || sandbox.ips.length > 0);
+  let ips = network ? input.hostIPs : sandbox?.ready === true ? sandbox.ips : [];
+  if (ips.length === 0 && old?.podIPs !== undefined) ips = old.podIPs.map((p) => p.ip);
+  if (ips.length > 0) {
+    status.podIP = ips[0];
+    status.podIPs = ips.map((ip) => ({ ip }));
+  }
+  if (input.hostIPs.length > 0) {
+    status.hostIP = input.hostIPs[0];
+    status.hostIPs = input.hostIPs.map((ip) => ({ ip }));
+  }
+  const now = apiTime(input.now) ?? new Date(0);
+  status.startTime = old?.startTime ?? now;
+  status.conditions = computeConditions({
+    pod,
+    init,
+    app,
+    phase,
+    sandboxReady,
+    oldConditions: old?.conditions ?? [],
+    now,
+  });
+  status.qosClass = computeQosClass(pod);
+  if ((pod.spec?.initContainers ?? []).length === 0) delete status.initContainerStatuses;
+  return status;
+}

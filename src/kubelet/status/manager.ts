@@ -1,0 +1,186 @@
+/**
+ * The status manager (upstream pkg/kubelet/status/status_manager.go, reduced): a versioned cache of the status the
+ * kubelet computed per pod UID, one coalescing writer that sends strategic merge patches to the API, and the final
+ * deletion (grace 0, uid precondition) of pods whose termination finished.
+ *
+ * Who may touch what: the pod workers call setPodStatus/requestDeletion; only the writer calls the API. Terminal
+ * phases never regress; nothing is written when the status equals what the API already has.
+ */
+import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { PodApi } from '../../api/pods.js';
+import { errorMessage, isConflict, isNotFound } from '../../util/errors.js';
+import { isTerminalPhase } from './phase.js';
+import { canonicalJSON } from './time.js';
+
+/** Where a pod's status goes in the API (for static pods: the mirror pod). */
+export interface StatusTarget {
+  namespace: string;
+  name: string;
+  /** UID of the API object (the mirror pod's UID for static pods). */
+  uid: string;
+  /** The status the API object has now (from the informer), to skip no-op writes. */
+  apiStatus?: V1PodStatus;
+}
+
+/** Options for {@link StatusManager}. */
+export interface StatusManagerOptions {
+  /** Undefined in standalone mode: statuses are only cached. */
+  api?: PodApi;
+  logger: Logger;
+  /** Maps a pod UID to its API object; undefined = not (yet) in the API, retried on the next change/resync. */
+  resolveTarget(uid: string): StatusTarget | undefined;
+}
+
+interface Entry {
+  status: V1PodStatus;
+  json: string;
+  version: number;
+  /** Canonical JSON last acknowledged by the API. */
+  written: string | undefined;
+  deleteRequested: boolean;
+}
+
+/** See module comment. Single instance per agent. */
+export class StatusManager {
+  readonly #o: StatusManagerOptions;
+  readonly #cache = new Map<string, Entry>();
+  readonly #dirty = new Set<string>();
+  #writing: Promise<void> | undefined;
+  #stopped = false;
+
+  constructor(options: StatusManagerOptions) {
+    this.#o = options;
+  }
+
+  /** The cached status of `uid`. */
+  getPodStatus(uid: string): V1PodStatus | undefined {
+    return this.#cache.get(uid)?.status;
+  }
+
+  /** UIDs with a cached status. */
+  uids(): string[] {
+    return [...this.#cache.keys()];
+  }
+
+  /**
+   * Records the status computed for `pod`. A terminal phase in the cache is kept (never regresses). Schedules a
+   * write when the status differs from the cached one. Returns true when it changed.
+   */
+  setPodStatus(pod: V1Pod, status: V1PodStatus): boolean {
+    const uid = pod.metadata?.uid ?? '';
+    const old = this.#cache.get(uid);
+    const next: V1PodStatus = { ...status };
+    if (old !== undefined && isTerminalPhase(old.status.phase) && !isTerminalPhase(next.phase)) {
+      this.#o.logger.warn({ podUID: uid, from: old.status.phase, to: next.phase }, 'refusing to regress a terminal pod phase');
+      next.phase = old.status.phase;
+      next.reason = old.status.reason;
+      next.message = old.status.message;
+    }
+    const json = canonicalJSON(next);
+    if (old !== undefined && old.json === json) return false;
+    this.#cache.set(uid, {
+      status: next,
+      json,
+      version: (old?.version ?? 0) + 1,
+      written: old?.written,
+      deleteRequested: old?.deleteRequested ?? false,
+    });
+    this.#markDirty(uid);
+    return true;
+  }
+
+  /** After the final status is written, delete the pod from the API (grace 0, uid precondition). */
+  requestDeletion(uid: string): void {
+    const e = this.#cache.get(uid);
+    if (e === undefined || e.deleteRequested) return;
+    e.deleteRequested = true;
+    this.#markDirty(uid);
+  }
+
+  /** Forgets `uid`. */
+  removePod(uid: string): void {
+    this.#cache.delete(uid);
+    this.#dirty.delete(uid);
+  }
+
+  /** Marks every cached pod dirty (periodic safety net, and after a target appears, e.g. a new mirror pod). */
+  resyncAll(): void {
+    for (const uid of this.#cache.keys()) this.#markDirty(uid);
+  }
+
+  /** Marks one pod dirty (e.g. its API object changed). */
+  resync(uid: string): void {
+    if (this.#cache.has(uid)) this.#markDirty(uid);
+  }
+
+  /** Resolves when no write is pending or in flight. */
+  async flush(): Promise<void> {
+    while (this.#writing !== undefined) await this.#writing;
+  }
+
+  /** Stops writing. */
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  #markDirty(uid: string): void {
+    if (this.#o.api === undefined || this.#stopped) return;
+    this.#dirty.add(uid);
+    // Coalesce: everything marked before the writer runs is sent in one pass.
+    this.#writing ??= Promise.resolve().then(() => this.#drain());
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#dirty.size > 0 && !this.#stopped) {
+        const uids = [...this.#dirty];
+        this.#dirty.clear();
+        await Promise.all(uids.map((uid) => this.#syncOne(uid)));
+      }
+    } finally {
+      this.#writing = undefined;
+    }
+  }
+
+  async #syncOne(uid: string): Promise<void> {
+    const api = this.#o.api;
+    const e = this.#cache.get(uid);
+    if (api === undefined || e === undefined) return;
+    const target = this.#o.resolveTarget(uid);
+    if (target === undefined) return;
+    const log = this.#o.logger.child({ pod: `${target.namespace}/${target.name}`, podUID: uid });
+    const { version, json, status } = e;
+    try {
+      const apiJSON = target.apiStatus === undefined ? undefined : canonicalJSON(mergeForCompare(target.apiStatus, status));
+      if (e.written !== json && apiJSON !== json) {
+        await api.patchPodStatus(target.namespace, target.name, { metadata: { uid: target.uid }, status: toWire(status) });
+        log.debug({ version, phase: status.phase }, 'pod status patched');
+      }
+      e.written = json;
+      if (e.deleteRequested && this.#cache.get(uid)?.version === version) {
+        await api.deletePod(target.namespace, target.name, target.uid);
+        log.info('pod deleted from the API after termination');
+      }
+    } catch (err) {
+      if (isNotFound(err) || isConflict(err)) {
+        log.debug({ err: errorMessage(err) }, 'pod gone or replaced; status not written');
+        return;
+      }
+      // Left dirty-by-difference (written !== json): the periodic resyncAll retries it.
+      log.warn({ err: errorMessage(err) }, 'failed to update pod status; will retry');
+    }
+  }
+}
+
+/** The API status restricted to the fields we set, so foreign fields (e.g. other conditions) do not count. */
+function mergeForCompare(api: V1PodStatus, ours: V1PodStatus): V1PodStatus {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(ours)) out[k] = (api as Record<string, unknown>)[k];
+  return out as V1PodStatus;
+}
+
+/** Plain JSON for the wire: Dates as RFC 3339 whole seconds. */
+function toWire(status: V1PodStatus): Record<string, unknown> {
+  return JSON.parse(canonicalJSON(status)) as Record<string, unknown>;
+}

@@ -1,0 +1,30 @@
+/** emptyDir volumes: a directory in the pod dir, or a tmpfs with medium Memory (size = sizeLimit). */
+import { chmod, mkdir } from 'node:fs/promises';
+import { quantityValue } from '../security/quantity.js';
+import type { SetUpContext } from './context.js';
+import { setVolumeOwnership } from './ownership.js';
+
+/** Sets up (idempotently) an emptyDir; returns true when it was created or mounted now. */
+export async function setUpEmptyDir(ctx: SetUpContext): Promise<boolean> {
+  const src = ctx.volume.emptyDir ?? {};
+  const medium = src.medium ?? '';
+  if (medium !== '' && medium !== 'Memory') throw new Error(`emptyDir medium "${medium}" is not supported`);
+  await mkdir(ctx.dir, { recursive: true });
+  let fresh = false;
+  if (medium === 'Memory') {
+    const mounted = (await ctx.mounter.mountsUnder(ctx.dir)).includes(ctx.dir);
+    if (!mounted) {
+      const size = src.sizeLimit !== undefined ? quantityValue(src.sizeLimit, 'emptyDir.sizeLimit') : undefined;
+      await ctx.mounter.mountTmpfs(ctx.dir, size);
+      fresh = true;
+    }
+  } else {
+    fresh = true;
+  }
+  if (fresh) {
+    await chmod(ctx.dir, 0o777);
+    const fsGroup = ctx.pod.spec?.securityContext?.fsGroup;
+    if (fsGroup !== undefined) await setVolumeOwnership(ctx.dir, fsGroup, false);
+  }
+  return fresh;
+}

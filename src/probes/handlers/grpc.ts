@@ -1,0 +1,96 @@
+/**
+ * The grpc handler (upstream pkg/probe/grpc): calls grpc.health.v1.Health/Check (plaintext, optional service) with the
+ * probe timeout as deadline. SERVING = success (`service healthy`); other answers and errors are failures with
+ * upstream's texts. @grpc/grpc-js is loaded on first use only (it is not small).
+ */
+import { isIP } from 'node:net';
+import {
+  HEALTH_CHECK_METHOD,
+  SERVING,
+  SERVING_STATUS_NAMES,
+  decodeHealthCheckResponse,
+  encodeHealthCheckRequest,
+} from './grpc-health.js';
+import { joinHostPort, type ProbeOutcome } from './types.js';
+
+/** Go's names of gRPC status codes (what `rpc error: code = … desc = …` prints). */
+const GO_CODE_NAMES = [
+  'OK',
+  'Canceled',
+  'Unknown',
+  'InvalidArgument',
+  'DeadlineExceeded',
+  'NotFound',
+  'AlreadyExists',
+  'PermissionDenied',
+  'ResourceExhausted',
+  'FailedPrecondition',
+  'Aborted',
+  'OutOfRange',
+  'Unimplemented',
+  'Internal',
+  'Unavailable',
+  'DataLoss',
+  'Unauthenticated',
+];
+
+/** Formats seconds like Go's time.Duration String for whole seconds (`1s`, `30s`). */
+function goSeconds(s: number): string {
+  return `${s}s`;
+}
+
+/** Inputs of one gRPC probe. */
+export interface GrpcProbeRequest {
+  ip: string;
+  port: number;
+  service: string;
+  timeoutSeconds: number;
+  userAgent: string;
+}
+
+/** Runs one gRPC health probe; never rejects. */
+export async function grpcProbe(req: GrpcProbeRequest): Promise<ProbeOutcome> {
+  const addr = joinHostPort(req.ip, req.port);
+  const family = isIP(req.ip);
+  if (family === 0) return { result: 'failure', output: `error: failed to connect service at ${JSON.stringify(addr)}: not an IP address` };
+  const grpc = await import('@grpc/grpc-js');
+  const target = `${family === 6 ? 'ipv6' : 'ipv4'}:${addr}`;
+  const client = new grpc.Client(target, grpc.credentials.createInsecure(), {
+    'grpc.enable_http_proxy': 0,
+    'grpc.primary_user_agent': req.userAgent,
+    'grpc.enable_retries': 0,
+  });
+  try {
+    const resp = await new Promise<{ status: number }>((resolve, reject) => {
+      client.makeUnaryRequest(
+        HEALTH_CHECK_METHOD,
+        (service: string) => encodeHealthCheckRequest(service),
+        (buf: Buffer) => decodeHealthCheckResponse(buf),
+        req.service,
+        new grpc.Metadata(),
+        { deadline: Date.now() + req.timeoutSeconds * 1000 },
+        (err, value) => (err ? reject(err) : resolve(value ?? { status: 0 })),
+      );
+    });
+    if (resp.status !== SERVING) {
+      const name = SERVING_STATUS_NAMES[resp.status] ?? String(resp.status);
+      return { result: 'failure', output: `service unhealthy (responded with ${JSON.stringify(name)})` };
+    }
+    return { result: 'success', output: 'service healthy' };
+  } catch (err) {
+    const e = err as { code?: number; details?: string; message?: string };
+    if (e.code === grpc.status.UNIMPLEMENTED) {
+      return {
+        result: 'failure',
+        output: `error: this server does not implement the grpc health protocol (grpc.health.v1.Health): ${e.details ?? ''}`,
+      };
+    }
+    if (e.code === grpc.status.DEADLINE_EXCEEDED) {
+      return { result: 'failure', output: `timeout: health rpc did not complete within ${goSeconds(req.timeoutSeconds)}` };
+    }
+    const code = typeof e.code === 'number' ? (GO_CODE_NAMES[e.code] ?? `Code(${e.code})`) : 'Unknown';
+    return { result: 'failure', output: `error: health rpc probe failed: rpc error: code = ${code} desc = ${e.details ?? e.message ?? ''}` };
+  } finally {
+    client.close();
+  }
+}

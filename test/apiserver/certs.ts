@@ -1,0 +1,55 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** PEM material of the test server's TLS: a CA and a serving certificate signed by it. */
+export interface ServerCerts {
+  caCertPem: string;
+  certPem: string;
+  keyPem: string;
+}
+
+let cached: ServerCerts | undefined;
+
+/**
+ * Generates a throw-away CA and a serving certificate for 127.0.0.1 / localhost / kubernetes.default.svc with the
+ * `openssl` CLI (node:crypto cannot issue certificates). EC P-256 keeps it fast; the result is cached per process
+ * because every test server may share it.
+ */
+export function generateCerts(): ServerCerts {
+  if (cached !== undefined) return cached;
+  const dir = mkdtempSync(join(tmpdir(), 'nodelet-apiserver-pki-'));
+  const f = (n: string): string => join(dir, n);
+  const ossl = (...args: string[]): void => {
+    execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  };
+  try {
+    ossl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', f('ca.key'));
+    ossl('req', '-x509', '-new', '-key', f('ca.key'), '-subj', '/CN=nodelet-test-ca', '-days', '3650', '-sha256',
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
+      '-out', f('ca.crt'));
+    ossl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', f('server.key.ec'));
+    ossl('pkcs8', '-topk8', '-nocrypt', '-in', f('server.key.ec'), '-out', f('server.key'));
+    ossl('req', '-new', '-key', f('server.key'), '-subj', '/CN=kube-apiserver', '-out', f('server.csr'));
+    writeFileSync(
+      f('ext.cnf'),
+      [
+        'basicConstraints=critical,CA:FALSE',
+        'keyUsage=critical,digitalSignature,keyEncipherment',
+        'extendedKeyUsage=serverAuth',
+        'subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local',
+      ].join('\n'),
+    );
+    ossl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial',
+      '-days', '3650', '-sha256', '-extfile', f('ext.cnf'), '-out', f('server.crt'));
+    cached = {
+      caCertPem: readFileSync(f('ca.crt'), 'utf8'),
+      certPem: readFileSync(f('server.crt'), 'utf8'),
+      keyPem: readFileSync(f('server.key'), 'utf8'),
+    };
+    return cached;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,97 @@
+import { sendJson, parseObject, type Request } from '../http.js';
+import { isObject, meta, str, type JsonObject } from '../json.js';
+import type { Registry } from '../registry.js';
+import type { Target } from '../router.js';
+import { ApiError, conflict, invalid, invalidValue, methodNotAllowed } from '../status.js';
+import { decodeToken, issueToken } from '../tokens.js';
+
+/** Answers for TokenReview and SubjectAccessReview (configurable per server). */
+export interface ReviewHooks {
+  /** Returns the TokenReview status for a token; default: authenticated when it is a token this server issued or the admin token. */
+  tokenReview?: (token: string, audiences: string[]) => JsonObject;
+  /** Returns the SubjectAccessReview status; default `{ allowed: true }`. */
+  subjectAccessReview?: (spec: JsonObject) => JsonObject;
+}
+
+function binding(r: Request, t: Target, reg: Registry): void {
+  const b = parseObject(r.body, 'Binding');
+  const target = isObject(b.target) ? b.target : {};
+  const node = str(target, 'name') ?? '';
+  const pod = reg.get(t.def, t.namespace, t.name!);
+  const spec = isObject(pod.spec) ? pod.spec : {};
+  if (str(spec, 'nodeName')) {
+    throw conflict('pods', t.name!, '', `pod ${t.name!} is already assigned to node "${String(spec.nodeName)}"`);
+  }
+  spec.nodeName = node;
+  pod.spec = spec;
+  reg.update(t.def, t.namespace, t.name!, pod, { internal: true });
+  sendJson(r.res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+}
+
+function tokenRequest(r: Request, t: Target, reg: Registry, now: Date): void {
+  const sa = reg.get(t.def, t.namespace, t.name!);
+  const body = parseObject(r.body, 'TokenRequest');
+  const spec = isObject(body.spec) ? body.spec : {};
+  const exp = typeof spec.expirationSeconds === 'number' ? spec.expirationSeconds : 3600;
+  if (exp < 600) {
+    throw invalid('TokenRequest', t.name!, [invalidValue('spec.expirationSeconds', exp, 'may not specify a duration less than 10 minutes')], 'authentication.k8s.io');
+  }
+  const audiences = Array.isArray(spec.audiences) && spec.audiences.length > 0 ? spec.audiences.map(String) : ['https://kubernetes.default.svc.cluster.local'];
+  const bound = isObject(spec.boundObjectRef) ? spec.boundObjectRef : null;
+  const { token, exp: expAt } = issueToken({
+    namespace: t.namespace!,
+    serviceAccount: t.name!,
+    serviceAccountUid: String(meta(sa).uid),
+    audiences,
+    expirationSeconds: exp,
+    now: Math.floor(now.getTime() / 1000),
+    pod: bound && bound.kind === 'Pod' ? { name: String(bound.name ?? ''), uid: String(bound.uid ?? '') } : undefined,
+  });
+  sendJson(r.res, 201, {
+    kind: 'TokenRequest',
+    apiVersion: 'authentication.k8s.io/v1',
+    metadata: { name: t.name!, namespace: t.namespace!, creationTimestamp: null },
+    spec: { audiences, expirationSeconds: exp, boundObjectRef: bound },
+    status: { token, expirationTimestamp: new Date(expAt * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') },
+  });
+}
+
+function tokenReview(r: Request, hooks: ReviewHooks, adminToken: string, now: Date): void {
+  const body = parseObject(r.body, 'TokenReview');
+  const spec = isObject(body.spec) ? body.spec : {};
+  const token = str(spec, 'token') ?? '';
+  const audiences = Array.isArray(spec.audiences) ? spec.audiences.map(String) : [];
+  let status: JsonObject;
+  if (hooks.tokenReview) status = hooks.tokenReview(token, audiences);
+  else if (token === adminToken) status = { authenticated: true, user: { username: 'admin', groups: ['system:masters', 'system:authenticated'] } };
+  else {
+    const claims = decodeToken(token);
+    const exp = typeof claims?.exp === 'number' ? claims.exp : 0;
+    status =
+      claims && exp > now.getTime() / 1000
+        ? { authenticated: true, user: { username: String(claims.sub), groups: ['system:serviceaccounts', 'system:authenticated'] }, audiences: Array.isArray(claims.aud) ? claims.aud.map(String) : [] }
+        : { authenticated: false, error: '[invalid bearer token, token lookup failed]' };
+  }
+  sendJson(r.res, 201, { kind: 'TokenReview', apiVersion: 'authentication.k8s.io/v1', metadata: { creationTimestamp: null }, spec, status });
+}
+
+function subjectAccessReview(r: Request, hooks: ReviewHooks): void {
+  const body = parseObject(r.body, 'SubjectAccessReview');
+  const spec = isObject(body.spec) ? body.spec : {};
+  const status = hooks.subjectAccessReview ? hooks.subjectAccessReview(spec) : { allowed: true };
+  sendJson(r.res, 201, { kind: 'SubjectAccessReview', apiVersion: 'authorization.k8s.io/v1', metadata: { creationTimestamp: null }, spec, status });
+}
+
+/** Serves pods/binding, serviceaccounts/token, tokenreviews and subjectaccessreviews; false when `t` is none of them. */
+export function serveSpecial(r: Request, t: Target, reg: Registry, hooks: ReviewHooks, adminToken: string, now: Date): boolean {
+  const sub = t.subresource;
+  const special = sub === 'binding' || sub === 'token' || t.def.virtual === true;
+  if (!special) return false;
+  if (r.method !== 'POST') throw methodNotAllowed();
+  if (sub === 'binding') binding(r, t, reg);
+  else if (sub === 'token') tokenRequest(r, t, reg, now);
+  else if (t.def.plural === 'tokenreviews') tokenReview(r, hooks, adminToken, now);
+  else if (t.def.plural === 'subjectaccessreviews') subjectAccessReview(r, hooks);
+  else throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
+  return true;
+}

@@ -1,0 +1,6 @@
+/** The test Kubernetes API server: start it, point clients at its kubeconfig, inject faults. */
+export { startTestApiServer, type TestApiServer, type TestApiServerOptions } from './server.js';
+export { Faults, type FailOptions, type DelayOptions, type FaultMatch } from './faults.js';
+export { Store, type StoreEvent } from './store.js';
+export type { ReviewHooks } from './handlers/special.js';
+export { renderKubeconfig, type KubeconfigParams } from './kubeconfig.js';

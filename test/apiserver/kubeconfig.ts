@@ -1,0 +1,43 @@
+import { writeFileSync } from 'node:fs';
+
+/** Options of {@link renderKubeconfig}. */
+export interface KubeconfigParams {
+  server: string;
+  caCertPem: string;
+  token: string;
+  /** Context/cluster/user name (default `nodelet-test`). */
+  name?: string;
+  namespace?: string;
+}
+
+/** A kubeconfig (YAML) with one cluster, one token user and one current context. */
+export function renderKubeconfig(p: KubeconfigParams): string {
+  const name = p.name ?? 'nodelet-test';
+  const ca = Buffer.from(p.caCertPem).toString('base64');
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    `- name: ${name}`,
+    '  cluster:',
+    `    server: ${p.server}`,
+    `    certificate-authority-data: ${ca}`,
+    'users:',
+    `- name: ${name}`,
+    '  user:',
+    `    token: ${p.token}`,
+    'contexts:',
+    `- name: ${name}`,
+    '  context:',
+    `    cluster: ${name}`,
+    `    user: ${name}`,
+    ...(p.namespace ? [`    namespace: ${p.namespace}`] : []),
+    `current-context: ${name}`,
+    '',
+  ].join('\n');
+}
+
+/** Writes a kubeconfig file readable only by its owner. */
+export function writeKubeconfigFile(path: string, p: KubeconfigParams): void {
+  writeFileSync(path, renderKubeconfig(p), { mode: 0o600 });
+}

@@ -1,0 +1,207 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ServiceAllocator } from './admission/index.js';
+import { bootstrap } from './bootstrap.js';
+import { generateCerts } from './certs.js';
+import type { ControllerLoop } from './controllers/loop.js';
+import { startEndpointSliceController } from './controllers/endpointslices.js';
+import { startNamespaceController } from './controllers/namespaces.js';
+import { startNodeController } from './controllers/nodes.js';
+import { Faults } from './faults.js';
+import { notFoundText, serveDiscovery, SERVER_VERSION } from './handlers/discovery.js';
+import { serveResource, unknownResource, type ResourceEnv } from './handlers/resource.js';
+import { serveSpecial, type ReviewHooks } from './handlers/special.js';
+import { readBody, sendError, sendJson, type Request } from './http.js';
+import { writeKubeconfigFile } from './kubeconfig.js';
+import { Registry } from './registry.js';
+import { route } from './router.js';
+import { ApiError, unauthorized } from './status.js';
+import { Store } from './store.js';
+import { decodeToken } from './tokens.js';
+
+/** Options of {@link startTestApiServer}. */
+export interface TestApiServerOptions {
+  /** Bearer token clients must send (default: random). */
+  token?: string;
+  /** Events kept for resuming watches (default 2000). */
+  historySize?: number;
+  /** BOOKMARK interval for watches that ask for them (default 5000 ms). */
+  bookmarkIntervalMs?: number;
+  /** Run the EndpointSlice controller (default true). */
+  endpointSliceController?: boolean;
+  /** Run the node taint/label controller (default true). */
+  nodeController?: boolean;
+  /** Answers for TokenReview / SubjectAccessReview. */
+  reviews?: ReviewHooks;
+}
+
+/** A running test API server. */
+export interface TestApiServer {
+  /** `https://127.0.0.1:<port>`. */
+  readonly url: string;
+  readonly port: number;
+  readonly caCertPem: string;
+  readonly token: string;
+  /** A kubeconfig for this server, written to a private temp dir (removed by stop()). */
+  readonly kubeconfigPath: string;
+  /** Writes another copy of the kubeconfig (e.g. with a default namespace). */
+  writeKubeconfig(path: string, opts?: { namespace?: string }): void;
+  readonly faults: Faults;
+  readonly store: Store;
+  readonly registry: Registry;
+  /** `METHOD path?query` of every request served (most recent last, bounded). */
+  readonly requests: string[];
+  /** Closes all connections and the listener, stops controllers, removes the temp dir. Idempotent. */
+  stop(): Promise<void>;
+  /** Simulates an apiserver restart: all connections drop, the port is closed for `downtimeMs`, data is kept. */
+  restart(downtimeMs?: number): Promise<void>;
+}
+
+function isWatch(q: URLSearchParams): boolean {
+  return q.get('watch') === 'true' || q.get('watch') === '1';
+}
+
+const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
+
+/**
+ * Starts a faithful in-process Kubernetes API server on 127.0.0.1 (random port, TLS, bearer-token auth). See
+ * test/apiserver/README.md for what it implements and where it differs from kube-apiserver.
+ */
+export async function startTestApiServer(opts: TestApiServerOptions = {}): Promise<TestApiServer> {
+  const certs = generateCerts();
+  const token = opts.token ?? randomBytes(24).toString('hex');
+  const store = new Store({ historySize: opts.historySize });
+  const registry = new Registry(store, { store, now: () => new Date(), allocator: new ServiceAllocator() });
+  const watches = new Set<ServerResponse>();
+  const faults = new Faults(store, watches);
+  const sockets = new Set<Socket>();
+  const requests: string[] = [];
+  const env: ResourceEnv = { registry, watches, faults, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 5000, now: () => Date.now() };
+  let serverAddress = '127.0.0.1:0';
+
+  const authenticated = (req: IncomingMessage): boolean => {
+    const h = req.headers.authorization ?? '';
+    const m = /^Bearer\s+(\S+)$/i.exec(h);
+    if (!m) return false;
+    if (m[1] === token) return true;
+    const claims = decodeToken(m[1]!);
+    return claims !== undefined && typeof claims.exp === 'number' && claims.exp > Date.now() / 1000 && String(claims.sub ?? '').startsWith('system:serviceaccount:');
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'https://localhost');
+    const method = req.method ?? 'GET';
+    requests.push(`${method} ${url.pathname}${url.search}`);
+    if (requests.length > 5000) requests.splice(0, requests.length - 5000);
+    try {
+      const body = await readBody(req);
+      const fault = faults.check(method, url.pathname, isWatch(url.searchParams));
+      if (fault.delayMs > 0) await new Promise((r) => setTimeout(r, fault.delayMs));
+      if (fault.error) {
+        if (fault.retryAfter) res.setHeader('retry-after', '1');
+        throw fault.error;
+      }
+      if (!PUBLIC_PATHS.has(url.pathname) && !authenticated(req)) throw unauthorized();
+      const r: Request = { method, path: url.pathname, query: url.searchParams, headers: req.headers, body, raw: req, res };
+      dispatch(r);
+    } catch (e) {
+      sendError(res, e);
+    }
+  };
+
+  const dispatch = (r: Request): void => {
+    const p = r.path.replace(/\/+$/, '') || '/';
+    if (p === '/version') return sendJson(r.res, 200, SERVER_VERSION);
+    if (p === '/healthz' || p === '/livez' || p === '/readyz') {
+      r.res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+      r.res.end('ok');
+      return;
+    }
+    const rt = route(p);
+    if (rt.kind === 'discovery') {
+      if (!serveDiscovery(r.res, serverAddress, rt.group, rt.version, rt.legacy)) throw unknownResource();
+      return;
+    }
+    if (rt.kind === 'unknownResource') throw unknownResource();
+    if (rt.kind === 'other') return notFoundText(r.res);
+    if (serveSpecial(r, rt.target, registry, opts.reviews ?? {}, token, new Date())) return;
+    serveResource(r, rt.target, env);
+  };
+
+  const server: Server = createServer({ key: certs.keyPem, cert: certs.certPem }, (req, res) => {
+    void handle(req, res);
+  });
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  server.on('tlsClientError', () => undefined);
+  const listen = (port: number): Promise<number> =>
+    new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        const addr = server.address();
+        resolve(typeof addr === 'object' && addr !== null ? addr.port : port);
+      });
+    });
+  const close = (): Promise<void> =>
+    new Promise((resolve) => {
+      for (const w of [...watches]) w.destroy();
+      watches.clear();
+      for (const s of sockets) s.destroy();
+      sockets.clear();
+      if (!server.listening) {
+        resolve();
+        return;
+      }
+      server.close(() => resolve());
+    });
+
+  const port = await listen(0);
+  serverAddress = `127.0.0.1:${port}`;
+  const url = `https://127.0.0.1:${port}`;
+  bootstrap(registry, port);
+  const loops: ControllerLoop[] = [startNamespaceController(registry, certs.caCertPem)];
+  if (opts.nodeController !== false) loops.push(startNodeController(registry));
+  if (opts.endpointSliceController !== false) loops.push(startEndpointSliceController(registry));
+  await new Promise((r) => setImmediate(r));
+
+  const dir = mkdtempSync(join(tmpdir(), 'nodelet-apiserver-'));
+  const kubeconfigPath = join(dir, 'kubeconfig');
+  const writeKubeconfig = (path: string, o: { namespace?: string } = {}): void =>
+    writeKubeconfigFile(path, { server: url, caCertPem: certs.caCertPem, token, namespace: o.namespace });
+  writeKubeconfig(kubeconfigPath);
+  let stopped = false;
+
+  return {
+    url,
+    port,
+    caCertPem: certs.caCertPem,
+    token,
+    kubeconfigPath,
+    writeKubeconfig,
+    faults,
+    store,
+    registry,
+    requests,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      for (const l of loops) l.stop();
+      await close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+    async restart(downtimeMs = 0) {
+      if (stopped) throw new ApiError(500, 'InternalError', 'server stopped');
+      await close();
+      if (downtimeMs > 0) await new Promise((r) => setTimeout(r, downtimeMs));
+      await listen(port);
+    },
+  };
+}
