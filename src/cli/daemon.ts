@@ -16,7 +16,8 @@ import { startRoles, stopRoles, type Role } from './role.js';
 
 /** Builds the optional roles that live in other areas (pod lifecycle, proxy); see wiring.ts. */
 export interface RoleFactories {
-  createRuntime(endpoint: string, logger: Logger): ContainerRuntime;
+  /** The container runtime named by --container-runtime-endpoint (throws ConfigError for unsupported ones). */
+  createRuntime(config: NodeletConfig, logger: Logger): ContainerRuntime;
   /** Kubelet parts beyond the node agent (the pod lifecycle). */
   kubeletParts?(ctx: WiringContext): Role[];
   /** The proxy role, or undefined when it is not available in this build. */
@@ -70,7 +71,7 @@ export async function startDaemon(config: NodeletConfig, factories: RoleFactorie
   let runtime: ContainerRuntime | undefined;
   try {
     if (config.roles.kubelet) {
-      runtime = instrumentRuntime(factories.createRuntime(config.kubelet.containerRuntimeEndpoint, logger), metrics);
+      runtime = instrumentRuntime(factories.createRuntime(config, logger), metrics);
       const ctx: WiringContext = { config, runtime, kubeConfig, metrics, checks, clock, logger };
       roles.push(createKubeletRole({ config, runtime, kubeConfig, checks, clock, logger, parts: factories.kubeletParts?.(ctx) ?? [] }));
     }

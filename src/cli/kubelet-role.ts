@@ -82,7 +82,7 @@ export function createKubeletRole(o: KubeletRoleOptions): KubeletRole {
       monitorLoop.start(monitorPeriod);
       nodeAgent?.start();
       for (const p of parts) await p.start();
-      logger.info({ node: config.nodeName, standalone: o.kubeConfig === undefined, staticPodPath: config.kubelet.staticPodPath || undefined }, 'kubelet role started');
+      logger.info({ standalone: o.kubeConfig === undefined, staticPodPath: config.kubelet.staticPodPath || undefined }, 'kubelet role started');
     },
     async stop() {
       for (const p of [...parts].reverse()) await p.stop();

@@ -1,3 +1,86 @@
-// Placeholder entry point; the daemon issue fills it in.
-console.error('nodelet: not implemented yet');
-process.exitCode = 1;
+/**
+ * `nodelet` entry point: parse flags, resolve and validate configuration (any error: one clear message, exit 1,
+ * before anything starts), start the daemon, stop it on SIGTERM/SIGINT (exit 0; pods keep running).
+ */
+import { CommanderError } from 'commander';
+import { hostname } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { resolveConfig, type NodeletConfig } from '../config/index.js';
+import { parseMemInfo } from '../kubelet/node/host-parse.js';
+import { errorMessage, NodeletError } from '../util/errors.js';
+import { createRootLogger } from './logging.js';
+import { buildProgram, rawFlags } from './program.js';
+import { startDaemon } from './daemon.js';
+import { runCleanup, wiring } from './wiring.js';
+import { NODELET_VERSION, KUBELET_VERSION } from './version.js';
+
+function fail(message: string): never {
+  console.error(`nodelet: ${message}`);
+  process.exit(1);
+}
+
+function swapBytes(): number {
+  try {
+    return parseMemInfo(readFileSync('/proc/meminfo', 'utf8')).swapTotalBytes;
+  } catch {
+    return 0;
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram().exitOverride();
+  try {
+    program.parse(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) process.exit(err.exitCode);
+    throw err;
+  }
+  let config: NodeletConfig;
+  try {
+    config = resolveConfig({ flags: rawFlags(program), hostname: hostname() });
+  } catch (err) {
+    fail(errorMessage(err));
+  }
+  const logger = createRootLogger(config.log, { node: config.nodeName });
+  for (const w of config.warnings) logger.warn(w);
+  if (config.proxy.cleanup) {
+    process.exitCode = await runCleanup(config, logger);
+    return;
+  }
+  logger.info({ version: NODELET_VERSION, kubeletVersion: KUBELET_VERSION, roles: config.roles, rootDir: config.rootDir, standalone: config.kubeconfig === undefined }, 'starting nodelet');
+  let daemon;
+  try {
+    daemon = await startDaemon(config, wiring, logger, swapBytes());
+  } catch (err) {
+    logger.flush();
+    fail(err instanceof NodeletError ? err.message : `failed to start: ${errorMessage(err)}`);
+  }
+  logger.info({ startupMs: Math.round(process.uptime() * 1000), healthPort: daemon.healthPort }, 'nodelet started');
+  // Every timer of the daemon is unref'd; this one keeps the process alive until shutdown.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals++;
+    if (signals > 1) {
+      logger.warn({ signal }, 'second signal, exiting now');
+      process.exit(1);
+    }
+    void daemon.shutdown(signal).then(() => {
+      clearInterval(keepAlive);
+      logger.flush();
+      process.exit(0);
+    });
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err: errorMessage(err), stack: err.stack }, 'uncaught exception');
+    logger.flush();
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (err) => {
+    logger.error({ err: errorMessage(err) }, 'unhandled promise rejection');
+  });
+}
+
+main(process.argv).catch((err: unknown) => fail(`internal error: ${errorMessage(err)}`));

@@ -32,8 +32,8 @@ export function buildProgram(): Command {
     .addHelpText('after', EPILOG);
   for (const spec of FLAGS) {
     const arg = spec.kind === 'bool' ? `[${spec.arg ?? 'bool'}]` : `<${spec.arg ?? 'value'}>`;
-    const opt = new Option(`--${spec.name} ${arg}`, spec.help).helpGroup(GROUPS[spec.group]);
-    if (spec.defaultText !== undefined) opt.default(undefined, spec.defaultText);
+    const help = spec.defaultText === undefined ? spec.help : `${spec.help} (default: ${spec.defaultText})`;
+    const opt = new Option(`--${spec.name} ${arg}`, help).helpGroup(GROUPS[spec.group]);
     if (spec.repeatable === true) opt.argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]);
     program.addOption(opt);
   }

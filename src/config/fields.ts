@@ -3,6 +3,7 @@
  * allowed values, so a rejected field always tells the user what would have been accepted.
  */
 import ipaddr from 'ipaddr.js';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DURATION_HINT, isDuration } from './duration.js';
 import { parseQuantity, parseThreshold } from './quantity.js';
@@ -26,13 +27,13 @@ export const port = (allowZero: boolean): z.ZodNumber => intRange(allowZero ? 0 
 export const ipAddress = (): z.ZodString =>
   z
     .string({ error: 'expected an IP address such as "127.0.0.1" or "::1"' })
-    .refine((s) => ipaddr.isValid(s), { message: 'expected an IP address such as "127.0.0.1" or "::1"' });
+    .refine((s) => isIP(s) !== 0, { message: 'expected an IP address such as "127.0.0.1" or "::1"' });
 
 /** A CIDR (`10.244.0.0/16`). */
 export function isCidr(s: string): boolean {
   try {
-    ipaddr.parseCIDR(s);
-    return true;
+    const [addr] = ipaddr.parseCIDR(s);
+    return isIP(s.split('/')[0] ?? '') !== 0 && addr !== undefined;
   } catch {
     return false;
   }
@@ -48,7 +49,7 @@ export const hostPort = (): z.ZodString =>
         const m = /^(?:\[(.+)\]|([^:]*)):(\d{1,5})$/.exec(s);
         if (m === null) return false;
         const host = m[1] ?? m[2] ?? '';
-        return (host === '' || ipaddr.isValid(host)) && Number(m[3]) <= 65535;
+        return (host === '' || isIP(host) !== 0) && Number(m[3]) <= 65535;
       },
       { message: 'expected "<ip>:<port>" such as "0.0.0.0:10256" (or "" to disable)' },
     );

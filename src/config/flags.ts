@@ -69,7 +69,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'image-gc-high-threshold', kind: 'int', group: 'kubelet', arg: 'percent', defaultText: '85', help: 'disk usage that triggers image garbage collection', target: k('imageGCHighThresholdPercent') },
   { name: 'image-gc-low-threshold', kind: 'int', group: 'kubelet', arg: 'percent', defaultText: '80', help: 'disk usage image garbage collection frees down to', target: k('imageGCLowThresholdPercent') },
   { name: 'cluster-cidr', kind: 'string', group: 'proxy', arg: 'cidr', help: 'pod CIDR(s); traffic to services from outside it is masqueraded', target: p('clusterCIDR') },
-  { name: 'proxy-mode', kind: 'string', group: 'proxy', arg: 'mode', defaultText: 'iptables', help: 'proxy mode: iptables (upstream flag: --proxy-mode)', target: p('mode') },
+  { name: 'proxy-mode', kind: 'string', group: 'proxy', arg: 'mode', defaultText: 'iptables', help: 'proxy mode: iptables (the only mode nodelet implements)', target: p('mode') },
   { name: 'nodeport-addresses', kind: 'list', group: 'proxy', arg: 'cidrs', help: 'CIDRs NodePorts answer on, or "primary" (default: all local addresses)', target: p('nodePortAddresses') },
   { name: 'masquerade-all', kind: 'bool', group: 'proxy', arg: 'bool', defaultText: 'false', help: 'masquerade all traffic to service IPs', target: p('iptables', 'masqueradeAll') },
   { name: 'iptables-masquerade-bit', kind: 'int', group: 'proxy', arg: 'bit', defaultText: '14', help: 'fwmark bit for packets to masquerade (0-31)', target: p('iptables', 'masqueradeBit') },

@@ -4,7 +4,7 @@
  * flags override the file, upstream defaults fill the rest, then cross-field rules are checked. Everything throws
  * ConfigError before anything starts.
  */
-import ipaddr from 'ipaddr.js';
+import { isIP } from 'node:net';
 import { ConfigError } from '../util/errors.js';
 import { levelFromVerbosity } from '../util/logger.js';
 import { kubeletSettings, NODELET_DEFAULTS, proxySettings } from './defaults.js';
@@ -173,7 +173,7 @@ export function resolveConfig(input: ResolveInput): NodeletConfig {
     throw new ConfigError(`node name "${nodeName}" (from --hostname-override or the host name) is not a valid DNS subdomain (lowercase letters, digits, "-" and ".")`, { field: '--hostname-override' });
   }
   const nodeIP = str(flags, 'node-ip');
-  if (nodeIP !== undefined && !ipaddr.isValid(nodeIP)) {
+  if (nodeIP !== undefined && isIP(nodeIP) === 0) {
     throw new ConfigError(`flag --node-ip: expected an IP address such as "192.168.1.10" (got "${nodeIP}")`, { field: '--node-ip' });
   }
   const kubelet = kubeletSettings(kubeletDoc, {

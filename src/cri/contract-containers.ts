@@ -61,6 +61,7 @@ export function containerCases(ctx: ContractContext): void {
       await rt.removeContainer(id);
       await expect(rt.containerStatus(id)).rejects.toSatisfy(isNotFound);
       await rt.removeContainer(id);
+      await rt.stopContainer(id, 0);
       for (const type of ['created', 'started', 'stopped', 'deleted'] as const) {
         const e = await waitFor(`${type} event`, () => ctx.events.find((ev) => ev.containerId === id && ev.type === type));
         expect(e).toMatchObject({ podSandboxId: sbId, isSandbox: false });

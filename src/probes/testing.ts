@@ -13,6 +13,8 @@ export interface RecordedEvent {
   type: 'Normal' | 'Warning';
   reason: string;
   message: string;
+  /** Wall-clock time of recording (Date.now()). */
+  at: number;
 }
 
 /** An EventRecorder that keeps every event in memory. */
@@ -20,7 +22,7 @@ export class RecordingRecorder implements EventRecorder {
   readonly events: RecordedEvent[] = [];
 
   event(ref: ObjectReference, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    this.events.push({ ref, type, reason, message });
+    this.events.push({ ref, type, reason, message, at: Date.now() });
   }
 
   /** `reason: message` lines, for compact assertions. */

@@ -61,7 +61,10 @@ export function parseObject(body: Buffer, kind: string): JsonObject {
     v = JSON.parse(text);
   } catch (e) {
     const head = text.length > 30 ? `${text.slice(0, 30)} ...` : text;
-    const why = e instanceof SyntaxError && /end of JSON|Unexpected end/i.test(e.message) ? 'unexpected end of JSON input' : 'invalid character';
+    const msg = e instanceof Error ? e.message : '';
+    const pos = Number(/position (\d+)/.exec(msg)?.[1] ?? -1);
+    const atEnd = /end of JSON/i.test(msg) || pos >= text.trimEnd().length;
+    const why = atEnd ? 'unexpected end of JSON input' : `invalid character looking for beginning of value at offset ${pos}`;
     throw new ApiError(400, 'BadRequest', `the object provided is unrecognized (must be of type ${kind}): couldn't get version/kind; json parse error: ${why} (${head})`);
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) {

@@ -92,16 +92,15 @@ export class Registry {
     if (def.generation) m.generation = 1;
     else delete m.generation;
     const adm = admissionFor(def);
-    const causes: StatusCause[] = name ? this.#nameCauses(def, name) : [{ ...required('metadata.name'), message: 'Required value: name or generateName is required' }];
-    if (causes.length > 0) throw invalid(def.kind, name, causes, def.group);
     const key = storageKey(def);
     const id = objectId(def.namespaced ? ns : undefined, name);
-    if (this.store.get(key, id) !== undefined) throw alreadyExists(def.plural, name, def.group);
     adm.create?.(o, this.ctx);
-    const more = adm.validate?.(o) ?? [];
-    if (more.length > 0) {
+    const causes: StatusCause[] = name ? this.#nameCauses(def, name) : [{ ...required('metadata.name'), message: 'Required value: name or generateName is required' }];
+    causes.push(...(adm.validate?.(o) ?? []));
+    if (causes.length > 0 || this.store.get(key, id) !== undefined) {
       adm.deleted?.(o, this.ctx);
-      throw invalid(def.kind, name, more, def.group);
+      if (causes.length > 0) throw invalid(def.kind, name, causes, def.group);
+      throw alreadyExists(def.plural, name, def.group);
     }
     const ordered = this.#withType(def, o);
     if (opts.dryRun) {

@@ -14,6 +14,7 @@ import { startNamespaceController } from './controllers/namespaces.js';
 import { startNodeController } from './controllers/nodes.js';
 import { Faults } from './faults.js';
 import { notFoundText, serveDiscovery, SERVER_VERSION } from './handlers/discovery.js';
+import { serveOpenApi } from './handlers/openapi.js';
 import { serveResource, unknownResource, type ResourceEnv } from './handlers/resource.js';
 import { serveSpecial, type ReviewHooks } from './handlers/special.js';
 import { readBody, sendError, sendJson, type Request } from './http.js';
@@ -122,6 +123,7 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}): Promi
       r.res.end('ok');
       return;
     }
+    if (p.startsWith('/openapi/')) return serveOpenApi(r.res, p);
     const rt = route(p);
     if (rt.kind === 'discovery') {
       if (!serveDiscovery(r.res, serverAddress, rt.group, rt.version, rt.legacy)) throw unknownResource();

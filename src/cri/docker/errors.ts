@@ -8,7 +8,7 @@ import {
 
 /** What was being done when the engine failed, for the message and for the 404/409 meaning. */
 export interface DockerErrorContext {
-  /** e.g. `create container`, `inspect sandbox`. */
+  /** The verb, e.g. `create`, `inspect`, `exec in`. */
   op: string;
   /** The object's human name, e.g. `container 3f2a…` or `image localhost/x:1`. */
   object: string;
@@ -60,9 +60,9 @@ export function mapDockerError(err: unknown, ctx: DockerErrorContext, socketPath
   }
   const status = engineStatus(err);
   if (status === 404) {
-    if (/no such image/i.test(msg)) return new ImageNotFoundError(`${ctx.op}: ${msg}`, opts);
-    return new NotFoundError(`${ctx.op}: ${ctx.object} not found: ${msg}`, opts);
+    if (/no such image/i.test(msg)) return new ImageNotFoundError(`${ctx.op} ${ctx.object}: ${msg}`, opts);
+    return new NotFoundError(`${ctx.op} ${ctx.object}: not found: ${msg}`, opts);
   }
-  if (status === 409 && ctx.createCall === true) return new AlreadyExistsError(`${ctx.op}: ${msg}`, opts);
+  if (status === 409 && ctx.createCall === true) return new AlreadyExistsError(`${ctx.op} ${ctx.object}: ${msg}`, opts);
   return new NodeletError('RUNTIME_ERROR', `${ctx.op} ${ctx.object} failed: ${msg}`, opts);
 }

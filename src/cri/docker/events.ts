@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import type { Logger } from '../../util/index.js';
+import { RealClock, type Clock, type Logger, type TimerHandle } from '../../util/index.js';
 import type { ContainerEvent } from '../types.js';
 import { DOCKER_LABELS } from './labels.js';
 import { LineSplitter } from './lines.js';
@@ -51,6 +51,8 @@ export interface DockerEventStreamOptions {
   /** First reconnect delay (doubles up to maxBackoffMs). */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Time source for reconnect delays (default: the real clock). */
+  clock?: Clock;
 }
 
 /**
@@ -61,13 +63,14 @@ export interface DockerEventStreamOptions {
 export class DockerEventStream {
   readonly #o: Required<DockerEventStreamOptions>;
   #stream: NodeJS.ReadableStream | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: TimerHandle | undefined;
   #running = false;
   #delay: number;
   #lastNano = 0;
+  readonly #seenAtLast = new Set<string>();
 
   constructor(options: DockerEventStreamOptions) {
-    this.#o = { initialBackoffMs: 500, maxBackoffMs: 30_000, ...options };
+    this.#o = { initialBackoffMs: 500, maxBackoffMs: 30_000, clock: new RealClock(), ...options };
     this.#delay = this.#o.initialBackoffMs;
   }
 
@@ -81,7 +84,7 @@ export class DockerEventStream {
   /** Stops streaming and cancels a pending reconnect (idempotent). */
   stop(): void {
     this.#running = false;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     const s = this.#stream as (NodeJS.ReadableStream & { destroy?: () => void }) | undefined;
     this.#stream = undefined;
@@ -89,11 +92,13 @@ export class DockerEventStream {
   }
 
   async #connect(): Promise<void> {
-    const filters = { type: ['container'], label: [DOCKER_LABELS.type] };
-    const since = this.#lastNano > 0 ? (this.#lastNano / 1e9).toFixed(9) : undefined;
+    const filters = { type: ['container' as const], label: [DOCKER_LABELS.type as string] };
     let stream: NodeJS.ReadableStream;
     try {
-      stream = await this.#o.docker.getEvents(since === undefined ? { filters } : { filters, since });
+      const opts: Docker.GetEventsOptions = { filters };
+      // Resume where the last stream ended; the engine replays from there and duplicates are dropped in #handle.
+      if (this.#lastNano > 0) opts.since = this.#lastNano / 1e9;
+      stream = await this.#o.docker.getEvents(opts);
     } catch (err) {
       this.#retry(err);
       return;
@@ -122,8 +127,13 @@ export class DockerEventStream {
 
   #handle(line: string): void {
     const e = toContainerEvent(line);
-    if (e === undefined || e.timeNano <= this.#lastNano) return;
+    if (e === undefined || e.timeNano < this.#lastNano) return;
+    // timeNano loses precision as a JS number (~256 ns), so events at the resume point are told apart by key too.
+    const key = `${e.type}/${e.containerId}`;
+    if (e.timeNano === this.#lastNano && this.#seenAtLast.has(key)) return;
+    if (e.timeNano > this.#lastNano) this.#seenAtLast.clear();
     this.#lastNano = e.timeNano;
+    this.#seenAtLast.add(key);
     const { timeNano: _t, ...event } = e;
     try {
       this.#o.onEvent(event);
@@ -135,11 +145,10 @@ export class DockerEventStream {
   #retry(err: unknown): void {
     if (!this.#running) return;
     this.#o.logger.warn({ err, retryInMs: this.#delay }, 'Docker event stream broke; reconnecting');
-    this.#timer = setTimeout(() => {
+    this.#timer = this.#o.clock.setTimeout(() => {
       this.#timer = undefined;
       if (this.#running) void this.#connect();
     }, this.#delay);
-    this.#timer.unref();
     this.#delay = Math.min(this.#delay * 2, this.#o.maxBackoffMs);
   }
 }

@@ -84,7 +84,7 @@ export async function pullImage(docker: Docker, image: string, options: PullOpti
     if (options.signal !== undefined) opts['abortSignal'] = options.signal;
     stream = (await docker.pull(ref, opts)) as NodeJS.ReadableStream;
   } catch (err) {
-    const mapped = mapDockerError(err, { op: 'pull image', object: `image ${image}` }, socketPath);
+    const mapped = mapDockerError(err, { op: 'pull', object: `image ${image}` }, socketPath);
     if (mapped.code === 'RUNTIME_UNAVAILABLE') throw mapped;
     throw pullFailed(image, engineMessage(err), err);
   }
@@ -112,7 +112,7 @@ export async function imageStatus(docker: Docker, image: string, socketPath: str
     return toImage(await docker.getImage(image).inspect());
   } catch (err) {
     if (engineStatus(err) === 404) return null;
-    throw mapDockerError(err, { op: 'inspect image', object: `image ${image}` }, socketPath);
+    throw mapDockerError(err, { op: 'inspect', object: `image ${image}` }, socketPath);
   }
 }
 
@@ -122,7 +122,7 @@ export async function listImages(docker: Docker, socketPath: string): Promise<Im
   try {
     infos = await docker.listImages();
   } catch (err) {
-    throw mapDockerError(err, { op: 'list images', object: 'images' }, socketPath);
+    throw mapDockerError(err, { op: 'list', object: 'images' }, socketPath);
   }
   const out = await Promise.all(infos.map((i) => imageStatus(docker, i.Id, socketPath)));
   return out.filter((i): i is Image => i !== null);
@@ -135,6 +135,6 @@ export async function removeImage(docker: Docker, image: string, socketPath: str
     await docker.getImage(image).remove({ force: byId });
   } catch (err) {
     if (engineStatus(err) === 404) return;
-    throw mapDockerError(err, { op: 'remove image', object: `image ${image}` }, socketPath);
+    throw mapDockerError(err, { op: 'remove', object: `image ${image}` }, socketPath);
   }
 }

@@ -25,9 +25,31 @@ function limited(out: NodeJS.WritableStream, limit: number, done: () => void): W
   });
 }
 
+/** Payloads of a multiplexed (non-TTY) log buffer: 8-byte headers `[stream, 0, 0, 0, size u32 BE]`. */
+export function demuxBuffer(buf: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let off = 0;
+  while (off + 8 <= buf.length) {
+    const size = buf.readUInt32BE(off + 4);
+    out.push(buf.subarray(off + 8, off + 8 + size));
+    off += 8 + size;
+  }
+  return out;
+}
+
+function logOptions(o: DockerLogOptions): Docker.ContainerLogsOptions {
+  return {
+    stdout: true,
+    stderr: true,
+    timestamps: o.timestamps === true,
+    tail: o.tailLines !== undefined && o.tailLines >= 0 ? o.tailLines : undefined,
+    since: o.sinceMs !== undefined ? Math.floor(o.sinceMs / 1000) : 0,
+  };
+}
+
 /**
- * Streams a container's log (stdout and stderr interleaved as written) into `out`. Non-TTY logs are multiplexed
- * by the engine and demultiplexed here. With `follow`, runs until the container stops or `signal` aborts.
+ * Writes a container's log (stdout and stderr interleaved as written) into `out`. Non-TTY logs are multiplexed by the
+ * engine and demultiplexed here. With `follow`, runs until the container stops or `signal` aborts.
  */
 export async function readDockerLogs(
   docker: Docker,
@@ -37,15 +59,20 @@ export async function readDockerLogs(
   out: NodeJS.WritableStream,
   signal?: AbortSignal,
 ): Promise<void> {
-  const stream = (await container.logs({
-    follow: true,
-    stdout: true,
-    stderr: true,
-    timestamps: o.timestamps === true,
-    tail: o.tailLines !== undefined && o.tailLines >= 0 ? o.tailLines : 'all',
-    since: o.sinceMs !== undefined ? Math.floor(o.sinceMs / 1000) : 0,
-    ...(o.follow === true ? {} : { until: Math.ceil(Date.now() / 1000) + 1 }),
-  } as Docker.ContainerLogsOptions & { follow: true })) as NodeJS.ReadableStream & { destroy: () => void };
+  if (o.follow !== true) {
+    const buf = (await container.logs({ ...logOptions(o), follow: false })) as Buffer;
+    let left = o.limitBytes ?? Infinity;
+    for (const part of tty ? [buf] : demuxBuffer(buf)) {
+      if (left <= 0) break;
+      const p = part.length > left ? part.subarray(0, left) : part;
+      left -= p.length;
+      out.write(p);
+    }
+    return;
+  }
+  const stream = (await container.logs({ ...logOptions(o), follow: true })) as NodeJS.ReadableStream & {
+    destroy: () => void;
+  };
   await new Promise<void>((resolve, reject) => {
     const stop = (): void => {
       stream.destroy();

@@ -54,6 +54,15 @@ function ports(mappings: PortMapping[]): Pick<Docker.ContainerCreateOptions, 'Ex
   return { ExposedPorts: exposed, PortBindings: bindings };
 }
 
+/** Docker's `host:ip` entries from CRI-style `ip host1 host2` lines (`host:ip` entries pass through). */
+export function extraHosts(lines: string[]): string[] {
+  return lines.flatMap((line) => {
+    const [ip, ...names] = line.trim().split(/\s+/);
+    if (ip === undefined || names.length === 0) return line.includes(':') ? [line.trim()] : [];
+    return names.map((n) => `${n}:${ip}`);
+  });
+}
+
 /** Docker create options for a pod sandbox. */
 export function sandboxCreateOptions(cfg: PodSandboxConfig, o: SpecOptions): Docker.ContainerCreateOptions {
   const ns = cfg.linux.namespaceOptions;
@@ -64,7 +73,7 @@ export function sandboxCreateOptions(cfg: PodSandboxConfig, o: SpecOptions): Doc
     IpcMode: ns.ipc === 'node' ? 'host' : 'shareable',
     PidMode: ns.pid === 'node' ? 'host' : '',
     PortBindings: hostNet ? {} : p.PortBindings,
-    ExtraHosts: cfg.linux.extraHosts ?? [],
+    ExtraHosts: extraHosts(cfg.linux.extraHosts ?? []),
     Sysctls: cfg.linux.sysctls ?? {},
     Privileged: cfg.linux.privileged === true,
     LogConfig: logConfig(o),

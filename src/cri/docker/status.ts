@@ -103,6 +103,8 @@ export function exitReason(state: ContainerState, oomKilled: boolean, exitCode: 
 export function containerFromInspect(info: Docker.ContainerInspectInfo): ContainerStatus {
   const labels = info.Config.Labels ?? {};
   const state = containerState(info.State.Status);
+  const startedAt = dockerTime(info.State.StartedAt);
+  const finishedAt = dockerTime(info.State.FinishedAt);
   return {
     id: info.Id,
     podSandboxId: labels[DOCKER_LABELS.sandboxId] ?? '',
@@ -112,8 +114,9 @@ export function containerFromInspect(info: Docker.ContainerInspectInfo): Contain
     state,
     createdAt: dockerTime(info.Created),
     ...fromDockerLabels(labels),
-    startedAt: dockerTime(info.State.StartedAt),
-    finishedAt: dockerTime(info.State.FinishedAt),
+    startedAt,
+    // Docker can stamp a fast exit a few ms before the start it reports; never finish before starting.
+    finishedAt: finishedAt === 0 ? 0 : Math.max(finishedAt, startedAt),
     exitCode: info.State.ExitCode,
     reason: exitReason(state, info.State.OOMKilled, info.State.ExitCode),
     message: info.State.Error ?? '',

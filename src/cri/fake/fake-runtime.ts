@@ -7,11 +7,10 @@ import {
   NotFoundError,
   RealClock,
   RuntimeUnavailableError,
-  TimeoutError,
   type Clock,
 } from '../../util/index.js';
 import { PAUSE_IMAGE, TESTBOX_IMAGE } from '../images.js';
-import { effectiveArgv, matchesLabels, normalizeImageRef } from '../refs.js';
+import { matchesLabels, normalizeImageRef } from '../refs.js';
 import type {
   Container,
   ContainerConfig,
@@ -32,45 +31,15 @@ import type {
 } from '../types.js';
 import { FakeImageStore, type FakeImage, type FakeImageSpec } from './images.js';
 import { readFakeLogs, type ReadLogsOptions } from './logs.js';
-import { modelProgram } from './programs.js';
+import { FakeProcesses } from './processes.js';
+import {
+  FAKE_DEFAULT_IMAGES,
+  type FakeExecHandler,
+  type FakeRuntimeOptions,
+  type RecordedCall,
+  type RuntimeMethod,
+} from './options.js';
 import { containerStatus, sandboxStatus, type FakeContainer, type FakeSandbox } from './state.js';
-
-/** Method names of the runtime seam (for {@link FakeRuntime.failNext} and call records). */
-export type RuntimeMethod = keyof ContainerRuntime | keyof ContainerLogs;
-
-/** One recorded call. */
-export interface RecordedCall {
-  method: RuntimeMethod;
-  args: unknown[];
-}
-
-/** Decides the result of an exec; return undefined to fall back to the modelled command. */
-export type FakeExecHandler = (
-  containerId: string,
-  cmd: string[],
-) => ExecResult | undefined | Promise<ExecResult | undefined>;
-
-/** Options for {@link FakeRuntime}. */
-export interface FakeRuntimeOptions {
-  /** Time source for timestamps, exits, stop timeouts and exec timeouts (default: the real clock). */
-  clock?: Clock;
-  /** Images present locally (default: {@link FAKE_DEFAULT_IMAGES}). */
-  images?: FakeImageSpec[];
-  /** Images the fake "registry" can pull (default: none: every pull fails with IMAGE_PULL_FAILED). */
-  remoteImages?: FakeImageSpec[];
-  /**
-   * When true (default), stopping a container whose program ignores SIGTERM (anything but `/pause` or a script with
-   * `trap 'exit N' TERM`) waits the full timeout on the clock and then kills it (exit 137), like Docker does.
-   * Set false to make every stop immediate (exit 137 for programs without a handler).
-   */
-  honorStopTimeout?: boolean;
-}
-
-/** The local images a FakeRuntime starts with: the pause and testbox images with their real configs. */
-export const FAKE_DEFAULT_IMAGES: FakeImageSpec[] = [
-  { ref: PAUSE_IMAGE, entrypoint: ['/pause'] },
-  { ref: TESTBOX_IMAGE, cmd: ['sh'] },
-];
 
 const newId = (): string => randomBytes(32).toString('hex');
 
@@ -94,10 +63,12 @@ export class FakeRuntime implements ContainerRuntime, ContainerLogs {
   #runtimeReady = { status: true, reason: '', message: '' };
   #networkReady = { status: true, reason: '', message: '' };
   #nextIp = 2;
+  readonly #procs: FakeProcesses;
 
   constructor(options: FakeRuntimeOptions = {}) {
     this.#clock = options.clock ?? new RealClock();
     this.#honorStopTimeout = options.honorStopTimeout ?? true;
+    this.#procs = new FakeProcesses(this.#clock, (c, type) => this.#emitFor(c.id, c.sandboxId, false, type));
     for (const spec of options.images ?? FAKE_DEFAULT_IMAGES) this.#images.addLocal(spec);
     for (const spec of options.remoteImages ?? []) this.#images.addRemote(spec);
   }
@@ -160,14 +131,12 @@ export class FakeRuntime implements ContainerRuntime, ContainerLogs {
   exitContainer(id: string, exitCode: number, opts: { oomKilled?: boolean; message?: string } = {}): void {
     const c = this.#container(id);
     if (c.state !== 'running') throw new NodeletError('RUNTIME_ERROR', `container ${id} is not running`);
-    this.#exit(c, exitCode, opts.oomKilled ?? false, opts.message ?? '');
+    this.#procs.exit(c, exitCode, opts.oomKilled ?? false, opts.message ?? '');
   }
 
   /** Appends a line to a container's log. */
   appendLog(id: string, line: string, stream: 'stdout' | 'stderr' = 'stdout'): void {
-    const c = this.#container(id);
-    c.logs.push({ at: this.#clock.now(), stream, line });
-    for (const w of [...c.waiters]) w();
+    this.#procs.log(this.#container(id), line, stream);
   }
 
   /** Delivers an arbitrary event to subscribers. */
@@ -224,7 +193,7 @@ export class FakeRuntime implements ContainerRuntime, ContainerLogs {
     this.#enter('stopPodSandbox', [id]);
     const s = this.#sandboxes.get(id);
     if (s === undefined) return;
-    for (const c of this.#inSandbox(id)) if (c.state === 'running') this.#exit(c, 137, false, '');
+    for (const c of this.#inSandbox(id)) if (c.state === 'running') this.#procs.exit(c, 137, false, '');
     if (s.state === 'ready') {
       s.state = 'notready';
       this.#emitFor(id, id, true, 'stopped');
@@ -302,31 +271,14 @@ export class FakeRuntime implements ContainerRuntime, ContainerLogs {
     if (this.#sandboxes.get(c.sandboxId)?.state !== 'ready') {
       throw new NodeletError('RUNTIME_ERROR', `cannot start container ${id}: its sandbox is not running`);
     }
-    this.#run(c);
+    this.#procs.run(c);
   }
 
   async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
     this.#enter('stopContainer', [id, timeoutSeconds]);
-    const c = this.#container(id);
-    if (c.state !== 'running') return;
-    const onTerm = c.program?.onTerm;
-    if (onTerm !== undefined) return this.#exit(c, onTerm, false, '');
-    if (this.#honorStopTimeout && timeoutSeconds > 0) {
-      await new Promise<void>((resolve) => {
-        const h = this.#clock.setTimeout(finish, timeoutSeconds * 1000);
-        function finish(): void {
-          c.waiters.delete(early);
-          resolve();
-        }
-        const early = (): void => {
-          if (c.state === 'running') return;
-          this.#clock.clearTimeout(h);
-          finish();
-        };
-        c.waiters.add(early);
-      });
-    }
-    if (c.state === 'running') this.#exit(c, 137, false, '');
+    const c = this.#containers.get(id);
+    if (c === undefined || c.state !== 'running') return;
+    await this.#procs.stop(c, this.#honorStopTimeout ? timeoutSeconds * 1000 : 0);
   }
 
   async removeContainer(id: string): Promise<void> {
@@ -358,28 +310,7 @@ export class FakeRuntime implements ContainerRuntime, ContainerLogs {
     this.#enter('execSync', [id, cmd, timeoutSeconds]);
     const c = this.#container(id);
     if (c.state !== 'running') throw new NodeletError('RUNTIME_ERROR', `container ${id} is not running`);
-    const run = async (): Promise<ExecResult> => {
-      const custom = await this.#execHandler?.(id, cmd);
-      if (custom !== undefined) return custom;
-      const p = modelProgram(cmd, { memoryLimit: c.config.linux.resources.memoryLimitInBytes ?? 0, unknown: 'exit' });
-      if (p.exitAfterMs === undefined) await new Promise<never>(() => undefined);
-      else if (p.exitAfterMs > 0) await this.#clock.sleep(p.exitAfterMs);
-      const text = (lines: string[]): string => lines.map((l) => `${l}\n`).join('');
-      return { exitCode: p.exitCode, stdout: text(p.stdout), stderr: text(p.stderr) };
-    };
-    if (timeoutSeconds <= 0) return run();
-    let timer: ReturnType<Clock['setTimeout']> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = this.#clock.setTimeout(
-        () => reject(new TimeoutError(`exec ${JSON.stringify(cmd)} in container ${id} timed out after ${timeoutSeconds}s`)),
-        timeoutSeconds * 1000,
-      );
-    });
-    try {
-      return await Promise.race([run(), timeout]);
-    } finally {
-      if (timer !== undefined) this.#clock.clearTimeout(timer);
-    }
+    return this.#procs.exec(c, cmd, timeoutSeconds, this.#execHandler);
   }
 
   /** Writes the container's log (lines from its modelled program and {@link appendLog}). */
@@ -450,7 +381,7 @@ export class FakeRuntime implements ContainerRuntime, ContainerLogs {
   async close(): Promise<void> {
     this.#calls.push({ method: 'close', args: [] });
     this.#listeners.clear();
-    for (const c of this.#containers.values()) if (c.exitTimer !== undefined) this.#clock.clearTimeout(c.exitTimer);
+    for (const c of this.#containers.values()) this.#procs.dispose(c);
   }
 
   // ---- internals -----------------------------------------------------------------------------------------------
@@ -484,39 +415,9 @@ export class FakeRuntime implements ContainerRuntime, ContainerLogs {
     this.emit({ type, containerId, podSandboxId, isSandbox, at: this.#clock.now() });
   }
 
-  #run(c: FakeContainer): void {
-    const cfg = c.config;
-    const argv = effectiveArgv(cfg.command, cfg.args, c.image);
-    const interactive = cfg.stdin === true || cfg.tty === true;
-    const p = modelProgram(argv, { memoryLimit: cfg.linux.resources.memoryLimitInBytes ?? 0, interactive });
-    c.program = p;
-    c.state = 'running';
-    c.startedAt = this.#clock.now();
-    this.#emitFor(c.id, c.sandboxId, false, 'started');
-    for (const line of p.stdout) this.appendLog(c.id, line);
-    for (const line of p.stderr) this.appendLog(c.id, line, 'stderr');
-    if (p.exitAfterMs === 0) this.#exit(c, p.exitCode, p.oomKilled, '');
-    else if (p.exitAfterMs !== undefined) {
-      c.exitTimer = this.#clock.setTimeout(() => {
-        if (c.state === 'running') this.#exit(c, p.exitCode, p.oomKilled, '');
-      }, p.exitAfterMs);
-    }
-  }
-
-  #exit(c: FakeContainer, exitCode: number, oomKilled: boolean, message: string): void {
-    if (c.exitTimer !== undefined) this.#clock.clearTimeout(c.exitTimer);
-    c.exitTimer = undefined;
-    c.state = 'exited';
-    c.exitCode = exitCode;
-    c.oomKilled = oomKilled;
-    c.message = message;
-    c.finishedAt = this.#clock.now();
-    this.#emitFor(c.id, c.sandboxId, false, 'stopped');
-    for (const w of [...c.waiters]) w();
-  }
-
   #remove(c: FakeContainer): void {
-    if (c.state === 'running') this.#exit(c, 137, false, '');
+    if (c.state === 'running') this.#procs.exit(c, 137, false, '');
+    this.#procs.dispose(c);
     this.#containers.delete(c.id);
     this.#emitFor(c.id, c.sandboxId, false, 'deleted');
   }

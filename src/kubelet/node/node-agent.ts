@@ -75,6 +75,8 @@ export class NodeAgent {
     this.#lease = new LeaseController({
       nodeName: options.nodeName,
       leaseDurationSeconds: options.settings.nodeLeaseDurationSeconds,
+      // Upstream: renew interval = 0.25 × lease duration (10 s for the default 40 s).
+      renewIntervalMs: options.settings.nodeLeaseDurationSeconds * 250,
       leases: options.leases,
       clock: options.clock,
       logger,
@@ -127,7 +129,7 @@ export class NodeAgent {
       });
       // Status is written by the status loop right after; creating with a partial status is what upstream does too.
       const { node, created } = await registerNode(o.nodes, desired);
-      o.logger.info({ node: o.nodeName, created }, created ? 'successfully registered node' : 'node was previously registered');
+      o.logger.info({ created }, created ? 'successfully registered node' : 'node was previously registered');
       this.#backoff.reset('register');
       this.#afterRegistration(node);
       void this.#registerLoop.stop();

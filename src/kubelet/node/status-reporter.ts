@@ -48,9 +48,11 @@ export class NodeStatusReporter {
     this.#o = options;
   }
 
-  /** Seeds the previous conditions (from the Node as registered) so transition times carry over. */
+  /** Starts over after (re-)registration: seeds the previous conditions from the Node and forces the next write. */
   seed(conditions: V1NodeCondition[] | undefined): void {
     this.#conditions = conditions ?? [];
+    this.#lastFingerprint = undefined;
+    this.#lastWriteAt = undefined;
   }
 
   /** The status computed last (written or not). */

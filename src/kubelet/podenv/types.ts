@@ -40,4 +40,10 @@ export interface PodEnvironment {
   containerConfig(pod: V1Pod, container: V1Container, ctx: ContainerContext): Promise<ContainerConfig>;
   /** Removes the pod's volumes and generated files. Idempotent; called once the pod has no containers left. */
   cleanupPod(podUID: string): Promise<void>;
+  /**
+   * UIDs of pods that still have a directory under the root dir (optional capability). The housekeeping loop calls
+   * cleanupPod for those that are neither desired nor running, e.g. after an agent restart (upstream
+   * cleanupOrphanedPodDirs).
+   */
+  podUIDsOnDisk?(): Promise<string[]>;
 }

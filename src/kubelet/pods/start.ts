@@ -30,6 +30,11 @@ export function checkCrashLoop(deps: PodDeps, pod: V1Pod, c: V1Container, isInit
   const key = backoffKey(pod, c);
   const now = deps.clock.now();
   const since = rec.finishedAt > 0 ? rec.finishedAt : now;
+  if (deps.crashBackoff.get(key) === 0 && rec.restartCount > 0) {
+    // A restarted agent has no backoff memory: rebuild it from the restart count kept in the runtime, so a crash
+    // looping container does not get a free restart (instance n was started after n doublings).
+    for (let i = 0; i < Math.min(rec.restartCount, 6); i++) deps.crashBackoff.next(key, since);
+  }
   if (deps.crashBackoff.isInBackoffSince(key, since, now)) {
     const delay = deps.crashBackoff.get(key);
     deps.recorder.event(containerRef(pod, c, isInit), 'Warning', 'BackOff',

@@ -2,6 +2,7 @@
  * Labels and annotations the kubelet puts on sandboxes and containers (upstream kuberuntime/labels.go), and the
  * container hash the pod workers compare to decide whether a running container still matches its spec.
  */
+import { createHash } from 'node:crypto';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { ANNOTATIONS, LABELS } from '../../cri/types.js';
 
@@ -10,35 +11,33 @@ export const TERMINATION_MESSAGE_POLICY_ANNOTATION = 'io.kubernetes.container.te
 /** Default terminationMessagePath (API defaulting). */
 export const DEFAULT_TERMINATION_MESSAGE_PATH = '/dev/termination-log';
 
-/** JSON with object keys sorted and undefined dropped, so equal specs hash equally whatever their key order. */
-export function canonicalJSON(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (value instanceof Date) return JSON.stringify(value.toISOString());
-  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJSON(v))).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJSON(v)}`).join(',')}}`;
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v instanceof Date) return v.toISOString();
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) {
+      const x = (v as Record<string, unknown>)[k];
+      if (x !== undefined && x !== null) out[k] = canonical(x);
+    }
+    return out;
+  }
+  return v;
 }
 
-/** 32-bit FNV-1a over the UTF-8 bytes of `s`. */
-export function fnv32a(s: string): number {
-  let h = 0x811c9dc5;
-  for (const b of Buffer.from(s, 'utf8')) {
-    h ^= b;
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
+/** JSON with object keys sorted and undefined/null fields dropped, so equal specs serialize equally. */
+export function canonicalJSON(value: unknown): string {
+  return JSON.stringify(canonical(value)) ?? 'null';
 }
 
 /**
- * Stable hash of a container spec as a hex string (the `io.kubernetes.container.hash` annotation). Pure.
+ * Stable hash of a container spec as 8 hex digits (the `io.kubernetes.container.hash` annotation). Pure.
  * `resources` is left out (as upstream does since in-place resize) so a resize never restarts a container;
- * any other change to the spec changes the hash.
+ * any other change to the spec changes the hash. Same value as src/kubelet/pods hashContainer.
  */
 export function containerHash(container: V1Container): string {
   const { resources: _resources, ...rest } = container;
-  return fnv32a(canonicalJSON(rest)).toString(16);
+  return createHash('sha256').update(canonicalJSON(rest)).digest('hex').slice(0, 8);
 }
 
 /** Labels of a pod sandbox: the pod's labels plus the kubelet's identity labels. */

@@ -58,7 +58,12 @@ export async function resolveSubPath(volumePath: string, subPath: string, what: 
       cur = next;
       continue;
     }
-    const real = await realpath(next);
+    let real: string;
+    try {
+      real = await realpath(next);
+    } catch (err) {
+      throw new NodeletError('CREATE_CONTAINER_CONFIG', `${what}: subPath "${subPath}" cannot be resolved`, { cause: err });
+    }
     if (!isWithin(root, real)) throw configError(`${what}: subPath "${subPath}" resolves outside the volume`);
     cur = real;
   }

@@ -24,14 +24,27 @@ interface RawResponse {
 
 class HttpProbeError extends Error {}
 
+// Shared agents without keep-alive (upstream disables keep-alives): one connection per probe, no per-request agent.
+const httpAgent = new http.Agent({ keepAlive: false });
+const httpsAgent = new https.Agent({ keepAlive: false });
+
+/** Cancels the request in flight when the probe's deadline passes. */
+interface Deadline {
+  expired: boolean;
+  current: http.ClientRequest | undefined;
+}
+
 /** Runs one HTTP probe; never rejects (every problem is a failure with a message, as upstream). */
 export async function httpProbe(req: HttpProbeRequest, timeoutMs: number, clock: Clock): Promise<ProbeOutcome> {
-  const ac = new AbortController();
-  const timer = clock.setTimeout(() => ac.abort(), timeoutMs);
+  const deadline: Deadline = { expired: false, current: undefined };
+  const timer = clock.setTimeout(() => {
+    deadline.expired = true;
+    deadline.current?.destroy(new HttpProbeError('deadline exceeded'));
+  }, timeoutMs);
   let current = req;
   try {
     for (let redirects = 0; ; redirects++) {
-      const res = await getOnce(current, ac.signal);
+      const res = await getOnce(current, deadline);
       const next = REDIRECT_CODES.has(res.status) ? redirectTarget(current, res.location) : undefined;
       if (next === undefined) return classify(res);
       if (next.hostname.toLowerCase() !== req.hostname.toLowerCase()) return classify(res); // other host: stop here
@@ -42,7 +55,7 @@ export async function httpProbe(req: HttpProbeRequest, timeoutMs: number, clock:
     }
   } catch (err) {
     const url = requestURL(current);
-    if (ac.signal.aborted) {
+    if (deadline.expired) {
       return {
         result: 'failure',
         output: `Get ${JSON.stringify(url)}: context deadline exceeded (Client.Timeout exceeded while awaiting headers)`,
@@ -85,17 +98,17 @@ function redirectTarget(from: HttpProbeRequest, location: string | undefined): H
   return { ...from, scheme, hostname, port, pathAndQuery: `${u.pathname}${u.search}`, headers };
 }
 
-function getOnce(req: HttpProbeRequest, signal: AbortSignal): Promise<RawResponse> {
+function getOnce(req: HttpProbeRequest, deadline: Deadline): Promise<RawResponse> {
   if (isIP(req.ip) === 0) return Promise.reject(new HttpProbeError(`refusing to resolve ${req.ip}`));
+  if (deadline.expired) return Promise.reject(new HttpProbeError('deadline exceeded'));
   return new Promise<RawResponse>((resolve, reject) => {
     const options: https.RequestOptions = {
       host: req.ip,
       port: req.port,
       method: 'GET',
       path: req.pathAndQuery || '/',
-      headers: { ...req.headers, Connection: 'close' },
-      agent: false,
-      signal,
+      headers: req.headers,
+      agent: req.scheme === 'https' ? httpsAgent : httpAgent,
     };
     if (req.scheme === 'https') {
       options.rejectUnauthorized = false;
@@ -121,6 +134,7 @@ function getOnce(req: HttpProbeRequest, signal: AbortSignal): Promise<RawRespons
       res.on('end', done);
       res.on('error', (e) => (size >= MAX_PROBE_OUTPUT_BYTES ? done() : reject(e)));
     });
+    deadline.current = r;
     r.on('error', reject);
     r.end();
   });

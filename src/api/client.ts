@@ -1,0 +1,212 @@
+import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { NodeletError, type ErrorCode } from '../util/index.js';
+
+/** A Status object as the API server sends it in error responses and watch ERROR events. */
+export interface ApiStatus {
+  kind?: string;
+  status?: string;
+  message?: string;
+  reason?: string;
+  code?: number;
+  details?: { name?: string; kind?: string; group?: string; causes?: { reason?: string; message?: string; field?: string }[] };
+}
+
+function codeFor(status: number, reason: string | undefined): ErrorCode {
+  if (status === 404) return 'NOT_FOUND';
+  if (status === 409) return reason === 'AlreadyExists' ? 'ALREADY_EXISTS' : 'CONFLICT';
+  if (status === 422) return 'INVALID';
+  if (status === 504 || reason === 'Timeout') return 'TIMEOUT';
+  return 'API_ERROR';
+}
+
+/**
+ * An error answered by the API server (non-2xx, or a watch ERROR event). `code` follows the nodelet error codes
+ * (NOT_FOUND, ALREADY_EXISTS, CONFLICT, INVALID, API_ERROR), so `isNotFound(err)` / `isConflict(err)` work;
+ * `httpStatus` and `reason` carry the server's answer (e.g. 410 / `Expired`).
+ */
+export class ApiStatusError extends NodeletError {
+  readonly httpStatus: number;
+  readonly reason: string | undefined;
+  readonly apiStatus: ApiStatus | undefined;
+
+  constructor(httpStatus: number, apiStatus: ApiStatus | undefined, what: string) {
+    super(codeFor(httpStatus, apiStatus?.reason), `${what}: ${httpStatus} ${apiStatus?.reason ?? ''}: ${apiStatus?.message ?? 'no message'}`, {
+      object: what,
+    });
+    this.httpStatus = httpStatus;
+    this.reason = apiStatus?.reason;
+    this.apiStatus = apiStatus;
+  }
+}
+
+/** True for 410 Gone / Expired (a watch or continue token older than the server's history). */
+export function isGone(err: unknown): boolean {
+  return err instanceof ApiStatusError && (err.httpStatus === 410 || err.reason === 'Expired' || err.reason === 'Gone');
+}
+
+/** True when retrying later may help (5xx, 429, network errors) rather than a client mistake (4xx). */
+export function isRetryable(err: unknown): boolean {
+  if (err instanceof ApiStatusError) return err.httpStatus >= 500 || err.httpStatus === 429;
+  return true;
+}
+
+/** One API request. */
+export interface ApiRequest {
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Absolute API path, e.g. `/api/v1/namespaces/default/pods`. */
+  path: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  /** JSON-serialised unless a string or Buffer. */
+  body?: unknown;
+  /** Default `application/json` when there is a body. */
+  contentType?: string;
+  accept?: string;
+  signal?: AbortSignal;
+  /** Whole-request timeout (default 30 s; watches use an inactivity timeout instead). */
+  timeoutMs?: number;
+}
+
+/**
+ * A thin raw HTTP(S) client for the Kubernetes API built from a client-node KubeConfig (TLS and credentials via
+ * `applyToHTTPSOptions`, re-applied per request so rotating tokens work). Safe for concurrent use.
+ */
+export class ApiClient {
+  readonly #kc: KubeConfig;
+  readonly #base: URL;
+  #agent: Agent | undefined;
+
+  constructor(kc: KubeConfig) {
+    const cluster = kc.getCurrentCluster();
+    if (cluster === null) throw new NodeletError('CONFIG_INVALID', 'kubeconfig has no current cluster', { field: 'current-context' });
+    this.#kc = kc;
+    this.#base = new URL(cluster.server);
+  }
+
+  async #options(req: ApiRequest): Promise<{ url: URL; opts: RequestOptions }> {
+    const url = new URL(this.#base.toString().replace(/\/$/, '') + req.path);
+    for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const opts: RequestOptions = { method: req.method ?? 'GET', headers: {} };
+    await this.#kc.applyToHTTPSOptions(opts);
+    if (url.protocol === 'https:') {
+      this.#agent ??= new Agent({ keepAlive: true, ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: opts.rejectUnauthorized, servername: opts.servername });
+      opts.agent = this.#agent;
+    }
+    const headers = (opts.headers ?? {}) as Record<string, string>;
+    headers.accept = req.accept ?? 'application/json';
+    opts.headers = headers;
+    return { url, opts };
+  }
+
+  #send(req: ApiRequest, url: URL, opts: RequestOptions): Promise<IncomingMessage> {
+    let payload: Buffer | undefined;
+    if (req.body !== undefined) {
+      payload = Buffer.isBuffer(req.body) ? req.body : Buffer.from(typeof req.body === 'string' ? req.body : JSON.stringify(req.body));
+      const h = opts.headers as Record<string, string | number>;
+      h['content-type'] = req.contentType ?? 'application/json';
+      h['content-length'] = payload.length;
+    }
+    return new Promise((resolve, reject) => {
+      const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+      const r = send(url, { ...opts, signal: req.signal }, resolve);
+      r.on('error', reject);
+      if (req.timeoutMs !== 0) {
+        r.setTimeout(req.timeoutMs ?? 30_000, () => r.destroy(new NodeletError('TIMEOUT', `${opts.method} ${url.pathname} timed out`)));
+      }
+      r.end(payload);
+    });
+  }
+
+  /** Sends a request and parses the JSON answer; non-2xx throws {@link ApiStatusError}. */
+  async request<T = unknown>(req: ApiRequest): Promise<T> {
+    const { url, opts } = await this.#options(req);
+    const res = await this.#send(req, url, opts);
+    const text = await new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      res.on('error', reject);
+      res.on('aborted', () => reject(new NodeletError('API_ERROR', `${opts.method} ${url.pathname}: response aborted`)));
+    });
+    const status = res.statusCode ?? 0;
+    let body: unknown = undefined;
+    try {
+      body = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    if (status < 200 || status >= 300) {
+      const st = typeof body === 'object' && body !== null ? (body as ApiStatus) : { message: text.slice(0, 200) };
+      throw new ApiStatusError(status, st, `${opts.method} ${req.path}`);
+    }
+    return body as T;
+  }
+
+  /**
+   * Opens a streaming GET (a watch) and calls `onLine` for every JSON line. Resolves when the server ends the stream
+   * or the connection drops (callers resume); rejects on a non-200 answer, on a network error before the answer,
+   * or when no byte arrived for `idleTimeoutMs`. Aborting `signal` resolves.
+   */
+  async stream(req: ApiRequest, onLine: (value: unknown) => void, idleTimeoutMs: number): Promise<void> {
+    const { url, opts } = await this.#options(req);
+    let res: IncomingMessage;
+    try {
+      res = await this.#send({ ...req, timeoutMs: 0 }, url, opts);
+    } catch (err) {
+      if (req.signal?.aborted) return;
+      throw err;
+    }
+    if (res.statusCode !== 200) {
+      const chunks: Buffer[] = [];
+      for await (const c of res) chunks.push(c as Buffer);
+      let st: ApiStatus | undefined;
+      try {
+        st = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ApiStatus;
+      } catch {
+        st = undefined;
+      }
+      throw new ApiStatusError(res.statusCode ?? 0, st, `watch ${req.path}`);
+    }
+    await new Promise<void>((resolve) => {
+      let buf = '';
+      let idle: NodeJS.Timeout | undefined;
+      const arm = (): void => {
+        clearTimeout(idle);
+        idle = setTimeout(() => res.destroy(), idleTimeoutMs);
+      };
+      arm();
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        arm();
+        buf += chunk;
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          if (line === '') continue;
+          let v: unknown;
+          try {
+            v = JSON.parse(line);
+          } catch {
+            continue;
+          }
+          onLine(v);
+        }
+      });
+      const done = (): void => {
+        clearTimeout(idle);
+        resolve();
+      };
+      res.on('end', done);
+      res.on('close', done);
+      res.on('error', done);
+    });
+  }
+
+  /** Closes idle keep-alive sockets. */
+  close(): void {
+    this.#agent?.destroy();
+    this.#agent = undefined;
+  }
+}

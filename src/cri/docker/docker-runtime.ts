@@ -1,0 +1,322 @@
+import Docker from 'dockerode';
+import { join } from 'node:path';
+import { NotFoundError, silentLogger, type Logger } from '../../util/index.js';
+import type {
+  Container,
+  ContainerConfig,
+  ContainerEvent,
+  ContainerFilter,
+  ContainerLogs,
+  ContainerRuntime,
+  ContainerStatus,
+  ExecResult,
+  Image,
+  PodSandbox,
+  PodSandboxConfig,
+  PodSandboxFilter,
+  PodSandboxStatus,
+  PullOptions,
+  RuntimeStatus,
+  RuntimeVersion,
+} from '../types.js';
+import { defaultOomScoreAdjFloor } from './capabilities.js';
+import { engineStatus, mapDockerError, type DockerErrorContext } from './errors.js';
+import { DockerEventStream } from './events.js';
+import { dockerExec } from './exec.js';
+import * as images from './images.js';
+import { DOCKER_LABELS, type DockerObjectType } from './labels.js';
+import { readDockerLogs, type DockerLogOptions } from './logs.js';
+import { containerCreateOptions, sandboxCreateOptions, type SpecOptions } from './specs.js';
+import { containerFromInspect, containerFromList, containerState, sandboxFromInspect, sandboxFromList } from './status.js';
+
+/** Options for {@link DockerRuntime}. */
+export interface DockerRuntimeOptions {
+  /** Docker engine socket (default /var/run/docker.sock). */
+  socketPath?: string;
+  /** json-file log rotation size per container (default '10m', upstream containerLogMaxSize 10Mi). */
+  logMaxSize?: string;
+  /** json-file log files kept per container (default 5, upstream containerLogMaxFiles). */
+  logMaxFiles?: number;
+  logger?: Logger;
+  /**
+   * Lowest oom_score_adj to request; lower values are raised to it. Default: the agent's own oom_score_adj when it
+   * lacks CAP_SYS_RESOURCE (runc could not lower it and the container would fail to start), else no floor.
+   * `null` disables the floor.
+   */
+  oomScoreAdjFloor?: number | null;
+  /** Docker network whose presence means NetworkReady (default 'bridge'). */
+  networkName?: string;
+  /** Seconds the pause container gets to stop on SIGTERM in stopPodSandbox (default 10). */
+  sandboxStopTimeoutSeconds?: number;
+}
+
+/**
+ * ContainerRuntime on the Docker engine (dockerode), shaped like dockershim: a sandbox is a pause container owning
+ * the pod's network, IPC and UTS namespaces; app containers join it (`container:<sandboxId>`). Everything the agent
+ * needs after a restart (metadata, sandbox id, annotations) is stored in Docker labels. Safe for concurrent calls.
+ */
+export class DockerRuntime implements ContainerRuntime, ContainerLogs {
+  readonly #docker: Docker;
+  readonly #socketPath: string;
+  readonly #log: Logger;
+  readonly #spec: SpecOptions;
+  readonly #networkName: string;
+  readonly #sandboxStopTimeout: number;
+  readonly #listeners = new Set<(e: ContainerEvent) => void>();
+  #events: DockerEventStream | undefined;
+
+  constructor(options: DockerRuntimeOptions = {}) {
+    this.#socketPath = options.socketPath ?? '/var/run/docker.sock';
+    this.#docker = new Docker({ socketPath: this.#socketPath });
+    this.#log = (options.logger ?? silentLogger()).child({ component: 'docker-runtime' });
+    const floor = options.oomScoreAdjFloor === undefined ? defaultOomScoreAdjFloor() : options.oomScoreAdjFloor;
+    this.#spec = { logMaxSize: options.logMaxSize ?? '10m', logMaxFiles: options.logMaxFiles ?? 5 };
+    if (floor !== null && floor !== undefined) this.#spec.oomScoreAdjFloor = floor;
+    this.#networkName = options.networkName ?? 'bridge';
+    this.#sandboxStopTimeout = options.sandboxStopTimeoutSeconds ?? 10;
+  }
+
+  // ---- sandboxes -----------------------------------------------------------------------------------------------
+
+  async runPodSandbox(config: PodSandboxConfig): Promise<string> {
+    const opts = sandboxCreateOptions(config, this.#spec);
+    const what = { op: 'create', object: `sandbox ${opts.name ?? ''}`, createCall: true };
+    const created = await this.#call(what, () => this.#docker.createContainer(opts));
+    try {
+      await this.#call({ op: 'start', object: `sandbox ${created.id}` }, () => created.start());
+    } catch (err) {
+      await created.remove({ force: true }).catch(() => undefined);
+      throw err;
+    }
+    this.#log.debug({ sandbox: opts.name, id: created.id }, 'Started pod sandbox');
+    return created.id;
+  }
+
+  async stopPodSandbox(id: string): Promise<void> {
+    const info = await this.#inspectOrNull(id, 'podsandbox');
+    if (info === null) return;
+    for (const c of await this.#listRaw('container', [`${DOCKER_LABELS.sandboxId}=${info.Id}`])) {
+      if (containerState(c.State) === 'running') await this.stopContainer(c.Id, 0);
+    }
+    await this.#stop(info.Id, this.#sandboxStopTimeout, 'sandbox');
+  }
+
+  async removePodSandbox(id: string): Promise<void> {
+    const info = await this.#inspectOrNull(id, 'podsandbox');
+    if (info === null) return;
+    for (const c of await this.#listRaw('container', [`${DOCKER_LABELS.sandboxId}=${info.Id}`])) {
+      await this.removeContainer(c.Id);
+    }
+    await this.#remove(info.Id, 'sandbox');
+  }
+
+  async podSandboxStatus(id: string): Promise<PodSandboxStatus> {
+    return sandboxFromInspect(await this.#inspect(id, 'podsandbox'));
+  }
+
+  async listPodSandboxes(filter: PodSandboxFilter = {}): Promise<PodSandbox[]> {
+    const raw = await this.#listRaw('podsandbox', selectorFilters(filter.labelSelector), filter.id);
+    return raw
+      .map(sandboxFromList)
+      .filter((s) => filter.id === undefined || s.id.startsWith(filter.id))
+      .filter((s) => filter.state === undefined || s.state === filter.state);
+  }
+
+  // ---- containers ----------------------------------------------------------------------------------------------
+
+  async createContainer(podSandboxId: string, config: ContainerConfig, sandboxConfig: PodSandboxConfig): Promise<string> {
+    const sandbox = await this.#inspect(podSandboxId, 'podsandbox');
+    const logPath =
+      sandboxConfig.logDirectory !== undefined && config.logPath !== undefined
+        ? join(sandboxConfig.logDirectory, config.logPath)
+        : '';
+    const opts = containerCreateOptions(sandbox.Id, config, sandboxConfig, logPath, this.#spec);
+    const what = { op: 'create', object: `container ${opts.name ?? ''}`, createCall: true };
+    const created = await this.#call(what, () => this.#docker.createContainer(opts));
+    return created.id;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    try {
+      await this.#docker.getContainer(id).start();
+    } catch (err) {
+      if (engineStatus(err) === 304) return;
+      throw mapDockerError(err, { op: 'start', object: `container ${id}` }, this.#socketPath);
+    }
+  }
+
+  async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
+    await this.#stop(id, timeoutSeconds, 'container');
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    await this.#remove(id, 'container');
+  }
+
+  async listContainers(filter: ContainerFilter = {}): Promise<Container[]> {
+    const extra = selectorFilters(filter.labelSelector);
+    if (filter.podSandboxId !== undefined) extra.push(`${DOCKER_LABELS.sandboxId}=${filter.podSandboxId}`);
+    const raw = await this.#listRaw('container', extra, filter.id);
+    return raw
+      .map(containerFromList)
+      .filter((c) => filter.id === undefined || c.id.startsWith(filter.id))
+      .filter((c) => filter.state === undefined || c.state === filter.state);
+  }
+
+  async containerStatus(id: string): Promise<ContainerStatus> {
+    const info = await this.#inspect(id, 'container');
+    const st = containerFromInspect(info);
+    if (st.logPath === '') st.logPath = info.LogPath;
+    return st;
+  }
+
+  async execSync(id: string, cmd: string[], timeoutSeconds: number): Promise<ExecResult> {
+    const what = { op: 'exec in', object: `container ${id}` };
+    return this.#call(what, () => dockerExec(this.#docker, this.#docker.getContainer(id), cmd, timeoutSeconds));
+  }
+
+  /** Streams the container's log from Docker's json-file log (see {@link ContainerLogs.readLogs}). */
+  async readLogs(id: string, options: DockerLogOptions, out: NodeJS.WritableStream, signal?: AbortSignal): Promise<void> {
+    const info = await this.#inspect(id, 'container');
+    const c = this.#docker.getContainer(info.Id);
+    await this.#call({ op: 'read logs of', object: `container ${id}` }, () =>
+      readDockerLogs(this.#docker, c, info.Config.Tty, options, out, signal),
+    );
+  }
+
+  // ---- runtime info --------------------------------------------------------------------------------------------
+
+  async version(): Promise<RuntimeVersion> {
+    const v = await this.#call({ op: 'query version of', object: 'docker engine' }, () => this.#docker.version());
+    return { runtimeName: 'docker', runtimeVersion: v.Version, runtimeApiVersion: v.ApiVersion };
+  }
+
+  async status(): Promise<RuntimeStatus> {
+    await this.#call({ op: 'ping', object: 'docker engine' }, () => this.#docker.ping());
+    let network = { status: true, reason: '', message: '' };
+    try {
+      await this.#docker.getNetwork(this.#networkName).inspect();
+    } catch (err) {
+      if (engineStatus(err) !== 404) throw mapDockerError(err, { op: 'inspect', object: `network ${this.#networkName}` }, this.#socketPath);
+      network = {
+        status: false,
+        reason: 'NetworkPluginNotReady',
+        message: `docker: network plugin is not ready: network ${this.#networkName} not found`,
+      };
+    }
+    return {
+      conditions: [
+        { type: 'RuntimeReady', status: true, reason: '', message: '' },
+        { type: 'NetworkReady', ...network },
+      ],
+    };
+  }
+
+  subscribeEvents(listener: (event: ContainerEvent) => void): () => void {
+    this.#listeners.add(listener);
+    if (this.#events === undefined) {
+      this.#events = new DockerEventStream({
+        docker: this.#docker,
+        logger: this.#log,
+        onEvent: (e) => {
+          for (const l of [...this.#listeners]) l(e);
+        },
+      });
+      this.#events.start();
+    }
+    return () => {
+      this.#listeners.delete(listener);
+      if (this.#listeners.size === 0) this.#stopEvents();
+    };
+  }
+
+  // ---- images --------------------------------------------------------------------------------------------------
+
+  pullImage(image: string, options: PullOptions = {}): Promise<string> {
+    return images.pullImage(this.#docker, image, options, this.#socketPath);
+  }
+
+  imageStatus(image: string): Promise<Image | null> {
+    return images.imageStatus(this.#docker, image, this.#socketPath);
+  }
+
+  listImages(): Promise<Image[]> {
+    return images.listImages(this.#docker, this.#socketPath);
+  }
+
+  removeImage(image: string): Promise<void> {
+    return images.removeImage(this.#docker, image, this.#socketPath);
+  }
+
+  async close(): Promise<void> {
+    this.#listeners.clear();
+    this.#stopEvents();
+  }
+
+  // ---- internals -----------------------------------------------------------------------------------------------
+
+  #stopEvents(): void {
+    this.#events?.stop();
+    this.#events = undefined;
+  }
+
+  async #call<T>(ctx: DockerErrorContext, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw mapDockerError(err, ctx, this.#socketPath);
+    }
+  }
+
+  /** Inspects a container of the given kind; NotFoundError when missing or of the other kind. */
+  async #inspect(id: string, kind: DockerObjectType): Promise<Docker.ContainerInspectInfo> {
+    const info = await this.#inspectOrNull(id, kind);
+    const what = kind === 'podsandbox' ? 'pod sandbox' : 'container';
+    if (info === null) throw new NotFoundError(`${what} ${id} not found`, { object: `${what} ${id}` });
+    return info;
+  }
+
+  async #inspectOrNull(id: string, kind: DockerObjectType): Promise<Docker.ContainerInspectInfo | null> {
+    const what = kind === 'podsandbox' ? 'sandbox' : 'container';
+    try {
+      const info = await this.#docker.getContainer(id).inspect();
+      return info.Config.Labels?.[DOCKER_LABELS.type] === kind ? info : null;
+    } catch (err) {
+      if (engineStatus(err) === 404) return null;
+      throw mapDockerError(err, { op: 'inspect', object: `${what} ${id}` }, this.#socketPath);
+    }
+  }
+
+  async #listRaw(kind: DockerObjectType, labels: string[], id?: string): Promise<Docker.ContainerInfo[]> {
+    const filters: Record<string, string[]> = { label: [`${DOCKER_LABELS.type}=${kind}`, ...labels] };
+    if (id !== undefined) filters['id'] = [id];
+    return this.#call({ op: 'list', object: `${kind}s` }, () => this.#docker.listContainers({ all: true, filters }));
+  }
+
+  /** docker stop -t; a stopped or missing container is fine. */
+  async #stop(id: string, timeoutSeconds: number, what: string): Promise<void> {
+    try {
+      await this.#docker.getContainer(id).stop({ t: Math.max(0, Math.round(timeoutSeconds)) });
+    } catch (err) {
+      const status = engineStatus(err);
+      if (status === 304 || status === 404) return;
+      throw mapDockerError(err, { op: 'stop', object: `${what} ${id}` }, this.#socketPath);
+    }
+  }
+
+  /** docker rm -f; a missing container is fine. */
+  async #remove(id: string, what: string): Promise<void> {
+    try {
+      await this.#docker.getContainer(id).remove({ force: true, v: true });
+    } catch (err) {
+      if (engineStatus(err) === 404) return;
+      // "removal already in progress" means a concurrent remove of the same object: also fine.
+      if (engineStatus(err) === 409 && /already in progress/i.test(String(err))) return;
+      throw mapDockerError(err, { op: 'remove', object: `${what} ${id}` }, this.#socketPath);
+    }
+  }
+}
+
+function selectorFilters(selector: Record<string, string> | undefined): string[] {
+  return Object.entries(selector ?? {}).map(([k, v]) => `${k}=${v}`);
+}

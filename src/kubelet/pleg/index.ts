@@ -1,0 +1,1 @@
+export { Pleg, type PlegOptions, type RelistResult } from './pleg.js';

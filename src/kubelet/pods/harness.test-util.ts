@@ -1,0 +1,98 @@
+/** Shared setup of the lifecycle unit tests: FakeRuntime + FakeClock + FakePodApi, and a settle helper. */
+import type { V1Container, V1Pod, V1PodSpec } from '@kubernetes/client-node';
+import { FakeRuntime, PAUSE_IMAGE, TESTBOX_IMAGE } from '../../cri/index.js';
+import type { ProberManager } from '../../probes/types.js';
+import { FakeClock } from '../../util/clock.js';
+import { silentLogger } from '../../util/logger.js';
+import { createPodLifecycle } from './lifecycle.js';
+import type { PodLifecycle, PodLifecycleOptions } from './options.js';
+import { FakePodApi, MemoryRecorder } from './testing.js';
+
+/** One test world. */
+export interface World {
+  clock: FakeClock;
+  runtime: FakeRuntime;
+  api: FakePodApi;
+  recorder: MemoryRecorder;
+  lc: PodLifecycle;
+  /** Lets promises, runtime events and timers due now run until everything is idle. */
+  settle(): Promise<void>;
+  /** Advances the clock in steps of at most `step` ms, settling after each. */
+  advance(ms: number, step?: number): Promise<void>;
+  /** A fresh lifecycle on the same runtime/api/clock (an agent restart). */
+  restart(): Promise<void>;
+}
+
+export const NODE = 'node1';
+
+/** A container running forever (or the given shell script). */
+export function ctr(name: string, script?: string, extra: Partial<V1Container> = {}): V1Container {
+  return { name, image: TESTBOX_IMAGE, command: script === undefined ? ['sleep', 'infinity'] : ['sh', '-c', script], ...extra };
+}
+
+/** A pod bound to the test node. */
+export function mkPod(name: string, spec: Partial<V1PodSpec> & { containers: V1Container[] }): V1Pod {
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { nodeName: NODE, ...spec } };
+}
+
+/** Builds and starts a world. */
+export async function world(extra: Partial<PodLifecycleOptions> = {}, prober?: ProberManager): Promise<World> {
+  const clock = new FakeClock();
+  const runtime = new FakeRuntime({ clock });
+  const api = new FakePodApi();
+  const recorder = new MemoryRecorder();
+  const make = (): PodLifecycle =>
+    createPodLifecycle({
+      nodeName: NODE,
+      podInfraImage: PAUSE_IMAGE,
+      runtime,
+      podApi: api,
+      podInformer: api,
+      recorder,
+      logger: silentLogger(),
+      clock,
+      hostIPs: ['10.0.0.1'],
+      getNode: () => ({ metadata: { name: NODE, uid: 'node-uid', labels: { 'kubernetes.io/hostname': NODE, disk: 'ssd' } } }),
+      prober,
+      ...extra,
+    });
+  const w: World = {
+    clock,
+    runtime,
+    api,
+    recorder,
+    lc: make(),
+    async settle() {
+      for (let idle = 0; idle < 8; ) {
+        await new Promise((r) => setImmediate(r));
+        clock.advance(0);
+        const before = runtime.calls.length + api.patches.length;
+        await w.lc.settled();
+        idle = runtime.calls.length + api.patches.length === before ? idle + 1 : 0;
+      }
+    },
+    async advance(ms, step = 1000) {
+      let left = ms;
+      while (left > 0) {
+        const d = Math.min(step, left);
+        clock.advance(d);
+        left -= d;
+        await w.settle();
+      }
+    },
+    async restart() {
+      await w.lc.stop();
+      w.lc = make();
+      await w.lc.start();
+      await w.settle();
+    },
+  };
+  await w.lc.start();
+  await w.settle();
+  return w;
+}
+
+/** The API object of pod `name`. */
+export function apiPod(w: World, name: string): V1Pod | undefined {
+  return w.api.pods.get(`default/${name}`);
+}

@@ -1,0 +1,340 @@
+/**
+ * The pod lifecycle: sources → desired pods (admission) → one serialized worker per UID → runtime; runtime events
+ * and relists (PLEG) wake workers; one status manager writes to the API; mirror pods follow static pods.
+ * See options.ts for the public contract.
+ */
+import type { V1Node, V1Pod, V1PodStatus } from '@kubernetes/client-node';
+import { createEventRecorder } from '../../api/events.js';
+import { createPodApi, createRestClient, type PodApi } from '../../api/pods.js';
+import { createInformer } from '../../api/informer.js';
+import type { EventRecorder, Informer } from '../../api/types.js';
+import { Backoff } from '../../util/backoff.js';
+import { RealClock, type Clock, type TimerHandle } from '../../util/clock.js';
+import { ConfigError, errorMessage } from '../../util/errors.js';
+import { ImageManager } from '../images/manager.js';
+import { Pleg, type RelistResult } from '../pleg/pleg.js';
+import { ApiSource, podInformerOptions } from '../sources/api.js';
+import { FileSource } from '../sources/file.js';
+import { HttpSource } from '../sources/http.js';
+import { isStaticPod } from '../sources/static-pod.js';
+import type { PodSource, SourceName } from '../sources/types.js';
+import type { PodFailure } from '../status/generate.js';
+import { StatusManager, type StatusTarget } from '../status/manager.js';
+import { admitPod } from './admission.js';
+import { minimalPodEnvironment } from './default-env.js';
+import { podRef, type PodDeps } from './deps.js';
+import { DesiredPods } from './desired.js';
+import { reconcileMirrors } from './mirror.js';
+import type { HealthCheck, PodLifecycle, PodLifecycleOptions } from './options.js';
+import { LABELS } from '../../cri/types.js';
+import { createSteps, ORPHAN_ANNOTATION, type PodMemory } from './steps.js';
+import { PodWorkers } from './workers.js';
+
+function buildInformer(o: PodLifecycleOptions): Informer<V1Pod> {
+  if (o.kubeConfig === undefined) throw new ConfigError('kubeConfig is required for the API pod source');
+  return createInformer<V1Pod>(o.kubeConfig, podInformerOptions(o.nodeName), o.logger.child({ component: 'pod-informer' }));
+}
+
+function defaultLabels(nodeName: string): Record<string, string> {
+  const arch = process.arch === 'x64' ? 'amd64' : process.arch;
+  return { 'kubernetes.io/hostname': nodeName, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': arch };
+}
+
+class Lifecycle implements PodLifecycle {
+  readonly #o: PodLifecycleOptions;
+  readonly #clock: Clock;
+  readonly #api: PodApi | undefined;
+  readonly #recorder: EventRecorder & { flush?: () => Promise<void> };
+  readonly #deps: PodDeps;
+  readonly #status: StatusManager;
+  readonly #desired = new DesiredPods();
+  readonly #memory = new Map<string, PodMemory>();
+  readonly #rejections = new Map<string, PodFailure>();
+  readonly #workers: PodWorkers;
+  readonly #pleg: Pleg;
+  readonly #sources: PodSource[] = [];
+  #apiSource: ApiSource | undefined;
+  #node: V1Node | undefined;
+  #timer: TimerHandle | undefined;
+  #lastHousekeeping = 0;
+  #mirrorBusy = false;
+  #mirrorAgain = false;
+  #stopped = false;
+
+  constructor(o: PodLifecycleOptions) {
+    this.#o = o;
+    this.#clock = o.clock ?? new RealClock();
+    const rest = o.kubeConfig === undefined ? undefined : createRestClient(o.kubeConfig);
+    this.#api = o.podApi ?? (rest === undefined ? undefined : createPodApi(rest));
+    this.#recorder = o.recorder ?? createEventRecorder({ client: rest, host: o.nodeName, clock: this.#clock, logger: o.logger.child({ component: 'events' }) });
+    const api = this.#api;
+    const logsDir = o.podLogsDir ?? '/var/log/pods';
+    this.#deps = {
+      runtime: o.runtime,
+      env: o.podEnvironment ?? minimalPodEnvironment(o.podInfraImage),
+      images: new ImageManager({
+        runtime: o.runtime,
+        recorder: this.#recorder,
+        clock: this.#clock,
+        logger: o.logger.child({ component: 'images' }),
+        getSecret: api === undefined ? undefined : (ns, name) => api.getSecret(ns, name),
+      }),
+      recorder: this.#recorder,
+      clock: this.#clock,
+      logger: o.logger.child({ component: 'pods' }),
+      crashBackoff: new Backoff({ initialMs: 10_000, maxMs: 300_000 }),
+      podInfraImage: o.podInfraImage,
+      runtimeName: 'docker',
+      hostIPs: () => this.#hostIPs(),
+      logDirectory: (uid) => {
+        const p = this.#desired.get(uid) ?? this.#workers.pod(uid);
+        return `${logsDir}/${p?.metadata?.namespace ?? 'default'}_${p?.metadata?.name ?? ''}_${uid}`;
+      },
+    };
+    this.#status = new StatusManager({
+      api: this.#api,
+      logger: o.logger.child({ component: 'status' }),
+      resolveTarget: (uid) => this.#target(uid),
+    });
+    const steps = createSteps(
+      {
+        deps: this.#deps,
+        status: this.#status,
+        prober: o.prober,
+        apiStatus: (pod) => this.#apiObject(pod)?.status,
+        rejection: (uid) => this.#rejections.get(uid),
+        syncFrequencyMs: o.syncFrequencyMs ?? 60_000,
+        errorRetryMs: 10_000,
+        hasApi: this.#api !== undefined,
+        track: (state) => {
+          for (const s of state.sandboxes) this.#pleg.track(s.id, state.uid);
+          for (const c of state.containers) this.#pleg.track(c.id, state.uid);
+        },
+      },
+      this.#memory,
+    );
+    steps.forgotten = (uid) => {
+      this.#rejections.delete(uid);
+      const again = this.#desired.get(uid);
+      if (again !== undefined) this.#workers.update(again);
+    };
+    this.#workers = new PodWorkers({ steps, clock: this.#clock, logger: o.logger.child({ component: 'podworkers' }) });
+    this.#pleg = new Pleg({
+      runtime: o.runtime,
+      clock: this.#clock,
+      logger: o.logger.child({ component: 'pleg' }),
+      relistPeriodMs: o.relistPeriodMs,
+      onPodChanged: (uid) => this.#workers.resync(uid),
+      onRelist: (r) => this.#orphans(r),
+    });
+  }
+
+  async start(): Promise<void> {
+    const o = this.#o;
+    try {
+      this.#deps.runtimeName = (await o.runtime.version()).runtimeName || 'docker';
+    } catch (err) {
+      o.logger.warn({ err: errorMessage(err) }, 'runtime version unavailable; assuming docker');
+    }
+    await this.#refreshNode();
+    if (o.prober !== undefined) {
+      o.prober.onResultChange((uid) => this.#workers.resync(uid));
+      o.prober.onContainerFailure((f) => {
+        const m = this.#mem(f.podUID);
+        m.probeKills.set(f.containerID.replace(/^[a-z]+:\/\//, ''), { message: f.message, gracePeriodSeconds: f.terminationGracePeriodSeconds });
+        this.#workers.resync(f.podUID);
+      });
+    }
+    const onPods = (source: SourceName, pods: V1Pod[]): void => this.#onPods(source, pods);
+    const log = o.logger.child({ component: 'sources' });
+    if (o.staticPodPath !== undefined && o.staticPodPath !== '') {
+      this.#sources.push(new FileSource({ path: o.staticPodPath, nodeName: o.nodeName, periodMs: o.fileCheckFrequencyMs, clock: this.#clock, logger: log, onPods }));
+    }
+    if (o.manifestURL !== undefined && o.manifestURL !== '') {
+      this.#sources.push(new HttpSource({ url: o.manifestURL, headers: o.manifestURLHeaders, nodeName: o.nodeName, periodMs: o.httpCheckFrequencyMs, clock: this.#clock, logger: log, onPods }));
+    }
+    if (o.podInformer !== undefined || o.kubeConfig !== undefined) {
+      const informer = o.podInformer ?? buildInformer(o);
+      this.#apiSource = new ApiSource(informer, onPods);
+      this.#sources.push(this.#apiSource);
+    }
+    this.#pleg.start();
+    for (const s of this.#sources) s.start();
+    this.#housekeeping();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    for (const s of this.#sources) s.stop();
+    this.#pleg.stop();
+    await this.#workers.stop();
+    await this.#status.flush();
+    this.#status.stop();
+    await this.#recorder.flush?.();
+  }
+
+  healthChecks(): HealthCheck[] {
+    const period = this.#o.housekeepingPeriodMs ?? 10_000;
+    return [
+      { name: 'pleg', check: () => this.#pleg.healthy() },
+      {
+        name: 'syncloop',
+        check: () => {
+          const age = this.#clock.monotonic() - this.#lastHousekeeping;
+          return age <= Math.max(3 * period, 60_000) ? true : `sync loop last ran ${Math.round(age / 1000)}s ago`;
+        },
+      },
+    ];
+  }
+
+  runningPods(): number {
+    return this.#workers.uids().filter((u) => this.#workers.phase(u) === 'sync').length;
+  }
+
+  pods(): V1Pod[] {
+    return this.#desired.list().map((p) => ({ ...p, status: this.#status.getPodStatus(p.metadata?.uid ?? '') ?? p.status }));
+  }
+
+  podStatus(uid: string): V1PodStatus | undefined {
+    return this.#status.getPodStatus(uid);
+  }
+
+  async settled(): Promise<void> {
+    await this.#workers.settled();
+    await this.#status.flush();
+    await this.#recorder.flush?.();
+  }
+
+  #mem(uid: string): PodMemory {
+    let m = this.#memory.get(uid);
+    if (m === undefined) {
+      m = { reasons: new Map(), probeKills: new Map() };
+      this.#memory.set(uid, m);
+    }
+    return m;
+  }
+
+  #hostIPs(): string[] {
+    if (this.#o.hostIPs !== undefined) return this.#o.hostIPs;
+    return (this.#node?.status?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address);
+  }
+
+  async #refreshNode(): Promise<void> {
+    try {
+      this.#node = (await this.#o.getNode?.()) ?? this.#node;
+    } catch (err) {
+      this.#o.logger.debug({ err: errorMessage(err) }, 'node not available');
+    }
+  }
+
+  #apiObject(pod: V1Pod): V1Pod | undefined {
+    if (isStaticPod(pod)) return this.#desired.mirrorOf(pod);
+    return this.#desired.get(pod.metadata?.uid ?? '');
+  }
+
+  #target(uid: string): StatusTarget | undefined {
+    const pod = this.#desired.get(uid);
+    if (pod === undefined) return undefined;
+    const obj = this.#apiObject(pod);
+    if (obj === undefined) return undefined;
+    return {
+      namespace: obj.metadata?.namespace ?? 'default',
+      name: obj.metadata?.name ?? '',
+      uid: obj.metadata?.uid ?? '',
+      apiStatus: obj.status,
+    };
+  }
+
+  #onPods(source: SourceName, pods: V1Pod[]): void {
+    if (this.#stopped) return;
+    const diff = this.#desired.setSource(source, pods);
+    const added = [...diff.added].sort((a, b) =>
+      new Date(a.metadata?.creationTimestamp ?? 0).getTime() - new Date(b.metadata?.creationTimestamp ?? 0).getTime());
+    for (const pod of added) {
+      this.#admit(pod);
+      this.#workers.update(pod);
+    }
+    for (const pod of diff.updated) {
+      this.#workers.update(pod);
+      this.#status.resync(pod.metadata?.uid ?? '');
+    }
+    for (const pod of diff.removed) this.#workers.update(pod, true);
+    if (source !== 'api' || diff.mirrorsChanged) {
+      this.#reconcileMirrors();
+      if (diff.mirrorsChanged) for (const p of this.#desired.list()) if (isStaticPod(p)) this.#status.resync(p.metadata?.uid ?? '');
+    }
+  }
+
+  #admit(pod: V1Pod): void {
+    const uid = pod.metadata?.uid ?? '';
+    if (this.#workers.phase(uid) !== undefined || this.#rejections.has(uid)) return;
+    const active = this.#workers.uids()
+      .filter((u) => u !== uid && this.#workers.phase(u) === 'sync' && !this.#rejections.has(u))
+      .map((u) => this.#workers.pod(u))
+      .filter((p): p is V1Pod => p !== undefined);
+    const labels = this.#node?.metadata?.labels ?? this.#o.nodeLabels ?? defaultLabels(this.#o.nodeName);
+    const r = admitPod(pod, { nodeLabels: labels, activePods: active, maxPods: this.#o.maxPods ?? 110 });
+    if (r === undefined) return;
+    this.#o.logger.warn({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, reason: r.reason, message: r.message }, 'pod rejected');
+    this.#recorder.event(podRef(pod), 'Warning', r.reason, r.message);
+    this.#rejections.set(uid, { reason: r.reason, message: `Pod was rejected: ${r.message}` });
+  }
+
+  #orphans(r: RelistResult): void {
+    if (this.#stopped || !this.#sources.every((s) => s.hasSynced())) return;
+    for (const uid of r.pods.keys()) {
+      if (this.#desired.get(uid) !== undefined || this.#workers.phase(uid) !== undefined) continue;
+      const l = r.labels.get(uid) ?? {};
+      this.#o.logger.info({ podUID: uid, pod: `${l[LABELS.podNamespace]}/${l[LABELS.podName]}` }, 'removing containers of a pod that is no longer assigned');
+      this.#workers.update(
+        {
+          metadata: { uid, name: l[LABELS.podName] ?? uid, namespace: l[LABELS.podNamespace] ?? 'default', annotations: { [ORPHAN_ANNOTATION]: 'true' } },
+          spec: { containers: [] },
+        },
+        true,
+      );
+    }
+  }
+
+  #reconcileMirrors(): void {
+    const api = this.#api;
+    if (api === undefined || this.#apiSource === undefined || !this.#apiSource.hasSynced()) return;
+    if (this.#mirrorBusy) {
+      this.#mirrorAgain = true;
+      return;
+    }
+    this.#mirrorBusy = true;
+    const node = this.#node?.metadata?.uid === undefined ? undefined : { name: this.#o.nodeName, uid: this.#node.metadata.uid };
+    const statics = this.#desired.list().filter((p) => isStaticPod(p) && this.#workers.phase(p.metadata?.uid ?? '') !== 'terminated');
+    void reconcileMirrors({ api, logger: this.#o.logger.child({ component: 'mirror' }), node }, statics, this.#desired.mirrors())
+      .finally(() => {
+        this.#mirrorBusy = false;
+        if (this.#mirrorAgain) {
+          this.#mirrorAgain = false;
+          this.#reconcileMirrors();
+        }
+      });
+  }
+
+  #housekeeping(): void {
+    if (this.#stopped) return;
+    this.#lastHousekeeping = this.#clock.monotonic();
+    void this.#refreshNode().then(() => {
+      this.#status.resyncAll();
+      this.#reconcileMirrors();
+    });
+    this.#timer = this.#clock.setTimeout(() => this.#housekeeping(), this.#o.housekeepingPeriodMs ?? 10_000);
+  }
+}
+
+/**
+ * Creates the pod lifecycle of the kubelet role. Nothing runs until `start()`. See {@link PodLifecycleOptions}.
+ * Throws ConfigError for unusable options (empty nodeName or podInfraImage).
+ */
+export function createPodLifecycle(options: PodLifecycleOptions): PodLifecycle {
+  if (options.nodeName === '') throw new ConfigError('nodeName must not be empty', { field: 'nodeName' });
+  if (options.podInfraImage === '') throw new ConfigError('podInfraImage must not be empty', { field: 'podInfraImage' });
+  return new Lifecycle(options);
+}

@@ -1,0 +1,88 @@
+/** Options and the public handle of the pod lifecycle (the kubelet role's pod half). */
+import type { KubeConfig, V1Node, V1Pod, V1PodStatus } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { PodApi } from '../../api/pods.js';
+import type { EventRecorder, Informer } from '../../api/types.js';
+import type { ContainerRuntime } from '../../cri/types.js';
+import type { ProberManager } from '../../probes/types.js';
+import type { Clock } from '../../util/clock.js';
+import type { PodEnvironment } from '../podenv/types.js';
+
+/**
+ * Plain, already-validated values (the daemon maps KubeletConfiguration/flags into these). Durations are
+ * milliseconds. Only `nodeName`, `podInfraImage`, `runtime` and `logger` are required.
+ */
+export interface PodLifecycleOptions {
+  /** This node's name (fieldSelector spec.nodeName, static pod name suffix, event source host). */
+  nodeName: string;
+  /** Kubelet root dir (informational here; the PodEnvironment owns the layout). Default `/var/lib/kubelet`. */
+  rootDir?: string;
+  /** Where container logs go: `<podLogsDir>/<ns>_<name>_<uid>` (default `/var/log/pods`). */
+  podLogsDir?: string;
+  /** Sandbox (pause) image, e.g. `localhost/nodelet/pause:3.9`. */
+  podInfraImage: string;
+  /** Static pod manifest directory (`staticPodPath` / `--pod-manifest-path`); unset = no file source. */
+  staticPodPath?: string;
+  /** Static pod URL (`staticPodURL` / `--manifest-url`); unset = no URL source. */
+  manifestURL?: string;
+  /** Headers for the manifest URL (`staticPodURLHeader`, first value per name). */
+  manifestURLHeaders?: Record<string, string>;
+  /** fileCheckFrequency (default 20 000). */
+  fileCheckFrequencyMs?: number;
+  /** httpCheckFrequency (default 20 000). */
+  httpCheckFrequencyMs?: number;
+  /** syncFrequency: periodic resync of every pod worker (default 60 000). */
+  syncFrequencyMs?: number;
+  /** PLEG relist period, the safety net behind runtime events (default 10 000). */
+  relistPeriodMs?: number;
+  /** Status/mirror/node refresh period (default 10 000). */
+  housekeepingPeriodMs?: number;
+  /** maxPods (default 110). */
+  maxPods?: number;
+  /** Node labels for admission when `getNode` gives none (default: hostname/os/arch labels). */
+  nodeLabels?: Record<string, string>;
+  /** The registered Node (labels for admission, uid for mirror pod ownerReferences, InternalIP as host IP). */
+  getNode?: () => V1Node | undefined | Promise<V1Node | undefined>;
+  /** Host IPs reported as status.hostIP(s); default: the Node's InternalIP addresses. */
+  hostIPs?: string[];
+  runtime: ContainerRuntime;
+  /** Volumes/env/DNS/security; default: a minimal built-in environment (command/args/env values/ports only). */
+  podEnvironment?: PodEnvironment;
+  /** Probes; without one, running containers are ready. */
+  prober?: ProberManager;
+  /** API access; undefined = standalone (static pods only, no status writes, log-only events). */
+  kubeConfig?: KubeConfig;
+  /** Pod informer override (default: built from kubeConfig over /api/v1/pods?fieldSelector=spec.nodeName=<node>). */
+  podInformer?: Informer<V1Pod>;
+  /** Pod API override (default: REST over kubeConfig). */
+  podApi?: PodApi;
+  /** Event recorder (default: core/v1 events over kubeConfig, or log-only without one). */
+  recorder?: EventRecorder;
+  logger: Logger;
+  clock?: Clock;
+}
+
+/** A health check for /healthz. */
+export interface HealthCheck {
+  name: string;
+  /** true = healthy, a string = the reason it is not. */
+  check(): boolean | string;
+}
+
+/** The running pod lifecycle. */
+export interface PodLifecycle {
+  /** Starts sources, PLEG and workers. Resolves once started (not when pods are running). Call once. */
+  start(): Promise<void>;
+  /** Stops everything it started; containers keep running (like a kubelet restart). Idempotent. */
+  stop(): Promise<void>;
+  /** `pleg` and `syncloop` checks, as upstream healthz. */
+  healthChecks(): HealthCheck[];
+  /** Pods whose worker is in the sync phase (admitted, not terminating). */
+  runningPods(): number;
+  /** Desired pods with the status the kubelet computed (for the kubelet API `/pods`). */
+  pods(): V1Pod[];
+  /** The computed status of a pod. */
+  podStatus(uid: string): V1PodStatus | undefined;
+  /** Resolves when no worker step and no status write is in flight (tests). */
+  settled(): Promise<void>;
+}

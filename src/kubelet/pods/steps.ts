@@ -1,0 +1,154 @@
+/**
+ * The three worker steps of a pod (sync, terminating, terminated) over the shared deps, the status manager and the
+ * prober. Each step is idempotent: a step that fails is simply run again later.
+ */
+import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
+import type { ProberManager } from '../../probes/types.js';
+import { generatePodStatus, type PodFailure } from '../status/generate.js';
+import type { StatusManager } from '../status/manager.js';
+import { isTerminalPhase } from '../status/phase.js';
+import { isStaticPod } from '../sources/static-pod.js';
+import type { StepResult, WorkerSteps } from './workers.js';
+import { podGracePeriod, podRef, type PodDeps } from './deps.js';
+import { gcPod, removePodFromRuntime } from './gc.js';
+import { killPod, MIN_GRACE_SECONDS } from './kill.js';
+import { readPodRuntimeState, type PodRuntimeState } from './state.js';
+import { syncPod, type PodSyncMemory } from './sync.js';
+
+/** Annotation marking a synthetic pod built for runtime objects nobody wants (orphans). */
+export const ORPHAN_ANNOTATION = 'nodelet.io/orphan';
+
+/** Per-pod memory across steps. */
+export interface PodMemory extends PodSyncMemory {
+  failure?: PodFailure;
+}
+
+/** Everything the steps need beyond {@link PodDeps}. */
+export interface StepContext {
+  deps: PodDeps;
+  status: StatusManager;
+  prober?: ProberManager;
+  /** The status last seen in the API (mirror pod for static pods). */
+  apiStatus(pod: V1Pod): V1PodStatus | undefined;
+  /** Admission rejection of the pod, if any. */
+  rejection(uid: string): PodFailure | undefined;
+  syncFrequencyMs: number;
+  errorRetryMs: number;
+  /** The API is connected (deleted pods are removed from it after termination). */
+  hasApi: boolean;
+  /** Called when a sandbox/container id is known to belong to a pod (PLEG routing). */
+  track(state: PodRuntimeState): void;
+}
+
+const isDeleted = (pod: V1Pod): boolean =>
+  pod.metadata?.deletionTimestamp !== undefined && pod.metadata.deletionTimestamp !== null;
+const isOrphan = (pod: V1Pod): boolean => pod.metadata?.annotations?.[ORPHAN_ANNOTATION] === 'true';
+
+/** Builds the steps; `memory` is shared with the lifecycle (probe kills are recorded there). */
+export function createSteps(ctx: StepContext, memory: Map<string, PodMemory>): WorkerSteps {
+  const mem = (uid: string): PodMemory => {
+    let m = memory.get(uid);
+    if (m === undefined) {
+      m = { reasons: new Map(), probeKills: new Map() };
+      memory.set(uid, m);
+    }
+    return m;
+  };
+  const { deps } = ctx;
+
+  const report = (pod: V1Pod, state: PodRuntimeState, m: PodMemory, terminal: boolean): V1PodStatus => {
+    const uid = pod.metadata?.uid ?? '';
+    const status = generatePodStatus({
+      pod,
+      state,
+      reasons: m.reasons,
+      oldStatus: ctx.status.getPodStatus(uid) ?? ctx.apiStatus(pod),
+      now: deps.clock.now(),
+      hostIPs: deps.hostIPs(),
+      runtimeName: deps.runtimeName,
+      podIsTerminal: terminal,
+      failure: m.failure,
+      applyProbes: ctx.prober === undefined ? undefined : (s) => ctx.prober?.updatePodStatus(uid, s),
+    });
+    ctx.status.setPodStatus(pod, status);
+    return status;
+  };
+
+  const deadline = (pod: V1Pod, m: PodMemory): number | undefined => {
+    const ads = pod.spec?.activeDeadlineSeconds;
+    if (ads === undefined || ads === null) return undefined;
+    const start = ctx.status.getPodStatus(pod.metadata?.uid ?? '')?.startTime ?? ctx.apiStatus(pod)?.startTime;
+    if (start === undefined) return undefined;
+    const at = new Date(start).getTime() + ads * 1000;
+    if (deps.clock.now() >= at && m.failure === undefined) {
+      const message = 'Pod was active on the node longer than the specified deadline';
+      m.failure = { reason: 'DeadlineExceeded', message };
+      deps.recorder.event(podRef(pod), 'Normal', 'DeadlineExceeded', message);
+    }
+    return at;
+  };
+
+  return {
+    async sync(pod, removed): Promise<StepResult> {
+      const uid = pod.metadata?.uid ?? '';
+      const m = mem(uid);
+      const rejected = ctx.rejection(uid);
+      if (rejected !== undefined) m.failure = rejected;
+      const cached = ctx.status.getPodStatus(uid) ?? ctx.apiStatus(pod);
+      const deadlineAt = deadline(pod, m);
+      if (removed || isDeleted(pod) || isOrphan(pod) || m.failure !== undefined || isTerminalPhase(cached?.phase)) {
+        return { advance: true };
+      }
+      const res = await syncPod(deps, pod, m);
+      ctx.track(res.state);
+      const status = report(pod, res.state, m, false);
+      if (ctx.prober !== undefined && res.state.containers.some((c) => c.state === 'running')) ctx.prober.addPod(pod);
+      if (isTerminalPhase(status.phase)) return { advance: true };
+      await gcPod(deps, res.state);
+      const now = deps.clock.now();
+      let next = ctx.syncFrequencyMs;
+      if (res.hadError) next = Math.min(next, ctx.errorRetryMs);
+      if (res.retryAt !== undefined) next = Math.min(next, Math.max(0, res.retryAt - now));
+      if (deadlineAt !== undefined) next = Math.min(next, Math.max(0, deadlineAt - now));
+      return { requeueAfterMs: next };
+    },
+
+    async terminating(pod): Promise<StepResult> {
+      const uid = pod.metadata?.uid ?? '';
+      const m = mem(uid);
+      const state = await readPodRuntimeState(deps.runtime, uid);
+      ctx.track(state);
+      if (isOrphan(pod)) {
+        await killPod(deps, undefined, state);
+        return { advance: true };
+      }
+      let grace = podGracePeriod(pod);
+      const delTs = pod.metadata?.deletionTimestamp;
+      if (delTs !== undefined && delTs !== null) {
+        const remaining = Math.ceil((new Date(delTs).getTime() - deps.clock.now()) / 1000);
+        grace = Math.min(grace, Math.max(remaining, MIN_GRACE_SECONDS));
+      }
+      await killPod(deps, pod, state, grace);
+      ctx.prober?.removePod(uid);
+      const after = await readPodRuntimeState(deps.runtime, uid);
+      report(pod, after, m, true);
+      return { advance: true };
+    },
+
+    async terminated(pod, removed): Promise<StepResult> {
+      const uid = pod.metadata?.uid ?? '';
+      const deleted = isDeleted(pod);
+      if (removed || deleted || isOrphan(pod)) {
+        const state = await readPodRuntimeState(deps.runtime, uid);
+        await removePodFromRuntime(deps, state);
+        await deps.env.cleanupPod(uid);
+      }
+      if (deleted && ctx.hasApi && !isStaticPod(pod) && !removed) ctx.status.requestDeletion(uid);
+      if (removed) {
+        ctx.status.removePod(uid);
+        memory.delete(uid);
+      }
+      return {};
+    },
+  };
+}

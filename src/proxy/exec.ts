@@ -1,0 +1,160 @@
+/**
+ * ExecIptables: the real iptables seam, running iptables(-nft|-legacy)(-save|-restore) as child processes, optionally
+ * inside a network namespace (`ip netns exec <ns> …`) so tests and benchmarks never touch the host's tables.
+ */
+import { spawn } from 'node:child_process';
+import { NodeletError, type NodeletErrorOptions } from '../util/index.js';
+import type { Iptables, RestoreOptions } from './iptables.js';
+import type { Table } from './render-top.js';
+
+/** An iptables command failed; `code` IPTABLES_FAILED. `line` is the failing restore line when known. */
+export class IptablesError extends NodeletError {
+  readonly line: number | undefined;
+  constructor(message: string, options: NodeletErrorOptions & { line?: number } = {}) {
+    super('IPTABLES_FAILED', message, options);
+    this.line = options.line;
+  }
+}
+
+/** Result of one command. */
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `argv` with optional stdin; resolves with the exit code (spawn errors become code 127). EPIPE is ignored. */
+export function runCommand(argv: readonly string[], stdin?: string): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    const [cmd, ...args] = argv;
+    const child = spawn(cmd ?? 'false', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    // The tool may exit before reading all input (parse error on line 1): EPIPE on stdin is expected then.
+    child.stdin.on('error', () => undefined);
+    child.on('error', (e) => resolve({ code: 127, stdout: '', stderr: String(e) }));
+    child.on('close', (code) => {
+      resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+    });
+    child.stdin.end(stdin ?? '');
+  });
+}
+
+/** Which iptables flavour the host uses. */
+export type IptablesBackend = 'nft' | 'legacy';
+
+/** Options of {@link ExecIptables}. */
+export interface ExecIptablesOptions {
+  family?: 'IPv4' | 'IPv6';
+  backend: IptablesBackend;
+  /** Run inside this network namespace (`ip netns exec`), or in the namespace of this pid (`nsenter -n -t`). */
+  netns?: string;
+  netnsPid?: number;
+  /** xtables lock wait in seconds (`-w`). */
+  waitSeconds?: number;
+  randomFully?: boolean;
+}
+
+/** Argument prefix that enters the target network namespace. */
+export function namespacePrefix(o: { netns?: string; netnsPid?: number }): string[] {
+  if (o.netns !== undefined) return ['ip', 'netns', 'exec', o.netns];
+  if (o.netnsPid !== undefined) return ['nsenter', '-n', '-t', String(o.netnsPid)];
+  return [];
+}
+
+/** The real implementation. Restores are serialized (one at a time per instance). */
+export class ExecIptables implements Iptables {
+  readonly family: 'IPv4' | 'IPv6';
+  readonly randomFully: boolean;
+  readonly #o: ExecIptablesOptions;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: ExecIptablesOptions) {
+    this.#o = options;
+    this.family = options.family ?? 'IPv4';
+    this.randomFully = options.randomFully ?? true;
+  }
+
+  #tool(suffix: '' | '-save' | '-restore'): string[] {
+    const base = this.family === 'IPv4' ? 'iptables' : 'ip6tables';
+    return [...namespacePrefix(this.#o), `${base}-${this.#o.backend}${suffix}`];
+  }
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.#queue.then(fn, fn);
+    this.#queue = p.catch(() => undefined);
+    return p;
+  }
+
+  restore(data: string, options: RestoreOptions): Promise<void> {
+    return this.#serial(async () => {
+      const argv = [...this.#tool('-restore'), '-w', String(this.#o.waitSeconds ?? 5)];
+      if (options.noflush) argv.push('--noflush');
+      const r = await runCommand(argv, data);
+      if (r.code !== 0) {
+        const m = /line:? (\d+)/i.exec(r.stderr);
+        const line = m ? Number(m[1]) : undefined;
+        const context = line !== undefined ? ` near: ${data.split('\n').slice(Math.max(0, line - 2), line + 1).join(' | ')}` : '';
+        throw new IptablesError(`iptables-restore failed (exit ${r.code}): ${r.stderr.trim()}${context}`, { line });
+      }
+    });
+  }
+
+  async save(table: Table): Promise<string> {
+    const r = await runCommand([...this.#tool('-save'), '-t', table]);
+    if (r.code !== 0) throw new IptablesError(`iptables-save -t ${table} failed (exit ${r.code}): ${r.stderr.trim()}`);
+    return r.stdout;
+  }
+
+  async chainExists(table: Table, chain: string): Promise<boolean> {
+    const r = await runCommand([...this.#tool(''), '-w', String(this.#o.waitSeconds ?? 5), '-t', table, '-S', chain]);
+    return r.code === 0;
+  }
+
+  async ruleExists(table: Table, chain: string, args: readonly string[]): Promise<boolean> {
+    const r = await runCommand([...this.#tool(''), '-w', String(this.#o.waitSeconds ?? 5), '-t', table, '-C', chain, ...unquote(args)]);
+    return r.code === 0;
+  }
+
+  async deleteRule(table: Table, chain: string, args: readonly string[]): Promise<void> {
+    await runCommand([...this.#tool(''), '-w', String(this.#o.waitSeconds ?? 5), '-t', table, '-D', chain, ...unquote(args)]);
+  }
+}
+
+/** Removes the shell-style quotes our rule args carry (`"a b"` → `a b`) for direct exec. */
+function unquote(args: readonly string[]): string[] {
+  return args.map((a) => (a.length >= 2 && a.startsWith('"') && a.endsWith('"') ? a.slice(1, -1) : a));
+}
+
+/**
+ * Picks the backend like kubernetes-sigs/iptables-wrappers: a KUBE-IPTABLES-HINT or KUBE-KUBELET-CANARY chain in the
+ * mangle table of one flavour decides; otherwise the flavour with more rules wins; ties and errors → nft.
+ */
+export async function detectBackend(ns: { netns?: string; netnsPid?: number } = {}): Promise<IptablesBackend> {
+  const pre = namespacePrefix(ns);
+  const mangle = async (b: IptablesBackend): Promise<string> => (await runCommand([...pre, `iptables-${b}-save`, '-t', 'mangle'])).stdout;
+  const hint = /^:(KUBE-IPTABLES-HINT|KUBE-KUBELET-CANARY) /m;
+  if (hint.test(await mangle('nft'))) return 'nft';
+  if (hint.test(await mangle('legacy'))) return 'legacy';
+  const count = async (b: IptablesBackend): Promise<number> => {
+    let n = 0;
+    for (const tool of [`iptables-${b}-save`, `ip6tables-${b}-save`]) {
+      const r = await runCommand([...pre, tool]);
+      n += r.stdout.split('\n').filter((l) => l.startsWith('-')).length;
+    }
+    return n;
+  };
+  const [legacy, nft] = [await count('legacy'), await count('nft')];
+  return legacy > nft ? 'legacy' : 'nft';
+}
+
+/** True when `iptables --version` is ≥ 1.6.2 (MASQUERADE --random-fully). */
+export async function supportsRandomFully(ns: { netns?: string; netnsPid?: number } = {}, backend: IptablesBackend = 'nft'): Promise<boolean> {
+  const r = await runCommand([...namespacePrefix(ns), `iptables-${backend}`, '--version']);
+  const m = /v(\d+)\.(\d+)\.(\d+)/.exec(r.stdout);
+  if (!m) return false;
+  const v = Number(m[1]) * 10000 + Number(m[2]) * 100 + Number(m[3]);
+  return v >= 10602;
+}

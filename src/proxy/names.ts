@@ -1,0 +1,59 @@
+/**
+ * Chain names exactly as kube-proxy computes them: prefix + the first 16 characters of
+ * base32(sha256(servicePortName + protocol [+ endpoint])), so that nodelet and kube-proxy agree on names.
+ */
+import { createHash } from 'node:crypto';
+
+const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** RFC 4648 base32 (upstream uses base32.StdEncoding); only the first `chars` characters are produced. */
+function base32Prefix(buf: Buffer, chars: number): string {
+  let out = '';
+  let bits = 0;
+  let value = 0;
+  for (const byte of buf) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += B32[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+      if (out.length === chars) return out;
+    }
+  }
+  return out;
+}
+
+/** 16-char hash of `servicePortName + protocol` (upstream portProtoHash). */
+export function portProtoHash(servicePortName: string, protocol: string): string {
+  return base32Prefix(createHash('sha256').update(servicePortName + protocol).digest(), 16);
+}
+
+/** Chains of one service port. */
+export interface ServiceChainNames {
+  /** KUBE-SVC-: Cluster policy endpoint dispatch. */
+  cluster: string;
+  /** KUBE-SVL-: Local policy endpoint dispatch. */
+  local: string;
+  /** KUBE-EXT-: external destinations (NodePort, external IPs, LB IPs). */
+  external: string;
+  /** KUBE-FW-: loadBalancerSourceRanges. */
+  firewall: string;
+}
+
+/** All chain names of a service port (`ns/name` or `ns/name:port`, protocol lower-case). */
+export function serviceChainNames(servicePortName: string, protocol: string): ServiceChainNames {
+  const h = portProtoHash(servicePortName, protocol);
+  return { cluster: `KUBE-SVC-${h}`, local: `KUBE-SVL-${h}`, external: `KUBE-EXT-${h}`, firewall: `KUBE-FW-${h}` };
+}
+
+/** KUBE-SEP- chain of one endpoint (`ip:port`, IPv6 as `[ip]:port`) of a service port. */
+export function endpointChainName(servicePortName: string, protocol: string, endpoint: string): string {
+  return `KUBE-SEP-${base32Prefix(createHash('sha256').update(servicePortName + protocol + endpoint).digest(), 16)}`;
+}
+
+const SERVICE_CHAIN_PREFIXES = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-EXT-', 'KUBE-FW-', 'KUBE-SEP-'];
+
+/** True for per-service chains (the ones stale-chain cleanup may delete). */
+export function isServiceChainName(chain: string): boolean {
+  return SERVICE_CHAIN_PREFIXES.some((p) => chain.startsWith(p));
+}

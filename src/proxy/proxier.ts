@@ -1,0 +1,301 @@
+/**
+ * The iptables proxier: watch handlers feed the change trackers; `sync()` (driven by the BoundedFrequencyRunner)
+ * renders rules as a pure function of the applied state and writes them with one iptables-restore run.
+ * Full syncs (at start, after any failure, after the canary is lost, and every fullSyncPeriodMs) rewrite every
+ * chain and delete stale ones found by iptables-save; partial syncs rewrite only changed services' chains plus the
+ * small top-level chains.
+ */
+import type { Clock, Logger } from '../util/index.js';
+import { errorMessage } from '../util/index.js';
+import { objectKey } from '../api/types.js';
+import type { EndpointSliceObject, ServiceObject } from './apitypes.js';
+import { staleConntrackFilters, type Conntrack } from './conntrack.js';
+import { categorizeEndpoints, endpointPortKey } from './endpoints.js';
+import { parseSave, type Iptables } from './iptables.js';
+import type { ProxyMetrics } from './metrics.js';
+import { isServiceChainName } from './names.js';
+import type { ResolvedProxyConfig } from './config.js';
+import { renderServicePort, type RenderContext, type ServiceRules } from './render-service.js';
+import { JUMP_RULES, KUBELET_JUMP_RULES, renderTop, type JumpRule } from './render-top.js';
+import { buildRestoreData } from './restore-data.js';
+import type { ServicePortInfo } from './serviceport.js';
+import { EndpointsChangeTracker, ServiceChangeTracker } from './tracker.js';
+import { missingJumps } from './jumps.js';
+
+/** Health-check servers the proxier reports to (see healthz.ts / svchealth.ts). */
+export interface ProxierHealthSink {
+  queued(): void;
+  updated(): void;
+}
+/** Per-service health check node ports. */
+export interface ServiceHealthSink {
+  sync(services: Map<number, string>, localEndpoints: Map<string, number>): Promise<void>;
+}
+
+/** Options of {@link Proxier}. */
+export interface ProxierOptions {
+  iptables: Iptables;
+  config: ResolvedProxyConfig;
+  nodeName: string;
+  /** Node IPs of this family. */
+  nodeIPs: string[];
+  /** Local addresses NodePorts may use when nodePortAddresses is set (defaults to nodeIPs + 127.0.0.1). */
+  localAddresses?: string[];
+  logger: Logger;
+  clock: Clock;
+  metrics: ProxyMetrics;
+  conntrack?: Conntrack;
+  health?: ProxierHealthSink;
+  serviceHealth?: ServiceHealthSink;
+  /** Services per nat transaction in full syncs (default 250). */
+  batchSize?: number;
+  /** Force a full sync this often (default 1 h, as upstream). */
+  fullSyncPeriodMs?: number;
+  /** Called when a sync wants a retry (wired to the runner). */
+  requestSync?: () => void;
+  retryAfter?: (ms: number) => void;
+}
+
+/** Result of one sync step, for tests and benchmarks. */
+export interface SyncResult {
+  kind: 'skipped' | 'full' | 'partial';
+  ok: boolean;
+  restoreBytes: number;
+  transactions: number;
+}
+
+const LARGE_CLUSTER_ENDPOINTS = 1000;
+
+/** See the file comment. One instance per IP family. */
+export class Proxier {
+  readonly #o: ProxierOptions;
+  readonly #log: Logger;
+  readonly services: ServiceChangeTracker;
+  readonly endpoints: EndpointsChangeTracker;
+  #servicesSynced = false;
+  #slicesSynced = false;
+  #needFull = true;
+  #lastFull = -Infinity;
+  #largeCluster = false;
+  readonly #rules = new Map<string, ServiceRules>();
+  readonly #ports = new Map<string, ServicePortInfo>();
+  #knownNatChains = new Set<string>();
+
+  constructor(options: ProxierOptions) {
+    this.#o = options;
+    this.#log = options.logger;
+    const family = options.iptables.family;
+    this.services = new ServiceChangeTracker(family);
+    this.endpoints = new EndpointsChangeTracker(family, options.nodeName, () => options.clock.monotonic());
+  }
+
+  /** True once both initial lists have been delivered. */
+  get initialized(): boolean {
+    return this.#servicesSynced && this.#slicesSynced;
+  }
+
+  #changed(pending: boolean): void {
+    this.#o.metrics.serviceChangesPending.set(this.services.pending);
+    this.#o.metrics.endpointChangesPending.set(this.endpoints.pending);
+    if (pending && this.initialized) this.requestSync();
+  }
+
+  /** Informer handler: service added/updated/deleted (`obj` undefined when deleted, `key` = ns/name). */
+  onService(key: string, obj: ServiceObject | undefined): void {
+    const pending = this.services.update(key, obj);
+    if (pending) this.#o.metrics.serviceChangesTotal.inc();
+    this.#changed(pending);
+  }
+
+  /** Informer handler: EndpointSlice added/updated (deleted=false) or deleted. */
+  onEndpointSlice(slice: EndpointSliceObject, deleted: boolean): void {
+    const pending = this.endpoints.update(slice, deleted);
+    if (pending) this.#o.metrics.endpointChangesTotal.inc();
+    this.#changed(pending);
+  }
+
+  /** Informer handler: initial service list delivered. */
+  onServicesSynced(): void {
+    this.#servicesSynced = true;
+    if (this.initialized) this.requestSync();
+  }
+
+  /** Informer handler: initial EndpointSlice list delivered. */
+  onEndpointSlicesSynced(): void {
+    this.#slicesSynced = true;
+    if (this.initialized) this.requestSync();
+  }
+
+  /** Forces the next sync to be a full one (canary lost, node changed) and requests it. */
+  forceFullSync(): void {
+    this.#needFull = true;
+    this.requestSync();
+  }
+
+  /** Asks for a sync soon (rate-limited by the runner). */
+  requestSync(): void {
+    this.#o.metrics.lastQueuedTimestamp.set(this.#o.clock.now() / 1000);
+    this.#o.health?.queued();
+    this.#o.requestSync?.();
+  }
+
+  /** One sync step. Never throws: failures are logged, counted, and turn the next sync into a full one. */
+  async sync(): Promise<SyncResult> {
+    if (!this.initialized) {
+      this.#log.debug('Not syncing iptables until Services and EndpointSlices have been received');
+      return { kind: 'skipped', ok: true, restoreBytes: 0, transactions: 0 };
+    }
+    const clock = this.#o.clock;
+    const start = clock.monotonic();
+    const full = this.#needFull || start - this.#lastFull >= (this.#o.fullSyncPeriodMs ?? 3_600_000);
+    const svcChanges = this.services.apply();
+    const epChanges = this.endpoints.apply();
+    this.#changed(false);
+    let ok = false;
+    let bytes = 0;
+    let transactions = 0;
+    try {
+      const changedServices = new Set<string>([...svcChanges.map((c) => c.name), ...epChanges.map((c) => c.name)]);
+      const writeSet = this.#rerender(full, changedServices);
+      let jumps: JumpRule[] = [];
+      if (full) {
+        const [natSave, filterSave] = [parseSave(await this.#o.iptables.save('nat')), parseSave(await this.#o.iptables.save('filter'))];
+        this.#knownNatChains = new Set(natSave.chains);
+        const wanted = [...JUMP_RULES, ...(this.#localhostNodePorts() ? KUBELET_JUMP_RULES : [])];
+        jumps = missingJumps(wanted, { nat: natSave, filter: filterSave });
+      }
+      const active = new Set<string>();
+      for (const r of this.#rules.values()) for (const c of r.natChains.keys()) active.add(c);
+      const stale = [...this.#knownNatChains].filter((c) => isServiceChainName(c) && !active.has(c));
+      const ordered = [...this.#rules.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      const data = buildRestoreData({
+        services: ordered,
+        top: renderTop({
+          family: this.#o.iptables.family,
+          masqueradeMark: this.#o.config.masqueradeMark,
+          randomFully: this.#o.iptables.randomFully,
+          localhostNodePorts: this.#localhostNodePorts(),
+          tcpBeLiberal: this.#o.config.tcpBeLiberal,
+          nodePortIPs: this.#nodePortIPs(),
+        }),
+        write: full ? 'all' : writeSet,
+        staleNatChains: stale,
+        jumps,
+        canary: full,
+        batchSize: this.#o.batchSize ?? 250,
+      });
+      bytes = data.text.length;
+      transactions = data.transactions;
+      await this.#o.iptables.restore(data.text, { noflush: true });
+      this.#knownNatChains = new Set([...[...this.#knownNatChains].filter((c) => !isServiceChainName(c)), ...active]);
+      ok = true;
+      this.#needFull = false;
+      if (full) this.#lastFull = start;
+      this.#afterSuccess(data.natRulesTotal, data.filterRules, data.natRules);
+      for (const c of epChanges) {
+        for (const t of c.triggers) this.#o.metrics.networkProgramming.observe(Math.max(0, (clock.now() - t) / 1000));
+      }
+      await this.#o.conntrack?.clear(staleConntrackFilters(svcChanges, epChanges, (n) => this.services.services().get(n)));
+    } catch (err) {
+      this.#needFull = true;
+      this.#o.metrics.restoreFailures.inc();
+      if (!full) this.#o.metrics.partialRestoreFailures.inc();
+      this.#log.error({ err: errorMessage(err), full }, 'Sync failed');
+      this.#o.retryAfter?.(this.#o.config.syncPeriodMs);
+    } finally {
+      const secs = (clock.monotonic() - start) / 1000;
+      this.#o.metrics.syncDuration.observe(secs);
+      (full ? this.#o.metrics.syncFullDuration : this.#o.metrics.syncPartialDuration).observe(secs);
+      this.#log.debug({ full, ok, elapsedMs: Math.round(secs * 1000), bytes }, 'SyncProxyRules complete');
+    }
+    return { kind: full ? 'full' : 'partial', ok, restoreBytes: bytes, transactions };
+  }
+
+  /** Re-renders changed services (all on a full sync or when large-cluster mode flips); returns written port names. */
+  #rerender(full: boolean, changedServices: Set<string>): Set<string> {
+    const total = this.endpoints.total();
+    const large = total > LARGE_CLUSTER_ENDPOINTS;
+    const all = full || large !== this.#largeCluster;
+    this.#largeCluster = large;
+    const ctx: RenderContext = {
+      family: this.#o.iptables.family,
+      masqueradeMark: this.#o.config.masqueradeMark,
+      masqueradeAll: this.#o.config.masqueradeAll,
+      localDetector: this.#o.config.localDetector,
+      largeClusterMode: large,
+      nodeIPs: this.#o.nodeIPs,
+    };
+    const written = new Set<string>();
+    const services = this.services.services();
+    const names = all ? new Set([...services.keys(), ...[...this.#ports.values()].map((p) => p.service)]) : changedServices;
+    for (const name of names) {
+      for (const [portName, p] of this.#ports) if (p.service === name) {
+        this.#ports.delete(portName);
+        this.#rules.delete(portName);
+      }
+      const eps = this.endpoints.endpoints(name);
+      for (const [portName, p] of services.get(name) ?? []) {
+        this.#ports.set(portName, p);
+        this.#rules.set(portName, renderServicePort(p, eps?.get(endpointPortKey(p.portName, p.protocol)) ?? [], ctx));
+        written.add(portName);
+      }
+    }
+    return written;
+  }
+
+  #localhostNodePorts(): boolean {
+    const c = this.#o.config;
+    if (!c.localhostNodePorts || this.#o.iptables.family !== 'IPv4') return false;
+    const lo = this.#nodePortIPs();
+    return lo === undefined || lo.some((ip) => ip.startsWith('127.'));
+  }
+
+  #nodePortIPs(): string[] | undefined {
+    const cidrs = this.#o.config.nodePortCIDRs;
+    if (cidrs.length === 0) return undefined;
+    const addrs = this.#o.localAddresses ?? [...this.#o.nodeIPs, '127.0.0.1'];
+    return addrs.filter((ip) => cidrs.some((c) => cidrContainsIP(c, ip)));
+  }
+
+  #afterSuccess(natTotal: number, filterRules: number, natRules: number): void {
+    const m = this.#o.metrics;
+    m.rulesTotal.set({ table: 'nat' }, natTotal);
+    m.rulesTotal.set({ table: 'filter' }, filterRules);
+    m.rulesLastSync.set({ table: 'nat' }, natRules);
+    m.rulesLastSync.set({ table: 'filter' }, filterRules);
+    m.lastTimestamp.set(this.#o.clock.now() / 1000);
+    this.#o.health?.updated();
+    let noLocalInt = 0;
+    let noLocalExt = 0;
+    for (const r of this.#rules.values()) {
+      if (r.noLocalInternal) noLocalInt++;
+      if (r.noLocalExternal) noLocalExt++;
+    }
+    m.noLocalEndpoints.set({ traffic_policy: 'internal' }, noLocalInt);
+    m.noLocalEndpoints.set({ traffic_policy: 'external' }, noLocalExt);
+    if (this.#o.serviceHealth !== undefined) {
+      const hc = new Map<number, string>();
+      const local = new Map<string, number>();
+      for (const p of this.#ports.values()) {
+        if (p.healthCheckNodePort === 0) continue;
+        hc.set(p.healthCheckNodePort, p.service);
+        const eps = this.endpoints.endpoints(p.service)?.get(endpointPortKey(p.portName, p.protocol)) ?? [];
+        const n = categorizeEndpoints(eps, p).local.filter((e) => e.ready).length;
+        local.set(p.service, Math.max(local.get(p.service) ?? 0, n));
+      }
+      this.#o.serviceHealth.sync(hc, local).catch((err: unknown) => this.#log.error({ err: errorMessage(err) }, 'Error syncing healthcheck services'));
+    }
+  }
+}
+
+/** Helper also used by the handlers wiring: the informer key of an object. */
+export const keyOf = objectKey;
+
+function cidrContainsIP(cidr: string, ip: string): boolean {
+  const [base, lenStr] = cidr.split('/');
+  if (base === undefined || lenStr === undefined || base.includes(':') || ip.includes(':')) return base === ip;
+  const toInt = (s: string): number => s.split('.').reduce((a, o) => ((a << 8) >>> 0) + Number(o), 0) >>> 0;
+  const len = Number(lenStr);
+  const mask = len === 0 ? 0 : (~0 << (32 - len)) >>> 0;
+  return ((toInt(base) & mask) >>> 0) === ((toInt(ip) & mask) >>> 0);
+}

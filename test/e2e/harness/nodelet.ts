@@ -1,0 +1,102 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Repository root (this file is test/e2e/harness/nodelet.ts). */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/** Where e2e process logs go (kept after the run for CI artifacts). */
+export const E2E_LOG_DIR = join(REPO_ROOT, '.tmp', 'e2e-logs');
+
+/** Options of {@link runNodelet}. */
+export interface RunNodeletOptions {
+  /** Extra environment for the daemon. */
+  env?: NodeJS.ProcessEnv;
+  /** Name used in the log file name (default `nodelet`). */
+  name?: string;
+  /** Working directory (default the repository root). */
+  cwd?: string;
+}
+
+/** A running nodelet daemon. */
+export interface NodeletProcess {
+  readonly pid: number;
+  /** File with the daemon's stdout and stderr. */
+  readonly logPath: string;
+  /** Resolves when the process exits. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** True until the process exited. */
+  running(): boolean;
+  /** The log so far. */
+  logs(): string;
+  /** SIGTERM, then SIGKILL after `graceMs` (default 10 s); resolves with the exit. Idempotent. */
+  stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const live = new Set<ChildProcess>();
+let exitHook = false;
+
+/**
+ * Spawns `node_modules/.bin/node dist/nodelet.mjs <args>` (built by scripts/test.sh before vitest) with stdout and
+ * stderr captured to a log file. The process is killed when the test process exits, even if a test forgot stop().
+ */
+export function runNodelet(args: string[], opts: RunNodeletOptions = {}): NodeletProcess {
+  mkdirSync(E2E_LOG_DIR, { recursive: true });
+  const node = join(REPO_ROOT, 'node_modules', '.bin', 'node');
+  const child = spawn(node, [join(REPO_ROOT, 'dist', 'nodelet.mjs'), ...args], {
+    cwd: opts.cwd ?? REPO_ROOT,
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (child.pid === undefined) throw new Error(`cannot start ${node}`);
+  const logPath = join(E2E_LOG_DIR, `${opts.name ?? 'nodelet'}-${Date.now()}-${child.pid}.log`);
+  const out = createWriteStream(logPath);
+  out.write(`# ${node} dist/nodelet.mjs ${args.join(' ')}\n`);
+  child.stdout.pipe(out, { end: false });
+  child.stderr.pipe(out, { end: false });
+  live.add(child);
+  if (!exitHook) {
+    exitHook = true;
+    process.on('exit', () => {
+      for (const c of live) c.kill('SIGKILL');
+    });
+  }
+  let done = false;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
+    child.on('exit', (code, signal) => {
+      done = true;
+      live.delete(child);
+      // Give the pipes a moment to flush the last lines into the log.
+      setTimeout(() => {
+        out.end(`# exited code=${String(code)} signal=${String(signal)}\n`);
+        res({ code, signal });
+      }, 50);
+    });
+  });
+  return {
+    pid: child.pid,
+    logPath,
+    exited,
+    running: () => !done,
+    logs: () => {
+      try {
+        return readFileSync(logPath, 'utf8');
+      } catch {
+        return '';
+      }
+    },
+    async stop(graceMs = 10_000) {
+      if (!done) {
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
+        try {
+          return await exited;
+        } finally {
+          clearTimeout(t);
+        }
+      }
+      return exited;
+    },
+  };
+}

@@ -1,0 +1,133 @@
+/** Helpers shared by the node-*.test.ts e2e scenarios (issue 3): free ports, temp dirs, a private dockerd. */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a !== null ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A temp dir removed by the returned function. */
+export function tempDir(prefix: string): { path: string; remove: () => void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** Writes a KubeletConfiguration for fast heartbeats into `dir` and returns its path. */
+export function fastKubeletConfig(dir: string, extra = ''): string {
+  const path = join(dir, 'config.yaml');
+  writeFileSync(
+    path,
+    `apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+nodeStatusUpdateFrequency: 1s
+nodeLeaseDurationSeconds: 4
+maxPods: 42
+${extra}`,
+  );
+  return path;
+}
+
+/** A private Docker engine on its own socket, data root, exec root, pidfile and bridge; stopped/started by PID. */
+export class PrivateDockerd {
+  readonly dir: string;
+  readonly socket: string;
+  readonly bridge: string;
+  #pid: number | undefined;
+
+  constructor(dir: string, bridge: string) {
+    this.dir = dir;
+    this.socket = join(dir, 'docker.sock');
+    this.bridge = bridge;
+  }
+
+  /** Creates the bridge (idempotent). */
+  setupBridge(subnet: string): void {
+    spawnSync('ip', ['link', 'add', this.bridge, 'type', 'bridge']);
+    spawnSync('ip', ['addr', 'add', subnet, 'dev', this.bridge]);
+    spawnSync('ip', ['link', 'set', this.bridge, 'up']);
+  }
+
+  /** Starts dockerd and waits until its socket answers. */
+  async start(): Promise<void> {
+    const child = spawn(
+      'dockerd',
+      [
+        `--host=unix://${this.socket}`,
+        `--data-root=${join(this.dir, 'data')}`,
+        `--exec-root=${join(this.dir, 'exec')}`,
+        `--pidfile=${join(this.dir, 'docker.pid')}`,
+        `--bridge=${this.bridge}`,
+        '--iptables=false',
+        '--ip-masq=false',
+        '--ip-forward=false',
+      ],
+      { detached: true, stdio: ['ignore', 'ignore', 'ignore'] },
+    );
+    child.unref();
+    this.#pid = child.pid;
+    for (let i = 0; i < 100; i++) {
+      if (this.answers()) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`private dockerd did not answer on ${this.socket}`);
+  }
+
+  /** True when the engine answers. */
+  answers(): boolean {
+    return spawnSync('docker', ['-H', `unix://${this.socket}`, 'version', '--format', '{{.Server.Version}}'], { timeout: 5000 }).status === 0;
+  }
+
+  /** Stops dockerd by its PID (SIGTERM, then SIGKILL) and waits for it to go. */
+  async stop(): Promise<void> {
+    const pid = this.#pid ?? Number(readPid(join(this.dir, 'docker.pid')));
+    if (!pid) return;
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      return;
+    }
+    for (let i = 0; i < 100; i++) {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        this.#pid = undefined;
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+    this.#pid = undefined;
+  }
+
+  /** Stops the engine, removes the bridge; the caller removes the dir. */
+  async destroy(): Promise<void> {
+    await this.stop();
+    spawnSync('ip', ['link', 'del', this.bridge]);
+    // dockerd's own containerd mounts state under the exec root; unmount what is left.
+    spawnSync('sh', ['-c', `grep -o " ${this.dir}[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l`]);
+  }
+}
+
+function readPid(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * e2e (issue 3): with its runtime on a PRIVATE dockerd (own socket, data root, exec root, pidfile, bridge; stopped
+ * and started by PID — the shared engine is never touched), nodelet turns the Node NotReady with upstream reason and
+ * message within one status period when the engine goes away, fails /healthz, and turns Ready again when it returns.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runNodelet, startCluster, waitFor, type Cluster, type NodeletProcess } from './harness/index.js';
+import { PrivateDockerd, fastKubeletConfig, freePort, tempDir } from './node-helpers.js';
+
+const NODE = 'nl3-e2e-outage';
+let cluster: Cluster;
+let nodelet: NodeletProcess | undefined;
+let dir: ReturnType<typeof tempDir>;
+let dockerd: PrivateDockerd;
+let port: number;
+
+async function ready(): Promise<{ status: string; reason: string; message: string } | undefined> {
+  const r = await cluster.kubectl(['get', 'node', NODE, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")]}']);
+  return r.code === 0 && r.stdout !== '' ? (JSON.parse(r.stdout) as { status: string; reason: string; message: string }) : undefined;
+}
+
+beforeAll(async () => {
+  cluster = await startCluster();
+  dir = tempDir('nl3-outage-');
+  dockerd = new PrivateDockerd(dir.path, 'nl3-br0');
+  dockerd.setupBridge('10.213.77.1/24');
+  await dockerd.start();
+  port = await freePort();
+  nodelet = runNodelet(
+    [
+      `--kubeconfig=${cluster.kubeconfigPath}`,
+      `--config=${fastKubeletConfig(dir.path)}`,
+      '--roles=kubelet',
+      `--hostname-override=${NODE}`,
+      `--container-runtime-endpoint=unix://${dockerd.socket}`,
+      `--root-dir=${dir.path}/root`,
+      `--healthz-port=${port}`,
+    ],
+    { name: 'nl3-runtime-outage' },
+  );
+});
+
+afterAll(async () => {
+  await nodelet?.stop();
+  await dockerd?.destroy();
+  await cluster?.kubectl(['delete', 'node', NODE, '--wait=false']);
+  await cluster?.stop();
+  dir?.remove();
+});
+
+describe('runtime outage', () => {
+  it('is Ready with the private engine up', async () => {
+    await waitFor(async () => (await ready())?.status === 'True', { timeoutMs: 20_000, description: 'node Ready' });
+  });
+
+  it('turns NotReady with the upstream reason when the engine stops, and /healthz fails', async () => {
+    await dockerd.stop();
+    const stoppedAt = Date.now();
+    const c = await waitFor(async () => {
+      const r = await ready();
+      return r?.status === 'False' ? r : undefined;
+    }, { timeoutMs: 15_000, description: 'node NotReady' });
+    // One status period is 1 s here; allow for the runtime call timeout and the kubectl poll.
+    expect(Date.now() - stoppedAt).toBeLessThan(8_000);
+    expect(c).toMatchObject({ reason: 'KubeletNotReady', message: 'container runtime is down' });
+    const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(res.status).toBe(500);
+    expect(await res.text()).toContain('[-]runtime failed: container runtime is down');
+  });
+
+  it('turns Ready again when the engine returns', async () => {
+    await dockerd.start();
+    const c = await waitFor(async () => {
+      const r = await ready();
+      return r?.status === 'True' ? r : undefined;
+    }, { timeoutMs: 20_000, description: 'node Ready again' });
+    expect(c).toMatchObject({ reason: 'KubeletReady', message: 'kubelet is posting ready status' });
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+  });
+});
