@@ -1,13 +1,71 @@
 #!/usr/bin/env bash
-# Starts dockerd in the background when /var/run/docker.sock does not answer; waits until it does.
+# Makes sure the Docker engine answers on /var/run/docker.sock. When it does not, starts dockerd in the background
+# (there is no systemd here) with its log in /var/log/nodelet-dockerd.log and waits for the socket. Idempotent and
+# safe to run concurrently: a lock serializes starters, and a dockerd that is still starting is waited for, not
+# started twice. Never stops a running engine.
 set -euo pipefail
-if docker version --format '{{.Server.Version}}' >/dev/null 2>&1; then exit 0; fi
-echo "[setup] starting dockerd (log: /var/log/nodelet-dockerd.log)"
-setsid nohup dockerd >>/var/log/nodelet-dockerd.log 2>&1 </dev/null &
-for _ in $(seq 1 60); do
-  if docker version --format '{{.Server.Version}}' >/dev/null 2>&1; then exit 0; fi
-  sleep 0.5
-done
-echo "[setup] dockerd did not come up; last log lines:" >&2
-tail -n 30 /var/log/nodelet-dockerd.log >&2 || true
-exit 1
+# Overridable for a private engine (tests); the defaults are the shared engine.
+SOCK=${NODELET_DOCKER_SOCK:-/var/run/docker.sock}
+PIDFILE=${NODELET_DOCKERD_PIDFILE:-/var/run/docker.pid}
+LOG=${NODELET_DOCKERD_LOG:-/var/log/nodelet-dockerd.log}
+read -r -a EXTRA_ARGS <<<"${NODELET_DOCKERD_ARGS:-}"
+TIMEOUT_S=${DOCKERD_START_TIMEOUT:-60}
+
+answers() { docker -H "unix://$SOCK" version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+running_pid() { # prints the PID of a live dockerd from the pidfile, if any
+  local pid
+  pid=$(cat "$PIDFILE" 2>/dev/null || true)
+  if [ -n "$pid" ] && [ -d "/proc/$pid" ] && grep -qx dockerd "/proc/$pid/comm" 2>/dev/null; then echo "$pid"; fi
+}
+private_bridge() { # the value of --bridge/-b in EXTRA_ARGS
+  local i a
+  for ((i = 0; i < ${#EXTRA_ARGS[@]}; i++)); do
+    a=${EXTRA_ARGS[$i]}
+    case "$a" in
+      --bridge=*) echo "${a#--bridge=}"; return ;;
+      --bridge | -b) echo "${EXTRA_ARGS[$((i + 1))]:-}"; return ;;
+    esac
+  done
+}
+wait_for_socket() {
+  local i
+  for i in $(seq 1 $((TIMEOUT_S * 4))); do
+    if answers; then return 0; fi
+    sleep 0.25
+  done
+  return 1
+}
+
+if answers; then
+  echo "[setup] docker engine answers on $SOCK"
+  exit 0
+fi
+
+exec 9>"/run/nodelet-ensure-dockerd.$(echo "$SOCK" | md5sum | cut -c1-8).lock"
+flock 9
+if ! answers; then
+  if [ -n "$(running_pid)" ]; then
+    echo "[setup] dockerd (pid $(running_pid)) is starting; waiting for $SOCK"
+  else
+    command -v dockerd >/dev/null || { echo "[setup] dockerd is not installed" >&2; exit 1; }
+    echo "[setup] starting dockerd (log: $LOG)"
+    args=()
+    if [ "$SOCK" != /var/run/docker.sock ]; then
+      # A private engine must bring its own bridge: with `--bridge none` dockerd DELETES the host's docker0, and
+      # without --bridge it would reconfigure the shared docker0.
+      br=$(private_bridge)
+      if [ -z "$br" ] || [ "$br" = none ] || [ "$br" = docker0 ] || ! ip link show "$br" >/dev/null 2>&1; then
+        echo "[setup] a private dockerd needs its own existing bridge: NODELET_DOCKERD_ARGS='--bridge <name> …'" >&2
+        exit 1
+      fi
+      args+=(--host "unix://$SOCK" --pidfile "$PIDFILE")
+    fi
+    setsid nohup dockerd "${args[@]}" "${EXTRA_ARGS[@]}" >>"$LOG" 2>&1 </dev/null 9>&- &
+  fi
+  if ! wait_for_socket; then
+    echo "[setup] dockerd did not answer on $SOCK within ${TIMEOUT_S}s; last log lines:" >&2
+    tail -n 30 "$LOG" >&2 || true
+    exit 1
+  fi
+fi
+echo "[setup] docker engine answers on $SOCK ($(docker -H "unix://$SOCK" version --format '{{.Server.Version}}'))"

@@ -4,8 +4,10 @@
  * containers keep running (as upstream; a restarted nodelet adopts them).
  */
 import { KubeConfig } from '@kubernetes/client-node';
+import { Registry } from 'prom-client';
 import type { NodeletConfig } from '../config/index.js';
 import type { ContainerRuntime } from '../cri/types.js';
+import type { NodeAgent } from '../kubelet/node/index.js';
 import { createKubeletMetrics, HealthChecks, instrumentRuntime, refreshRunningCounts, startHealthServer, type HealthServer, type KubeletMetrics } from '../kubelet/server/index.js';
 import { RealClock, type Clock } from '../util/clock.js';
 import { ConfigError, errorMessage } from '../util/errors.js';
@@ -18,8 +20,8 @@ import { startRoles, stopRoles, type Role } from './role.js';
 export interface RoleFactories {
   /** The container runtime named by --container-runtime-endpoint (throws ConfigError for unsupported ones). */
   createRuntime(config: NodeletConfig, logger: Logger): ContainerRuntime;
-  /** Kubelet parts beyond the node agent (the pod lifecycle). */
-  kubeletParts?(ctx: WiringContext): Role[];
+  /** Kubelet parts beyond the node agent (the pod lifecycle); `nodeAgent` is undefined in standalone mode. */
+  kubeletParts?(ctx: WiringContext, nodeAgent: NodeAgent | undefined): Role[];
   /** The proxy role, or undefined when it is not available in this build. */
   proxy?(ctx: WiringContext): Role | undefined;
 }
@@ -33,6 +35,8 @@ export interface WiringContext {
   checks: HealthChecks;
   clock: Clock;
   logger: Logger;
+  /** Registries of other roles (the proxy's kubeproxy_*); merged into the kubelet's /metrics. */
+  extraRegistries: Registry[];
 }
 
 /** A running daemon. */
@@ -69,14 +73,15 @@ export async function startDaemon(config: NodeletConfig, factories: RoleFactorie
   const roles: Role[] = [];
   let server: HealthServer | undefined;
   let runtime: ContainerRuntime | undefined;
+  const extraRegistries: Registry[] = [];
   try {
     if (config.roles.kubelet) {
       runtime = instrumentRuntime(factories.createRuntime(config, logger), metrics);
-      const ctx: WiringContext = { config, runtime, kubeConfig, metrics, checks, clock, logger };
-      roles.push(createKubeletRole({ config, runtime, kubeConfig, checks, clock, logger, parts: factories.kubeletParts?.(ctx) ?? [] }));
+      const ctx: WiringContext = { config, runtime, kubeConfig, metrics, checks, clock, logger, extraRegistries };
+      roles.push(createKubeletRole({ config, runtime, kubeConfig, checks, clock, logger, parts: (agent) => factories.kubeletParts?.(ctx, agent) ?? [] }));
     }
     if (config.roles.proxy) {
-      const ctx = { config, runtime: runtime as ContainerRuntime, kubeConfig, metrics, checks, clock, logger };
+      const ctx = { config, runtime: runtime as ContainerRuntime, kubeConfig, metrics, checks, clock, logger, extraRegistries };
       const proxy = factories.proxy?.(ctx);
       if (proxy === undefined) logger.warn('the proxy role is not available in this build; running without it');
       else roles.push(proxy);
@@ -87,7 +92,7 @@ export async function startDaemon(config: NodeletConfig, factories: RoleFactorie
         host: config.kubelet.healthzBindAddress,
         port: config.kubelet.healthzPort,
         checks,
-        registry: metrics.registry,
+        registry: extraRegistries.length === 0 ? metrics.registry : Registry.merge([metrics.registry, ...extraRegistries]),
         logger,
         beforeScrape: rt === undefined ? undefined : () => refreshRunningCounts(rt, metrics),
       }).catch((err: unknown) => {

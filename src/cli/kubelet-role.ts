@@ -22,8 +22,8 @@ export interface KubeletRoleOptions {
   clock: Clock;
   logger: Logger;
   host?: HostReader;
-  /** Further roles that belong to the kubelet (pod lifecycle, …), started after the node agent. */
-  parts?: Role[];
+  /** Builds further parts of the kubelet (the pod lifecycle), started after the node agent, given the agent. */
+  parts?: (nodeAgent: NodeAgent | undefined) => Role[];
 }
 
 /** The kubelet role with its node agent exposed (for tests and health checks). */
@@ -72,7 +72,7 @@ export function createKubeletRole(o: KubeletRoleOptions): KubeletRole {
     const h = monitor.health();
     return h.state === 'down' ? `container runtime is down: ${h.error}` : undefined;
   });
-  const parts = o.parts ?? [];
+  const parts = o.parts?.(nodeAgent) ?? [];
   return {
     name: 'kubelet',
     monitor,

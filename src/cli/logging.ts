@@ -31,6 +31,6 @@ export function createRootLogger(settings: LogSettings, base: Record<string, unk
       redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    pretty({ colorize: process.stdout.isTTY === true, sync: true }),
+    pretty({ colorize: process.stdout.isTTY === true, sync: true, singleLine: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss.l' }),
   );
 }

@@ -1,11 +1,13 @@
 /**
  * The only place that knows which real implementations exist: the runtime backend, the pod lifecycle, the proxy.
  */
-import type { NodeletConfig } from '../config/index.js';
 import { DockerRuntime } from '../cri/docker/index.js';
-import type { Logger } from '../util/logger.js';
 import type { RoleFactories } from './daemon.js';
 import { socketPath } from './endpoint.js';
+import { createPodsRole } from './pods-role.js';
+import { createProxyRole } from './proxy-role.js';
+
+export { runCleanup } from './proxy-role.js';
 
 /** The factories used by the real daemon. */
 export const wiring: RoleFactories = {
@@ -17,10 +19,10 @@ export const wiring: RoleFactories = {
       logger,
     });
   },
+  kubeletParts(ctx, nodeAgent) {
+    return [createPodsRole(ctx, nodeAgent)];
+  },
+  proxy(ctx) {
+    return createProxyRole(ctx);
+  },
 };
-
-/** `--cleanup`: removes the proxy's rules and exits. Returns the exit code. */
-export function runCleanup(_config: NodeletConfig, logger: Logger): Promise<number> {
-  logger.error('--cleanup: the proxy role is not available in this build');
-  return Promise.resolve(1);
-}

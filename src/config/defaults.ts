@@ -118,5 +118,6 @@ export function proxySettings(doc: Partial<KubeProxyConfigurationDoc>, cleanup =
     },
     cleanup,
     featureGates: doc.featureGates ?? {},
+    document: doc,
   };
 }

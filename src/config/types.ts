@@ -3,6 +3,7 @@
  * config file documents and the flags; everything inside nodelet reads these types and never re-validates.
  * Durations are milliseconds, quantities are numbers (bytes, millicores).
  */
+import type { KubeProxyConfigurationDoc } from './proxy-schema.js';
 import type { Threshold } from './quantity.js';
 
 /** The roles one nodelet process can run. */
@@ -108,6 +109,8 @@ export interface ProxySettings {
   /** --cleanup: remove the proxy's rules and exit. */
   cleanup: boolean;
   featureGates: Record<string, boolean>;
+  /** The validated document (file overlaid with flags), for mapping into src/proxy's ProxyConfig. */
+  document: Partial<KubeProxyConfigurationDoc>;
 }
 
 /** Logging settings. */

@@ -79,6 +79,7 @@ export class Proxier {
   #largeCluster = false;
   readonly #rules = new Map<string, ServiceRules>();
   readonly #ports = new Map<string, ServicePortInfo>();
+  readonly #portsByService = new Map<string, string[]>();
   #knownNatChains = new Set<string>();
 
   constructor(options: ProxierOptions) {
@@ -227,14 +228,18 @@ export class Proxier {
     };
     const written = new Set<string>();
     const services = this.services.services();
-    const names = all ? new Set([...services.keys(), ...[...this.#ports.values()].map((p) => p.service)]) : changedServices;
+    const names = all ? new Set([...services.keys(), ...this.#portsByService.keys()]) : changedServices;
     for (const name of names) {
-      for (const [portName, p] of this.#ports) if (p.service === name) {
+      for (const portName of this.#portsByService.get(name) ?? []) {
         this.#ports.delete(portName);
         this.#rules.delete(portName);
       }
+      this.#portsByService.delete(name);
       const eps = this.endpoints.endpoints(name);
-      for (const [portName, p] of services.get(name) ?? []) {
+      const current = services.get(name);
+      if (current === undefined) continue;
+      this.#portsByService.set(name, [...current.keys()]);
+      for (const [portName, p] of current) {
         this.#ports.set(portName, p);
         this.#rules.set(portName, renderServicePort(p, eps?.get(endpointPortKey(p.portName, p.protocol)) ?? [], ctx));
         written.add(portName);

@@ -18,6 +18,8 @@ export interface ResourceDef {
   generation?: boolean;
   /** Create-only virtual resource (tokenreviews, subjectaccessreviews): not stored, no list/watch. */
   virtual?: boolean;
+  /** Discovery categories (`all` makes `kubectl get all` include the type). */
+  categories?: string[];
   /** Field that status updates change (for resources with a status subresource). */
   statusField?: string;
 }
@@ -66,14 +68,15 @@ export const RESOURCES: ResourceDef[] = [
   { group: '', version: 'v1', plural: 'events', singular: 'event', kind: 'Event', namespaced: true, shortNames: ['ev'], subresources: [], fieldLabels: eventFields },
   { group: '', version: 'v1', plural: 'namespaces', singular: 'namespace', kind: 'Namespace', namespaced: false, shortNames: ['ns'], subresources: ['status', 'finalize'], fieldLabels: ['status.phase'], statusField: 'status' },
   { group: '', version: 'v1', plural: 'nodes', singular: 'node', kind: 'Node', namespaced: false, shortNames: ['no'], subresources: ['status'], fieldLabels: ['spec.unschedulable'], statusField: 'status' },
-  { group: '', version: 'v1', plural: 'pods', singular: 'pod', kind: 'Pod', namespaced: true, shortNames: ['po'], subresources: ['status', 'binding'], fieldLabels: podFields, statusField: 'status' },
+  { group: '', version: 'v1', plural: 'pods', singular: 'pod', kind: 'Pod', namespaced: true, shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding'], fieldLabels: podFields, statusField: 'status' },
   { group: '', version: 'v1', plural: 'secrets', singular: 'secret', kind: 'Secret', namespaced: true, subresources: [], fieldLabels: ['type'] },
   { group: '', version: 'v1', plural: 'serviceaccounts', singular: 'serviceaccount', kind: 'ServiceAccount', namespaced: true, shortNames: ['sa'], subresources: ['token'], fieldLabels: [] },
-  { group: '', version: 'v1', plural: 'services', singular: 'service', kind: 'Service', namespaced: true, shortNames: ['svc'], subresources: ['status'], fieldLabels: ['spec.clusterIP', 'spec.type'], statusField: 'status' },
+  { group: '', version: 'v1', plural: 'services', singular: 'service', kind: 'Service', namespaced: true, shortNames: ['svc'], categories: ['all'], subresources: ['status'], fieldLabels: ['spec.clusterIP', 'spec.type'], statusField: 'status' },
   { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', singular: 'lease', kind: 'Lease', namespaced: true, subresources: [], fieldLabels: [] },
   { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', singular: 'endpointslice', kind: 'EndpointSlice', namespaced: true, subresources: [], fieldLabels: ['addressType'], generation: true },
   { group: 'events.k8s.io', version: 'v1', plural: 'events', singular: 'event', kind: 'Event', namespaced: true, shortNames: ['ev'], subresources: [], fieldLabels: eventFields },
   { group: 'authentication.k8s.io', version: 'v1', plural: 'tokenreviews', singular: 'tokenreview', kind: 'TokenReview', namespaced: false, subresources: [], fieldLabels: [], virtual: true },
+  { group: 'authorization.k8s.io', version: 'v1', plural: 'selfsubjectaccessreviews', singular: 'selfsubjectaccessreview', kind: 'SelfSubjectAccessReview', namespaced: false, subresources: [], fieldLabels: [], virtual: true },
   { group: 'authorization.k8s.io', version: 'v1', plural: 'subjectaccessreviews', singular: 'subjectaccessreview', kind: 'SubjectAccessReview', namespaced: false, subresources: [], fieldLabels: [], virtual: true },
 ];
 

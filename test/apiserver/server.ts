@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { parse as parseYaml } from 'yaml';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -19,6 +20,7 @@ import { serveResource, unknownResource, type ResourceEnv } from './handlers/res
 import { serveSpecial, type ReviewHooks } from './handlers/special.js';
 import { readBody, sendError, sendJson, type Request } from './http.js';
 import { writeKubeconfigFile } from './kubeconfig.js';
+import { decodeProtobufObject } from './proto.js';
 import { Registry } from './registry.js';
 import { route } from './router.js';
 import { ApiError, unauthorized } from './status.js';
@@ -67,6 +69,25 @@ function isWatch(q: URLSearchParams): boolean {
   return q.get('watch') === 'true' || q.get('watch') === '1';
 }
 
+/**
+ * Request bodies of POST/PUT/DELETE may be JSON, YAML or (for the kinds kubectl's typed clients send) protobuf;
+ * they are converted to JSON here. Anything else is 415 UnsupportedMediaType.
+ */
+function normalizeBody(method: string, req: IncomingMessage, body: Buffer): Buffer {
+  if (method === 'PATCH' || method === 'GET' || body.length === 0) return body;
+  const ct = String(req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim();
+  if (ct === 'application/json' || ct === '' || ct === '*/*') return body;
+  if (ct === 'application/yaml') {
+    try {
+      return Buffer.from(JSON.stringify(parseYaml(body.toString('utf8'))));
+    } catch {
+      return body;
+    }
+  }
+  if (ct === 'application/vnd.kubernetes.protobuf') return Buffer.from(JSON.stringify(decodeProtobufObject(body)));
+  throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+}
+
 const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
 
 /**
@@ -108,7 +129,7 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}): Promi
         throw fault.error;
       }
       if (!PUBLIC_PATHS.has(url.pathname) && !authenticated(req)) throw unauthorized();
-      const r: Request = { method, path: url.pathname, query: url.searchParams, headers: req.headers, body, raw: req, res };
+      const r: Request = { method, path: url.pathname, query: url.searchParams, headers: req.headers, body: normalizeBody(method, req, body), raw: req, res };
       dispatch(r);
     } catch (e) {
       sendError(res, e);

@@ -157,6 +157,18 @@ const COLUMNS: Record<string, Column[]> = {
     { name: 'Object', cell: (o) => (isObject(o.involvedObject) ? `${String(o.involvedObject.kind ?? '').toLowerCase()}/${String(o.involvedObject.name ?? '')}` : '') },
     { name: 'Message', cell: (o) => String(o.message ?? o.note ?? '') },
   ],
+  serviceaccounts: [name, { name: 'Secrets', type: 'integer', cell: (o) => objects(o, 'secrets').length }, age],
+  endpoints: [
+    name,
+    {
+      name: 'Endpoints',
+      cell: (o) => {
+        const eps = objects(o, 'subsets').flatMap((ss) => objects(ss, 'addresses').flatMap((a) => objects(ss, 'ports').map((p) => `${String(a.ip)}:${String(p.port)}`)));
+        return eps.length ? eps.slice(0, 3).join(',') + (eps.length > 3 ? ` + ${eps.length - 3} more...` : '') : '<none>';
+      },
+    },
+    age,
+  ],
   'leases.coordination.k8s.io': [name, { name: 'Holder', cell: (o) => String((isObject(o.spec) && o.spec.holderIdentity) || '') }, age],
   'endpointslices.discovery.k8s.io': [
     name,

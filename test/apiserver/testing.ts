@@ -49,8 +49,8 @@ export function raw(server: TestApiServer, method: string, path: string, opts: R
 }
 
 /** The watch lines a request returns until the server closes it (use a short timeoutSeconds). */
-export async function watchLines(server: TestApiServer, path: string): Promise<{ type: string; object: Record<string, unknown> }[]> {
-  const r = await raw(server, 'GET', path);
+export async function watchLines(server: TestApiServer, path: string, accept?: string): Promise<{ type: string; object: Record<string, unknown> }[]> {
+  const r = await raw(server, 'GET', path, { accept });
   return r.text
     .split('\n')
     .filter((l) => l.trim() !== '')

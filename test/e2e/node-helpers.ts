@@ -84,6 +84,17 @@ export class PrivateDockerd {
     throw new Error(`private dockerd did not answer on ${this.socket}`);
   }
 
+  /** Copies the local images (pause, testbox) from the shared engine into this one (read-only use of the shared one). */
+  loadImages(): void {
+    const r = spawnSync('sh', ['-c', `docker save localhost/nodelet/pause:3.9 localhost/nodelet/testbox:1.0 | docker -H unix://${this.socket} load -q`], { timeout: 60_000, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`loading images into the private dockerd failed: ${r.stderr}`);
+  }
+
+  /** Runs the docker CLI against this engine; returns stdout. */
+  docker(args: string[]): string {
+    return spawnSync('docker', ['-H', `unix://${this.socket}`, ...args], { encoding: 'utf8', timeout: 30_000 }).stdout.trim();
+  }
+
   /** True when the engine answers. */
   answers(): boolean {
     return spawnSync('docker', ['-H', `unix://${this.socket}`, 'version', '--format', '{{.Server.Version}}'], { timeout: 5000 }).status === 0;
@@ -130,4 +141,17 @@ function readPid(path: string): string {
   } catch {
     return '';
   }
+}
+
+/**
+ * Starts a private engine with the local images loaded. Every e2e scenario here runs nodelet's kubelet role on a
+ * private engine: a kubelet garbage-collects kubelet-labelled containers it does not know, so it must never share
+ * an engine with other agents' pods.
+ */
+export async function startPrivateDockerd(dir: string, bridge: string, subnet: string): Promise<PrivateDockerd> {
+  const d = new PrivateDockerd(dir, bridge);
+  d.setupBridge(subnet);
+  await d.start();
+  d.loadImages();
+  return d;
 }

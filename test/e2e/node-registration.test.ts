@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runNodelet, startCluster, waitFor, type Cluster, type NodeletProcess } from './harness/index.js';
-import { fastKubeletConfig, freePort, tempDir } from './node-helpers.js';
+import { fastKubeletConfig, freePort, startPrivateDockerd, tempDir, type PrivateDockerd } from './node-helpers.js';
 
 interface NodeJson {
   metadata: { name: string; labels: Record<string, string>; uid: string };
@@ -23,6 +23,7 @@ let cluster: Cluster;
 let nodelet: NodeletProcess;
 let dir: ReturnType<typeof tempDir>;
 let port: number;
+let dockerd: PrivateDockerd | undefined;
 
 async function node(): Promise<NodeJson | undefined> {
   const r = await cluster.kubectl(['get', 'node', NODE, '-o', 'json']);
@@ -32,6 +33,7 @@ async function node(): Promise<NodeJson | undefined> {
 beforeAll(async () => {
   cluster = await startCluster();
   dir = tempDir('nl3-e2e-');
+  dockerd = await startPrivateDockerd(dir.path, 'nl3-br1', '10.213.78.1/24');
   port = await freePort();
   nodelet = runNodelet(
     [
@@ -39,6 +41,7 @@ beforeAll(async () => {
       `--config=${fastKubeletConfig(dir.path)}`,
       '--roles=kubelet',
       `--hostname-override=${NODE}`,
+      `--container-runtime-endpoint=unix://${dockerd.socket}`,
       '--node-ip=127.0.0.1',
       '--node-labels=nodelet.test/suite=node-registration',
       `--root-dir=${dir.path}/root`,
@@ -52,6 +55,7 @@ afterAll(async () => {
   await nodelet?.stop();
   await cluster?.kubectl(['delete', 'node', NODE, '--wait=false']);
   await cluster?.stop();
+  await dockerd?.destroy();
   dir?.remove();
 });
 
@@ -109,7 +113,7 @@ describe('node registration', () => {
   });
 
   it('refuses a second instance on the same root dir', async () => {
-    const second = runNodelet([`--root-dir=${dir.path}/root`, '--healthz-port=0'], { name: 'nl3-second' });
+    const second = runNodelet([`--root-dir=${dir.path}/root`, '--healthz-port=0', `--container-runtime-endpoint=unix://${dockerd?.socket ?? ''}`], { name: 'nl3-second' });
     const { code } = await second.exited;
     expect(code).not.toBe(0);
     expect(second.logs()).toContain(`another nodelet (pid ${nodelet.pid}) is already running with root dir ${dir.path}/root`);

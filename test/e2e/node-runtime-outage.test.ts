@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runNodelet, startCluster, waitFor, type Cluster, type NodeletProcess } from './harness/index.js';
-import { PrivateDockerd, fastKubeletConfig, freePort, tempDir } from './node-helpers.js';
+import { fastKubeletConfig, freePort, startPrivateDockerd, tempDir, type PrivateDockerd } from './node-helpers.js';
 
 const NODE = 'nl3-e2e-outage';
 let cluster: Cluster;
@@ -22,9 +22,7 @@ async function ready(): Promise<{ status: string; reason: string; message: strin
 beforeAll(async () => {
   cluster = await startCluster();
   dir = tempDir('nl3-outage-');
-  dockerd = new PrivateDockerd(dir.path, 'nl3-br0');
-  dockerd.setupBridge('10.213.77.1/24');
-  await dockerd.start();
+  dockerd = await startPrivateDockerd(dir.path, 'nl3-br0', '10.213.77.1/24');
   port = await freePort();
   nodelet = runNodelet(
     [

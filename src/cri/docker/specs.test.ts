@@ -35,13 +35,14 @@ describe('sandboxCreateOptions', () => {
       {
         ...sb,
         dnsConfig: { servers: ['10.0.0.10'], searches: [], options: [] },
-        linux: { namespaceOptions: { network: 'node', pid: 'node', ipc: 'node' } },
+        linux: { namespaceOptions: { network: 'node', pid: 'node', ipc: 'node' }, extraHosts: ['10.0.0.1 a'] },
       },
       { ...SPEC, oomScoreAdjFloor: 0 },
     );
     expect(o.Hostname).toBeUndefined();
     expect(o.HostConfig).toMatchObject({ NetworkMode: 'host', PidMode: 'host', IpcMode: 'host' });
     expect(o.HostConfig?.Dns).toBeUndefined();
+    expect(o.HostConfig?.ExtraHosts).toEqual([]);
     expect(o.HostConfig?.OomScoreAdj).toBeUndefined();
   });
 

@@ -73,7 +73,8 @@ export function sandboxCreateOptions(cfg: PodSandboxConfig, o: SpecOptions): Doc
     IpcMode: ns.ipc === 'node' ? 'host' : 'shareable',
     PidMode: ns.pid === 'node' ? 'host' : '',
     PortBindings: hostNet ? {} : p.PortBindings,
-    ExtraHosts: extraHosts(cfg.linux.extraHosts ?? []),
+    // Docker refuses extra hosts, DNS and port bindings with host networking (the node's files and ports apply).
+    ExtraHosts: hostNet ? [] : extraHosts(cfg.linux.extraHosts ?? []),
     Sysctls: cfg.linux.sysctls ?? {},
     Privileged: cfg.linux.privileged === true,
     LogConfig: logConfig(o),

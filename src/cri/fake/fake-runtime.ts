@@ -9,7 +9,6 @@ import {
   RuntimeUnavailableError,
   type Clock,
 } from '../../util/index.js';
-import { PAUSE_IMAGE, TESTBOX_IMAGE } from '../images.js';
 import { matchesLabels, normalizeImageRef } from '../refs.js';
 import type {
   Container,

@@ -1,3 +1,4 @@
-export { FakeRuntime, FAKE_DEFAULT_IMAGES } from './fake-runtime.js';
-export type { FakeRuntimeOptions, FakeExecHandler, RecordedCall, RuntimeMethod } from './fake-runtime.js';
+export { FakeRuntime } from './fake-runtime.js';
+export { FAKE_DEFAULT_IMAGES } from './options.js';
+export type { FakeRuntimeOptions, FakeExecHandler, RecordedCall, RuntimeMethod } from './options.js';
 export type { FakeImageSpec } from './images.js';

@@ -52,6 +52,7 @@ export class NodeAgent {
   readonly #statusLoop: Loop;
   readonly #leaseLoop: Loop;
   #registered = false;
+  #registeredNode: V1Node | undefined;
 
   constructor(options: NodeAgentOptions) {
     this.#o = options;
@@ -90,6 +91,11 @@ export class NodeAgent {
   /** True once the Node is registered (or registration is off). */
   registered(): boolean {
     return this.#registered;
+  }
+
+  /** The Node as last seen from the API server (undefined before registration). Cheap; never throws. */
+  node(): V1Node | undefined {
+    return this.#status.lastNode() ?? this.#registeredNode;
   }
 
   /** The InternalIP reported. */
@@ -161,6 +167,7 @@ export class NodeAgent {
 
   #afterRegistration(node: V1Node | undefined): void {
     this.#registered = true;
+    this.#registeredNode = node;
     this.#status.seed(node?.status?.conditions);
     const uid = node?.metadata?.uid;
     if (uid !== undefined) this.#lease.setOwner(uid);

@@ -4,7 +4,7 @@
  * /status) when anything but the heartbeat times changed, or when nodeStatusReportFrequency passed since the last
  * write. A failed write leaves the last-written state alone, so the next step writes again (catch-up).
  */
-import type { V1NodeCondition, V1NodeStatus } from '@kubernetes/client-node';
+import type { V1Node, V1NodeCondition, V1NodeStatus } from '@kubernetes/client-node';
 import type { NodeApi } from '../../api/nodes.js';
 import type { Clock } from '../../util/clock.js';
 import { errorMessage, isNotFound } from '../../util/errors.js';
@@ -43,6 +43,7 @@ export class NodeStatusReporter {
   #lastWriteAt: number | undefined;
   #failures = 0;
   #last: V1NodeStatus | undefined;
+  #node: V1Node | undefined;
 
   constructor(options: NodeStatusReporterOptions) {
     this.#o = options;
@@ -53,6 +54,11 @@ export class NodeStatusReporter {
     this.#conditions = conditions ?? [];
     this.#lastFingerprint = undefined;
     this.#lastWriteAt = undefined;
+  }
+
+  /** The Node as the API server returned it after the last successful write. */
+  lastNode(): V1Node | undefined {
+    return this.#node;
   }
 
   /** The status computed last (written or not). */
@@ -101,7 +107,7 @@ export class NodeStatusReporter {
     const due = this.#lastWriteAt === undefined || now - this.#lastWriteAt >= o.reportFrequencyMs;
     if (fp === this.#lastFingerprint && !due) return 'unchanged';
     try {
-      await o.nodes.patchStatus(o.nodeName, { status });
+      this.#node = await o.nodes.patchStatus(o.nodeName, { status });
     } catch (err) {
       if (isNotFound(err)) return 'node-missing';
       this.#failures++;

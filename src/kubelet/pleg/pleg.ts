@@ -50,7 +50,7 @@ export class Pleg {
     this.#unsubscribe = this.#o.runtime.subscribeEvents((e) => {
       const uid = this.#owner.get(e.containerId) ?? (e.podSandboxId !== '' ? this.#owner.get(e.podSandboxId) : undefined);
       if (uid !== undefined) this.#o.onPodChanged(uid);
-      else this.#relistSoon();
+      else void this.#lookup(e.containerId, e.isSandbox);
     });
     void this.relist();
   }
@@ -72,6 +72,20 @@ export class Pleg {
   /** Remembers that `id` (container or sandbox) belongs to pod `uid`, so its events are routed without a relist. */
   track(id: string, uid: string): void {
     this.#owner.set(id, uid);
+  }
+
+  /** Routes an event for an id not seen yet (e.g. a container that exited while being started) by its labels. */
+  async #lookup(id: string, isSandbox: boolean): Promise<void> {
+    try {
+      const { runtime } = this.#o;
+      const labels = isSandbox ? (await runtime.podSandboxStatus(id)).labels : (await runtime.containerStatus(id)).labels;
+      const uid = labels[LABELS.podUID];
+      if (uid === undefined || labels[LABELS.managedBy] !== 'true') return;
+      this.#owner.set(id, uid);
+      this.#o.onPodChanged(uid);
+    } catch {
+      this.#relistSoon();
+    }
   }
 
   #relistSoon(): void {

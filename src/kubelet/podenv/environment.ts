@@ -64,7 +64,7 @@ export class NodePodEnvironment implements PodEnvironment {
     if (!options.rootDir.startsWith('/')) throw new ConfigError('rootDir must be an absolute path', { field: 'rootDir' });
     if (options.podInfraImage === '') throw new ConfigError('podInfraImage must not be empty', { field: 'podInfraImage' });
     this.#o = options;
-    this.#log = options.logger.child({ component: 'podenv' });
+    this.#log = options.logger;
     this.#allocatable = defaultAllocatable(options.rootDir, options.allocatable);
     this.#volumes = new VolumeManager({
       rootDir: options.rootDir,

@@ -27,6 +27,7 @@ export interface PodEnvironmentOptions {
   objects?: PodObjectSource;
   /** Events (FailedMount is the worker's; this records DNSConfigForming, MissingClusterDNS, InvalidEnvironmentVariableNames). */
   recorder?: EventRecorder;
+  /** Used as given (callers pass e.g. `logger.child({ component: 'podenv' })`). */
   logger: Logger;
   clock: Clock;
   /** Root of pod log directories (default /var/log/pods): `<podLogsDir>/<ns>_<name>_<uid>`. */

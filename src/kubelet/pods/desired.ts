@@ -16,6 +16,12 @@ export interface DesiredDiff {
   mirrorsChanged: boolean;
 }
 
+/** What the workers care about; status-only updates (our own writes echoed by the informer) do not count. */
+function specKey(p: V1Pod): string {
+  const m = p.metadata;
+  return JSON.stringify([p.spec, m?.labels, m?.annotations, m?.deletionTimestamp, m?.deletionGracePeriodSeconds]);
+}
+
 const fullName = (p: V1Pod): string => `${p.metadata?.namespace ?? 'default'}/${p.metadata?.name ?? ''}`;
 
 /** See module comment. */
@@ -46,7 +52,7 @@ export class DesiredPods {
     for (const [uid, p] of after) {
       const old = before.get(uid);
       if (old === undefined) diff.added.push(p);
-      else if (old !== p) diff.updated.push(p);
+      else if (old !== p && specKey(old) !== specKey(p)) diff.updated.push(p);
     }
     for (const [uid, p] of before) if (!after.has(uid)) diff.removed.push(p);
     return diff;

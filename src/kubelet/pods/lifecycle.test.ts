@@ -104,15 +104,24 @@ describe('pod lifecycle: running pods', () => {
     w.api.apply(mkPod('pull', { containers: [ctr('c', undefined, { image: '127.0.0.1:1/nope:1' })] }));
     w.api.apply(mkPod('never', { containers: [ctr('c', undefined, { image: '127.0.0.1:1/nope:2', imagePullPolicy: 'Never' })] }));
     await w.settle();
-    expect(cstat('pull', 'c')?.state?.waiting?.reason).toBe('ErrImagePull');
+    // ErrImagePull, then ImagePullBackOff as soon as anything resyncs the pod inside the backoff window
+    expect(['ErrImagePull', 'ImagePullBackOff']).toContain(cstat('pull', 'c')?.state?.waiting?.reason);
     expect(w.recorder.of('Pulling')[0]?.message).toBe('Pulling image "127.0.0.1:1/nope:1"');
     expect(w.recorder.of('Failed').map((e) => e.message)).toContain('Error: ErrImagePull');
     expect(cstat('never', 'c')?.state?.waiting).toMatchObject({ reason: 'ErrImageNeverPull', message: 'Container image "127.0.0.1:1/nope:2" is not present with pull policy of Never' });
-    w.runtime.clearCalls();
-    await w.advance(5_000);
-    // resync inside the backoff window shows ImagePullBackOff without pulling
-    w.lc.runningPods();
-    await w.advance(5_000);
     expect(w.runtime.callsTo('pullImage').length).toBe(1);
+    // a sync inside the backoff window shows ImagePullBackOff without pulling
+    const p = apiPod(w, 'pull');
+    w.api.apply({ ...p, metadata: { ...p?.metadata, labels: { touched: 'yes' } } });
+    await w.settle();
+    expect(cstat('pull', 'c')?.state?.waiting).toEqual({ reason: 'ImagePullBackOff', message: 'Back-off pulling image "127.0.0.1:1/nope:1"' });
+    expect(w.runtime.callsTo('pullImage').length).toBe(1);
+    await w.advance(10_000);
+    expect(w.runtime.callsTo('pullImage').length).toBe(2);
+    expect(w.recorder.of('Failed').filter((e) => e.ref.name === 'pull' && e.message === 'Error: ErrImagePull').length).toBe(2);
+    await w.advance(19_000);
+    expect(w.runtime.callsTo('pullImage').length).toBe(2);
+    await w.advance(1_000);
+    expect(w.runtime.callsTo('pullImage').length).toBe(3);
   });
 });

@@ -169,7 +169,7 @@ class Lifecycle implements PodLifecycle {
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     for (const s of this.#sources) s.stop();
     this.#pleg.stop();
-    await this.#workers.stop();
+    this.#workers.stop();
     await this.#status.flush();
     this.#status.stop();
     await this.#recorder.flush?.();

@@ -105,11 +105,13 @@ export class PodWorkers {
     }
   }
 
-  /** Stops scheduling; running steps finish. */
-  async stop(): Promise<void> {
+  /**
+   * Stops scheduling new steps. Steps in flight are not awaited (a preStop or grace period may take minutes); they
+   * finish in the background and a restarted agent resumes from the runtime state.
+   */
+  stop(): void {
     this.#stopped = true;
     for (const w of this.#workers.values()) if (w.timer !== undefined) this.#o.clock.clearTimeout(w.timer);
-    await this.settled();
   }
 
   #kick(w: Worker): void {

@@ -9,8 +9,9 @@ export async function setUpEmptyDir(ctx: SetUpContext): Promise<boolean> {
   const src = ctx.volume.emptyDir ?? {};
   const medium = src.medium ?? '';
   if (medium !== '' && medium !== 'Memory') throw new Error(`emptyDir medium "${medium}" is not supported`);
-  await mkdir(ctx.dir, { recursive: true });
-  let fresh = false;
+  // mkdir returns the first directory it created (undefined: it existed). Mode and fsGroup ownership are applied
+  // once, when the volume is created (or its tmpfs mounted), never again on later syncs.
+  let fresh = (await mkdir(ctx.dir, { recursive: true })) !== undefined;
   if (medium === 'Memory') {
     const mounted = (await ctx.mounter.mountsUnder(ctx.dir)).includes(ctx.dir);
     if (!mounted) {
@@ -18,8 +19,6 @@ export async function setUpEmptyDir(ctx: SetUpContext): Promise<boolean> {
       await ctx.mounter.mountTmpfs(ctx.dir, size);
       fresh = true;
     }
-  } else {
-    fresh = true;
   }
   if (fresh) {
     await chmod(ctx.dir, 0o777);

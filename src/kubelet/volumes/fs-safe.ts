@@ -18,10 +18,11 @@ export async function unmountAllUnder(dir: string, mounter: Mounter): Promise<vo
 }
 
 /**
- * Deletes `dir` recursively, staying on `dir`'s device and unlinking (never following) symlinks. Throws
- * MOUNT_FAILED without deleting the offending entry when a directory on another device is found.
+ * Deletes `dir` recursively, unlinking (never following) symlinks. Refuses (MOUNT_FAILED, nothing below deleted)
+ * to enter a directory listed in `mountPoints` (a bind mount on the same device is only visible there) or one on
+ * another device than `dir` (a mount that appeared in between).
  */
-export async function removeTreeOnDevice(dir: string, dev?: number): Promise<void> {
+export async function removeTreeOnDevice(dir: string, mountPoints: ReadonlySet<string> = new Set(), dev?: number): Promise<void> {
   let st;
   try {
     st = await lstat(dir);
@@ -34,11 +35,20 @@ export async function removeTreeOnDevice(dir: string, dev?: number): Promise<voi
     await unlink(dir);
     return;
   }
-  if (st.dev !== device) {
-    throw new NodeletError('MOUNT_FAILED', `refusing to remove ${dir}: it is a mount point of another filesystem`);
+  if (st.dev !== device || mountPoints.has(dir)) {
+    throw new NodeletError('MOUNT_FAILED', `refusing to remove ${dir}: it is a mount point`);
   }
-  for (const e of await readdir(dir)) await removeTreeOnDevice(path.join(dir, e), device);
+  for (const e of await readdir(dir)) await removeTreeOnDevice(path.join(dir, e), mountPoints, device);
   await rmdir(dir);
+}
+
+/**
+ * Removes a pod directory safely: unmounts everything below it, then deletes it while refusing to enter anything
+ * still mounted. Idempotent.
+ */
+export async function removePodDir(dir: string, mounter: Mounter): Promise<void> {
+  await unmountAllUnder(dir, mounter);
+  await removeTreeOnDevice(dir, new Set(await mounter.mountsUnder(dir)));
 }
 
 /** True when `child` is `parent` or inside it (both absolute, normalized). */

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { V1Pod, V1Volume } from '@kubernetes/client-node';
@@ -98,6 +98,11 @@ describe('VolumeManager', () => {
     await vm.prepare(pod([{ name: 'scratch', emptyDir: {} }, { name: 'mem', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } }]));
     expect((await stat(vdir('kubernetes.io~empty-dir', 'scratch'))).mode & 0o777).toBe(0o777);
     expect(mounter.calls).toEqual([`tmpfs ${vdir('kubernetes.io~empty-dir', 'mem')} size=${16 * 2 ** 20}`]);
+    // Later syncs leave the volume alone (no chmod back to 0777, no second mount).
+    await chmod(vdir('kubernetes.io~empty-dir', 'scratch'), 0o700);
+    await vm.prepare(pod([{ name: 'scratch', emptyDir: {} }, { name: 'mem', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } }]));
+    expect((await stat(vdir('kubernetes.io~empty-dir', 'scratch'))).mode & 0o777).toBe(0o700);
+    expect(mounter.calls).toHaveLength(1);
   });
 
   it('downwardAPI writes labels/annotations/resources and follows label changes', async () => {

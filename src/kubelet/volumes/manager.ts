@@ -11,7 +11,7 @@ import { expandSubPathExpr } from '../env/command.js';
 import type { EnvVar } from '../env/service-env.js';
 import { mustMountReadOnly, volumeKind, type VolumeDeps, type VolumeKind } from './context.js';
 import { setUpEmptyDir } from './empty-dir.js';
-import { removeTreeOnDevice, unmountAllUnder } from './fs-safe.js';
+import { removePodDir } from './fs-safe.js';
 import { checkHostPath } from './host-path.js';
 import { isSafeName, isSafeUID, podDir, volumeDir } from './paths.js';
 import { setUpConfigMap, setUpDownwardAPI, setUpProjected, setUpSecret } from './projections.js';
@@ -90,7 +90,8 @@ export class VolumeManager {
           cause: err,
           field: `spec.volumes{${v.name}}`,
         });
-        this.#o.logger.warn({ volume: v.name, err: e.message }, 'Volume setup failed');
+        // The pod worker reports the error (FailedMount event, warn log); keep the detail at debug here.
+        this.#o.logger.debug({ volume: v.name, err: e.message }, 'Volume setup failed');
         failures.push(e);
       }
     }
@@ -141,8 +142,7 @@ export class VolumeManager {
   async cleanup(uid: string): Promise<void> {
     if (!isSafeUID(uid)) throw new NodeletError('INVALID', `refusing to clean up pod with invalid uid "${uid}"`);
     const dir = podDir(this.#o.rootDir, uid);
-    await unmountAllUnder(dir, this.#o.mounter);
-    await removeTreeOnDevice(dir);
+    await removePodDir(dir, this.#o.mounter);
     this.#o.tokens.deletePod(uid);
   }
 }

@@ -95,6 +95,6 @@ export const namespaceAdmission: Admission = {
 /** core/v1 Secret: type Opaque by default. */
 export const secretAdmission: Admission = {
   create(s) {
-    setDefault(s, 'type', 'Opaque');
+    if (!s.type) s.type = 'Opaque';
   },
 };

@@ -15,7 +15,7 @@ function defaults(svc: JsonObject): JsonObject {
   }
   for (const p of objects(spec, 'ports')) {
     setDefault(p, 'protocol', 'TCP');
-    setDefault(p, 'targetPort', p.port ?? 0);
+    if (p.targetPort === undefined || p.targetPort === 0 || p.targetPort === '') p.targetPort = p.port ?? 0;
   }
   const type = String(spec.type);
   if (type !== 'ExternalName') {

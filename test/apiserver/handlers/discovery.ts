@@ -21,6 +21,7 @@ function resourceList(group: string, version: string): JsonObject {
   for (const r of RESOURCES.filter((x) => x.group === group && x.version === version)) {
     const e: JsonObject = { name: r.plural, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: verbsOf(r) };
     if (r.shortNames) e.shortNames = r.shortNames;
+    if (r.categories) e.categories = r.categories;
     resources.push(e);
     for (const sub of r.subresources) {
       const k = SUBRESOURCE_KIND[sub]!;

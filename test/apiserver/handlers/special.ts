@@ -75,11 +75,12 @@ function tokenReview(r: Request, hooks: ReviewHooks, adminToken: string, now: Da
   sendJson(r.res, 201, { kind: 'TokenReview', apiVersion: 'authentication.k8s.io/v1', metadata: { creationTimestamp: null }, spec, status });
 }
 
-function subjectAccessReview(r: Request, hooks: ReviewHooks): void {
-  const body = parseObject(r.body, 'SubjectAccessReview');
+function subjectAccessReview(r: Request, hooks: ReviewHooks, kind: string): void {
+  const body = parseObject(r.body, kind);
   const spec = isObject(body.spec) ? body.spec : {};
-  const status = hooks.subjectAccessReview ? hooks.subjectAccessReview(spec) : { allowed: true };
-  sendJson(r.res, 201, { kind: 'SubjectAccessReview', apiVersion: 'authorization.k8s.io/v1', metadata: { creationTimestamp: null }, spec, status });
+  const asked = kind === 'SelfSubjectAccessReview' ? { ...spec, user: 'admin', groups: ['system:masters', 'system:authenticated'] } : spec;
+  const status = hooks.subjectAccessReview ? hooks.subjectAccessReview(asked) : { allowed: true };
+  sendJson(r.res, 201, { kind, apiVersion: 'authorization.k8s.io/v1', metadata: { creationTimestamp: null }, spec, status });
 }
 
 /** Serves pods/binding, serviceaccounts/token, tokenreviews and subjectaccessreviews; false when `t` is none of them. */
@@ -91,7 +92,7 @@ export function serveSpecial(r: Request, t: Target, reg: Registry, hooks: Review
   if (sub === 'binding') binding(r, t, reg);
   else if (sub === 'token') tokenRequest(r, t, reg, now);
   else if (t.def.plural === 'tokenreviews') tokenReview(r, hooks, adminToken, now);
-  else if (t.def.plural === 'subjectaccessreviews') subjectAccessReview(r, hooks);
+  else if (t.def.plural === 'subjectaccessreviews' || t.def.plural === 'selfsubjectaccessreviews') subjectAccessReview(r, hooks, t.def.kind);
   else throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
   return true;
 }

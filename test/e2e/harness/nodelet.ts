@@ -17,6 +17,8 @@ export interface RunNodeletOptions {
   name?: string;
   /** Working directory (default the repository root). */
   cwd?: string;
+  /** Script run instead of dist/nodelet.mjs (for the harness's own tests). */
+  entry?: string;
 }
 
 /** A running nodelet daemon. */
@@ -44,7 +46,8 @@ let exitHook = false;
 export function runNodelet(args: string[], opts: RunNodeletOptions = {}): NodeletProcess {
   mkdirSync(E2E_LOG_DIR, { recursive: true });
   const node = join(REPO_ROOT, 'node_modules', '.bin', 'node');
-  const child = spawn(node, [join(REPO_ROOT, 'dist', 'nodelet.mjs'), ...args], {
+  const entry = opts.entry ?? join(REPO_ROOT, 'dist', 'nodelet.mjs');
+  const child = spawn(node, [entry, ...args], {
     cwd: opts.cwd ?? REPO_ROOT,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -52,7 +55,7 @@ export function runNodelet(args: string[], opts: RunNodeletOptions = {}): Nodele
   if (child.pid === undefined) throw new Error(`cannot start ${node}`);
   const logPath = join(E2E_LOG_DIR, `${opts.name ?? 'nodelet'}-${Date.now()}-${child.pid}.log`);
   const out = createWriteStream(logPath);
-  out.write(`# ${node} dist/nodelet.mjs ${args.join(' ')}\n`);
+  out.write(`# ${node} ${entry} ${args.join(' ')}\n`);
   child.stdout.pipe(out, { end: false });
   child.stderr.pipe(out, { end: false });
   live.add(child);

@@ -1,0 +1,93 @@
+/**
+ * Wires the pod half of the kubelet: pod environment (src/kubelet/podenv), prober (src/probes) and pod lifecycle
+ * (src/kubelet/pods) with one event recorder, the node agent's Node (for admission labels, mirror pod owners and the
+ * host IP), the shared metrics registry and the health checks (`pleg`, `syncloop`).
+ */
+import { createEventRecorder, createRestClient } from '../api/index.js';
+import { ApiObjectSource } from '../api/objects.js';
+import { createPodEnvironment } from '../kubelet/podenv/index.js';
+import { createPodLifecycle, type PodLifecycle } from '../kubelet/pods/index.js';
+import { createHostReader, type NodeAgent } from '../kubelet/node/index.js';
+import { createProberManager } from '../probes/index.js';
+import type { WiringContext } from './daemon.js';
+import type { Role } from './role.js';
+import { KUBELET_VERSION } from './version.js';
+
+/** Builds the pods role. Nothing starts before `start()`. */
+export function createPodsRole(ctx: WiringContext, nodeAgent: NodeAgent | undefined): Role {
+  const { config, runtime, kubeConfig, clock } = ctx;
+  const logger = ctx.logger.child({ role: 'kubelet' });
+  const k = config.kubelet;
+  const nodeIP = config.nodeIP ?? nodeAgent?.nodeIP() ?? createHostReader().defaultAddress() ?? '127.0.0.1';
+  const recorder = createEventRecorder({
+    client: kubeConfig === undefined ? undefined : createRestClient(kubeConfig),
+    host: config.nodeName,
+    clock,
+    logger: logger.child({ component: 'events' }),
+  });
+  const podEnvironment = createPodEnvironment({
+    rootDir: config.rootDir,
+    nodeName: config.nodeName,
+    nodeIPs: [nodeIP],
+    podInfraImage: k.podInfraContainerImage,
+    clusterDNS: k.clusterDNS,
+    clusterDomain: k.clusterDomain,
+    resolvConf: k.resolvConf,
+    objects: kubeConfig === undefined ? undefined : new ApiObjectSource({ kubeConfig, clock }),
+    recorder,
+    logger: logger.child({ component: 'podenv' }),
+    clock,
+    podPidsLimit: k.podPidsLimit,
+  });
+  let lifecycle: PodLifecycle | undefined;
+  const prober = createProberManager({
+    runtime,
+    getPodStatus: (uid) => lifecycle?.podStatus(uid),
+    recorder,
+    logger: logger.child({ component: 'prober' }),
+    clock,
+    nodeIP,
+    metrics: ctx.metrics.registry,
+    kubeletVersion: KUBELET_VERSION,
+  });
+  const headers = Object.fromEntries(Object.entries(k.staticPodURLHeader).map(([name, v]) => [name, v[0] ?? '']));
+  const pods = createPodLifecycle({
+    nodeName: config.nodeName,
+    rootDir: config.rootDir,
+    podInfraImage: k.podInfraContainerImage,
+    staticPodPath: k.staticPodPath || undefined,
+    manifestURL: k.staticPodURL || undefined,
+    manifestURLHeaders: headers,
+    fileCheckFrequencyMs: k.fileCheckFrequencyMs,
+    httpCheckFrequencyMs: k.httpCheckFrequencyMs,
+    syncFrequencyMs: k.syncFrequencyMs,
+    housekeepingPeriodMs: k.nodeStatusUpdateFrequencyMs,
+    maxPods: k.maxPods,
+    getNode: nodeAgent === undefined ? undefined : () => nodeAgent.node(),
+    hostIPs: [nodeIP],
+    runtime,
+    podEnvironment,
+    prober,
+    kubeConfig,
+    recorder,
+    logger: logger.child({ component: 'pods' }),
+    clock,
+  });
+  lifecycle = pods;
+  for (const hc of pods.healthChecks()) {
+    ctx.checks.add(hc.name, () => {
+      const r = hc.check();
+      return r === true ? undefined : r === false ? 'failed' : r;
+    });
+  }
+  return {
+    name: 'pods',
+    start: () => pods.start(),
+    async stop() {
+      await pods.stop();
+      prober.stop();
+      await recorder.flush();
+      recorder.stop();
+    },
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * Wires the proxy role (src/proxy): maps the validated KubeProxyConfiguration (file + flags) into src/proxy's
+ * ProxyConfig, and runs `--cleanup`.
+ */
+import type { NodeletConfig } from '../config/index.js';
+import { createHostReader } from '../kubelet/node/index.js';
+import { cleanupProxyRules, createProxy, defaultProxyConfig, type ProxyConfig, type ProxyRoleInternals } from '../proxy/index.js';
+import type { Logger } from '../util/logger.js';
+import type { WiringContext } from './daemon.js';
+
+/** src/proxy's ProxyConfig from nodelet's validated configuration (upstream defaults for what is unset). */
+export function toProxyConfig(config: NodeletConfig): ProxyConfig {
+  const d = defaultProxyConfig();
+  const doc = config.proxy.document;
+  return {
+    ...d,
+    bindAddress: doc.bindAddress ?? d.bindAddress,
+    healthzBindAddress: config.proxy.healthzBindAddress,
+    metricsBindAddress: config.proxy.metricsBindAddress,
+    bindAddressHardFail: doc.bindAddressHardFail ?? d.bindAddressHardFail,
+    clusterCIDR: doc.clusterCIDR ?? d.clusterCIDR,
+    hostnameOverride: config.nodeName,
+    mode: doc.mode ?? d.mode,
+    nodePortAddresses: doc.nodePortAddresses ?? d.nodePortAddresses,
+    configSyncPeriod: doc.configSyncPeriod ?? d.configSyncPeriod,
+    iptables: { ...d.iptables, ...doc.iptables },
+    conntrack: { ...d.conntrack, ...doc.conntrack },
+    detectLocalMode: doc.detectLocalMode || d.detectLocalMode,
+    detectLocal: { ...d.detectLocal, ...doc.detectLocal },
+  };
+}
+
+/** Builds the proxy role; its kubeproxy_* registry is also merged into the kubelet's /metrics. */
+export function createProxyRole(ctx: WiringContext): ProxyRoleInternals {
+  const nodeIP = ctx.config.nodeIP ?? createHostReader().defaultAddress();
+  const role = createProxy({
+    config: toProxyConfig(ctx.config),
+    kubeConfig: ctx.kubeConfig,
+    nodeName: ctx.config.nodeName,
+    nodeIPs: nodeIP === undefined ? [] : [nodeIP],
+    logger: ctx.logger.child({ role: 'proxy' }),
+    clock: ctx.clock,
+  });
+  ctx.extraRegistries.push(role.metrics.registry);
+  return role;
+}
+
+/** `--cleanup`: removes the proxy's iptables rules and chains; returns the exit code. */
+export async function runCleanup(_config: NodeletConfig, logger: Logger): Promise<number> {
+  const ok = await cleanupProxyRules({ logger: logger.child({ role: 'proxy' }) });
+  logger.info({ ok }, ok ? 'proxy rules removed' : 'proxy cleanup finished with errors');
+  return ok ? 0 : 1;
+}

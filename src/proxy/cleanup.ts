@@ -1,0 +1,47 @@
+/**
+ * Removes everything the proxy installed (for `nodelet --cleanup`): the jump rules from built-in chains, every
+ * KUBE-SVC/SVL/EXT/FW/SEP chain, the top-level chains and the canaries. Other programs' rules are left alone.
+ * kubelet's KUBE-FIREWALL chain is left in place, as upstream kube-proxy does.
+ */
+import { errorMessage, type Logger } from '../util/index.js';
+import { parseSave, type Iptables } from './iptables.js';
+import { isServiceChainName } from './names.js';
+import { CANARY_CHAIN, FILTER_TOP_CHAINS, JUMP_RULES, type Table } from './render-top.js';
+
+const NAT_TOP = ['KUBE-SERVICES', 'KUBE-NODEPORTS', 'KUBE-POSTROUTING', 'KUBE-MARK-MASQ', CANARY_CHAIN];
+const FILTER_TOP = [...FILTER_TOP_CHAINS, CANARY_CHAIN];
+const BATCH = 1000;
+
+/** Restore text flushing then deleting `chains` of `table` (all flushes first, so references never block a delete). */
+export function deleteChainsData(table: Table, chains: readonly string[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < chains.length; i += BATCH) out.push(`*${table}`, ...chains.slice(i, i + BATCH).map((c) => `:${c} - [0:0]`), 'COMMIT');
+  for (let i = 0; i < chains.length; i += BATCH) out.push(`*${table}`, ...chains.slice(i, i + BATCH).map((c) => `-X ${c}`), 'COMMIT');
+  out.push('');
+  return out.join('\n');
+}
+
+/** Removes the proxy's rules. Returns true when everything went cleanly (errors are logged, never thrown). */
+export async function cleanupIptables(ipt: Iptables, logger: Logger): Promise<boolean> {
+  let clean = true;
+  for (const j of JUMP_RULES) {
+    const args = [...j.args, '-j', j.to];
+    // A rule may have been inserted more than once (e.g. by kube-proxy and nodelet); delete every copy.
+    for (let i = 0; i < 10 && (await ipt.ruleExists(j.table, j.from, args)); i++) await ipt.deleteRule(j.table, j.from, args);
+  }
+  const plan: [Table, (c: string) => boolean][] = [
+    ['nat', (c) => isServiceChainName(c) || NAT_TOP.includes(c)],
+    ['filter', (c) => FILTER_TOP.includes(c)],
+    ['mangle', (c) => c === CANARY_CHAIN],
+  ];
+  for (const [table, ours] of plan) {
+    try {
+      const chains = parseSave(await ipt.save(table)).chains.filter(ours);
+      if (chains.length > 0) await ipt.restore(deleteChainsData(table, chains), { noflush: true });
+    } catch (err) {
+      clean = false;
+      logger.error({ table, err: errorMessage(err) }, 'Failed to remove proxy chains');
+    }
+  }
+  return clean;
+}

@@ -1,0 +1,202 @@
+/**
+ * e2e (issue 4): probes through the real daemon (kubelet role on the shared Docker engine) against the test API
+ * server, checked with kubectl: liveness exec on a file the container deletes ⇒ three failures one period apart,
+ * Killing and a restart with exit code 137 in lastState; httpGet 404 ⇒ restarts into CrashLoopBackOff; tcpSocket on
+ * a closed port ⇒ restarts; readiness toggled inside the container flips the pod's Ready condition within one period
+ * plus threshold; a startup probe that succeeds late protects the container from its liveness probe.
+ * The kubelet role runs on a PRIVATE dockerd (own socket, data root, exec root, pidfile, bridge nlpr-br0 on
+ * 10.213.91.0/24): a kubelet garbage-collects kubelet-labelled containers it does not know, so it must never share an
+ * engine with other agents. Probes go to pod IPs on that bridge (local to this machine).
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import Docker from 'dockerode';
+import { dumpOnFailure, runNodelet, startCluster, waitFor, type Cluster, type NodeletProcess } from './harness/index.js';
+import { fastKubeletConfig, freePort, startPrivateDockerd, tempDir, type PrivateDockerd } from './node-helpers.js';
+
+const NODE = 'nlpr-e2e-node';
+const NS = 'nlpr-e2e';
+const IMAGE = 'localhost/nodelet/testbox:1.0';
+let docker: Docker;
+let engine: PrivateDockerd | undefined;
+let cluster: Cluster;
+let nodelet: NodeletProcess | undefined;
+let dir: ReturnType<typeof tempDir>;
+
+interface ContainerStatusLike {
+  name: string;
+  ready: boolean;
+  started?: boolean;
+  restartCount: number;
+  containerID?: string;
+  state?: { waiting?: { reason?: string }; running?: { startedAt?: string }; terminated?: { exitCode: number } };
+  lastState?: { terminated?: { exitCode: number; reason?: string } };
+}
+interface PodLike {
+  metadata: { uid: string };
+  status?: { podIP?: string; conditions?: { type: string; status: string }[]; containerStatuses?: ContainerStatusLike[] };
+}
+interface EventLike {
+  reason: string;
+  message: string;
+  type: string;
+  count?: number;
+  involvedObject: { name: string; fieldPath?: string };
+  firstTimestamp?: string;
+  lastTimestamp?: string;
+}
+
+function pod(name: string, container: Record<string, unknown>): string {
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: NS, labels: { 'io.nodelet.test': 'probes-e2e' } },
+    spec: { nodeName: NODE, terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: IMAGE, ...container }] },
+  });
+}
+
+async function getPod(name: string): Promise<PodLike | undefined> {
+  const r = await cluster.kubectl(['get', 'pod', name, '-n', NS, '-o', 'json']);
+  return r.code === 0 ? (JSON.parse(r.stdout) as PodLike) : undefined;
+}
+
+async function cstatus(name: string): Promise<ContainerStatusLike | undefined> {
+  return (await getPod(name))?.status?.containerStatuses?.find((c) => c.name === 'c');
+}
+
+async function events(name: string): Promise<EventLike[]> {
+  const out = await cluster.kubectlOk(['get', 'events', '-n', NS, '-o', 'json']);
+  return (JSON.parse(out) as { items: EventLike[] }).items.filter((e) => e.involvedObject.name === name);
+}
+
+/** Runs a command in the pod's app container (docker exec, found by the pod UID label). */
+async function execInPod(name: string, cmd: string[]): Promise<void> {
+  const id = (await cstatus(name))?.containerID?.replace(/^docker:\/\//, '');
+  if (!id) throw new Error(`no container for ${name}`);
+  const exec = await docker.getContainer(id).exec({ Cmd: cmd });
+  await exec.start({ Detach: true });
+  await waitFor(async () => (await exec.inspect()).Running === false, { timeoutMs: 5000, intervalMs: 50, description: 'exec done' });
+}
+
+beforeAll(async () => {
+  cluster = await startCluster();
+  dir = tempDir('nlpr-e2e-');
+  engine = await startPrivateDockerd(dir.path, 'nlpr-br0', '10.213.91.1/24');
+  docker = new Docker({ socketPath: engine.socket });
+  nodelet = runNodelet(
+    [
+      `--kubeconfig=${cluster.kubeconfigPath}`,
+      `--config=${fastKubeletConfig(dir.path)}`,
+      '--roles=kubelet',
+      `--hostname-override=${NODE}`,
+      `--root-dir=${dir.path}/root`,
+      `--container-runtime-endpoint=unix://${engine.socket}`,
+      `--healthz-port=${await freePort()}`,
+    ],
+    { name: 'nlpr-probes' },
+  );
+  await cluster.kubectlOk(['create', 'namespace', NS]);
+  await waitFor(async () => (await cluster.kubectl(['get', 'node', NODE])).code === 0, { timeoutMs: 30_000, description: 'node registered' });
+  const pods = [
+    pod('liveness-exec', {
+      command: ['sh', '-c', 'touch /tmp/healthy; sleep 2; rm -f /tmp/healthy; exec sleep 600'],
+      livenessProbe: { exec: { command: ['cat', '/tmp/healthy'] }, periodSeconds: 1, failureThreshold: 3 },
+    }),
+    pod('liveness-http', {
+      command: ['sh', '-c', 'mkdir -p /www; httpd -f -p 8080 -h /www'],
+      ports: [{ name: 'web', containerPort: 8080 }],
+      livenessProbe: { httpGet: { path: '/healthz', port: 'web' }, periodSeconds: 1, failureThreshold: 1 },
+    }),
+    pod('liveness-tcp', {
+      command: ['sleep', '600'],
+      livenessProbe: { tcpSocket: { port: 8081 }, periodSeconds: 1, failureThreshold: 2 },
+    }),
+    pod('readiness', {
+      command: ['sleep', '600'],
+      readinessProbe: { exec: { command: ['test', '-f', '/tmp/ready'] }, periodSeconds: 1, failureThreshold: 1 },
+    }),
+    pod('startup', {
+      command: ['sh', '-c', 'sleep 5; touch /tmp/started; exec sleep 600'],
+      startupProbe: { exec: { command: ['test', '-f', '/tmp/started'] }, periodSeconds: 1, failureThreshold: 30 },
+      livenessProbe: { exec: { command: ['test', '-f', '/tmp/started'] }, periodSeconds: 1, failureThreshold: 1 },
+    }),
+  ];
+  for (const p of pods) await cluster.kubectlOk(['create', '-f', '-'], { input: p });
+}, 90_000);
+
+afterAll(async () => {
+  await cluster?.kubectl(['delete', 'pods', '--all', '-n', NS, '--grace-period=0', '--force', '--wait=false']);
+  await nodelet?.stop();
+  await engine?.destroy();
+  await cluster?.kubectl(['delete', 'node', NODE, '--wait=false']);
+  await cluster?.stop();
+  dir?.remove();
+});
+
+beforeEach(() => dumpOnFailure(cluster, () => (nodelet ? [nodelet] : [])));
+
+describe('probes through the daemon', () => {
+  it('liveness exec on a deleted file: three failures one period apart, Killing, restart with 137 in lastState', async () => {
+    const c = await waitFor(async () => {
+      const s = await cstatus('liveness-exec');
+      return s !== undefined && s.restartCount >= 1 && s.lastState?.terminated ? s : undefined;
+    }, { timeoutMs: 40_000, description: 'liveness-exec restarted' });
+    expect(c.lastState?.terminated?.exitCode).toBe(137);
+    const ev = await events('liveness-exec');
+    const unhealthy = ev.find((e) => e.reason === 'Unhealthy');
+    expect(unhealthy).toMatchObject({
+      type: 'Warning',
+      message: "Liveness probe failed: cat: can't open '/tmp/healthy': No such file or directory",
+      involvedObject: { fieldPath: 'spec.containers{c}' },
+    });
+    expect(unhealthy?.count ?? 0).toBeGreaterThanOrEqual(3);
+    expect(ev.find((e) => e.reason === 'Killing')?.message).toBe('Container c failed liveness probe, will be restarted');
+  });
+
+  it('httpGet 404: restarts and ends in CrashLoopBackOff', async () => {
+    await waitFor(async () => {
+      const s = await cstatus('liveness-http');
+      return s !== undefined && s.restartCount >= 1 && s.state?.waiting?.reason === 'CrashLoopBackOff';
+    }, { timeoutMs: 45_000, description: 'liveness-http in CrashLoopBackOff' });
+    const ev = await events('liveness-http');
+    expect(ev.find((e) => e.reason === 'Unhealthy')?.message).toBe('Liveness probe failed: HTTP probe failed with statuscode: 404');
+  });
+
+  it('tcpSocket on a closed port: restarts, with the dial error in the event', async () => {
+    await waitFor(async () => ((await cstatus('liveness-tcp'))?.restartCount ?? 0) >= 1, {
+      timeoutMs: 40_000,
+      description: 'liveness-tcp restarted',
+    });
+    const ip = (await getPod('liveness-tcp'))?.status?.podIP;
+    const ev = await events('liveness-tcp');
+    expect(ev.find((e) => e.reason === 'Unhealthy')?.message).toBe(`Liveness probe failed: dial tcp ${ip}:8081: connect: connection refused`);
+  });
+
+  it('readiness toggled inside the container flips Ready within one period plus threshold (and status write)', async () => {
+    const ready = async (): Promise<string | undefined> =>
+      (await getPod('readiness'))?.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+    await waitFor(async () => (await cstatus('readiness'))?.state?.running !== undefined, { timeoutMs: 30_000, description: 'readiness running' });
+    await waitFor(async () => (await ready()) === 'False', { timeoutMs: 10_000, description: 'readiness not Ready' });
+    let t0 = Date.now();
+    await execInPod('readiness', ['touch', '/tmp/ready']);
+    await waitFor(async () => (await ready()) === 'True', { timeoutMs: 10_000, intervalMs: 100, description: 'Ready=True' });
+    const up = Date.now() - t0;
+    t0 = Date.now();
+    await execInPod('readiness', ['rm', '-f', '/tmp/ready']);
+    await waitFor(async () => (await ready()) === 'False', { timeoutMs: 10_000, intervalMs: 100, description: 'Ready=False' });
+    const down = Date.now() - t0;
+    // period 1 s × threshold 1, plus the status write and kubectl round trips.
+    expect(up).toBeLessThan(4000);
+    expect(down).toBeLessThan(4000);
+  });
+
+  it('a startup probe that succeeds late protects the container from its liveness probe', async () => {
+    const s = await waitFor(async () => {
+      const c = await cstatus('startup');
+      return c?.started === true && c.ready ? c : undefined;
+    }, { timeoutMs: 40_000, description: 'startup pod started and ready' });
+    expect(s.restartCount).toBe(0);
+    const ev = await events('startup');
+    expect(ev.filter((e) => e.reason === 'Killing')).toHaveLength(0);
+    expect(ev.find((e) => e.reason === 'Unhealthy')?.message).toBe('Startup probe failed: ');
+  });
+});

@@ -1,0 +1,103 @@
+/**
+ * The local images and host scripts: build.sh is idempotent, the pause program stops promptly and reaps zombies,
+ * the testbox image has its tools and users, and ensure-dockerd.sh starts (once) a private engine.
+ * Containers carry io.nodelet.test=cri-images; the private engine is stopped by its PID.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { containerConfig, sandboxConfig, waitFor } from '../../src/cri/contract-fixtures.js';
+import { DockerRuntime, PAUSE_IMAGE, TESTBOX_IMAGE } from '../../src/cri/index.js';
+import { dockerClient, removeLabelled, DOCKER_SOCKET } from '../support/docker.js';
+
+const LABEL = { 'io.nodelet.test': 'cri-images' };
+const docker = dockerClient();
+const rt = new DockerRuntime({ socketPath: DOCKER_SOCKET });
+
+afterAll(async () => {
+  await rt.close();
+  await removeLabelled(docker, 'io.nodelet.test', LABEL['io.nodelet.test']);
+});
+
+const imageId = async (ref: string): Promise<string> => (await docker.getImage(ref).inspect()).Id;
+
+describe('local images', () => {
+  it('build.sh skips images whose content hash matches', async () => {
+    const before = [await imageId(PAUSE_IMAGE), await imageId(TESTBOX_IMAGE)];
+    const t0 = Date.now();
+    const out = execFileSync('bash', ['scripts/images/build.sh'], { encoding: 'utf8' });
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(out).toContain(`${PAUSE_IMAGE} is up to date`);
+    expect(out).toContain(`${TESTBOX_IMAGE} is up to date`);
+    expect([await imageId(PAUSE_IMAGE), await imageId(TESTBOX_IMAGE)]).toEqual(before);
+  });
+
+  it('pause exits 0 promptly on SIGTERM and reaps orphaned zombies in a shared PID namespace', async () => {
+    const sb = sandboxConfig('img-pause', LABEL, { namespaceOptions: { network: 'pod', pid: 'pod', ipc: 'pod' } });
+    const sbId = await rt.runPodSandbox(sb);
+    const cfg = containerConfig('app', sb, LABEL);
+    cfg.linux.securityContext.namespaceOptions = sb.linux.namespaceOptions;
+    const id = await rt.createContainer(sbId, cfg, sb);
+    await rt.startContainer(id);
+    // The shell exits at once; its background sleep is orphaned to PID 1 (pause), which must reap it.
+    await rt.execSync(id, ['sh', '-c', 'sleep 0.2 & exit 0'], 5);
+    await waitFor('no zombies', async () => {
+      const r = await rt.execSync(id, ['ps', '-o', 'stat,args'], 5);
+      return /^\s*Z/m.test(r.stdout) ? undefined : true;
+    }, 5_000);
+    const t0 = Date.now();
+    await docker.getContainer(sbId).stop({ t: 10 });
+    expect(Date.now() - t0).toBeLessThan(3_000);
+    expect((await docker.getContainer(sbId).inspect()).State.ExitCode).toBe(0);
+  });
+
+  it('testbox has busybox tools, users root/app/nobody, a sticky /tmp and sh as default command', async () => {
+    const run = (user: string, script: string): string => {
+      const args = ['run', '--rm', '--network', 'none', '--label', 'io.nodelet.test=cri-images', '-u', user];
+      return execFileSync('docker', [...args, TESTBOX_IMAGE, 'sh', '-c', script], { encoding: 'utf8' }).trim();
+    };
+    expect(run('app', 'id')).toBe('uid=1000(app) gid=1000(app) groups=1000(app)');
+    expect(run('nobody', 'id -u')).toBe('65534');
+    const tools = 'sh httpd nc wget sleep cat ls echo touch rm mkdir dd head id env hostname ip ps kill seq true false test grep sed tail date mount df';
+    expect(run('0', `for t in ${tools}; do command -v $t >/dev/null || echo missing $t; done; stat -c %a /tmp`)).toBe('1777');
+    const cfg = (await docker.getImage(TESTBOX_IMAGE).inspect()).Config;
+    expect(cfg.Cmd).toEqual(['sh']);
+    expect(cfg.Env).toContain('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
+  });
+});
+
+describe('ensure-dockerd.sh', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nlcri-dockerd-'));
+  const env = {
+    ...process.env,
+    NODELET_DOCKER_SOCK: join(dir, 'd.sock'),
+    NODELET_DOCKERD_PIDFILE: join(dir, 'd.pid'),
+    NODELET_DOCKERD_LOG: join(dir, 'd.log'),
+    NODELET_DOCKERD_ARGS: `--data-root ${dir}/data --exec-root ${dir}/exec --bridge none --iptables=false --ip-masq=false`,
+  };
+
+  afterAll(async () => {
+    const pidFile = env.NODELET_DOCKERD_PIDFILE;
+    if (existsSync(pidFile)) {
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      if (pid > 0) {
+        process.kill(pid, 'SIGTERM');
+        await waitFor('private dockerd to stop', () => (existsSync(`/proc/${pid}`) ? undefined : true), 20_000);
+      }
+    }
+    spawnSync('umount', ['-R', `${dir}/exec`], { stdio: 'ignore' });
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('starts a private engine once and leaves a running one alone', () => {
+    const first = execFileSync('bash', ['scripts/ensure-dockerd.sh'], { env, encoding: 'utf8' });
+    expect(first).toContain('starting dockerd');
+    expect(existsSync(env.NODELET_DOCKER_SOCK)).toBe(true);
+    const pid = readFileSync(env.NODELET_DOCKERD_PIDFILE, 'utf8');
+    const second = execFileSync('bash', ['scripts/ensure-dockerd.sh'], { env, encoding: 'utf8' });
+    expect(second).not.toContain('starting dockerd');
+    expect(readFileSync(env.NODELET_DOCKERD_PIDFILE, 'utf8')).toBe(pid);
+  });
+});
