@@ -360,6 +360,7 @@ async function main(): Promise<void> {
   if (args.mode === 'docker' || args.mode === 'both') results.push(await dockerMode(args));
   const body = render(results);
   console.log(body);
+  for (const r of results) console.log(`${r.mode}: heapUsed ${r.heapMB.toFixed(1)} MB`);
   writeSection(body);
 }
 

@@ -6,8 +6,13 @@
 set -euo pipefail
 # Overridable for a private engine (tests); the defaults are the shared engine.
 SOCK=${NODELET_DOCKER_SOCK:-/var/run/docker.sock}
-PIDFILE=${NODELET_DOCKERD_PIDFILE:-/var/run/docker.pid}
-LOG=${NODELET_DOCKERD_LOG:-/var/log/nodelet-dockerd.log}
+if [ "$SOCK" = /var/run/docker.sock ]; then
+  PIDFILE=${NODELET_DOCKERD_PIDFILE:-/var/run/docker.pid}
+  LOG=${NODELET_DOCKERD_LOG:-/var/log/nodelet-dockerd.log}
+else
+  PIDFILE=${NODELET_DOCKERD_PIDFILE:-${SOCK%.sock}.pid}
+  LOG=${NODELET_DOCKERD_LOG:-${SOCK%.sock}.log}
+fi
 read -r -a EXTRA_ARGS <<<"${NODELET_DOCKERD_ARGS:-}"
 TIMEOUT_S=${DOCKERD_START_TIMEOUT:-60}
 
@@ -36,8 +41,28 @@ wait_for_socket() {
   return 1
 }
 
+# The shared engine's default bridge can vanish under a running dockerd (e.g. another dockerd started with
+# `--bridge none` deletes docker0); containers then fail with "could not find bridge docker0". Recreate it.
+ensure_docker0() {
+  [ "$SOCK" = /var/run/docker.sock ] || return 0
+  ip link show docker0 >/dev/null 2>&1 && return 0
+  local subnet gw base
+  subnet=$(docker network inspect bridge --format '{{range .IPAM.Config}}{{.Subnet}}{{end}}' 2>/dev/null || true)
+  [ -n "$subnet" ] || return 0
+  gw=$(docker network inspect bridge --format '{{range .IPAM.Config}}{{.Gateway}}{{end}}')
+  if [ -z "$gw" ]; then
+    base=${subnet%/*}
+    gw="${base%.*}.$((${base##*.} + 1))"
+  fi
+  echo "[setup] docker0 is missing under a running dockerd; recreating it as $gw/${subnet#*/}"
+  ip link add docker0 type bridge
+  ip addr add "$gw/${subnet#*/}" dev docker0
+  ip link set docker0 up
+}
+
 if answers; then
   echo "[setup] docker engine answers on $SOCK"
+  ensure_docker0
   exit 0
 fi
 
@@ -48,7 +73,6 @@ if ! answers; then
     echo "[setup] dockerd (pid $(running_pid)) is starting; waiting for $SOCK"
   else
     command -v dockerd >/dev/null || { echo "[setup] dockerd is not installed" >&2; exit 1; }
-    echo "[setup] starting dockerd (log: $LOG)"
     args=()
     if [ "$SOCK" != /var/run/docker.sock ]; then
       # A private engine must bring its own bridge: with `--bridge none` dockerd DELETES the host's docker0, and
@@ -60,6 +84,7 @@ if ! answers; then
       fi
       args+=(--host "unix://$SOCK" --pidfile "$PIDFILE")
     fi
+    echo "[setup] starting dockerd (log: $LOG)"
     setsid nohup dockerd "${args[@]}" "${EXTRA_ARGS[@]}" >>"$LOG" 2>&1 </dev/null 9>&- &
   fi
   if ! wait_for_socket; then
@@ -69,3 +94,4 @@ if ! answers; then
   fi
 fi
 echo "[setup] docker engine answers on $SOCK ($(docker -H "unix://$SOCK" version --format '{{.Server.Version}}'))"
+ensure_docker0

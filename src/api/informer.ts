@@ -208,7 +208,10 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
 
 /**
  * Creates a list+watch informer over a collection path (with optional field/label selectors). See the Informer
- * contract in ./types.ts. The informer does nothing until `start()`.
+ * contract in ./types.ts. The informer does nothing until `start()`; `stop()` ends it for good (create a new one to
+ * restart). Cached objects are the server's JSON as sent (timestamps are RFC 3339 strings, not `Date`s as in
+ * client-node's typed classes); listed items get `kind`/`apiVersion` filled in from the list. Handlers run
+ * synchronously on the informer's loop: they must only record and mark dirty.
  */
 export function createInformer<T extends KubeObject>(kc: KubeConfig, options: InformerOptions, logger: Logger, deps: InformerDeps = {}): Informer<T> {
   return new ListWatchInformer<T>(deps.client ?? new ApiClient(kc), options, logger, deps);

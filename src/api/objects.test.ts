@@ -67,4 +67,14 @@ describe('ApiObjectSource against the test API server', () => {
     expect(hasCode(err, 'API_ERROR')).toBe(true);
     expect((err as Error).message).toContain('serviceaccounts "ghost" not found');
   });
+
+  it('reports API failures with the Status message', async () => {
+    const src = new ApiObjectSource({ kubeConfig: kc });
+    server.faults.failRequests({ status: 500, count: 1, path: `/api/v1/namespaces/${ns}/secrets/sec` });
+    const err = await src.getSecret(ns, 'sec').catch((e: unknown) => e);
+    expect(hasCode(err, 'API_ERROR')).toBe(true);
+    expect((err as Error).message).toMatch(new RegExp(`^failed to get secret ${ns}/sec: .+`));
+    expect((err as Error).message).not.toMatch(/Headers/);
+    server.faults.clear();
+  });
 });

@@ -63,6 +63,20 @@ function statusCode(err: unknown): number | undefined {
   return typeof c === 'number' ? c : undefined;
 }
 
+/** The API Status message of a client-node ApiException (its own message is long and includes headers). */
+function apiMessage(err: unknown): string {
+  const body = (err as { body?: unknown } | null)?.body;
+  if (typeof body === 'string') {
+    try {
+      const status = JSON.parse(body) as { message?: unknown };
+      if (typeof status.message === 'string') return status.message;
+    } catch {
+      // not JSON: fall through
+    }
+  }
+  return errorMessage(err);
+}
+
 /** {@link PodObjectSource} over the Kubernetes API with a TTL cache. Safe for concurrent callers. */
 export class ApiObjectSource implements PodObjectSource {
   readonly #api: CoreV1Api;
@@ -124,7 +138,7 @@ export class ApiObjectSource implements PodObjectSource {
     } catch (err) {
       throw new NodeletError(
         'API_ERROR',
-        `failed to fetch token: ${statusCode(err) === 404 ? `serviceaccounts "${serviceAccount}" not found` : errorMessage(err)}`,
+        `failed to fetch token: ${statusCode(err) === 404 ? `serviceaccounts "${serviceAccount}" not found` : apiMessage(err)}`,
         { cause: err },
       );
     }
@@ -135,7 +149,7 @@ export class ApiObjectSource implements PodObjectSource {
       return await p;
     } catch (err) {
       if (statusCode(err) === 404) return undefined;
-      throw new NodeletError('API_ERROR', `failed to get ${what}: ${errorMessage(err)}`, { cause: err });
+      throw new NodeletError('API_ERROR', `failed to get ${what}: ${apiMessage(err)}`, { cause: err });
     }
   }
 

@@ -10,8 +10,6 @@ import { parseMemInfo } from '../kubelet/node/host-parse.js';
 import { errorMessage, NodeletError } from '../util/errors.js';
 import { createRootLogger } from './logging.js';
 import { buildProgram, rawFlags } from './program.js';
-import { startDaemon } from './daemon.js';
-import { runCleanup, wiring } from './wiring.js';
 import { NODELET_VERSION, KUBELET_VERSION } from './version.js';
 
 function fail(message: string): never {
@@ -43,6 +41,9 @@ async function main(argv: string[]): Promise<void> {
   }
   const logger = createRootLogger(config.log, { node: config.nodeName });
   for (const w of config.warnings) logger.warn(w);
+  // The heavy parts (API client, Docker client, roles) load only now: --help, --version and config errors stay fast.
+  const { startDaemon } = await import('./daemon.js');
+  const { runCleanup, wiring } = await import('./wiring.js');
   if (config.proxy.cleanup) {
     process.exitCode = await runCleanup(config, logger);
     return;

@@ -39,10 +39,11 @@ export function createPodsRole(ctx: WiringContext, nodeAgent: NodeAgent | undefi
     clock,
     podPidsLimit: k.podPidsLimit,
   });
-  let lifecycle: PodLifecycle | undefined;
+  // The prober reads statuses the lifecycle computes; the lifecycle takes the prober: bind late.
+  const ref: { lifecycle?: PodLifecycle } = {};
   const prober = createProberManager({
     runtime,
-    getPodStatus: (uid) => lifecycle?.podStatus(uid),
+    getPodStatus: (uid) => ref.lifecycle?.podStatus(uid),
     recorder,
     logger: logger.child({ component: 'prober' }),
     clock,
@@ -73,7 +74,7 @@ export function createPodsRole(ctx: WiringContext, nodeAgent: NodeAgent | undefi
     logger: logger.child({ component: 'pods' }),
     clock,
   });
-  lifecycle = pods;
+  ref.lifecycle = pods;
   for (const hc of pods.healthChecks()) {
     ctx.checks.add(hc.name, () => {
       const r = hc.check();

@@ -17,7 +17,7 @@ import { isServiceChainName } from './names.js';
 import type { ResolvedProxyConfig } from './config.js';
 import { renderServicePort, type RenderContext, type ServiceRules } from './render-service.js';
 import { JUMP_RULES, KUBELET_JUMP_RULES, renderTop, type JumpRule } from './render-top.js';
-import { buildRestoreData } from './restore-data.js';
+import { buildRestoreData, type WrittenTop } from './restore-data.js';
 import type { ServicePortInfo } from './serviceport.js';
 import { EndpointsChangeTracker, ServiceChangeTracker } from './tracker.js';
 import { missingJumps } from './jumps.js';
@@ -47,7 +47,7 @@ export interface ProxierOptions {
   conntrack?: Conntrack;
   health?: ProxierHealthSink;
   serviceHealth?: ServiceHealthSink;
-  /** Services per nat transaction in full syncs (default 250). */
+  /** Services per nat transaction in full syncs (default 100). */
   batchSize?: number;
   /** Force a full sync this often (default 1 h, as upstream). */
   fullSyncPeriodMs?: number;
@@ -81,6 +81,7 @@ export class Proxier {
   readonly #ports = new Map<string, ServicePortInfo>();
   readonly #portsByService = new Map<string, string[]>();
   #knownNatChains = new Set<string>();
+  #written: WrittenTop | undefined;
 
   constructor(options: ProxierOptions) {
     this.#o = options;
@@ -183,11 +184,14 @@ export class Proxier {
         staleNatChains: stale,
         jumps,
         canary: full,
-        batchSize: this.#o.batchSize ?? 250,
+        batchSize: this.#o.batchSize ?? 100,
+        previous: this.#written,
       });
       bytes = data.text.length;
       transactions = data.transactions;
-      await this.#o.iptables.restore(data.text, { noflush: true });
+      this.#written = undefined;
+      if (data.text !== '') await this.#o.iptables.restore(data.text, { noflush: true });
+      this.#written = data.written;
       this.#knownNatChains = new Set([...[...this.#knownNatChains].filter((c) => !isServiceChainName(c)), ...active]);
       ok = true;
       this.#needFull = false;

@@ -7,9 +7,20 @@
  * iptables-restore run, and swaps KUBE-SERVICES/KUBE-NODEPORTS over in the last transaction. Every batch replaces
  * whole services (their SVC/SVL/EXT/FW/SEP chains together), so traffic sees either the old or the new rules of a
  * service, never a mix. Stale chains are deleted in the last transaction, after nothing jumps to them any more.
+ *
+ * Partial syncs also skip the top-level chains whose content did not change since the last successful write
+ * (`previous`): a single endpoint change then rewrites one service's chains only, not the 5,000-rule KUBE-SERVICES.
  */
 import type { ServiceRules } from './render-service.js';
 import { CANARY_CHAIN, FILTER_TOP_CHAINS, jumpInsertLine, type JumpRule, type TopRules } from './render-top.js';
+
+/** Text of the top-level chains as last written (compared to skip unchanged ones in partial syncs). */
+export interface WrittenTop {
+  filter: string;
+  natHeader: string;
+  natServices: string;
+  natNodePorts: string;
+}
 
 /** Input of {@link buildRestoreData}. */
 export interface RestoreInput {
@@ -26,60 +37,80 @@ export interface RestoreInput {
   canary: boolean;
   /** Services per nat transaction when writing many (0 = one transaction). */
   batchSize: number;
+  /** What the last successful sync wrote; unchanged top-level chains are skipped (never on a full sync). */
+  previous?: WrittenTop;
 }
 
 /** The restore text plus counts for metrics. */
 export interface RestoreData {
+  /** '' when there is nothing to write. */
   text: string;
   filterRules: number;
   natRules: number;
   /** nat rules of all services, written or not (kubeproxy_sync_proxy_rules_iptables_total{table="nat"}). */
   natRulesTotal: number;
   transactions: number;
+  written: WrittenTop;
 }
 
 const chainLine = (c: string): string => `:${c} - [0:0]`;
 
-/** Builds the restore input. */
+/** Builds the restore input. Pure. */
 export function buildRestoreData(input: RestoreInput): RestoreData {
   const out: string[] = [];
   let transactions = 0;
   const { top, services } = input;
   const writeAll = input.write === 'all';
   const writes = (name: string): boolean => writeAll || (input.write as ReadonlySet<string>).has(name);
+  const prev = writeAll ? undefined : input.previous;
 
   if (input.canary) {
     out.push('*mangle', chainLine(CANARY_CHAIN), 'COMMIT');
     transactions++;
   }
 
-  // filter: always rewritten whole (it is small).
-  const filterChains = [...FILTER_TOP_CHAINS];
-  if (top.filterKubeletFirewall !== null) filterChains.push('KUBE-FIREWALL');
-  if (input.canary) filterChains.push(CANARY_CHAIN);
-  const filterRules: string[] = [];
+  // Collect the top-level content.
   const fs: string[] = [];
   const fe: string[] = [];
   const fn: string[] = [];
   const ff: string[] = [];
+  const servicesRules: string[] = [];
+  const nodePortRules: string[] = [];
   let natRulesTotal = top.natPostrouting.length + top.natMarkMasq.length + top.natServicesTail.length;
   for (const [, r] of services) {
     fs.push(...r.filterServices);
     fe.push(...r.filterExternal);
     fn.push(...r.filterNodePorts);
     ff.push(...r.filterFirewall);
+    servicesRules.push(...r.natServices);
+    nodePortRules.push(...r.natNodePorts);
     natRulesTotal += r.natServices.length + r.natNodePorts.length;
     for (const rules of r.natChains.values()) natRulesTotal += rules.length;
   }
-  filterRules.push(...fs, ...fe, ...top.filterForward, ...fn, ...ff, ...(top.filterKubeletFirewall ?? []));
+  servicesRules.push(...top.natServicesTail);
+  const filterChains = [...FILTER_TOP_CHAINS];
+  if (top.filterKubeletFirewall !== null) filterChains.push('KUBE-FIREWALL');
+  const filterRules = [...fs, ...fe, ...top.filterForward, ...fn, ...ff, ...(top.filterKubeletFirewall ?? [])];
+  const header = [chainLine('KUBE-MARK-MASQ'), chainLine('KUBE-POSTROUTING'), ...top.natMarkMasq, ...top.natPostrouting];
+  const written: WrittenTop = {
+    filter: [...filterChains, ...filterRules].join('\n'),
+    natHeader: header.join('\n'),
+    natServices: servicesRules.join('\n'),
+    natNodePorts: nodePortRules.join('\n'),
+  };
+  const changed = (k: keyof WrittenTop): boolean => prev === undefined || prev[k] !== written[k];
+
+  // filter: small, rewritten whole when anything in it changed.
   const filterJumps = input.jumps.filter((j) => j.table === 'filter').map(jumpInsertLine);
-  out.push('*filter', ...filterChains.map(chainLine), ...filterRules, ...filterJumps, 'COMMIT');
-  transactions++;
+  if (changed('filter') || filterJumps.length > 0 || input.canary) {
+    const chains = input.canary ? [...filterChains, CANARY_CHAIN] : filterChains;
+    out.push('*filter', ...chains.map(chainLine), ...filterRules, ...filterJumps, 'COMMIT');
+    transactions++;
+  }
 
   // nat
   let natRules = 0;
-  const header = [chainLine('KUBE-MARK-MASQ'), chainLine('KUBE-POSTROUTING'), ...top.natMarkMasq, ...top.natPostrouting];
-  natRules += top.natMarkMasq.length + top.natPostrouting.length;
+  const writeHeader = changed('natHeader');
   const svcChainLines: string[] = [];
   const svcRuleLines: string[] = [];
   const batched = input.batchSize > 0 && writeAll && services.length > input.batchSize;
@@ -92,16 +123,13 @@ export function buildRestoreData(input: RestoreInput): RestoreData {
     svcRuleLines.length = 0;
     inBatch = 0;
   };
-  if (batched) {
+  if (batched && writeHeader) {
     // KUBE-MARK-MASQ must exist before the batches jump to it.
     out.push('*nat', ...header, 'COMMIT');
+    natRules += header.length - 2;
     transactions++;
   }
-  const servicesRules: string[] = [];
-  const nodePortRules: string[] = [];
   for (const [name, r] of services) {
-    servicesRules.push(...r.natServices);
-    nodePortRules.push(...r.natNodePorts);
     if (!writes(name)) continue;
     for (const [chain, rules] of r.natChains) {
       svcChainLines.push(chainLine(chain));
@@ -111,23 +139,27 @@ export function buildRestoreData(input: RestoreInput): RestoreData {
     if (batched && ++inBatch >= input.batchSize) flushBatch();
   }
   if (batched) flushBatch();
-  servicesRules.push(...top.natServicesTail);
-  natRules += servicesRules.length + nodePortRules.length;
-  const natChains = [chainLine('KUBE-SERVICES'), chainLine('KUBE-NODEPORTS')];
-  if (!batched) natChains.unshift(...header.slice(0, 2));
-  if (input.canary) natChains.push(chainLine(CANARY_CHAIN));
-  const last = ['*nat', ...natChains, ...svcChainLines];
-  last.push(...staleLines(input.staleNatChains).chains);
-  if (!batched) last.push(...header.slice(2));
-  last.push(...svcRuleLines, ...servicesRules, ...nodePortRules);
-  last.push(...staleLines(input.staleNatChains).deletes);
-  last.push(...input.jumps.filter((j) => j.table === 'nat').map(jumpInsertLine), 'COMMIT');
-  out.push(...last);
-  transactions++;
-  out.push('');
-  return { text: out.join('\n'), filterRules: filterRules.length, natRules, natRulesTotal, transactions };
-}
-
-function staleLines(chains: readonly string[]): { chains: string[]; deletes: string[] } {
-  return { chains: chains.map(chainLine), deletes: chains.map((c) => `-X ${c}`) };
+  const chains: string[] = [];
+  const rules: string[] = [];
+  if (writeHeader && !batched) {
+    chains.push(...header.slice(0, 2));
+    rules.push(...header.slice(2));
+  }
+  if (changed('natServices')) {
+    chains.push(chainLine('KUBE-SERVICES'));
+    rules.push(...servicesRules);
+  }
+  if (changed('natNodePorts')) {
+    chains.push(chainLine('KUBE-NODEPORTS'));
+    rules.push(...nodePortRules);
+  }
+  if (input.canary) chains.push(chainLine(CANARY_CHAIN));
+  const natJumps = input.jumps.filter((j) => j.table === 'nat').map(jumpInsertLine);
+  natRules += rules.length;
+  if (chains.length + svcChainLines.length + input.staleNatChains.length + natJumps.length > 0) {
+    out.push('*nat', ...chains, ...svcChainLines, ...input.staleNatChains.map(chainLine));
+    out.push(...rules, ...svcRuleLines, ...input.staleNatChains.map((c) => `-X ${c}`), ...natJumps, 'COMMIT');
+    transactions++;
+  }
+  return { text: out.length === 0 ? '' : [...out, ''].join('\n'), filterRules: filterRules.length, natRules, natRulesTotal, transactions, written };
 }

@@ -66,6 +66,9 @@ describe('partial syncs', () => {
     const last = h.ipt.restores.at(-1) ?? '';
     expect(last).toContain(':KUBE-SVC-QPFXUWBW77EZGX4C - [0:0]');
     expect(last).not.toContain(':KUBE-SVC-VMPARC3LFUBGEYKU');
+    // KUBE-SERVICES and the filter table did not change: not rewritten.
+    expect(last).not.toContain(':KUBE-SERVICES');
+    expect(last).not.toContain('*filter');
     expect(last).toContain('-X KUBE-SEP-LOQ4XCAJXFDBVQOT');
     expect(h.ipt.chains('nat')).not.toContain('KUBE-SEP-LOQ4XCAJXFDBVQOT');
     expect(h.tracer.trace({ sourceIP: '10.244.0.5', destIP: '10.96.45.93', destPort: 80 }).endpoints).toBe('10.244.1.10:8080');

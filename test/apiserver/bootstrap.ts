@@ -8,7 +8,7 @@ export const INITIAL_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kub
  * Creates the initial namespaces and `default/kubernetes` (Service 10.96.0.1:443 → this server, with its Endpoints and
  * EndpointSlice, as the apiserver's own endpoint reconciler keeps them). Idempotent.
  */
-export function bootstrap(reg: Registry, port: number): void {
+export function bootstrap(reg: Registry, port: number, address = '127.0.0.1'): void {
   const nsDef = findResource('', 'v1', 'namespaces')!;
   for (const name of INITIAL_NAMESPACES) {
     if (reg.store.get('namespaces', name) === undefined) reg.create(nsDef, undefined, { metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } });
@@ -20,7 +20,7 @@ export function bootstrap(reg: Registry, port: number): void {
       spec: { clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }] },
     });
   }
-  const subsets = [{ addresses: [{ ip: '127.0.0.1' }], ports: [{ name: 'https', port, protocol: 'TCP' }] }];
+  const subsets = [{ addresses: [{ ip: address }], ports: [{ name: 'https', port, protocol: 'TCP' }] }];
   const epDef = findResource('', 'v1', 'endpoints')!;
   const ep = reg.store.get('endpoints', 'default/kubernetes');
   if (ep === undefined) reg.create(epDef, 'default', { metadata: { name: 'kubernetes', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } }, subsets });
@@ -29,7 +29,7 @@ export function bootstrap(reg: Registry, port: number): void {
   const slice = {
     metadata: { name: 'kubernetes', labels: { 'kubernetes.io/service-name': 'kubernetes' } },
     addressType: 'IPv4',
-    endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true } }],
+    endpoints: [{ addresses: [address], conditions: { ready: true } }],
     ports: [{ name: 'https', port, protocol: 'TCP' }],
   };
   const es = reg.store.get('endpointslices.discovery.k8s.io', 'default/kubernetes');

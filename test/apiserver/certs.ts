@@ -13,7 +13,8 @@ export interface ServerCerts {
 let cached: ServerCerts | undefined;
 
 /**
- * Generates a throw-away CA and a serving certificate for 127.0.0.1 / localhost / kubernetes.default.svc with the
+ * Generates a throw-away CA and a serving certificate for 127.0.0.1, 172.17.0.1 (docker0), 10.96.0.1, localhost and
+ * kubernetes.default.svc with the
  * `openssl` CLI (node:crypto cannot issue certificates). EC P-256 keeps it fast; the result is cached per process
  * because every test server may share it.
  */
@@ -38,7 +39,7 @@ export function generateCerts(): ServerCerts {
         'basicConstraints=critical,CA:FALSE',
         'keyUsage=critical,digitalSignature,keyEncipherment',
         'extendedKeyUsage=serverAuth',
-        'subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local',
+        'subjectAltName=IP:127.0.0.1,IP:10.96.0.1,IP:172.17.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local',
       ].join('\n'),
     );
     ossl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial',

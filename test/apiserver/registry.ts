@@ -67,10 +67,18 @@ export class Registry {
     return this.store.list(storageKey(def), def.namespaced ? ns : undefined).map((o) => this.#withType(def, o));
   }
 
-  #checkNamespace(def: ResourceDef, ns: string | undefined): void {
+  #checkNamespace(def: ResourceDef, ns: string | undefined, name: string): void {
     if (!def.namespaced) return;
     if (!ns) throw badRequest('the server could not find the requested resource');
-    if (this.store.get('namespaces', ns) === undefined) throw notFound('namespaces', ns);
+    const nsObj = this.store.get('namespaces', ns);
+    if (nsObj === undefined) throw notFound('namespaces', ns);
+    if (meta(nsObj).deletionTimestamp) {
+      throw new ApiError(403, 'Forbidden', `${def.plural} "${name}" is forbidden: unable to create new content in namespace ${ns} because it is being terminated`, {
+        name,
+        kind: def.plural,
+        causes: [{ reason: 'NamespaceTerminating', message: `namespace ${ns} is being terminated`, field: 'metadata.namespace' }],
+      });
+    }
   }
 
   /** Creates an object; `ns` is the namespace from the URL. */
@@ -83,9 +91,9 @@ export class Registry {
       }
       m.namespace = ns ?? '';
     } else delete m.namespace;
-    this.#checkNamespace(def, ns);
     if (!str(m, 'name') && str(m, 'generateName')) m.name = `${m.generateName}${randomSuffix()}`;
     const name = str(m, 'name') ?? '';
+    this.#checkNamespace(def, ns, name);
     for (const k of ['resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink']) delete m[k];
     m.uid = randomUUID();
     m.creationTimestamp = rfc3339(this.ctx.now());
@@ -116,6 +124,13 @@ export class Registry {
    */
   update(def: ResourceDef, ns: string | undefined, name: string, body: JsonObject, opts: UpdateOpts = {}): JsonObject {
     const { sub, dryRun = false } = opts;
+    if (def.createOnUpdate && sub === undefined && this.store.get(storageKey(def), objectId(def.namespaced ? ns : undefined, name)) === undefined) {
+      const m = isObject(body.metadata) ? body.metadata : {};
+      if (m.name !== undefined && m.name !== name) {
+        throw badRequest(`the name of the object (${String(m.name)}) does not match the name on the URL (${name})`);
+      }
+      return this.create(def, ns, { ...body, metadata: { ...m, name } }, { dryRun });
+    }
     const old = this.get(def, ns, name);
     const next = clone(body);
     const m = meta(next);

@@ -18,6 +18,8 @@ export interface ResourceDef {
   generation?: boolean;
   /** Create-only virtual resource (tokenreviews, subjectaccessreviews): not stored, no list/watch. */
   virtual?: boolean;
+  /** A PUT of a missing object creates it (upstream AllowCreateOnUpdate: leases, events, endpoints). */
+  createOnUpdate?: boolean;
   /** Discovery categories (`all` makes `kubectl get all` include the type). */
   categories?: string[];
   /** Field that status updates change (for resources with a status subresource). */
@@ -64,17 +66,17 @@ const eventFields = [
 /** All resource types, core first (discovery order follows this list within a group version). */
 export const RESOURCES: ResourceDef[] = [
   { group: '', version: 'v1', plural: 'configmaps', singular: 'configmap', kind: 'ConfigMap', namespaced: true, shortNames: ['cm'], subresources: [], fieldLabels: [] },
-  { group: '', version: 'v1', plural: 'endpoints', singular: 'endpoints', kind: 'Endpoints', namespaced: true, shortNames: ['ep'], subresources: [], fieldLabels: [] },
-  { group: '', version: 'v1', plural: 'events', singular: 'event', kind: 'Event', namespaced: true, shortNames: ['ev'], subresources: [], fieldLabels: eventFields },
+  { group: '', version: 'v1', plural: 'endpoints', singular: 'endpoints', kind: 'Endpoints', namespaced: true, shortNames: ['ep'], createOnUpdate: true, subresources: [], fieldLabels: [] },
+  { group: '', version: 'v1', plural: 'events', singular: 'event', kind: 'Event', namespaced: true, shortNames: ['ev'], subresources: [], fieldLabels: eventFields, createOnUpdate: true },
   { group: '', version: 'v1', plural: 'namespaces', singular: 'namespace', kind: 'Namespace', namespaced: false, shortNames: ['ns'], subresources: ['status', 'finalize'], fieldLabels: ['status.phase'], statusField: 'status' },
   { group: '', version: 'v1', plural: 'nodes', singular: 'node', kind: 'Node', namespaced: false, shortNames: ['no'], subresources: ['status'], fieldLabels: ['spec.unschedulable'], statusField: 'status' },
   { group: '', version: 'v1', plural: 'pods', singular: 'pod', kind: 'Pod', namespaced: true, shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding'], fieldLabels: podFields, statusField: 'status' },
   { group: '', version: 'v1', plural: 'secrets', singular: 'secret', kind: 'Secret', namespaced: true, subresources: [], fieldLabels: ['type'] },
   { group: '', version: 'v1', plural: 'serviceaccounts', singular: 'serviceaccount', kind: 'ServiceAccount', namespaced: true, shortNames: ['sa'], subresources: ['token'], fieldLabels: [] },
   { group: '', version: 'v1', plural: 'services', singular: 'service', kind: 'Service', namespaced: true, shortNames: ['svc'], categories: ['all'], subresources: ['status'], fieldLabels: ['spec.clusterIP', 'spec.type'], statusField: 'status' },
-  { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', singular: 'lease', kind: 'Lease', namespaced: true, subresources: [], fieldLabels: [] },
+  { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', singular: 'lease', kind: 'Lease', namespaced: true, createOnUpdate: true, subresources: [], fieldLabels: [] },
   { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', singular: 'endpointslice', kind: 'EndpointSlice', namespaced: true, subresources: [], fieldLabels: ['addressType'], generation: true },
-  { group: 'events.k8s.io', version: 'v1', plural: 'events', singular: 'event', kind: 'Event', namespaced: true, shortNames: ['ev'], subresources: [], fieldLabels: eventFields },
+  { group: 'events.k8s.io', version: 'v1', plural: 'events', singular: 'event', kind: 'Event', namespaced: true, shortNames: ['ev'], subresources: [], fieldLabels: eventFields, createOnUpdate: true },
   { group: 'authentication.k8s.io', version: 'v1', plural: 'tokenreviews', singular: 'tokenreview', kind: 'TokenReview', namespaced: false, subresources: [], fieldLabels: [], virtual: true },
   { group: 'authorization.k8s.io', version: 'v1', plural: 'selfsubjectaccessreviews', singular: 'selfsubjectaccessreview', kind: 'SelfSubjectAccessReview', namespaced: false, subresources: [], fieldLabels: [], virtual: true },
   { group: 'authorization.k8s.io', version: 'v1', plural: 'subjectaccessreviews', singular: 'subjectaccessreview', kind: 'SubjectAccessReview', namespaced: false, subresources: [], fieldLabels: [], virtual: true },

@@ -17,7 +17,12 @@ export type Route =
 
 /** Resolves `/api/v1/...` and `/apis/<group>/<version>/...` paths. */
 export function route(path: string): Route {
-  const segs = path.split('/').filter((s) => s !== '').map(decodeURIComponent);
+  let segs: string[];
+  try {
+    segs = path.split('/').filter((s) => s !== '').map(decodeURIComponent);
+  } catch {
+    return { kind: 'unknownResource' }; // malformed percent-encoding
+  }
   let group: string;
   let version: string | undefined;
   let rest: string[];

@@ -202,9 +202,28 @@ describe('discovery and errors', () => {
   it('deletes a namespace: Terminating, emptied, removed', async () => {
     await raw(s, 'POST', '/api/v1/namespaces', { body: { metadata: { name: 'gone' } } });
     await vi.waitFor(async () => expect((await raw(s, 'GET', '/api/v1/namespaces/gone/serviceaccounts/default')).status).toBe(200));
+    await raw(s, 'POST', '/api/v1/namespaces/gone/pods', { body: { metadata: { name: 'bound' }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'x:1' }] } } });
     const del = await raw(s, 'DELETE', '/api/v1/namespaces/gone');
     expect(del.body.status.phase).toBe('Terminating');
+    // The bound pod is deleted gracefully; the namespace waits for it (for the kubelet, on a real node).
+    await vi.waitFor(async () => expect((await raw(s, 'GET', '/api/v1/namespaces/gone/pods/bound')).body.metadata.deletionTimestamp).toBeDefined());
+    const refused = await raw(s, 'POST', '/api/v1/namespaces/gone/configmaps', { body: { metadata: { name: 'late' } } });
+    expect(refused.status).toBe(403);
+    expect(refused.body.message).toBe('configmaps "late" is forbidden: unable to create new content in namespace gone because it is being terminated');
+    expect((await raw(s, 'GET', '/api/v1/namespaces/gone')).body.status.phase).toBe('Terminating');
+    await raw(s, 'DELETE', '/api/v1/namespaces/gone/pods/bound?gracePeriodSeconds=0');
     await vi.waitFor(async () => expect((await raw(s, 'GET', '/api/v1/namespaces/gone')).status).toBe(404));
     expect((await raw(s, 'GET', '/api/v1/namespaces/gone/configmaps')).body.items).toEqual([]);
+  });
+});
+
+describe('create on update', () => {
+  it('a PUT of a missing Lease creates it (201); a PUT of a missing ConfigMap is 404', async () => {
+    const lease = await raw(s, 'PUT', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/put-node', { body: { metadata: { name: 'put-node' }, spec: { holderIdentity: 'put-node' } } });
+    expect(lease.status).toBe(201);
+    expect(lease.body.metadata.uid).toBeDefined();
+    const again = await raw(s, 'PUT', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/put-node', { body: { ...lease.body, spec: { holderIdentity: 'x' } } });
+    expect(again.status).toBe(200);
+    expect((await raw(s, 'PUT', `${NS}/configmaps/nope`, { body: { metadata: { name: 'nope' } } })).status).toBe(404);
   });
 });

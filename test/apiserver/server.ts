@@ -41,6 +41,13 @@ export interface TestApiServerOptions {
   nodeController?: boolean;
   /** Answers for TokenReview / SubjectAccessReview. */
   reviews?: ReviewHooks;
+  /**
+   * Address to listen on (default 127.0.0.1). Use `0.0.0.0` or the docker0 address (172.17.0.1, in the serving
+   * certificate) when pods must reach the server through `default/kubernetes`. Never a non-local address.
+   */
+  listenHost?: string;
+  /** Address published in `default/kubernetes` endpoints (default: listenHost, or 127.0.0.1 for 0.0.0.0). */
+  advertiseAddress?: string;
 }
 
 /** A running test API server. */
@@ -104,7 +111,9 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}): Promi
   const sockets = new Set<Socket>();
   const requests: string[] = [];
   const env: ResourceEnv = { registry, watches, faults, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 5000, now: () => Date.now() };
-  let serverAddress = '127.0.0.1:0';
+  const listenHost = opts.listenHost ?? '127.0.0.1';
+  const advertise = opts.advertiseAddress ?? (listenHost === '0.0.0.0' ? '127.0.0.1' : listenHost);
+  let serverAddress = `${advertise}:0`;
 
   const authenticated = (req: IncomingMessage): boolean => {
     const h = req.headers.authorization ?? '';
@@ -167,7 +176,7 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}): Promi
   const listen = (port: number): Promise<number> =>
     new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
+      server.listen(port, listenHost, () => {
         server.off('error', reject);
         const addr = server.address();
         resolve(typeof addr === 'object' && addr !== null ? addr.port : port);
@@ -187,9 +196,9 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}): Promi
     });
 
   const port = await listen(0);
-  serverAddress = `127.0.0.1:${port}`;
-  const url = `https://127.0.0.1:${port}`;
-  bootstrap(registry, port);
+  serverAddress = `${advertise}:${port}`;
+  const url = `https://${listenHost === '0.0.0.0' ? '127.0.0.1' : listenHost}:${port}`;
+  bootstrap(registry, port, advertise);
   const loops: ControllerLoop[] = [startNamespaceController(registry, certs.caCertPem)];
   if (opts.nodeController !== false) loops.push(startNodeController(registry));
   if (opts.endpointSliceController !== false) loops.push(startEndpointSliceController(registry));

@@ -107,6 +107,8 @@ describe('node registration', () => {
     expect(await res.text()).toBe('ok');
     const verbose = await (await fetch(`http://127.0.0.1:${port}/healthz?verbose`)).text();
     expect(verbose).toContain('[+]runtime ok');
+    expect(verbose).toContain('[+]pleg ok');
+    expect(verbose).toContain('[+]syncloop ok');
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toContain(`kubelet_node_name{node="${NODE}"} 1`);
     expect(metrics).toMatch(/kubelet_runtime_operations_total\{operation_type="status"\} \d+/);

@@ -2,6 +2,7 @@
  * e2e (issue 3): with its runtime on a PRIVATE dockerd (own socket, data root, exec root, pidfile, bridge; stopped
  * and started by PID — the shared engine is never touched), nodelet turns the Node NotReady with upstream reason and
  * message within one status period when the engine goes away, fails /healthz, and turns Ready again when it returns.
+ * While the API server fails the node's requests, nodelet keeps running and catches up once it answers again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runNodelet, startCluster, waitFor, type Cluster, type NodeletProcess } from './harness/index.js';
@@ -20,7 +21,7 @@ async function ready(): Promise<{ status: string; reason: string; message: strin
 }
 
 beforeAll(async () => {
-  cluster = await startCluster();
+  cluster = await startCluster({ forceLocal: true }); // fault injection needs the test API server
   dir = tempDir('nl3-outage-');
   dockerd = await startPrivateDockerd(dir.path, 'nl3-br0', '10.213.77.1/24');
   port = await freePort();
@@ -74,5 +75,27 @@ describe('runtime outage', () => {
     }, { timeoutMs: 20_000, description: 'node Ready again' });
     expect(c).toMatchObject({ reason: 'KubeletReady', message: 'kubelet is posting ready status' });
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+  });
+
+  it('keeps going while the API server fails its requests, and catches up when it answers again', async () => {
+    const faults = cluster.faults;
+    if (faults === undefined) throw new Error('the test API server is required');
+    const leaseTime = async () => (await cluster.kubectlOk(['get', 'lease', '-n', 'kube-node-lease', NODE, '-o', 'jsonpath={.spec.renewTime}'])).trim();
+    faults.failRequests({ path: `/${NODE}`, status: 503 });
+    const before = await leaseTime();
+    await dockerd.stop();
+    await new Promise((r) => setTimeout(r, 3000));
+    // Nothing got through: the Node still says Ready and the lease was not renewed.
+    expect((await ready())?.status).toBe('True');
+    expect(await leaseTime()).toBe(before);
+    expect(nodelet?.running()).toBe(true);
+    faults.clear();
+    const c = await waitFor(async () => {
+      const r = await ready();
+      return r?.status === 'False' ? r : undefined;
+    }, { timeoutMs: 15_000, description: 'NotReady written after the API server returned' });
+    expect(c.message).toBe('container runtime is down');
+    await waitFor(async () => ((await leaseTime()) > before ? true : undefined), { timeoutMs: 15_000, description: 'lease renewed again' });
+    await dockerd.start();
   });
 });

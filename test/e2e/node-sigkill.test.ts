@@ -88,7 +88,7 @@ describe('agent restarts', () => {
     const second = await start('nl3-sigkill-2');
     await waitFor(() => second.logs().includes('nodelet started'), { timeoutMs: 15_000, description: 'second agent started' });
     // Several sync rounds later the same container still runs (adopted, not recreated).
-    await new Promise((r) => setTimeout(r, 4000));
+    await new Promise((r) => setTimeout(r, 2500));
     expect(appContainer()).toEqual({ id: before.id, running: true });
     const { code } = await second.stop();
     expect(code).toBe(0);

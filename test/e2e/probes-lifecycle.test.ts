@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import Docker from 'dockerode';
-import { dumpOnFailure, runNodelet, startCluster, waitFor, type Cluster, type NodeletProcess } from './harness/index.js';
+import { dumpOnFailure, runNodelet, startCluster, waitFor, waitForWatch, type Cluster, type NodeletProcess } from './harness/index.js';
 import { fastKubeletConfig, freePort, startPrivateDockerd, tempDir, type PrivateDockerd } from './node-helpers.js';
 
 const NODE = 'nlpr-e2e-node';
@@ -21,6 +21,10 @@ let engine: PrivateDockerd | undefined;
 let cluster: Cluster;
 let nodelet: NodeletProcess | undefined;
 let dir: ReturnType<typeof tempDir>;
+/** When the readiness pod was first seen Ready=True through a watch started before the pod existed. */
+let firstReadyAt: Promise<number> | undefined;
+/** When the readiness test created the file its probe checks. */
+let touchedAt = 0;
 
 interface ContainerStatusLike {
   name: string;
@@ -99,7 +103,7 @@ beforeAll(async () => {
   const pods = [
     pod('liveness-exec', {
       command: ['sh', '-c', 'touch /tmp/healthy; sleep 2; rm -f /tmp/healthy; exec sleep 600'],
-      livenessProbe: { exec: { command: ['cat', '/tmp/healthy'] }, periodSeconds: 1, failureThreshold: 3 },
+      livenessProbe: { exec: { command: ['cat', '/tmp/healthy'] }, periodSeconds: 1, failureThreshold: 3, timeoutSeconds: 3 },
     }),
     pod('liveness-http', {
       command: ['sh', '-c', 'mkdir -p /www; httpd -f -p 8080 -h /www'],
@@ -112,21 +116,38 @@ beforeAll(async () => {
     }),
     pod('readiness', {
       command: ['sleep', '600'],
-      readinessProbe: { exec: { command: ['test', '-f', '/tmp/ready'] }, periodSeconds: 1, failureThreshold: 1 },
+      readinessProbe: { exec: { command: ['test', '-f', '/tmp/ready'] }, periodSeconds: 1, failureThreshold: 1, timeoutSeconds: 3 },
     }),
     pod('startup', {
       command: ['sh', '-c', 'sleep 5; touch /tmp/started; exec sleep 600'],
-      startupProbe: { exec: { command: ['test', '-f', '/tmp/started'] }, periodSeconds: 1, failureThreshold: 30 },
-      livenessProbe: { exec: { command: ['test', '-f', '/tmp/started'] }, periodSeconds: 1, failureThreshold: 1 },
+      // Generous exec timeouts: the engine may be slow under load; without the startup gate the liveness probe
+      // would still kill the container about 2 s after it started, long before the file appears.
+      startupProbe: { exec: { command: ['test', '-f', '/tmp/started'] }, periodSeconds: 1, failureThreshold: 30, timeoutSeconds: 5 },
+      livenessProbe: { exec: { command: ['test', '-f', '/tmp/started'] }, periodSeconds: 1, failureThreshold: 2, timeoutSeconds: 5 },
     }),
   ];
+  // Every update of the readiness pod is observed, so even a transient Ready=True would be seen.
+  firstReadyAt = waitForWatch<PodLike>(
+    cluster.kubeconfigPath,
+    `/api/v1/namespaces/${NS}/pods`,
+    (ev) => ev.object.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true,
+    { fieldSelector: 'metadata.name=readiness', timeoutMs: 120_000, description: 'readiness pod Ready' },
+  ).then(() => Date.now());
+  firstReadyAt.catch(() => undefined);
   for (const p of pods) await cluster.kubectlOk(['create', '-f', '-'], { input: p });
 }, 90_000);
 
 afterAll(async () => {
   await cluster?.kubectl(['delete', 'pods', '--all', '-n', NS, '--grace-period=0', '--force', '--wait=false']);
+  // Let the agent tear the pods down (containers, volume mounts) before it stops.
+  await waitFor(async () => (await docker?.listContainers())?.length === 0, { timeoutMs: 15_000, description: 'pods torn down' }).catch(
+    () => undefined,
+  );
   await nodelet?.stop();
-  await engine?.destroy();
+  // Containers must go before the engine: a stopped dockerd leaves running containers' shims behind.
+  const left = (await docker?.listContainers({ all: true }).catch(() => [])) ?? [];
+  await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  await engine?.destroy(); // also unmounts whatever is left under the temp dir
   await cluster?.kubectl(['delete', 'node', NODE, '--wait=false']);
   await cluster?.stop();
   dir?.remove();
@@ -156,7 +177,7 @@ describe('probes through the daemon', () => {
     await waitFor(async () => {
       const s = await cstatus('liveness-http');
       return s !== undefined && s.restartCount >= 1 && s.state?.waiting?.reason === 'CrashLoopBackOff';
-    }, { timeoutMs: 45_000, description: 'liveness-http in CrashLoopBackOff' });
+    }, { timeoutMs: 30_000, description: 'liveness-http in CrashLoopBackOff' });
     const ev = await events('liveness-http');
     expect(ev.find((e) => e.reason === 'Unhealthy')?.message).toBe('Liveness probe failed: HTTP probe failed with statuscode: 404');
   });
@@ -171,7 +192,7 @@ describe('probes through the daemon', () => {
     expect(ev.find((e) => e.reason === 'Unhealthy')?.message).toBe(`Liveness probe failed: dial tcp ${ip}:8081: connect: connection refused`);
   });
 
-  it('readiness toggled inside the container flips Ready within one period plus threshold (and status write)', async () => {
+  it('readiness toggled inside the container flips Ready within one period plus threshold', async () => {
     const ready = async (): Promise<string | undefined> =>
       (await getPod('readiness'))?.status?.conditions?.find((c) => c.type === 'Ready')?.status;
     await waitFor(async () => (await cstatus('readiness'))?.state?.running !== undefined, { timeoutMs: 30_000, description: 'readiness running' });
@@ -180,6 +201,7 @@ describe('probes through the daemon', () => {
     await execInPod('readiness', ['touch', '/tmp/ready']);
     await waitFor(async () => (await ready()) === 'True', { timeoutMs: 10_000, intervalMs: 100, description: 'Ready=True' });
     const up = Date.now() - t0;
+    touchedAt = t0;
     t0 = Date.now();
     await execInPod('readiness', ['rm', '-f', '/tmp/ready']);
     await waitFor(async () => (await ready()) === 'False', { timeoutMs: 10_000, intervalMs: 100, description: 'Ready=False' });
@@ -187,6 +209,11 @@ describe('probes through the daemon', () => {
     // period 1 s × threshold 1, plus the status write and kubectl round trips.
     expect(up).toBeLessThan(4000);
     expect(down).toBeLessThan(4000);
+  });
+
+  it('readiness: the pod is never Ready before the first successful probe (watched from creation)', async () => {
+    expect(touchedAt).toBeGreaterThan(0);
+    expect(await firstReadyAt).toBeGreaterThanOrEqual(touchedAt);
   });
 
   it('a startup probe that succeeds late protects the container from its liveness probe', async () => {

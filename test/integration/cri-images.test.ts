@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerConfig, sandboxConfig, waitFor } from '../../src/cri/contract-fixtures.js';
 import { DockerRuntime, PAUSE_IMAGE, TESTBOX_IMAGE } from '../../src/cri/index.js';
 import { dockerClient, removeLabelled, DOCKER_SOCKET } from '../support/docker.js';
@@ -69,14 +69,22 @@ describe('local images', () => {
 });
 
 describe('ensure-dockerd.sh', () => {
+  // A private engine with its own socket, roots, pidfile and bridge (never `--bridge none`: that deletes docker0).
+  const BRIDGE = 'nlcri-br0';
   const dir = mkdtempSync(join(tmpdir(), 'nlcri-dockerd-'));
   const env = {
     ...process.env,
     NODELET_DOCKER_SOCK: join(dir, 'd.sock'),
     NODELET_DOCKERD_PIDFILE: join(dir, 'd.pid'),
     NODELET_DOCKERD_LOG: join(dir, 'd.log'),
-    NODELET_DOCKERD_ARGS: `--data-root ${dir}/data --exec-root ${dir}/exec --bridge none --iptables=false --ip-masq=false`,
+    NODELET_DOCKERD_ARGS: `--data-root ${dir}/data --exec-root ${dir}/exec --bridge ${BRIDGE} --iptables=false --ip-masq=false`,
   };
+
+  beforeAll(() => {
+    spawnSync('ip', ['link', 'del', BRIDGE], { stdio: 'ignore' });
+    execFileSync('ip', ['link', 'add', BRIDGE, 'type', 'bridge']);
+    execFileSync('ip', ['addr', 'add', '10.254.77.1/24', 'dev', BRIDGE]);
+  });
 
   afterAll(async () => {
     const pidFile = env.NODELET_DOCKERD_PIDFILE;
@@ -88,7 +96,18 @@ describe('ensure-dockerd.sh', () => {
       }
     }
     spawnSync('umount', ['-R', `${dir}/exec`], { stdio: 'ignore' });
+    spawnSync('ip', ['link', 'del', BRIDGE], { stdio: 'ignore' });
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a private engine without its own bridge (dockerd would delete or take over docker0)', () => {
+    const r = spawnSync('bash', ['scripts/ensure-dockerd.sh'], {
+      env: { ...env, NODELET_DOCKERD_ARGS: `--data-root ${dir}/data --bridge none` },
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('needs its own existing bridge');
+    expect(existsSync(env.NODELET_DOCKERD_PIDFILE)).toBe(false);
   });
 
   it('starts a private engine once and leaves a running one alone', () => {
@@ -99,5 +118,6 @@ describe('ensure-dockerd.sh', () => {
     const second = execFileSync('bash', ['scripts/ensure-dockerd.sh'], { env, encoding: 'utf8' });
     expect(second).not.toContain('starting dockerd');
     expect(readFileSync(env.NODELET_DOCKERD_PIDFILE, 'utf8')).toBe(pid);
+    expect(spawnSync('ip', ['link', 'show', 'docker0']).status, 'the shared docker0 must survive').toBe(0);
   });
 });

@@ -219,7 +219,13 @@ export class DockerRuntime implements ContainerRuntime, ContainerLogs {
         docker: this.#docker,
         logger: this.#log,
         onEvent: (e) => {
-          for (const l of [...this.#listeners]) l(e);
+          for (const l of [...this.#listeners]) {
+            try {
+              l(e);
+            } catch (err) {
+              this.#log.warn({ err, event: e }, 'Container event listener failed');
+            }
+          }
         },
       });
       this.#events.start();

@@ -113,6 +113,14 @@ describe('containerCreateOptions', () => {
     expect(userOf({ namespaceOptions: ns, runAsGroup: 3000 })).toBe('0:3000');
   });
 
+  it('mounts the sandbox hosts file unless the container brings its own', () => {
+    const withHosts = { ...sb, linux: { ...sb.linux, hostsPath: '/pods/u1/etc-hosts' } };
+    const plain = containerCreateOptions('sb1', containerConfig('app', sb, {}), withHosts, '', SPEC);
+    expect(plain.HostConfig?.Binds).toEqual(['/pods/u1/etc-hosts:/etc/hosts']);
+    const own = containerConfig('app', sb, {}, { mounts: [{ hostPath: '/h', containerPath: '/etc/hosts', readonly: true }] });
+    expect(containerCreateOptions('sb1', own, withHosts, '', SPEC).HostConfig?.Binds).toEqual(['/h:/etc/hosts:ro']);
+  });
+
   it('round-trips binds and mounts', () => {
     const mounts = [
       { hostPath: '/a', containerPath: '/x', readonly: true },

@@ -120,6 +120,12 @@ export function mountsOf(binds: string[] | null | undefined): Mount[] {
   });
 }
 
+/** Adds the sandbox's kubelet-managed hosts file at /etc/hosts unless the container mounts one itself. */
+function withHostsFile(mounts: Mount[], hostsPath: string | undefined): Mount[] {
+  if (hostsPath === undefined || hostsPath === '' || mounts.some((m) => m.containerPath === '/etc/hosts')) return mounts;
+  return [...mounts, { hostPath: hostsPath, containerPath: '/etc/hosts', readonly: false }];
+}
+
 function resources(r: LinuxContainerResources, o: SpecOptions): Docker.HostConfig {
   const host: Docker.HostConfig = {};
   if (r.cpuShares !== undefined && r.cpuShares > 0) host.CpuShares = r.cpuShares;
@@ -159,7 +165,7 @@ export function containerCreateOptions(
     NetworkMode: ns.network === 'node' ? 'host' : joined,
     IpcMode: ns.ipc === 'node' ? 'host' : joined,
     PidMode: pid === 'node' ? 'host' : pid === 'pod' ? joined : '',
-    Binds: bindsOf(cfg.mounts),
+    Binds: bindsOf(withHostsFile(cfg.mounts, sandbox.linux.hostsPath)),
     ReadonlyRootfs: sc.readonlyRootfs === true,
     Privileged: sc.privileged === true,
     CapAdd: sc.capabilities?.add ?? [],

@@ -78,6 +78,8 @@ describe('podDnsConfig', () => {
         reason: 'MissingClusterDNS',
         message:
           'pod: "p_team(u)". kubelet does not have ClusterDNS IP configured and cannot create Pod using "ClusterFirst" policy. Falling back to "Default" policy.',
+        nodeMessage:
+          'kubelet does not have ClusterDNS IP configured and cannot create Pod using "ClusterFirst" policy. Falling back to "Default" policy.',
       },
     ]);
   });

@@ -19,6 +19,8 @@ const MAX_DOMAIN_LENGTH = 253;
 export interface DnsWarning {
   reason: 'DNSConfigForming' | 'MissingClusterDNS';
   message: string;
+  /** Also to be recorded on the Node with this message (upstream does so for MissingClusterDNS). */
+  nodeMessage?: string;
 }
 
 /** Node-level DNS settings. */
@@ -130,10 +132,10 @@ export function podDnsConfig(pod: V1Pod, s: DnsSettings): { config: DnsConfig; w
         options: ['ndots:5'],
       };
     } else {
-      warn({
-        reason: 'MissingClusterDNS',
-        message: `pod: "${pod.metadata?.name ?? ''}_${pod.metadata?.namespace ?? ''}(${pod.metadata?.uid ?? ''})". kubelet does not have ClusterDNS IP configured and cannot create Pod using "ClusterFirst" policy. Falling back to "Default" policy.`,
-      });
+      const nodeMessage =
+        'kubelet does not have ClusterDNS IP configured and cannot create Pod using "ClusterFirst" policy. Falling back to "Default" policy.';
+      const full = `${pod.metadata?.name ?? ''}_${pod.metadata?.namespace ?? ''}(${pod.metadata?.uid ?? ''})`;
+      warn({ reason: 'MissingClusterDNS', message: `pod: "${full}". ${nodeMessage}`, nodeMessage });
       type = 'host';
     }
   }

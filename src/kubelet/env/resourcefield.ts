@@ -34,7 +34,7 @@ export function resourceFieldValue(
     if (c === undefined) throw new InvalidError(`container ${sel.containerName} not found`, { field });
   }
   if (c === undefined) throw new InvalidError('resourceFieldRef needs a containerName here', { field });
-  const [kind, resource] = sel.resource.split('.', 2) as [string, string | undefined];
+  const [kind, resource] = (sel.resource ?? '').split('.', 2) as [string, string | undefined];
   const key = RESOURCE_KEYS[resource ?? ''];
   if ((kind !== 'limits' && kind !== 'requests') || key === undefined) {
     throw new InvalidError(`unsupported container resource : ${sel.resource}`, { field });

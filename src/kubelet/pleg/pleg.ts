@@ -23,6 +23,8 @@ export interface PlegOptions {
   logger: Logger;
   /** Relist period (default 10 s; events make a short period unnecessary). */
   relistPeriodMs?: number;
+  /** Only objects with these labels are this agent's (ownerLabels(nodeName)). */
+  owner: Record<string, string>;
   /** A pod's runtime state changed. */
   onPodChanged(uid: string): void;
   /** After every relist, with the complete view (orphan detection, GC). */
@@ -80,7 +82,7 @@ export class Pleg {
       const { runtime } = this.#o;
       const labels = isSandbox ? (await runtime.podSandboxStatus(id)).labels : (await runtime.containerStatus(id)).labels;
       const uid = labels[LABELS.podUID];
-      if (uid === undefined || labels[LABELS.managedBy] !== 'true') return;
+      if (uid === undefined || Object.entries(this.#o.owner).some(([k, v]) => labels[k] !== v)) return;
       this.#owner.set(id, uid);
       this.#o.onPodChanged(uid);
     } catch {
@@ -107,7 +109,7 @@ export class Pleg {
   async #relistOnce(): Promise<void> {
     const { runtime, logger } = this.#o;
     try {
-      const sel = { labelSelector: { [LABELS.managedBy]: 'true' } };
+      const sel = { labelSelector: this.#o.owner };
       const [sandboxes, containers] = await Promise.all([runtime.listPodSandboxes(sel), runtime.listContainers(sel)]);
       const parts = new Map<string, string[]>();
       const labels = new Map<string, Record<string, string>>();

@@ -95,6 +95,10 @@ export class NodePodEnvironment implements PodEnvironment {
     const { config, warnings } = podDnsConfig(pod, await this.#dnsSettings());
     for (const w of warnings) {
       this.#o.recorder?.event(podRef(pod), 'Warning', w.reason, w.message);
+      if (w.nodeMessage !== undefined) {
+        const node = this.#o.nodeName;
+        this.#o.recorder?.event({ kind: 'Node', apiVersion: 'v1', name: node, uid: node }, 'Warning', w.reason, w.nodeMessage);
+      }
       this.#log.warn({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, reason: w.reason }, w.message);
     }
     return buildSandboxConfig(pod, {

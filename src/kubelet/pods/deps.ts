@@ -22,6 +22,8 @@ export interface PodDeps {
   /** `docker`, `containerd`, … */
   runtimeName: string;
   hostIPs(): string[];
+  /** Labels on everything this agent creates; also the selector it lists with (ownerLabels(nodeName)). */
+  owner: Record<string, string>;
   /** Directory for the pod's container logs. */
   logDirectory(podUID: string): string;
 }

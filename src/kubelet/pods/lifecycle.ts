@@ -27,6 +27,7 @@ import { DesiredPods } from './desired.js';
 import { reconcileMirrors } from './mirror.js';
 import type { HealthCheck, PodLifecycle, PodLifecycleOptions } from './options.js';
 import { LABELS } from '../../cri/types.js';
+import { ownerLabels } from './state.js';
 import { createSteps, ORPHAN_ANNOTATION, type PodMemory } from './steps.js';
 import { PodWorkers } from './workers.js';
 
@@ -85,6 +86,7 @@ class Lifecycle implements PodLifecycle {
       crashBackoff: new Backoff({ initialMs: 10_000, maxMs: 300_000 }),
       podInfraImage: o.podInfraImage,
       runtimeName: 'docker',
+      owner: ownerLabels(o.nodeName),
       hostIPs: () => this.#hostIPs(),
       logDirectory: (uid) => {
         const p = this.#desired.get(uid) ?? this.#workers.pod(uid);
@@ -124,6 +126,7 @@ class Lifecycle implements PodLifecycle {
       clock: this.#clock,
       logger: o.logger.child({ component: 'pleg' }),
       relistPeriodMs: o.relistPeriodMs,
+      owner: ownerLabels(o.nodeName),
       onPodChanged: (uid) => this.#workers.resync(uid),
       onRelist: (r) => this.#orphans(r),
     });

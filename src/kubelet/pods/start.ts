@@ -87,7 +87,7 @@ export async function startContainer(
     [LABELS.podNamespace]: pod.metadata?.namespace ?? 'default',
     [LABELS.podUID]: uid,
     [LABELS.containerName]: c.name,
-    [LABELS.managedBy]: 'true',
+    ...deps.owner,
   };
   config.annotations = {
     ...config.annotations,

@@ -7,6 +7,14 @@ import type { ContainerRuntime, ContainerState, NamespaceMode } from '../../cri/
 import { ANNOTATIONS, LABELS } from '../../cri/types.js';
 import { isNotFound } from '../../util/errors.js';
 
+/** Label naming the node whose agent created a sandbox/container: agents sharing an engine never touch each other's. */
+export const NODE_LABEL = 'io.nodelet.node';
+
+/** The labels every object of this agent carries (and the selector it lists with). */
+export function ownerLabels(nodeName: string): Record<string, string> {
+  return { [LABELS.managedBy]: 'true', [NODE_LABEL]: nodeName };
+}
+
 /** One sandbox of the pod. */
 export interface SandboxRecord {
   id: string;
@@ -75,11 +83,15 @@ function intAnnotation(a: Record<string, string>, key: string): number | undefin
 }
 
 /**
- * Reads the pod's sandboxes and containers from the runtime (only objects labelled as managed by nodelet).
+ * Reads the pod's sandboxes and containers from the runtime (only objects carrying `owner`, see ownerLabels).
  * Objects that vanish between list and status are skipped. Throws what the runtime throws otherwise.
  */
-export async function readPodRuntimeState(runtime: ContainerRuntime, uid: string): Promise<PodRuntimeState> {
-  const selector = { [LABELS.podUID]: uid, [LABELS.managedBy]: 'true' };
+export async function readPodRuntimeState(
+  runtime: ContainerRuntime,
+  uid: string,
+  owner: Record<string, string>,
+): Promise<PodRuntimeState> {
+  const selector = { ...owner, [LABELS.podUID]: uid };
   const [sandboxes, containers] = await Promise.all([
     runtime.listPodSandboxes({ labelSelector: selector }),
     runtime.listContainers({ labelSelector: selector }),

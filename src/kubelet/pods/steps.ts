@@ -116,7 +116,7 @@ export function createSteps(ctx: StepContext, memory: Map<string, PodMemory>): W
     async terminating(pod): Promise<StepResult> {
       const uid = pod.metadata?.uid ?? '';
       const m = mem(uid);
-      const state = await readPodRuntimeState(deps.runtime, uid);
+      const state = await readPodRuntimeState(deps.runtime, uid, deps.owner);
       ctx.track(state);
       if (isOrphan(pod)) {
         await killPod(deps, undefined, state);
@@ -130,7 +130,7 @@ export function createSteps(ctx: StepContext, memory: Map<string, PodMemory>): W
       }
       await killPod(deps, pod, state, grace);
       ctx.prober?.removePod(uid);
-      const after = await readPodRuntimeState(deps.runtime, uid);
+      const after = await readPodRuntimeState(deps.runtime, uid, deps.owner);
       report(pod, after, m, true);
       return { advance: true };
     },
@@ -139,7 +139,7 @@ export function createSteps(ctx: StepContext, memory: Map<string, PodMemory>): W
       const uid = pod.metadata?.uid ?? '';
       const deleted = isDeleted(pod);
       if (removed || deleted || isOrphan(pod)) {
-        const state = await readPodRuntimeState(deps.runtime, uid);
+        const state = await readPodRuntimeState(deps.runtime, uid, deps.owner);
         await removePodFromRuntime(deps, state);
         await deps.env.cleanupPod(uid);
       }

@@ -65,7 +65,7 @@ async function createSandbox(deps: PodDeps, pod: V1Pod, actions: PodActions, mem
       [LABELS.podName]: config.metadata.name,
       [LABELS.podNamespace]: config.metadata.namespace,
       [LABELS.podUID]: config.metadata.uid,
-      [LABELS.managedBy]: 'true',
+      ...deps.owner,
     };
     const id = await deps.runtime.runPodSandbox(config);
     mem.sandboxConfig = { id, config };
@@ -88,7 +88,7 @@ async function currentSandboxConfig(deps: PodDeps, pod: V1Pod, id: string, attem
 /** Runs one sync; see module comment. */
 export async function syncPod(deps: PodDeps, pod: V1Pod, mem: PodSyncMemory): Promise<SyncResult> {
   const uid = pod.metadata?.uid ?? '';
-  let state = await readPodRuntimeState(deps.runtime, uid);
+  let state = await readPodRuntimeState(deps.runtime, uid, deps.owner);
   const actions = computePodActions({ pod, state, probeKills: mem.probeKills });
   let retryAt: number | undefined;
   let hadError = false;
@@ -115,7 +115,7 @@ export async function syncPod(deps: PodDeps, pod: V1Pod, mem: PodSyncMemory): Pr
     attempt = actions.attempt;
     changed = true;
   } else if (actions.killPod || sandboxId === '') {
-    return { state: changed ? await readPodRuntimeState(deps.runtime, uid) : state, actions, hadError };
+    return { state: changed ? await readPodRuntimeState(deps.runtime, uid, deps.owner) : state, actions, hadError };
   } else {
     try {
       await deps.env.prepareVolumes(pod);
@@ -155,6 +155,6 @@ export async function syncPod(deps: PodDeps, pod: V1Pod, mem: PodSyncMemory): Pr
     if (!(await start(name))) break;
   }
   for (const name of actions.containersToStart) await start(name);
-  if (changed) state = await readPodRuntimeState(deps.runtime, uid);
+  if (changed) state = await readPodRuntimeState(deps.runtime, uid, deps.owner);
   return { state, actions, retryAt, hadError };
 }

@@ -7,6 +7,7 @@ import { parseQuantity, quantityMilliValue, quantityValue } from './quantity.js'
 import { containerOOMScoreAdj, containerResources, milliCPUToQuota, milliCPUToShares } from './resources.js';
 import { DEFAULT_MASKED_PATHS, containerSecurityContext, verifyRunAsNonRoot } from './security-context.js';
 import { podSysctls } from './sysctls.js';
+import { podNamespaceOptions } from './namespaces.js';
 
 type Res = V1Container['resources'];
 function pod(containers: Res[], spec: Partial<NonNullable<V1Pod['spec']>> = {}): V1Pod {
@@ -214,5 +215,17 @@ describe('labels and container hash', () => {
       'io.kubernetes.container.ports': '[{"containerPort":80}]',
     });
     expect(sandboxLabels(p)).toMatchObject({ a: 'b', 'io.kubernetes.pod.name': 'web', 'io.kubernetes.pod.uid': 'u' });
+  });
+});
+
+describe('namespace options', () => {
+  it('maps hostNetwork/hostPID/hostIPC/shareProcessNamespace', () => {
+    expect(podNamespaceOptions({ spec: { containers: [] } })).toEqual({ network: 'pod', pid: 'container', ipc: 'pod' });
+    expect(podNamespaceOptions({ spec: { containers: [], shareProcessNamespace: true } }).pid).toBe('pod');
+    expect(podNamespaceOptions({ spec: { containers: [], hostNetwork: true, hostPID: true, hostIPC: true, shareProcessNamespace: true } })).toEqual({
+      network: 'node',
+      pid: 'node',
+      ipc: 'node',
+    });
   });
 });

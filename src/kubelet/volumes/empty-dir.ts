@@ -1,8 +1,9 @@
-/** emptyDir volumes: a directory in the pod dir, or a tmpfs with medium Memory (size = sizeLimit). */
+/** emptyDir volumes: a directory in the pod dir, or a tmpfs with medium Memory (sized as upstream, see tmpfs-size.ts). */
 import { chmod, mkdir } from 'node:fs/promises';
-import { quantityValue } from '../security/quantity.js';
+
 import type { SetUpContext } from './context.js';
 import { setVolumeOwnership } from './ownership.js';
+import { memoryVolumeSize } from './tmpfs-size.js';
 
 /** Sets up (idempotently) an emptyDir; returns true when it was created or mounted now. */
 export async function setUpEmptyDir(ctx: SetUpContext): Promise<boolean> {
@@ -15,8 +16,7 @@ export async function setUpEmptyDir(ctx: SetUpContext): Promise<boolean> {
   if (medium === 'Memory') {
     const mounted = (await ctx.mounter.mountsUnder(ctx.dir)).includes(ctx.dir);
     if (!mounted) {
-      const size = src.sizeLimit !== undefined ? quantityValue(src.sizeLimit, 'emptyDir.sizeLimit') : undefined;
-      await ctx.mounter.mountTmpfs(ctx.dir, size);
+      await ctx.mounter.mountTmpfs(ctx.dir, memoryVolumeSize(ctx.pod, ctx.allocatable.memoryBytes, src.sizeLimit));
       fresh = true;
     }
   }

@@ -8,4 +8,5 @@ export * from './ownership.js';
 export * from './paths.js';
 export * from './payload.js';
 export * from './subpath.js';
+export * from './tmpfs-size.js';
 export * from './token-manager.js';

@@ -169,6 +169,13 @@ describe('VolumeManager', () => {
     expect(hasCode(err, 'MOUNT_FAILED')).toBe(true);
     expect((err as Error).message).toMatch(/^MountVolume\.SetUp failed for volume "cfg" : static pod "web_app\(uid-1\)" \(source file\) may not reference configmap "x"/);
     await vm.prepare(pod([{ name: 'e', emptyDir: {} }, { name: 'h', hostPath: { path: root, type: 'Directory' } }], {}, { 'kubernetes.io/config.source': 'file' }));
+    const tok = await failure(
+      vm.prepare(pod([{ name: 'tok', projected: { sources: [{ serviceAccountToken: { path: 't' } }] } }], {}, { 'kubernetes.io/config.source': 'http' })),
+    );
+    expect((tok as Error).message).toBe(
+      'MountVolume.SetUp failed for volume "tok" : static pod "web_app(uid-1)" may not use service account tokens: static pods cannot use API objects',
+    );
+    expect(objects.tokenRequests).toHaveLength(0);
   });
 
   it('hostPath check failure names the volume and path; unsupported types are refused', async () => {

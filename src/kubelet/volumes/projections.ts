@@ -5,15 +5,19 @@
  */
 import { mkdir } from 'node:fs/promises';
 import type { V1ServiceAccountTokenProjection } from '@kubernetes/client-node';
-import { fetchObject, notFoundMessage } from '../env/sources.js';
+import { fetchObject, isStaticPod, notFoundMessage } from '../env/sources.js';
+import { podFullName } from '../security/security-context.js';
 import { writeAtomic, type Payload } from './atomic-writer.js';
 import type { SetUpContext } from './context.js';
 import { setVolumeOwnership } from './ownership.js';
+import { memoryVolumeSize } from './tmpfs-size.js';
 import { DEFAULT_MODE, PayloadError, configMapPayload, downwardAPIPayload, secretPayload } from './payload.js';
 
 async function write(ctx: SetUpContext, payload: Payload, tmpfs: boolean): Promise<void> {
   await mkdir(ctx.dir, { recursive: true });
-  if (tmpfs && !(await ctx.mounter.mountsUnder(ctx.dir)).includes(ctx.dir)) await ctx.mounter.mountTmpfs(ctx.dir);
+  if (tmpfs && !(await ctx.mounter.mountsUnder(ctx.dir)).includes(ctx.dir)) {
+    await ctx.mounter.mountTmpfs(ctx.dir, memoryVolumeSize(ctx.pod, ctx.allocatable.memoryBytes));
+  }
   const changed = await writeAtomic(ctx.dir, payload, new Date(ctx.clock.now()));
   const fsGroup = ctx.pod.spec?.securityContext?.fsGroup;
   if (changed && fsGroup !== undefined) await setVolumeOwnership(ctx.dir, fsGroup, true);
@@ -55,8 +59,11 @@ export async function setUpDownwardAPI(ctx: SetUpContext): Promise<void> {
 }
 
 async function tokenFile(ctx: SetUpContext, tp: V1ServiceAccountTokenProjection): Promise<Buffer> {
-  if (ctx.objects === undefined) throw new PayloadError('cannot request a service account token: no kubeClient defined');
   const pod = ctx.pod;
+  if (isStaticPod(pod)) {
+    throw new PayloadError(`static pod "${podFullName(pod)}" may not use service account tokens: static pods cannot use API objects`);
+  }
+  if (ctx.objects === undefined) throw new PayloadError('cannot request a service account token: no kubeClient defined');
   const token = await ctx.tokens.get(ctx.objects, pod.metadata?.namespace ?? '', pod.spec?.serviceAccountName || 'default', {
     audiences: tp.audience ? [tp.audience] : [],
     expirationSeconds: tp.expirationSeconds ?? 3600,

@@ -91,10 +91,13 @@ export function startEndpointSliceController(reg: Registry): ControllerLoop {
       const free = [...mine];
       for (const g of groups.values()) {
         const existing = free.find((s) => jsonEqual(s.ports ?? [], g.ports)) ?? free[0];
+        // Upstream copies the Service's labels and marks headless services.
+        const labels: JsonObject = { ...(isObject(sm.labels) ? sm.labels : {}), 'kubernetes.io/service-name': String(sm.name), 'endpointslice.kubernetes.io/managed-by': MANAGED_BY };
+        if (spec.clusterIP === 'None') labels['service.kubernetes.io/headless'] = '';
         const body: JsonObject = {
           metadata: {
             generateName: `${String(sm.name)}-`,
-            labels: { 'kubernetes.io/service-name': String(sm.name), 'endpointslice.kubernetes.io/managed-by': MANAGED_BY },
+            labels,
             ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name: String(sm.name), uid: String(sm.uid), controller: true, blockOwnerDeletion: true }],
           },
           addressType: 'IPv4',
@@ -108,7 +111,7 @@ export function startEndpointSliceController(reg: Registry): ControllerLoop {
         }
         free.splice(free.indexOf(existing), 1);
         kept.add(`${ns}/${String(meta(existing).name)}`);
-        const next = { ...existing, endpoints: g.endpoints, ports: g.ports };
+        const next = { ...existing, metadata: { ...meta(existing), labels }, endpoints: g.endpoints, ports: g.ports };
         if (!jsonEqual(next, existing)) reg.update(esDef, ns, String(meta(existing).name), next, { internal: true });
       }
     }

@@ -195,7 +195,9 @@ export function serveResource(r: Request, t: Target, env: ResourceEnv): void {
     case 'PUT': {
       const body = parseObject(r.body, def.kind);
       strictIfAsked(r, def, body);
-      return sendJson(r.res, 200, reg.update(def, t.namespace, name, body, { sub: t.subresource, dryRun }));
+      const existed = reg.store.get(storageKey(def), def.namespaced ? `${t.namespace}/${name}` : name) !== undefined;
+      const out = reg.update(def, t.namespace, name, body, { sub: t.subresource, dryRun });
+      return sendJson(r.res, existed ? 200 : 201, out);
     }
     case 'PATCH': {
       const ct = String(r.headers['content-type'] ?? '').split(';')[0]!.trim();

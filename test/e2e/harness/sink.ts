@@ -25,21 +25,28 @@ let owned = false;
  * returns the function that undoes it. Needs root.
  */
 export function installServiceCidrSink(cidr = SERVICE_CIDR): () => void {
-  refs++;
-  if (refs === 1) {
-    if (!routeExists(cidr)) {
-      try {
-        ip(['link', 'del', HOST_END]);
-      } catch {
-        // not there: the normal case
-      }
+  if (refs === 0 && !routeExists(cidr)) {
+    try {
+      ip(['link', 'del', HOST_END]); // a leftover from a killed run
+    } catch {
+      // not there: the normal case
+    }
+    try {
       ip(['link', 'add', HOST_END, 'type', 'veth', 'peer', 'name', FAR_END]);
       ip(['link', 'set', HOST_END, 'up']);
       ip(['link', 'set', FAR_END, 'up']);
       ip(['route', 'add', cidr, 'dev', HOST_END]);
-      owned = true;
+    } catch (err) {
+      try {
+        ip(['link', 'del', HOST_END]);
+      } catch {
+        // nothing was created
+      }
+      throw new Error(`cannot route ${cidr} into a sink (needs root): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
+    owned = true;
   }
+  refs++;
   let undone = false;
   return () => {
     if (undone) return;

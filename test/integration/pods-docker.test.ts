@@ -1,0 +1,166 @@
+/**
+ * The pod lifecycle against the real Docker engine (DockerRuntime), with an in-memory API (FakePodApi): a
+ * two-container pod in a pause sandbox, crash-loop timing on a real container, termination with preStop and grace,
+ * and adoption without restarts after recreating the lifecycle. Every container carries io.nodelet.test=pods and the
+ * node label of this run; everything is removed afterwards.
+ */
+import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DockerRuntime, PAUSE_IMAGE, TESTBOX_IMAGE } from '../../src/cri/index.js';
+import type { PodEnvironment } from '../../src/kubelet/podenv/types.js';
+import { createPodLifecycle, minimalPodEnvironment, type PodLifecycle } from '../../src/kubelet/pods/index.js';
+import { FakePodApi, MemoryRecorder } from '../../src/kubelet/pods/testing.js';
+import { silentLogger } from '../../src/util/logger.js';
+import { dockerClient, DOCKER_SOCKET, removeLabelled } from '../support/docker.js';
+
+const TEST_LABEL = 'pods';
+const NODE = `nlpods-${process.pid}`;
+const docker = dockerClient();
+const runtime = new DockerRuntime({ socketPath: DOCKER_SOCKET, logger: silentLogger() });
+const api = new FakePodApi();
+const recorder = new MemoryRecorder();
+
+/** The minimal environment plus the test label on every sandbox and container. */
+function labelled(env: PodEnvironment): PodEnvironment {
+  return {
+    prepareVolumes: (p, s) => env.prepareVolumes(p, s),
+    cleanupPod: (uid) => env.cleanupPod(uid),
+    async sandboxConfig(p, attempt) {
+      const c = await env.sandboxConfig(p, attempt);
+      c.labels = { ...c.labels, 'io.nodelet.test': TEST_LABEL };
+      return c;
+    },
+    async containerConfig(p, c, ctx) {
+      const cfg = await env.containerConfig(p, c, ctx);
+      cfg.labels = { ...cfg.labels, 'io.nodelet.test': TEST_LABEL };
+      return cfg;
+    },
+  };
+}
+
+function newLifecycle(): PodLifecycle {
+  return createPodLifecycle({
+    nodeName: NODE,
+    podInfraImage: PAUSE_IMAGE,
+    podLogsDir: `/tmp/${NODE}-logs`,
+    runtime,
+    podEnvironment: labelled(minimalPodEnvironment(PAUSE_IMAGE)),
+    podApi: api,
+    podInformer: api,
+    recorder,
+    logger: silentLogger(),
+    hostIPs: ['127.0.0.1'],
+    relistPeriodMs: 2000,
+  });
+}
+
+let lc = newLifecycle();
+
+const ctr = (name: string, script: string, extra: Partial<V1Container> = {}): V1Container => ({ name, image: TESTBOX_IMAGE, command: ['sh', '-c', script], ...extra });
+const mk = (name: string, spec: Partial<NonNullable<V1Pod['spec']>> & { containers: V1Container[] }): V1Pod => ({
+  metadata: { name, namespace: 'default' },
+  spec: { nodeName: NODE, ...spec },
+});
+const status = (name: string) => api.pods.get(`default/${name}`)?.status;
+
+async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+beforeAll(async () => {
+  await removeLabelled(docker, 'io.nodelet.test', TEST_LABEL);
+  await lc.start();
+});
+
+afterAll(async () => {
+  await lc.stop();
+  await removeLabelled(docker, 'io.nodelet.test', TEST_LABEL);
+  await runtime.close();
+});
+
+describe('pod lifecycle on Docker', () => {
+  it('runs a two-container pod in a pause sandbox, Ready with a pod IP', async () => {
+    api.apply(mk('two', { containers: [ctr('web', 'httpd -f -p 8080'), ctr('side', 'exec sleep 3600')] }));
+    await until('two Ready', () => status('two')?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true);
+    const st = status('two');
+    expect(st?.phase).toBe('Running');
+    expect(st?.podIP).toMatch(/^172\.17\./);
+    expect(st?.containerStatuses?.map((c) => c.containerID?.slice(0, 9))).toEqual(['docker://', 'docker://']);
+    const list = await docker.listContainers({ filters: { label: [`io.kubernetes.pod.name=two`, `io.nodelet.node=${NODE}`] } });
+    const pause = list.find((c) => c.Image === PAUSE_IMAGE);
+    expect(pause).toBeDefined();
+    for (const c of list.filter((x) => x !== pause)) {
+      const info = await docker.getContainer(c.Id).inspect();
+      expect(info.HostConfig.NetworkMode).toBe(`container:${pause?.Id}`);
+    }
+    // the side container reaches web over the shared localhost
+    const side = st?.containerStatuses?.find((c) => c.name === 'side')?.containerID?.replace('docker://', '') as string;
+    const r = await runtime.execSync(side, ['sh', '-c', 'wget -q -O /dev/null http://127.0.0.1:8080/ ; echo $?'], 10);
+    expect(r.stdout.trim()).toMatch(/^[01]$/);
+  });
+
+  it('adopts running containers after the lifecycle is recreated, restarting nothing', async () => {
+    const before = (await docker.listContainers({ filters: { label: [`io.kubernetes.pod.name=two`] } })).map((c) => c.Id).sort();
+    await lc.stop();
+    lc = newLifecycle();
+    await lc.start();
+    await new Promise((r) => setTimeout(r, 3000));
+    const after = (await docker.listContainers({ filters: { label: [`io.kubernetes.pod.name=two`] } })).map((c) => c.Id).sort();
+    expect(after).toEqual(before);
+    expect(status('two')?.containerStatuses?.every((c) => c.restartCount === 0 && c.ready)).toBe(true);
+  });
+
+  it('terminates with preStop before SIGTERM and honours the grace period, then deletes the pod', async () => {
+    api.apply(mk('term', {
+      terminationGracePeriodSeconds: 3,
+      containers: [
+        ctr('polite', "trap 'if [ -f /tmp/prestop ]; then exit 0; else exit 7; fi' TERM; while true; do sleep 0.2; done", {
+          lifecycle: { preStop: { exec: { command: ['sh', '-c', 'touch /tmp/prestop'] } } },
+        }),
+        ctr('stubborn', "trap '' TERM; while true; do sleep 0.2; done"),
+      ],
+    }));
+    await until('term Running', () => status('term')?.phase === 'Running');
+    const uid = api.pods.get('default/term')?.metadata?.uid;
+    const t0 = Date.now();
+    api.markDeleted('default', 'term', 3, Date.now());
+    await until('term deleted', () => api.deletes.some((d) => d.key === 'default/term'), 20_000);
+    const elapsed = Date.now() - t0;
+    expect(api.deletes.find((d) => d.key === 'default/term')?.uid).toBe(uid);
+    expect(elapsed).toBeGreaterThanOrEqual(2_500);
+    expect(elapsed).toBeLessThan(10_000);
+    const killing = recorder.of('Killing').filter((e) => e.ref.name === 'term').map((e) => e.message).sort();
+    expect(killing).toEqual(['Stopping container polite', 'Stopping container stubborn']);
+    const last = api.patches.filter((p) => p.key === 'default/term').at(-1)?.patch.status as V1Pod['status'];
+    const code = (n: string) => last?.containerStatuses?.find((c) => c.name === n)?.state?.terminated?.exitCode;
+    expect(code('polite')).toBe(0);
+    expect(code('stubborn')).toBe(137);
+    await until('term containers removed', async () =>
+      (await docker.listContainers({ all: true, filters: { label: [`io.kubernetes.pod.uid=${uid}`] } })).length === 0);
+  });
+
+  it('crash-loops a failing container with backoff 10s then 20s', async () => {
+    api.apply(mk('crash', { containers: [ctr('c', 'exit 1')] }));
+    // Instances are garbage-collected (only the newest dead one is kept), so remember each attempt's start time.
+    const startedAt = new Map<number, number>();
+    await until('attempt 3 started', async () => {
+      for (const c of await runtime.listContainers({ labelSelector: { 'io.kubernetes.pod.name': 'crash', 'io.nodelet.node': NODE } })) {
+        if (startedAt.has(c.metadata.attempt)) continue;
+        const st = await runtime.containerStatus(c.id).catch(() => undefined);
+        if (st !== undefined && st.startedAt > 0) startedAt.set(c.metadata.attempt, st.startedAt);
+      }
+      return startedAt.has(3);
+    }, 60_000);
+    const at = (n: number): number => startedAt.get(n) as number;
+    // attempt 1 started at once after the first exit; then 10 s, then 20 s of back-off (±1.5 s)
+    expect(Math.abs((at(2) - at(1)) / 1000 - 10)).toBeLessThan(1.5);
+    expect(Math.abs((at(3) - at(2)) / 1000 - 20)).toBeLessThan(1.5);
+    const c = status('crash')?.containerStatuses?.[0];
+    expect(c?.restartCount).toBeGreaterThanOrEqual(2);
+    expect(recorder.of('BackOff').some((e) => e.ref.name === 'crash')).toBe(true);
+  }, 90_000);
+});
