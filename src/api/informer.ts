@@ -172,7 +172,8 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
           signal: local.signal,
         },
         (line) => {
-          if (failure !== undefined) return;
+          // Lines already buffered when the watch is aborted or failed are dropped: after stop() nothing is delivered.
+          if (failure !== undefined || local.signal.aborted) return;
           try {
             if (this.#handle(line as WatchLine<T>)) count++;
           } catch (err) {
@@ -208,8 +209,8 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
 
 /**
  * Creates a list+watch informer over a collection path (with optional field/label selectors). See the Informer
- * contract in ./types.ts. The informer does nothing until `start()`; `stop()` ends it for good (create a new one to
- * restart). Cached objects are the server's JSON as sent (timestamps are RFC 3339 strings, not `Date`s as in
+ * contract in ./types.ts. The informer does nothing until `start()`; after `stop()` a new `start()` relists and
+ * delivers the difference. Cached objects are the server's JSON as sent (timestamps are RFC 3339 strings, not `Date`s as in
  * client-node's typed classes); listed items get `kind`/`apiVersion` filled in from the list. Handlers run
  * synchronously on the informer's loop: they must only record and mark dirty.
  */

@@ -43,7 +43,7 @@ function classify(code: number, body: string, what: string): NodeletError {
   } catch {
     parsed = { message: body.slice(0, 200) };
   }
-  const msg = `${what}: ${parsed.message ?? `HTTP ${code}`}`;
+  const msg = `${what}: HTTP ${code}${parsed.reason ? ` ${parsed.reason}` : ''}: ${parsed.message || body.slice(0, 200) || 'no message'}`;
   if (code === 404) return new NotFoundError(msg);
   if (code === 409) return parsed.reason === 'AlreadyExists' ? new AlreadyExistsError(msg) : new ConflictError(msg);
   if (code === 422 || code === 400) return new InvalidError(msg);
@@ -61,7 +61,11 @@ export function createRestClient(kc: KubeConfig): RestClient {
       await kc.applyToHTTPSOptions(opts);
       const payload = req.body === undefined ? undefined : JSON.stringify(req.body);
       const headers = (opts.headers ?? {}) as Record<string, string>;
-      if (payload !== undefined) headers['Content-Type'] = req.contentType ?? 'application/json';
+      if (payload !== undefined) {
+        headers['Content-Type'] = req.contentType ?? 'application/json';
+        // Explicit length: some servers reject chunked bodies on DELETE.
+        headers['Content-Length'] = String(Buffer.byteLength(payload));
+      }
       opts.headers = headers;
       const mod = url.protocol === 'https:' ? https : http;
       return await new Promise<T>((resolve, reject) => {

@@ -89,11 +89,12 @@ export type KubeProxyConfigurationDoc = z.infer<typeof kubeProxyConfigurationSch
 /** Fields accepted for compatibility that nodelet does not act on. */
 export const PROXY_FIELDS_WITHOUT_EFFECT: readonly (keyof KubeProxyConfigurationDoc)[] = [
   'bindAddress',
-  'bindAddressHardFail',
   'enableProfiling',
   'showHiddenMetricsForVersion',
   'detectLocal',
   'oomScoreAdj',
   'configSyncPeriod',
   'portRange',
+  'featureGates',
+  'logging',
 ];

@@ -80,8 +80,10 @@ export function runRuntimeContract(
       unsubscribe?.();
       const rt = under.runtime;
       try {
-        for (const s of await rt.listPodSandboxes({ labelSelector: labels })) await rt.removePodSandbox(s.id);
-        for (const c of await rt.listContainers({ labelSelector: labels })) await rt.removeContainer(c.id);
+        // Concurrent removal of different objects is part of the contract.
+        await Promise.all((await rt.listPodSandboxes({ labelSelector: labels })).map((s) => rt.removePodSandbox(s.id)));
+        await Promise.all((await rt.listContainers({ labelSelector: labels })).map((c) => rt.removeContainer(c.id)));
+        expect(await rt.listPodSandboxes({ labelSelector: labels })).toEqual([]);
       } finally {
         await rt.close();
         await under.cleanup();

@@ -171,6 +171,55 @@ describe('run loop (FakeClock)', () => {
     m.stop();
   });
 
+  it('never overlaps probes: a probe slower than the period delays the next one and missed ticks are dropped', async () => {
+    const clock0 = new FakeClock();
+    const st = runningStatus('docker://a', new Date(clock0.now()));
+    const pending: (() => void)[] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let calls = 0;
+    const slow = (): Promise<ProbeOutcome> =>
+      new Promise((resolve) => {
+        calls++;
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        pending.push(() => {
+          inFlight--;
+          resolve({ result: 'success', output: '' });
+        });
+      });
+    const m = createProberManager({
+      runtime: unusedRuntime,
+      getPodStatus: () => st,
+      logger: silentLogger(),
+      clock: clock0,
+      nodeIP: '10.9.9.9',
+      random: () => 0,
+      handlers: { exec: slow },
+    });
+    m.addPod(podWithProbes({ liveness: execProbe({ periodSeconds: 1 }) }));
+    clock0.advance(0);
+    await flush();
+    expect(calls).toBe(1);
+    clock0.advance(2_500); // two ticks pass while the probe hangs
+    await flush();
+    expect(calls).toBe(1);
+    pending.shift()!();
+    await flush();
+    expect(calls).toBe(2); // the overdue tick fires at once, once
+    pending.shift()!();
+    await flush();
+    expect(calls).toBe(2);
+    clock0.advance(499); // back on the 1 s grid: next at 3.0 s
+    await flush();
+    expect(calls).toBe(2);
+    clock0.advance(1);
+    await flush();
+    expect(calls).toBe(3);
+    expect(maxInFlight).toBe(1);
+    m.stop();
+  });
+
   it('a worker whose pod terminated leaves the manager by itself', async () => {
     const { m, st, clock } = make({ autoRun: true });
     st.status = { ...st.status!, phase: 'Failed' };

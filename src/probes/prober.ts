@@ -102,18 +102,18 @@ export class Prober {
       }
     }
     const name = probeTypeName(input.probeType);
-    const ref = containerRef(input.pod, input.container.name);
+    const ref = (): ObjectReference => containerRef(input.pod, input.container.name);
     if (outcome === undefined) {
-      this.#event(ref, 'Unhealthy', `${name} probe errored: ${errorMessage(lastErr)}`);
+      this.#event(ref(), 'Unhealthy', `${name} probe errored: ${errorMessage(lastErr)}`);
       return { kind: 'error', error: lastErr };
     }
     if (outcome === 'pending') return { kind: 'pending' };
     if (outcome.result === 'success') return { kind: 'result', result: 'success' };
     if (outcome.result === 'warning') {
-      this.#event(ref, 'ProbeWarning', `${name} probe warning: ${outcome.output}`);
+      this.#event(ref(), 'ProbeWarning', `${name} probe warning: ${outcome.output}`);
       return { kind: 'result', result: 'success' };
     }
-    this.#event(ref, 'Unhealthy', `${name} probe failed: ${outcome.output}`);
+    this.#event(ref(), 'Unhealthy', `${name} probe failed: ${outcome.output}`);
     return { kind: 'result', result: 'failure' };
   }
 

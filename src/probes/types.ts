@@ -42,11 +42,15 @@ export interface ProberManager {
   /**
    * Fills `ready` and `started` of each container status in `status` from the cache (containers without a readiness
    * probe are ready once running and started; without a startup probe, started once running). Mutates `status`.
+   * Call `addPod` first: for a pod the prober does not know, no probe exists yet and running containers read as ready.
    */
   updatePodStatus(podUID: string, status: V1PodStatus): void;
   /** Listener called when any cached result of a pod changes; returns an unsubscribe function. */
   onResultChange(listener: (podUID: string) => void): () => void;
-  /** Listener called on a liveness/startup failure that requires a kill; returns an unsubscribe function. */
+  /**
+   * Listener called on a liveness/startup failure that requires a kill; returns an unsubscribe function. Called once
+   * per container ID (the worker then holds until it sees a new one), so the caller must remember the kill.
+   */
   onContainerFailure(listener: (failure: ContainerProbeFailure) => void): () => void;
   /** Stops everything. */
   stop(): void;

@@ -10,7 +10,7 @@
  * failureThreshold times in a row; after a liveness/startup failure the worker holds (probes and reports nothing)
  * until the container ID changes; during pod deletion liveness/startup report success and stop.
  */
-import type { V1Container, V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
+import type { V1Container, V1ContainerStatus, V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import { errorMessage, type Clock, type Logger, type TimerHandle } from '../util/index.js';
 import type { ProbeMetrics, WorkerMetricLabels } from './metrics.js';
 import { containerRef, probeTypeName, type Prober } from './prober.js';
@@ -18,7 +18,6 @@ import type { ResultsCache } from './results.js';
 import { probeField, probeOf, resolveProbe, type ResolvedProbe } from './spec.js';
 import type { ContainerProbeFailure, ProbeResult, ProbeType } from './types.js';
 import type { EventRecorder } from '../api/types.js';
-import type { V1PodStatus } from '@kubernetes/client-node';
 
 /** What a worker needs from its manager. */
 export interface WorkerHost {

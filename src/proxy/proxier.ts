@@ -11,7 +11,7 @@ import { objectKey } from '../api/types.js';
 import type { EndpointSliceObject, ServiceObject } from './apitypes.js';
 import { staleConntrackFilters, type Conntrack } from './conntrack.js';
 import { categorizeEndpoints, endpointPortKey } from './endpoints.js';
-import { parseSave, type Iptables } from './iptables.js';
+import { parseSave, type Iptables, type SavedTable } from './iptables.js';
 import type { ProxyMetrics } from './metrics.js';
 import { isServiceChainName } from './names.js';
 import type { ResolvedProxyConfig } from './config.js';
@@ -160,8 +160,10 @@ export class Proxier {
       const changedServices = new Set<string>([...svcChanges.map((c) => c.name), ...epChanges.map((c) => c.name)]);
       const writeSet = this.#rerender(full, changedServices);
       let jumps: JumpRule[] = [];
+      let natSave: SavedTable | undefined;
       if (full) {
-        const [natSave, filterSave] = [parseSave(await this.#o.iptables.save('nat')), parseSave(await this.#o.iptables.save('filter'))];
+        natSave = parseSave(await this.#o.iptables.save('nat'));
+        const filterSave = parseSave(await this.#o.iptables.save('filter'));
         this.#knownNatChains = new Set(natSave.chains);
         const wanted = [...JUMP_RULES, ...(this.#localhostNodePorts() ? KUBELET_JUMP_RULES : [])];
         jumps = missingJumps(wanted, { nat: natSave, filter: filterSave });
@@ -180,7 +182,8 @@ export class Proxier {
           tcpBeLiberal: this.#o.config.tcpBeLiberal,
           nodePortIPs: this.#nodePortIPs(),
         }),
-        write: full ? 'all' : writeSet,
+        write: full ? this.#differingFromKernel(natSave) : writeSet,
+        full,
         staleNatChains: stale,
         jumps,
         canary: full,
@@ -252,6 +255,25 @@ export class Proxier {
     return written;
   }
 
+  /**
+   * Service ports whose rendered nat chains differ from what the kernel has (per iptables-save): a full sync
+   * rewrites only those, so a full sync over intact rules costs an iptables-save, not a rewrite of every chain.
+   */
+  #differingFromKernel(saved: SavedTable | undefined): Set<string> | 'all' {
+    if (saved === undefined) return 'all';
+    const out = new Set<string>();
+    for (const [name, r] of this.#rules) {
+      for (const [chain, rules] of r.natChains) {
+        const have = saved.rules.get(chain);
+        if (have === undefined || !sameRules(have, rules)) {
+          out.add(name);
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
   #localhostNodePorts(): boolean {
     const c = this.#o.config;
     if (!c.localhostNodePorts || this.#o.iptables.family !== 'IPv4') return false;
@@ -299,6 +321,13 @@ export class Proxier {
 
 /** Helper also used by the handlers wiring: the informer key of an object. */
 export const keyOf = objectKey;
+
+/** Equal rule lists, modulo iptables-save printing probabilities with 11 decimals. */
+function sameRules(saved: readonly string[], rendered: readonly string[]): boolean {
+  if (saved.length !== rendered.length) return false;
+  const canon = (l: string): string => l.replace(/--probability (\S+)/, (_m, p: string) => `--probability ${Number(p).toFixed(10)}`);
+  return saved.every((l, i) => l === rendered[i] || canon(l) === canon(rendered[i] ?? ''));
+}
 
 function cidrContainsIP(cidr: string, ip: string): boolean {
   const [base, lenStr] = cidr.split('/');

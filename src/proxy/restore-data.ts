@@ -27,8 +27,10 @@ export interface RestoreInput {
   /** All service ports in a stable order. */
   services: readonly (readonly [string, ServiceRules])[];
   top: TopRules;
-  /** Service ports whose nat chains are (re)written; 'all' for a full sync. */
+  /** Service ports whose nat chains are (re)written, or 'all'. */
   write: ReadonlySet<string> | 'all';
+  /** A full sync: top-level chains are always written (`previous` is ignored). */
+  full: boolean;
   /** nat chains to flush and delete (not referenced by anything written). */
   staleNatChains: readonly string[];
   /** Jump rules missing from built-in chains. */
@@ -62,7 +64,7 @@ export function buildRestoreData(input: RestoreInput): RestoreData {
   const { top, services } = input;
   const writeAll = input.write === 'all';
   const writes = (name: string): boolean => writeAll || (input.write as ReadonlySet<string>).has(name);
-  const prev = writeAll ? undefined : input.previous;
+  const prev = input.full ? undefined : input.previous;
 
   if (input.canary) {
     out.push('*mangle', chainLine(CANARY_CHAIN), 'COMMIT');
@@ -113,7 +115,8 @@ export function buildRestoreData(input: RestoreInput): RestoreData {
   const writeHeader = changed('natHeader');
   const svcChainLines: string[] = [];
   const svcRuleLines: string[] = [];
-  const batched = input.batchSize > 0 && writeAll && services.length > input.batchSize;
+  const writeCount = writeAll ? services.length : (input.write as ReadonlySet<string>).size;
+  const batched = input.batchSize > 0 && writeCount > input.batchSize;
   let inBatch = 0;
   const flushBatch = (): void => {
     if (svcChainLines.length === 0) return;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../util/index.js';
+import { FakeClock, silentLogger } from '../util/index.js';
 import type { EndpointSliceObject, ServiceObject } from './apitypes.js';
 import { defaultProxyConfig } from './config.js';
 import { createProxy, type ProxyRoleInternals } from './role.js';
@@ -19,11 +19,17 @@ describe('createProxy', () => {
     cfg.metricsBindAddress = '127.0.0.1:0';
     cfg.iptables.minSyncPeriod = '0s';
     const ipt = new FakeIptables();
+    const clock = new FakeClock();
+    // Fires due timers and lets the sync's promise chain settle (no real time passes).
+    const settle = async (ms: number): Promise<void> => {
+      clock.advance(ms);
+      for (let i = 0; i < 200; i++) await Promise.resolve();
+    };
     const svcInf = new FakeInformer<ServiceObject>(services);
     const epInf = new FakeInformer<EndpointSliceObject>(slices);
-    role = createProxy({ config: cfg, informers: { services: svcInf, endpointSlices: epInf }, nodeName: 'kpnode', nodeIPs: ['192.168.99.2'], logger: silentLogger(), iptables: ipt });
+    role = createProxy({ config: cfg, informers: { services: svcInf, endpointSlices: epInf }, nodeName: 'kpnode', nodeIPs: ['192.168.99.2'], logger: silentLogger(), iptables: ipt, clock });
     await role.start();
-    for (let i = 0; i < 50 && ipt.restores.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await settle(0);
     expect(ipt.chains('nat')).toContain('KUBE-SVC-QPFXUWBW77EZGX4C');
     const hz = await fetch(`http://127.0.0.1:${role.healthzPort}/healthz`);
     expect(hz.status).toBe(200);
@@ -43,7 +49,8 @@ describe('createProxy', () => {
     // An endpoint change reaches the rules through the informer handlers.
     const restores = ipt.restores.length;
     epInf.remove('ref/web-1');
-    for (let i = 0; i < 50 && ipt.restores.length === restores; i++) await new Promise((r) => setTimeout(r, 10));
+    await settle(0);
+    expect(ipt.restores.length).toBe(restores + 1);
     expect(ipt.chains('nat')).not.toContain('KUBE-SVC-QPFXUWBW77EZGX4C');
     expect(ipt.rules('filter', 'KUBE-SERVICES').join('\n')).toContain('ref/web has no endpoints');
   });

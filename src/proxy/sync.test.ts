@@ -128,10 +128,15 @@ describe('partial syncs', () => {
     const { services, slices } = referenceObjects();
     h.load(services, slices);
     await h.proxier.sync();
+    // A full sync over intact rules rewrites no service chain (they equal what iptables-save shows).
+    h.proxier.forceFullSync();
+    expect(await h.proxier.sync()).toMatchObject({ kind: 'full', ok: true });
+    expect(h.ipt.restores.at(-1)).not.toMatch(/^:KUBE-(SVC|SEP)-/m);
     h.ipt.flushTable('nat');
     expect(h.tracer.trace({ sourceIP: '10.244.0.5', destIP: '10.96.45.93', destPort: 80 }).endpoints).toBe('');
     h.proxier.forceFullSync();
     await h.proxier.sync();
+    expect(h.ipt.restores.at(-1)).toMatch(/^:KUBE-SEP-/m);
     expect(h.tracer.trace({ sourceIP: '10.244.0.5', destIP: '10.96.45.93', destPort: 80 }).endpoints).toBe('10.244.1.10:8080, 10.244.2.11:8080');
   });
 

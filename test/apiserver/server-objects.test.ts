@@ -210,3 +210,27 @@ describe('pods', () => {
     expect((await raw(s, 'GET', `${NS}/pods/p1`)).status).toBe(404);
   });
 });
+
+describe('priority admission', () => {
+  it('resolves the system PriorityClasses and refuses unknown ones', async () => {
+    const ok = await raw(s, 'POST', `${NS}/pods`, { body: { metadata: { name: 'crit' }, spec: { priorityClassName: 'system-node-critical', containers: [{ name: 'c', image: 'x:1' }] } } });
+    expect(ok.body.spec.priority).toBe(2000001000);
+    const bad = await raw(s, 'POST', `${NS}/pods`, { body: { metadata: { name: 'nopc' }, spec: { priorityClassName: 'gold', containers: [{ name: 'c', image: 'x:1' }] } } });
+    expect(bad.status).toBe(403);
+    expect(bad.body.message).toBe('pods "nopc" is forbidden: no PriorityClass with name gold was found');
+  });
+});
+
+describe('resource quantities', () => {
+  it('are canonicalised like upstream; requests default to limits; QoS follows', async () => {
+    const r = await raw(s, 'POST', `${NS}/pods`, { body: { metadata: { name: 'q1' }, spec: { containers: [{ name: 'c', image: 'x:1', resources: { limits: { cpu: 0.5, memory: '131072Ki' } } }] } } });
+    expect(r.status).toBe(201);
+    expect(r.body.spec.containers[0].resources).toEqual({ limits: { cpu: '500m', memory: '128Mi' }, requests: { cpu: '500m', memory: '128Mi' } });
+    expect(r.body.status.qosClass).toBe('Guaranteed');
+    const b = await raw(s, 'POST', `${NS}/pods`, { body: { metadata: { name: 'q2' }, spec: { containers: [{ name: 'c', image: 'x:1', resources: { requests: { cpu: '100m' } } }] } } });
+    expect(b.body.status.qosClass).toBe('Burstable');
+    const bad = await raw(s, 'POST', `${NS}/pods`, { body: { metadata: { name: 'q3' }, spec: { containers: [{ name: 'c', image: 'x:1', resources: { limits: { cpu: 'lots' } } }] } } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toMatch(/^Pod in version "v1" cannot be handled as a Pod: quantities must match the regular expression/);
+  });
+});

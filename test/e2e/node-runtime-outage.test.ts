@@ -81,7 +81,8 @@ describe('runtime outage', () => {
     const faults = cluster.faults;
     if (faults === undefined) throw new Error('the test API server is required');
     const leaseTime = async () => (await cluster.kubectlOk(['get', 'lease', '-n', 'kube-node-lease', NODE, '-o', 'jsonpath={.spec.renewTime}'])).trim();
-    faults.failRequests({ path: `/${NODE}`, status: 503 });
+    // Fail the agent's writes (status PATCH, lease PUT/POST); kubectl's GETs still answer.
+    for (const method of ['PATCH', 'PUT', 'POST']) faults.failRequests({ method, path: `/${NODE}`, status: 503 });
     const before = await leaseTime();
     await dockerd.stop();
     await new Promise((r) => setTimeout(r, 3000));

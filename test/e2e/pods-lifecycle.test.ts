@@ -197,7 +197,9 @@ describe('pods through the daemon', () => {
       expect(names.filter((n) => n !== 'POD' && n !== '')).toEqual(['a', 'b']);
       expect(running.filter((c) => c.Labels['io.kubernetes.docker.type'] === 'podsandbox').length).toBe(1);
     }
-    const live = new Set((await cluster.kubectlOk(['get', 'pods', '-n', NS, '-o', 'jsonpath={.items[*].metadata.uid}'])).split(/\s+/));
+    // Pod UIDs in the API, plus static pod UIDs (their mirror's config.mirror annotation).
+    const items = (JSON.parse(await cluster.kubectlOk(['get', 'pods', '-n', NS, '-o', 'json'])) as { items: PodLike[] }).items;
+    const live = new Set(items.flatMap((p) => [p.metadata.uid, p.metadata.annotations?.['kubernetes.io/config.mirror'] ?? '']));
     for (const c of await docker.listContainers()) expect(live.has(c.Labels['io.kubernetes.pod.uid'] ?? '')).toBe(true);
     expect((await containersOf(two.metadata.uid)).map((c) => c.Id).sort()).toEqual(twoIds);
     expect((await getPod('two'))?.status?.containerStatuses?.every((c) => c.restartCount === 0)).toBe(true);

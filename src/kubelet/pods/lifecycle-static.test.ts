@@ -55,6 +55,9 @@ describe('static pods', () => {
     w.api.remove('default', `web-${NODE}`);
     await until(() => apiPod(w as World, `web-${NODE}`) !== undefined);
     expect(apiPod(w, `web-${NODE}`)?.metadata?.uid).not.toBe(mirror?.metadata?.uid);
+    // the new mirror gets the status again
+    await until(() => apiPod(w as World, `web-${NODE}`)?.status?.phase === 'Running');
+    expect(apiPod(w, `web-${NODE}`)?.status?.phase).toBe('Running');
     expect(w.runtime.callsTo('createContainer').length).toBe(1);
     // a mirror pod is never run as a second copy
     expect((await w.runtime.listPodSandboxes()).length).toBe(1);

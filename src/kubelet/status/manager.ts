@@ -38,6 +38,8 @@ interface Entry {
   version: number;
   /** Canonical JSON last acknowledged by the API. */
   written: string | undefined;
+  /** UID of the API object it was written to (a recreated mirror pod needs the status again). */
+  writtenTo: string | undefined;
   deleteRequested: boolean;
 }
 
@@ -84,6 +86,7 @@ export class StatusManager {
       json,
       version: (old?.version ?? 0) + 1,
       written: old?.written,
+      writtenTo: old?.writtenTo,
       deleteRequested: old?.deleteRequested ?? false,
     });
     this.#markDirty(uid);
@@ -153,11 +156,12 @@ export class StatusManager {
     const { version, json, status } = e;
     try {
       const apiJSON = target.apiStatus === undefined ? undefined : canonicalJSON(mergeForCompare(target.apiStatus, status));
-      if (e.written !== json && apiJSON !== json) {
+      if (apiJSON !== json && (e.writtenTo !== target.uid || e.written !== json)) {
         await api.patchPodStatus(target.namespace, target.name, { metadata: { uid: target.uid }, status: toWire(status) });
         log.debug({ version, phase: status.phase }, 'pod status patched');
       }
       e.written = json;
+      e.writtenTo = target.uid;
       if (e.deleteRequested && this.#cache.get(uid)?.version === version) {
         await api.deletePod(target.namespace, target.name, target.uid);
         log.info('pod deleted from the API after termination');

@@ -93,8 +93,9 @@ describe('grpc handler against an in-process grpc.health.v1 server', () => {
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
     const dead = (srv.address() as AddressInfo).port;
     await new Promise((r) => srv.close(r));
-    const r = await grpcProbe(req(dead));
-    expect(r.result).toBe('failure');
-    expect(r.output).toMatch(/^error: health rpc probe failed: rpc error: code = Unavailable desc = /);
+    expect(await grpcProbe(req(dead))).toEqual({
+      result: 'failure',
+      output: `error: health rpc probe failed: rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: dial tcp 127.0.0.1:${dead}: connect: connection refused"`,
+    });
   });
 });

@@ -89,7 +89,12 @@ export async function grpcProbe(req: GrpcProbeRequest): Promise<ProbeOutcome> {
       return { result: 'failure', output: `timeout: health rpc did not complete within ${goSeconds(req.timeoutSeconds)}` };
     }
     const code = typeof e.code === 'number' ? (GO_CODE_NAMES[e.code] ?? `Code(${e.code})`) : 'Unknown';
-    return { result: 'failure', output: `error: health rpc probe failed: rpc error: code = ${code} desc = ${e.details ?? e.message ?? ''}` };
+    let desc = e.details ?? e.message ?? '';
+    if (e.code === grpc.status.UNAVAILABLE && desc.includes('ECONNREFUSED')) {
+      // grpc-go's wording for the same situation.
+      desc = `connection error: desc = "transport: Error while dialing: dial tcp ${addr}: connect: connection refused"`;
+    }
+    return { result: 'failure', output: `error: health rpc probe failed: rpc error: code = ${code} desc = ${desc}` };
   } finally {
     client.close();
   }

@@ -1,6 +1,7 @@
 import { child, isObject, objects, setDefault, str, type JsonObject } from '../json.js';
 import { badRequest, required, type StatusCause } from '../status.js';
 import type { Admission } from './types.js';
+import { canonicalizeNodeQuantities, quantityDecodeError } from '../quantity.js';
 
 const MICRO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}(Z|[+-]\d{2}:\d{2})$/;
 
@@ -45,9 +46,11 @@ export const nodeAdmission: Admission = {
     }
     spec.taints = taints;
     nodeStatusDefaults(node);
+    if (canonicalizeNodeQuantities(node).length > 0) throw quantityDecodeError('Node');
   },
   update(_old, next) {
     nodeStatusDefaults(next);
+    if (canonicalizeNodeQuantities(next).length > 0) throw quantityDecodeError('Node');
   },
 };
 

@@ -2,6 +2,7 @@ import { child, clone, isObject, jsonEqual, meta, objects, setDefault, str, type
 import { forbidden, invalidValue, required, type StatusCause } from '../status.js';
 import { checkLabel, checkSubdomain, randomSuffix } from '../names.js';
 import { applyPodDefaults } from './pod-defaults.js';
+import { canonicalizePodQuantities, quantityDecodeError } from '../quantity.js';
 import type { Admission, AdmissionContext } from './types.js';
 
 const SA_MOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -52,6 +53,21 @@ function serviceAccountAdmission(pod: JsonObject, ctx: AdmissionContext): void {
     mounts.push({ name: volName, readOnly: true, mountPath: SA_MOUNT });
     c.volumeMounts = mounts;
   }
+}
+
+/** The PriorityClasses every cluster has (upstream scheduling/v1 SystemPriorityClasses). */
+const SYSTEM_PRIORITY: Record<string, number> = { 'system-node-critical': 2000001000, 'system-cluster-critical': 2000000000 };
+
+/** Priority admission: resolves priorityClassName (only the system classes exist here) into priority. */
+function priorityAdmission(pod: JsonObject): void {
+  const spec = child(pod, 'spec');
+  const cls = str(spec, 'priorityClassName');
+  if (cls) {
+    const value = SYSTEM_PRIORITY[cls];
+    if (value === undefined) throw forbidden('pods', String(meta(pod).name ?? ''), `no PriorityClass with name ${cls} was found`);
+    spec.priority = value;
+  } else setDefault(spec, 'priority', 0);
+  setDefault(spec, 'preemptionPolicy', 'PreemptLowerPriority');
 }
 
 /** Go serialisation of pod status: conditions always carry lastProbeTime/lastTransitionTime, statuses lastState/state. */
@@ -146,15 +162,16 @@ function validatePodUpdate(old: JsonObject, next: JsonObject): StatusCause[] {
 /** Admission for core/v1 pods: defaults, ServiceAccount, DefaultTolerationSeconds, Priority; validation. */
 export const podAdmission: Admission = {
   create(pod, ctx) {
+    if (canonicalizePodQuantities(child(pod, 'spec')).length > 0) throw quantityDecodeError('Pod');
     applyPodDefaults(pod);
     const spec = child(pod, 'spec');
     serviceAccountAdmission(pod, ctx);
     addTolerations(spec);
-    setDefault(spec, 'priority', 0);
-    setDefault(spec, 'preemptionPolicy', 'PreemptLowerPriority');
+    priorityAdmission(pod);
     normalizePodStatus(pod);
   },
   update(_old, next) {
+    if (canonicalizePodQuantities(child(next, 'spec')).length > 0) throw quantityDecodeError('Pod');
     applyPodDefaults(next);
     normalizePodStatus(next);
   },
