@@ -74,6 +74,8 @@ interface Result {
   httpDriftP99: number;
   /** Share of all cores busy during the window (whole machine). */
   machineBusy: number;
+  /** 1-minute load average at the end of the window. */
+  load1: number;
   missed: number;
   probes: number;
   failures: number;
@@ -243,6 +245,7 @@ async function runOne(
     driftMax: Math.max(...lateness),
     httpDriftP99: pct(httpLateness, 99),
     machineBusy: machineBusy(stat0, readStat()),
+    load1: os.loadavg()[0] ?? 0,
     missed,
     probes,
     failures,
@@ -319,7 +322,7 @@ function render(results: Result[]): string {
   const f = (n: number, d = 1): string => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
   const rows = results.map(
     (r) =>
-      `| ${r.mode} | ${r.pods} pods / ${r.workers} workers | ${f(r.cpuShare * 100)} % | ${f(r.rssMB, 0)} MB (max ${f(r.rssMaxMB, 0)}; ${f(r.rssBeforeMB, 0)} before the workers) | ${f(r.driftP50)} / ${f(r.driftP99)} / ${f(r.driftMax)} ms (httpGet p99 ${f(r.httpDriftP99)}) | ${r.missed} | ${r.probes} / ${r.failures} | ${f(r.loopDelayP99)} ms | ${f(r.execP50)} / ${f(r.execP99)} ms | ${f(r.machineBusy * 100, 0)} % |`,
+      `| ${r.mode} | ${r.pods} pods / ${r.workers} workers | ${f(r.cpuShare * 100)} % | ${f(r.rssMB, 0)} MB (max ${f(r.rssMaxMB, 0)}; ${f(r.rssBeforeMB, 0)} before the workers) | ${f(r.driftP50)} / ${f(r.driftP99)} / ${f(r.driftMax)} ms (httpGet p99 ${f(r.httpDriftP99)}) | ${r.missed} | ${r.probes} / ${r.failures} | ${f(r.loopDelayP99)} ms | ${f(r.execP50)} / ${f(r.execP99)} ms | ${f(r.machineBusy * 100, 0)} % (load ${f(r.load1)}) |`,
   );
   return [
     '## Probes (bench/probes.ts)',
@@ -334,8 +337,9 @@ function render(results: Result[]): string {
     ...rows,
     '',
     ...results.map((r) => `- ${r.mode}: ${r.note}.`),
-    '- machine busy: all cores, whole machine, over the same window: each docker exec costs the engine (dockerd,',
-    '  containerd, a runc process) far more CPU than it costs the prober.',
+    '- machine busy: all cores, whole machine, over the same window, with the 1-minute load average (other work on',
+    '  the machine shows here too); each docker exec costs the engine (dockerd, containerd, a runc process) far more',
+    '  CPU than it costs the prober.',
   ].join('\n');
 }
 

@@ -108,8 +108,10 @@ export interface ResolvedProxyConfig {
   minSyncPeriodMs: number;
   syncPeriodMs: number;
   localhostNodePorts: boolean;
-  /** Empty = all local addresses. */
+  /** Empty (and no `primary`) = all local addresses. */
   nodePortCIDRs: string[];
+  /** nodePortAddresses contains 'primary': the node's own IPs accept NodePorts. */
+  nodePortPrimary: boolean;
   healthz: ListenAddress | undefined;
   metrics: ListenAddress | undefined;
   bindAddressHardFail: boolean;
@@ -220,6 +222,7 @@ export function resolveProxyConfig(cfg: ProxyConfig, nodePodCIDRs: string[] = []
     syncPeriodMs,
     localhostNodePorts: cfg.iptables.localhostNodePorts,
     nodePortCIDRs,
+    nodePortPrimary: cfg.nodePortAddresses.includes('primary'),
     healthz: parseListenAddress(cfg.healthzBindAddress, 'healthzBindAddress'),
     metrics: parseListenAddress(cfg.metricsBindAddress, 'metricsBindAddress'),
     bindAddressHardFail: cfg.bindAddressHardFail,

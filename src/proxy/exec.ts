@@ -102,9 +102,9 @@ export class ExecIptables implements Iptables {
     });
   }
 
-  async save(table: Table): Promise<string> {
-    const r = await runCommand([...this.#tool('-save'), '-t', table]);
-    if (r.code !== 0) throw new IptablesError(`iptables-save -t ${table} failed (exit ${r.code}): ${r.stderr.trim()}`);
+  async save(table?: Table): Promise<string> {
+    const r = await runCommand([...this.#tool('-save'), ...(table === undefined ? [] : ['-t', table])]);
+    if (r.code !== 0) throw new IptablesError(`iptables-save ${table ?? ''} failed (exit ${r.code}): ${r.stderr.trim()}`);
     return r.stdout;
   }
 

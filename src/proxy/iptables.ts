@@ -21,7 +21,8 @@ export interface Iptables {
   /** True when MASQUERADE --random-fully is available. */
   readonly randomFully: boolean;
   restore(data: string, options: RestoreOptions): Promise<void>;
-  save(table: Table): Promise<string>;
+  /** iptables-save output of one table, or of all tables (one kernel dump instead of one per table). */
+  save(table?: Table): Promise<string>;
   chainExists(table: Table, chain: string): Promise<boolean>;
   ruleExists(table: Table, chain: string, args: readonly string[]): Promise<boolean>;
   deleteRule(table: Table, chain: string, args: readonly string[]): Promise<void>;
@@ -33,11 +34,18 @@ export interface SavedTable {
   rules: Map<string, string[]>;
 }
 
-/** Parses the first `*table … COMMIT` block of iptables-save output. */
-export function parseSave(text: string): SavedTable {
+/** Parses the `*table … COMMIT` block of iptables-save output (the first block when `table` is not given). */
+export function parseSave(text: string, table?: Table): SavedTable {
   const chains: string[] = [];
   const rules = new Map<string, string[]>();
-  for (const line of text.split('\n')) {
+  let from = 0;
+  if (table !== undefined) {
+    const at = text.startsWith(`*${table}\n`) ? 0 : text.indexOf(`\n*${table}\n`);
+    if (at < 0) return { chains, rules };
+    from = at;
+  }
+  const end = text.indexOf('\nCOMMIT', from);
+  for (const line of text.slice(from, end < 0 ? undefined : end).split('\n')) {
     if (line.startsWith(':')) {
       const name = line.slice(1).split(' ')[0] ?? '';
       chains.push(name);

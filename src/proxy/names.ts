@@ -46,9 +46,19 @@ export function serviceChainNames(servicePortName: string, protocol: string): Se
   return { cluster: `KUBE-SVC-${h}`, local: `KUBE-SVL-${h}`, external: `KUBE-EXT-${h}`, firewall: `KUBE-FW-${h}` };
 }
 
-/** KUBE-SEP- chain of one endpoint (`ip:port`, IPv6 as `[ip]:port`) of a service port. */
+const sepCache = new Map<string, string>();
+const SEP_CACHE_MAX = 200_000;
+
+/** KUBE-SEP- chain of one endpoint (`ip:port`, IPv6 as `[ip]:port`) of a service port. Memoized (bounded). */
 export function endpointChainName(servicePortName: string, protocol: string, endpoint: string): string {
-  return `KUBE-SEP-${base32Prefix(createHash('sha256').update(servicePortName + protocol + endpoint).digest(), 16)}`;
+  const key = servicePortName + protocol + endpoint;
+  let name = sepCache.get(key);
+  if (name === undefined) {
+    name = `KUBE-SEP-${base32Prefix(createHash('sha256').update(key).digest(), 16)}`;
+    if (sepCache.size >= SEP_CACHE_MAX) sepCache.clear();
+    sepCache.set(key, name);
+  }
+  return name;
 }
 
 const SERVICE_CHAIN_PREFIXES = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-EXT-', 'KUBE-FW-', 'KUBE-SEP-'];

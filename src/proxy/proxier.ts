@@ -15,10 +15,10 @@ import { parseSave, type Iptables, type SavedTable } from './iptables.js';
 import type { ProxyMetrics } from './metrics.js';
 import { isServiceChainName } from './names.js';
 import type { ResolvedProxyConfig } from './config.js';
-import { renderServicePort, type RenderContext, type ServiceRules } from './render-service.js';
+import type { RenderContext } from './render-service.js';
+import { RuleCache } from './rule-cache.js';
 import { JUMP_RULES, KUBELET_JUMP_RULES, renderTop, type JumpRule } from './render-top.js';
 import { buildRestoreData, type WrittenTop } from './restore-data.js';
-import type { ServicePortInfo } from './serviceport.js';
 import { EndpointsChangeTracker, ServiceChangeTracker } from './tracker.js';
 import { missingJumps } from './jumps.js';
 
@@ -77,10 +77,7 @@ export class Proxier {
   #needFull = true;
   #lastFull = -Infinity;
   #largeCluster = false;
-  readonly #rules = new Map<string, ServiceRules>();
-  readonly #ports = new Map<string, ServicePortInfo>();
-  readonly #portsByService = new Map<string, string[]>();
-  #knownNatChains = new Set<string>();
+  readonly #cache = new RuleCache();
   #written: WrittenTop | undefined;
 
   constructor(options: ProxierOptions) {
@@ -161,19 +158,20 @@ export class Proxier {
       const writeSet = this.#rerender(full, changedServices);
       let jumps: JumpRule[] = [];
       let natSave: SavedTable | undefined;
+      let stale: string[];
       if (full) {
-        natSave = parseSave(await this.#o.iptables.save('nat'));
-        const filterSave = parseSave(await this.#o.iptables.save('filter'));
-        this.#knownNatChains = new Set(natSave.chains);
+        const all = await this.#o.iptables.save();
+        natSave = parseSave(all, 'nat');
         const wanted = [...JUMP_RULES, ...(this.#localhostNodePorts() ? KUBELET_JUMP_RULES : [])];
-        jumps = missingJumps(wanted, { nat: natSave, filter: filterSave });
+        jumps = missingJumps(wanted, { nat: natSave, filter: parseSave(all, 'filter') });
+        stale = natSave.chains.filter((c) => isServiceChainName(c) && !this.#cache.isActive(c));
+      } else {
+        stale = this.#cache.dropped();
       }
-      const active = new Set<string>();
-      for (const r of this.#rules.values()) for (const c of r.natChains.keys()) active.add(c);
-      const stale = [...this.#knownNatChains].filter((c) => isServiceChainName(c) && !active.has(c));
-      const ordered = [...this.#rules.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      // Partial sync without top-level changes: hand over only the written services (O(changes), no sort).
+      const skipTop = !full && !this.#cache.topDirty && this.#written !== undefined;
       const data = buildRestoreData({
-        services: ordered,
+        services: skipTop ? [...writeSet].flatMap((n) => { const r = this.#cache.rules.get(n); return r ? [[n, r] as const] : []; }) : this.#cache.ordered(),
         top: renderTop({
           family: this.#o.iptables.family,
           masqueradeMark: this.#o.config.masqueradeMark,
@@ -184,6 +182,7 @@ export class Proxier {
         }),
         write: full ? this.#differingFromKernel(natSave) : writeSet,
         full,
+        skipTop,
         staleNatChains: stale,
         jumps,
         canary: full,
@@ -192,20 +191,22 @@ export class Proxier {
       });
       bytes = data.text.length;
       transactions = data.transactions;
+      const previous = this.#written;
       this.#written = undefined;
       if (data.text !== '') await this.#o.iptables.restore(data.text, { noflush: true });
-      this.#written = data.written;
-      this.#knownNatChains = new Set([...[...this.#knownNatChains].filter((c) => !isServiceChainName(c)), ...active]);
+      this.#written = skipTop ? previous : data.written;
+      this.#cache.committed();
       ok = true;
       this.#needFull = false;
       if (full) this.#lastFull = start;
-      this.#afterSuccess(data.natRulesTotal, data.filterRules, data.natRules);
+      this.#afterSuccess(this.#cache.natRules, data.filterRules, data.natRules);
       for (const c of epChanges) {
         for (const t of c.triggers) this.#o.metrics.networkProgramming.observe(Math.max(0, (clock.now() - t) / 1000));
       }
       await this.#o.conntrack?.clear(staleConntrackFilters(svcChanges, epChanges, (n) => this.services.services().get(n)));
     } catch (err) {
       this.#needFull = true;
+      this.#cache.markTopDirty();
       this.#o.metrics.restoreFailures.inc();
       if (!full) this.#o.metrics.partialRestoreFailures.inc();
       this.#log.error({ err: errorMessage(err), full }, 'Sync failed');
@@ -221,8 +222,7 @@ export class Proxier {
 
   /** Re-renders changed services (all on a full sync or when large-cluster mode flips); returns written port names. */
   #rerender(full: boolean, changedServices: Set<string>): Set<string> {
-    const total = this.endpoints.total();
-    const large = total > LARGE_CLUSTER_ENDPOINTS;
+    const large = this.endpoints.total() > LARGE_CLUSTER_ENDPOINTS;
     const all = full || large !== this.#largeCluster;
     this.#largeCluster = large;
     const ctx: RenderContext = {
@@ -233,26 +233,9 @@ export class Proxier {
       largeClusterMode: large,
       nodeIPs: this.#o.nodeIPs,
     };
-    const written = new Set<string>();
     const services = this.services.services();
-    const names = all ? new Set([...services.keys(), ...this.#portsByService.keys()]) : changedServices;
-    for (const name of names) {
-      for (const portName of this.#portsByService.get(name) ?? []) {
-        this.#ports.delete(portName);
-        this.#rules.delete(portName);
-      }
-      this.#portsByService.delete(name);
-      const eps = this.endpoints.endpoints(name);
-      const current = services.get(name);
-      if (current === undefined) continue;
-      this.#portsByService.set(name, [...current.keys()]);
-      for (const [portName, p] of current) {
-        this.#ports.set(portName, p);
-        this.#rules.set(portName, renderServicePort(p, eps?.get(endpointPortKey(p.portName, p.protocol)) ?? [], ctx));
-        written.add(portName);
-      }
-    }
-    return written;
+    const names = all ? new Set([...services.keys(), ...this.#cache.serviceNames()]) : changedServices;
+    return this.#cache.update(names, services, (n) => this.endpoints.endpoints(n), ctx);
   }
 
   /**
@@ -262,7 +245,7 @@ export class Proxier {
   #differingFromKernel(saved: SavedTable | undefined): Set<string> | 'all' {
     if (saved === undefined) return 'all';
     const out = new Set<string>();
-    for (const [name, r] of this.#rules) {
+    for (const [name, r] of this.#cache.rules) {
       for (const [chain, rules] of r.natChains) {
         const have = saved.rules.get(chain);
         if (have === undefined || !sameRules(have, rules)) {
@@ -283,9 +266,10 @@ export class Proxier {
 
   #nodePortIPs(): string[] | undefined {
     const cidrs = this.#o.config.nodePortCIDRs;
-    if (cidrs.length === 0) return undefined;
+    const primary = this.#o.config.nodePortPrimary;
+    if (cidrs.length === 0 && !primary) return undefined;
     const addrs = this.#o.localAddresses ?? [...this.#o.nodeIPs, '127.0.0.1'];
-    return addrs.filter((ip) => cidrs.some((c) => cidrContainsIP(c, ip)));
+    return addrs.filter((ip) => (primary && this.#o.nodeIPs.includes(ip)) || cidrs.some((c) => cidrContainsIP(c, ip)));
   }
 
   #afterSuccess(natTotal: number, filterRules: number, natRules: number): void {
@@ -298,7 +282,7 @@ export class Proxier {
     this.#o.health?.updated();
     let noLocalInt = 0;
     let noLocalExt = 0;
-    for (const r of this.#rules.values()) {
+    for (const r of this.#cache.rules.values()) {
       if (r.noLocalInternal) noLocalInt++;
       if (r.noLocalExternal) noLocalExt++;
     }
@@ -307,7 +291,7 @@ export class Proxier {
     if (this.#o.serviceHealth !== undefined) {
       const hc = new Map<number, string>();
       const local = new Map<string, number>();
-      for (const p of this.#ports.values()) {
+      for (const p of this.#cache.ports.values()) {
         if (p.healthCheckNodePort === 0) continue;
         hc.set(p.healthCheckNodePort, p.service);
         const eps = this.endpoints.endpoints(p.service)?.get(endpointPortKey(p.portName, p.protocol)) ?? [];
@@ -322,10 +306,10 @@ export class Proxier {
 /** Helper also used by the handlers wiring: the informer key of an object. */
 export const keyOf = objectKey;
 
-/** Equal rule lists, modulo iptables-save printing probabilities with 11 decimals. */
+/** Equal rule lists, modulo the kernel storing probabilities as 32-bit fractions (iptables-save prints 0.20000000019). */
 function sameRules(saved: readonly string[], rendered: readonly string[]): boolean {
   if (saved.length !== rendered.length) return false;
-  const canon = (l: string): string => l.replace(/--probability (\S+)/, (_m, p: string) => `--probability ${Number(p).toFixed(10)}`);
+  const canon = (l: string): string => l.replace(/--probability (\S+)/, (_m, p: string) => `--probability ${Number(p).toFixed(8)}`);
   return saved.every((l, i) => l === rendered[i] || canon(l) === canon(rendered[i] ?? ''));
 }
 

@@ -31,6 +31,8 @@ export interface RestoreInput {
   write: ReadonlySet<string> | 'all';
   /** A full sync: top-level chains are always written (`previous` is ignored). */
   full: boolean;
+  /** Nothing top-level changed: `services` holds only the written ones; no filter/KUBE-SERVICES/KUBE-NODEPORTS. */
+  skipTop?: boolean;
   /** nat chains to flush and delete (not referenced by anything written). */
   staleNatChains: readonly string[];
   /** Jump rules missing from built-in chains. */
@@ -94,13 +96,15 @@ export function buildRestoreData(input: RestoreInput): RestoreData {
   if (top.filterKubeletFirewall !== null) filterChains.push('KUBE-FIREWALL');
   const filterRules = [...fs, ...fe, ...top.filterForward, ...fn, ...ff, ...(top.filterKubeletFirewall ?? [])];
   const header = [chainLine('KUBE-MARK-MASQ'), chainLine('KUBE-POSTROUTING'), ...top.natMarkMasq, ...top.natPostrouting];
-  const written: WrittenTop = {
-    filter: [...filterChains, ...filterRules].join('\n'),
-    natHeader: header.join('\n'),
-    natServices: servicesRules.join('\n'),
-    natNodePorts: nodePortRules.join('\n'),
-  };
-  const changed = (k: keyof WrittenTop): boolean => prev === undefined || prev[k] !== written[k];
+  const written: WrittenTop = input.skipTop
+    ? { filter: '', natHeader: '', natServices: '', natNodePorts: '' }
+    : {
+        filter: [...filterChains, ...filterRules].join('\n'),
+        natHeader: header.join('\n'),
+        natServices: servicesRules.join('\n'),
+        natNodePorts: nodePortRules.join('\n'),
+      };
+  const changed = (k: keyof WrittenTop): boolean => !input.skipTop && (prev === undefined || prev[k] !== written[k]);
 
   // filter: small, rewritten whole when anything in it changed.
   const filterJumps = input.jumps.filter((j) => j.table === 'filter').map(jumpInsertLine);

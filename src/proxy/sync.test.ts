@@ -155,3 +155,19 @@ describe('partial syncs', () => {
     expect(h.tracer.trace({ sourceIP: '10.244.0.5', destIP: '10.97.0.7', destPort: 80 }).endpoints.split(', ')).toHaveLength(5);
   });
 });
+
+describe('nodePortAddresses', () => {
+  it('limits NodePorts to the selected node addresses (and loopback only when selected)', async () => {
+    const h = newHarness({ config: (c) => (c.nodePortAddresses = ['192.168.99.0/24']) });
+    const { services, slices } = referenceObjects();
+    h.load(services, slices);
+    await h.proxier.sync();
+    expect(h.ipt.rules('nat', 'KUBE-SERVICES').at(-1)).toContain('-d 192.168.99.2/32');
+    expect(h.tracer.trace({ sourceIP: '203.0.113.99', destIP: '192.168.99.2', destPort: 30080 }).endpoints).toBe('10.244.1.12:8080, 10.244.9.5:8080');
+    expect(h.tracer.trace({ sourceIP: '127.0.0.1', destIP: '127.0.0.1', destPort: 30080, fromNode: true }).endpoints).toBe('');
+    const p = newHarness({ config: (c) => (c.nodePortAddresses = ['primary']) });
+    p.load(services, slices);
+    await p.proxier.sync();
+    expect(p.ipt.rules('nat', 'KUBE-SERVICES').at(-1)).toContain('-d 192.168.99.2/32');
+  });
+});

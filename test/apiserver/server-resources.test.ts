@@ -227,3 +227,28 @@ describe('create on update', () => {
     expect((await raw(s, 'PUT', `${NS}/configmaps/nope`, { body: { metadata: { name: 'nope' } } })).status).toBe(404);
   });
 });
+
+describe('scheduler and binding', () => {
+  it('binds node-less pods to a Ready node they fit, and explains why not otherwise', async () => {
+    const base = '/api/v1/namespaces/kube-public/pods';
+    await raw(s, 'POST', '/api/v1/nodes', { body: { metadata: { name: 'sched-node', labels: { disk: 'ssd' } } } });
+    await raw(s, 'POST', base, { body: { metadata: { name: 'floating' }, spec: { nodeSelector: { disk: 'ssd' }, containers: [{ name: 'c', image: 'x:1' }] } } });
+    await vi.waitFor(async () => {
+      const cond = (await raw(s, 'GET', `${base}/floating`)).body.status.conditions?.find((c: { type: string }) => c.type === 'PodScheduled');
+      expect(cond).toMatchObject({ status: 'False', reason: 'Unschedulable', message: expect.stringContaining('node(s) had untolerated taint {node.kubernetes.io/not-ready: }') });
+    });
+    // rec-node (Ready, no disk label) does not match the selector; sched-node matches once Ready.
+    await raw(s, 'PATCH', '/api/v1/nodes/sched-node/status', { contentType: 'application/strategic-merge-patch+json', body: { status: { conditions: [{ type: 'Ready', status: 'True' }] } } });
+    await vi.waitFor(async () => expect((await raw(s, 'GET', `${base}/floating`)).body.spec.nodeName).toBe('sched-node'));
+    const pod = (await raw(s, 'GET', `${base}/floating`)).body;
+    expect(pod.status.conditions.find((c: { type: string }) => c.type === 'PodScheduled')).toMatchObject({ status: 'True' });
+    const again = await raw(s, 'POST', `${base}/floating/binding`, { body: { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'floating' }, target: { kind: 'Node', name: 'rec-node' } } });
+    expect(again.status).toBe(409);
+    expect(again.body.message).toContain('pod floating is already assigned to node "sched-node"');
+    await raw(s, 'POST', base, { body: { metadata: { name: 'manual' }, spec: { schedulerName: 'other', containers: [{ name: 'c', image: 'x:1' }] } } });
+    const bound = await raw(s, 'POST', `${base}/manual/binding`, { body: { target: { name: 'rec-node' } } });
+    expect(bound.status).toBe(201);
+    expect((await raw(s, 'GET', `${base}/manual`)).body.spec.nodeName).toBe('rec-node');
+    for (const n of ['floating', 'manual']) await raw(s, 'DELETE', `${base}/${n}?gracePeriodSeconds=0`);
+  });
+});

@@ -13,6 +13,7 @@ import type { ControllerLoop } from './controllers/loop.js';
 import { startEndpointSliceController } from './controllers/endpointslices.js';
 import { startNamespaceController } from './controllers/namespaces.js';
 import { startNodeController } from './controllers/nodes.js';
+import { startScheduler } from './controllers/scheduler.js';
 import { Faults } from './faults.js';
 import { notFoundText, serveDiscovery, SERVER_VERSION } from './handlers/discovery.js';
 import { serveOpenApi } from './handlers/openapi.js';
@@ -39,6 +40,8 @@ export interface TestApiServerOptions {
   endpointSliceController?: boolean;
   /** Run the node taint/label controller (default true). */
   nodeController?: boolean;
+  /** Run the simple scheduler binding node-less pods to Ready nodes (default true). */
+  scheduler?: boolean;
   /** Answers for TokenReview / SubjectAccessReview. */
   reviews?: ReviewHooks;
   /**
@@ -202,6 +205,7 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}): Promi
   const loops: ControllerLoop[] = [startNamespaceController(registry, certs.caCertPem)];
   if (opts.nodeController !== false) loops.push(startNodeController(registry));
   if (opts.endpointSliceController !== false) loops.push(startEndpointSliceController(registry));
+  if (opts.scheduler !== false) loops.push(startScheduler(registry));
   await new Promise((r) => setImmediate(r));
 
   const dir = mkdtempSync(join(tmpdir(), 'nodelet-apiserver-'));

@@ -3,6 +3,7 @@
  * - a configMap reaches a container through env and a mounted file; an update changes the file in place while a
  *   subPath mount keeps the old content;
  * - a projected service account token is issued by the API server for that pod with the requested audience;
+ * - the container sees the cluster resolv.conf (read, never queried) and the kubelet-managed /etc/hosts;
  * - a missing secret volume gives FailedMount and the pod does not start until the secret exists;
  * - a missing configMap in env gives CreateContainerConfigError, and the pod starts once it exists.
  * Containers are found through their io.kubernetes.* labels (the daemon creates them) and removed by namespace.
@@ -112,13 +113,13 @@ data: { greeting: hello, app.conf: v1 }
   await apply(
     podYaml(
       'cfg',
-        `    env:
+      `    env:
     - { name: GREETING, valueFrom: { configMapKeyRef: { name: app-config, key: greeting } } }
     volumeMounts:
     - { name: cfg, mountPath: /cfg }
     - { name: cfg, mountPath: /pinned.conf, subPath: app.conf }
     - { name: tok, mountPath: /var/run/secrets/tokens }`,
-        `  volumes:
+      `  volumes:
   - name: cfg
     configMap: { name: app-config }
   - name: tok
@@ -149,7 +150,7 @@ afterAll(async () => {
 beforeEach(() => dumpOnFailure(cluster, () => [nodelet]));
 
 describe('pod environment end to end', () => {
-  it('configMap in env and files, updated in place (subPath kept), projected token bound to the pod', async () => {
+  it('configMap in env and files, updated in place (subPath kept); bound projected token; resolv.conf and /etc/hosts', async () => {
     await waitFor(() => running('cfg'), { timeoutMs: 60_000, description: 'pod cfg running' });
     expect(await exec('cfg', 'echo $GREETING; cat /cfg/app.conf /pinned.conf')).toBe('hello\nv1v1');
     const token = await exec('cfg', 'cat /var/run/secrets/tokens/token');
@@ -160,6 +161,13 @@ describe('pod environment end to end', () => {
     const uid = (await cluster.kubectlOk(['-n', NS, 'get', 'pod', 'cfg', '-o', 'jsonpath={.metadata.uid}'])).trim();
     expect(claims.aud).toEqual(['vault']);
     expect(claims['kubernetes.io'].pod).toEqual({ name: 'cfg', uid });
+    // DNS and /etc/hosts as the kubelet makes them (resolv.conf is only read, never queried).
+    const resolv = await exec('cfg', 'cat /etc/resolv.conf');
+    expect(resolv).toMatch(/^nameserver 10\.96\.0\.10$/m);
+    expect(resolv).toMatch(new RegExp(`^search ${NS}\\.svc\\.cluster\\.local svc\\.cluster\\.local cluster\\.local( |$)`, 'm'));
+    expect(resolv).toMatch(/^options ndots:5$/m);
+    const podIP = (await cluster.kubectlOk(['-n', NS, 'get', 'pod', 'cfg', '-o', 'jsonpath={.status.podIP}'])).trim();
+    expect(await exec('cfg', 'cat /etc/hosts')).toContain(`${podIP}\tcfg\n`);
     // The default kube-api-access volume (added by admission) is projected too.
     expect(await exec('cfg', 'cat /var/run/secrets/kubernetes.io/serviceaccount/namespace')).toBe(NS);
 

@@ -155,7 +155,8 @@ describe('probes against a real container', () => {
     const unhealthy = recorder.lines();
     expect(unhealthy).toEqual(Array(3).fill("Warning Unhealthy Liveness probe failed: cat: can't open '/tmp/alive': No such file or directory"));
     const gaps = recorder.events.slice(1).map((e, i) => e.at - recorder.events[i]!.at);
-    for (const g of gaps) expect(Math.abs(g - 1000)).toBeLessThan(300);
+    // Events are recorded when each exec returns, so engine latency jitter adds to the 1 s period.
+    for (const g of gaps) expect(Math.abs(g - 1000)).toBeLessThan(500);
     // The worker now holds (no more probes) until it sees a new container ID.
     await new Promise((r) => setTimeout(r, 1500));
     expect(recorder.events).toHaveLength(3);
@@ -184,9 +185,9 @@ describe('probes against a real container', () => {
     };
     expect(await ready()).toBe(false);
     await runtime.execSync(containerID, ['touch', '/tmp/ready'], 5);
-    expect(await waitFor(true, 2500)).toBeLessThan(2500);
+    expect(await waitFor(true, 3500)).toBeLessThan(3500);
     await runtime.execSync(containerID, ['rm', '/tmp/ready'], 5);
-    expect(await waitFor(false, 2500)).toBeLessThan(2500);
+    expect(await waitFor(false, 3500)).toBeLessThan(3500);
     m.stop();
     expect(m.workerCount()).toBe(0);
   });

@@ -49,3 +49,17 @@ describe('proxy config mapping', () => {
     expect(r).toMatchObject({ syncPeriodMs: 20_000, masqueradeMark: '0x8000', masqueradeAll: true, clusterCIDRs: ['10.244.0.0/16'], healthz: { host: '127.0.0.1', port: 0 } });
   });
 });
+
+describe('shared /metrics', () => {
+  it('the kubelet, prober and proxy metrics merge into one registry without name clashes', async () => {
+    const { createKubeletMetrics } = await import('../../src/kubelet/server/index.js');
+    const { createProxyMetrics } = await import('../../src/proxy/metrics.js');
+    const { Registry } = await import('prom-client');
+    const kubelet = createKubeletMetrics('worker-1');
+    const proxy = createProxyMetrics();
+    const text = await Registry.merge([kubelet.registry, proxy.registry]).metrics();
+    expect(text).toContain('kubelet_node_name{node="worker-1"} 1');
+    expect(text).toContain('# TYPE kubeproxy_sync_proxy_rules_duration_seconds histogram');
+    expect(text).toContain('process_cpu_user_seconds_total');
+  });
+});

@@ -138,6 +138,16 @@ describe('createPodEnvironment', () => {
     expect((err as Error).message).toBe('container has runAsNonRoot and image will run as root (pod: "web_shop(u-1)", container: app)');
   });
 
+  it('a malformed quantity is a CREATE_CONTAINER_CONFIG error naming the field', async () => {
+    const p = pod();
+    p.spec!.containers[0]!.resources = { limits: { memory: 'lots' } };
+    await env.prepareVolumes(p);
+    const ctx = { podIPs: ['172.17.0.5'], hostIPs: [], attempt: 0, image, isInit: false, logDirectory: '/x' };
+    const err = await env.containerConfig(p, p.spec!.containers[0]!, ctx).catch((e: unknown) => e);
+    expect(hasCode(err, 'CREATE_CONTAINER_CONFIG')).toBe(true);
+    expect((err as Error).message).toMatch(/^spec\.containers\{app\}\.resources\.limits\.memory: quantities must match/);
+  });
+
   it('missing configMap in env: CREATE_CONTAINER_CONFIG, then works once created', async () => {
     const p = pod();
     p.spec!.containers[0]!.env = [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'k' } } }];

@@ -9,7 +9,7 @@ import os from 'node:os';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import type { ContainerConfig, PodSandboxConfig } from '../../cri/types.js';
 import type { Logger } from '../../util/logger.js';
-import { ConfigError, NodeletError, errorMessage } from '../../util/errors.js';
+import { ConfigError, NodeletError, errorMessage, hasCode } from '../../util/errors.js';
 import { podDnsConfig, type DnsSettings } from '../dns/dns.js';
 import { parseResolvConf } from '../dns/resolvconf.js';
 import { expandCommandAndArgs } from '../env/command.js';
@@ -112,6 +112,17 @@ export class NodePodEnvironment implements PodEnvironment {
   }
 
   async containerConfig(pod: V1Pod, c: V1Container, ctx: ContainerContext): Promise<ContainerConfig> {
+    try {
+      return await this.#containerConfig(pod, c, ctx);
+    } catch (err) {
+      // Anything that keeps the config from being built is a CreateContainerConfigError upstream.
+      if (hasCode(err, 'CREATE_CONTAINER_CONFIG')) throw err;
+      const field = err instanceof NodeletError ? err.field : undefined;
+      throw new NodeletError('CREATE_CONTAINER_CONFIG', errorMessage(err), { cause: err, field });
+    }
+  }
+
+  async #containerConfig(pod: V1Pod, c: V1Container, ctx: ContainerContext): Promise<ContainerConfig> {
     const hostIPs = ctx.hostIPs.length > 0 ? ctx.hostIPs : this.#o.nodeIPs;
     const security = containerSecurityContext(pod, c, ctx.image, { allowPrivileged: this.#o.allowPrivileged ?? false });
     const envs = await makeEnvironment(pod, c, { podIPs: ctx.podIPs, hostIPs }, {

@@ -99,7 +99,15 @@ export function createSteps(ctx: StepContext, memory: Map<string, PodMemory>): W
       if (removed || isDeleted(pod) || isOrphan(pod) || m.failure !== undefined || isTerminalPhase(cached?.phase)) {
         return { advance: true };
       }
-      const res = await syncPod(deps, pod, m);
+      let res;
+      try {
+        res = await syncPod(deps, pod, m);
+      } catch (err) {
+        // Still report what the runtime shows (e.g. ContainerCreating after FailedCreatePodSandBox), then retry.
+        const state = await readPodRuntimeState(deps.runtime, uid, deps.owner).catch(() => undefined);
+        if (state !== undefined) report(pod, state, m, false);
+        throw err;
+      }
       ctx.track(res.state);
       const status = report(pod, res.state, m, false);
       if (ctx.prober !== undefined && res.state.containers.some((c) => c.state === 'running')) ctx.prober.addPod(pod);

@@ -139,12 +139,16 @@ export class FakeIptables implements Iptables {
     if (work !== undefined) throw new IptablesError('iptables-restore: missing COMMIT');
   }
 
-  save(table: Table): Promise<string> {
-    const out = [`*${table}`];
-    const t = this.#table(table);
-    for (const [name, c] of t) out.push(`:${name} ${c.builtin ? c.policy : '-'} [0:0]`);
-    for (const [name, c] of t) for (const r of c.rules) out.push(`-A ${name} ${r}`);
-    out.push('COMMIT', '');
+  save(table?: Table): Promise<string> {
+    const out: string[] = [];
+    for (const name of table === undefined ? (['mangle', 'filter', 'nat'] as const) : [table]) {
+      out.push(`*${name}`);
+      const t = this.#table(name);
+      for (const [chain, c] of t) out.push(`:${chain} ${c.builtin ? c.policy : '-'} [0:0]`);
+      for (const [chain, c] of t) for (const r of c.rules) out.push(`-A ${chain} ${r}`);
+      out.push('COMMIT');
+    }
+    out.push('');
     return Promise.resolve(out.join('\n'));
   }
 

@@ -2,7 +2,8 @@ import { sendJson, parseObject, type Request } from '../http.js';
 import { isObject, meta, str, type JsonObject } from '../json.js';
 import type { Registry } from '../registry.js';
 import type { Target } from '../router.js';
-import { ApiError, conflict, invalid, invalidValue, methodNotAllowed } from '../status.js';
+import { ApiError, invalid, invalidValue, methodNotAllowed } from '../status.js';
+import { bindPod } from '../controllers/scheduler.js';
 import { decodeToken, issueToken } from '../tokens.js';
 
 /** Answers for TokenReview and SubjectAccessReview (configurable per server). */
@@ -16,15 +17,7 @@ export interface ReviewHooks {
 function binding(r: Request, t: Target, reg: Registry): void {
   const b = parseObject(r.body, 'Binding');
   const target = isObject(b.target) ? b.target : {};
-  const node = str(target, 'name') ?? '';
-  const pod = reg.get(t.def, t.namespace, t.name!);
-  const spec = isObject(pod.spec) ? pod.spec : {};
-  if (str(spec, 'nodeName')) {
-    throw conflict('pods', t.name!, '', `pod ${t.name!} is already assigned to node "${String(spec.nodeName)}"`);
-  }
-  spec.nodeName = node;
-  pod.spec = spec;
-  reg.update(t.def, t.namespace, t.name!, pod, { internal: true });
+  bindPod(reg, t.namespace!, t.name!, str(target, 'name') ?? '');
   sendJson(r.res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
 }
 

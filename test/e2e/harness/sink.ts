@@ -25,7 +25,9 @@ let owned = false;
  * returns the function that undoes it. Needs root.
  */
 export function installServiceCidrSink(cidr = SERVICE_CIDR): () => void {
-  if (refs === 0 && !routeExists(cidr)) {
+  if (refs === 0 && routeExists(cidr) && ip(['-4', 'route', 'show', 'exact', cidr]).includes(`dev ${HOST_END}`)) {
+    owned = true; // our own sink left behind by a killed run: adopt it, so it is removed at the end
+  } else if (refs === 0 && !routeExists(cidr)) {
     try {
       ip(['link', 'del', HOST_END]); // a leftover from a killed run
     } catch {

@@ -1,0 +1,124 @@
+/**
+ * The rendered rules of every service port, kept between syncs so that a partial sync re-renders only changed
+ * services. Tracks which nat chains are active, which became stale since the last successful write, and whether any
+ * top-level content (KUBE-SERVICES, KUBE-NODEPORTS, filter rules) changed. One owner: the proxier.
+ */
+import { endpointPortKey, type ServiceEndpoints } from './endpoints.js';
+import { renderServicePort, type RenderContext, type ServiceRules } from './render-service.js';
+import type { ServicePortInfo } from './serviceport.js';
+
+function topText(r: ServiceRules | undefined): string {
+  if (r === undefined) return '';
+  return [r.natServices, r.natNodePorts, r.filterServices, r.filterExternal, r.filterNodePorts, r.filterFirewall].map((l) => l.join('\n')).join('\n|');
+}
+
+/** See the file comment. */
+export class RuleCache {
+  readonly rules = new Map<string, ServiceRules>();
+  readonly ports = new Map<string, ServicePortInfo>();
+  readonly #byService = new Map<string, string[]>();
+  /** Active nat chain → service port that owns it. */
+  readonly #active = new Map<string, string>();
+  /** Chains dropped since the last successful write (candidates for deletion). */
+  readonly #dropped = new Set<string>();
+  #topDirty = true;
+  #natRules = 0;
+
+  /**
+   * Re-renders the ports of `names` from `services`/`endpoints`; returns the service ports whose chains must be
+   * written.
+   */
+  update(
+    names: Iterable<string>,
+    services: ReadonlyMap<string, Map<string, ServicePortInfo>>,
+    endpoints: (service: string) => ServiceEndpoints | undefined,
+    ctx: RenderContext,
+  ): Set<string> {
+    const written = new Set<string>();
+    for (const name of names) {
+      const old = new Map<string, ServiceRules>();
+      for (const portName of this.#byService.get(name) ?? []) {
+        const r = this.rules.get(portName);
+        if (r !== undefined) old.set(portName, r);
+        this.#forget(portName);
+      }
+      this.#byService.delete(name);
+      const current = services.get(name);
+      if (current !== undefined) {
+        const eps = endpoints(name);
+        this.#byService.set(name, [...current.keys()]);
+        for (const [portName, p] of current) {
+          const r = renderServicePort(p, eps?.get(endpointPortKey(p.portName, p.protocol)) ?? [], ctx);
+          this.ports.set(portName, p);
+          this.rules.set(portName, r);
+          for (const [chain, lines] of r.natChains) {
+            this.#active.set(chain, portName);
+            this.#natRules += lines.length;
+          }
+          this.#natRules += r.natServices.length + r.natNodePorts.length;
+          if (topText(old.get(portName)) !== topText(r)) this.#topDirty = true;
+          old.delete(portName);
+          written.add(portName);
+        }
+      }
+      if (old.size > 0) this.#topDirty = true;
+    }
+    return written;
+  }
+
+  #forget(portName: string): void {
+    const r = this.rules.get(portName);
+    if (r === undefined) return;
+    for (const [chain, lines] of r.natChains) {
+      if (this.#active.get(chain) === portName) {
+        this.#active.delete(chain);
+        this.#dropped.add(chain);
+      }
+      this.#natRules -= lines.length;
+    }
+    this.#natRules -= r.natServices.length + r.natNodePorts.length;
+    this.rules.delete(portName);
+    this.ports.delete(portName);
+  }
+
+  /** All service names with rendered ports. */
+  serviceNames(): IterableIterator<string> {
+    return this.#byService.keys();
+  }
+
+  /** True when a nat chain belongs to a rendered service port. */
+  isActive(chain: string): boolean {
+    return this.#active.has(chain);
+  }
+
+  /** Chains dropped since the last `committed()` that are not active again. */
+  dropped(): string[] {
+    return [...this.#dropped].filter((c) => !this.#active.has(c));
+  }
+
+  /** True when KUBE-SERVICES / KUBE-NODEPORTS / filter content may have changed since the last `committed()`. */
+  get topDirty(): boolean {
+    return this.#topDirty;
+  }
+
+  /** Number of nat rules of all services (per-service chains plus their KUBE-SERVICES/KUBE-NODEPORTS lines). */
+  get natRules(): number {
+    return this.#natRules;
+  }
+
+  /** All rules in a stable order (by service port name). */
+  ordered(): [string, ServiceRules][] {
+    return [...this.rules.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  }
+
+  /** The current state was written successfully. */
+  committed(): void {
+    this.#dropped.clear();
+    this.#topDirty = false;
+  }
+
+  /** Forces the next write to include the top-level chains (after a failure or a full sync request). */
+  markTopDirty(): void {
+    this.#topDirty = true;
+  }
+}
