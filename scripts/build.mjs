@@ -2,6 +2,19 @@
 import { build } from 'esbuild';
 import { chmodSync } from 'node:fs';
 
+/** docker-modem loads ssh2 for ssh:// engines only; nodelet speaks to unix sockets, so ssh2 is replaced by a stub. */
+const stubSsh2 = {
+  name: 'stub-ssh2',
+  setup(b) {
+    b.onResolve({ filter: /^ssh2$/ }, () => ({ path: 'ssh2', namespace: 'stub' }));
+    b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
+      contents:
+        "module.exports = { Client: class { constructor() { throw new Error('ssh:// container runtime endpoints are not supported'); } } };",
+      loader: 'js',
+    }));
+  },
+};
+
 await build({
   entryPoints: ['src/cli/main.ts'],
   outfile: 'dist/nodelet.mjs',
@@ -10,8 +23,9 @@ await build({
   target: 'node24',
   format: 'esm',
   sourcemap: 'linked',
-  // Native optional modules of ssh2 (pulled in by docker-modem) stay out of the bundle; pino transports load by path.
-  external: ['cpu-features', 'ssh2', 'pino-pretty'],
+  plugins: [stubSsh2],
+  // pino transports (pino-pretty) load by path at run time.
+  external: ['cpu-features', 'pino-pretty'],
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
   },

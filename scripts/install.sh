@@ -57,18 +57,6 @@ run install -m 0755 "$node_src" "$opt/bin/node"
 run install -m 0755 dist/nodelet.mjs "$opt/dist/nodelet.mjs"
 if [ -f dist/nodelet.mjs.map ]; then run install -m 0644 dist/nodelet.mjs.map "$opt/dist/nodelet.mjs.map"; fi
 run install -m 0644 README.md "$opt/README.md"
-# The bundle keeps a few modules external (build.mjs): ssh2 is required at load by docker-modem, so it and its
-# dependencies ship next to the bundle (/opt/nodelet/node_modules). Optional native parts (cpu-features) stay out.
-runtime_modules="$("$node_src" -e '
-  const fs = require("fs"); const seen = new Set();
-  const walk = (n) => { const p = `node_modules/${n}/package.json`; if (seen.has(n) || !fs.existsSync(p)) return;
-    seen.add(n); for (const d of Object.keys(JSON.parse(fs.readFileSync(p, "utf8")).dependencies || {})) walk(d); };
-  walk("ssh2"); console.log([...seen].join(" "));')"
-run install -d -m 0755 "$opt/node_modules"
-for m in $runtime_modules; do
-  run rm -rf "${opt:?}/node_modules/$m"
-  run cp -a "node_modules/$m" "$opt/node_modules/$m"
-done
 for u in nodelet.service nodelet-kubelet.service nodelet-proxy.service; do
   run install -m 0644 "systemd/$u" "$units/$u"
 done
