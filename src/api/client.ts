@@ -68,11 +68,17 @@ export interface ApiRequest {
   timeoutMs?: number;
 }
 
+/** What informers and helpers need from an API client (ApiClient; fakes in tests). */
+export interface ApiTransport {
+  request<T = unknown>(req: ApiRequest): Promise<T>;
+  stream(req: ApiRequest, onLine: (value: unknown) => void, idleTimeoutMs: number): Promise<void>;
+}
+
 /**
  * A thin raw HTTP(S) client for the Kubernetes API built from a client-node KubeConfig (TLS and credentials via
  * `applyToHTTPSOptions`, re-applied per request so rotating tokens work). Safe for concurrent use.
  */
-export class ApiClient {
+export class ApiClient implements ApiTransport {
   readonly #kc: KubeConfig;
   readonly #base: URL;
   #agent: Agent | undefined;

@@ -1,12 +1,12 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Backoff, RealClock, errorMessage, type Clock, type Logger } from '../util/index.js';
-import { ApiClient, ApiStatusError, isGone, type ApiStatus } from './client.js';
+import { ApiClient, ApiStatusError, isGone, type ApiStatus, type ApiTransport } from './client.js';
 import { InformerCache } from './informer-cache.js';
 import type { Informer, InformerHandlers, InformerOptions, KubeObject } from './types.js';
 
 /** Optional collaborators of {@link createInformer} (tests inject a client or clock). */
 export interface InformerDeps {
-  client?: ApiClient;
+  client?: ApiTransport;
   clock?: Clock;
   /** Page size of lists (default 500, as kubectl and client-go). */
   pageSize?: number;
@@ -31,7 +31,7 @@ interface WatchLine<T> {
 class ListWatchInformer<T extends KubeObject> implements Informer<T> {
   readonly #opts: InformerOptions;
   readonly #log: Logger;
-  readonly #client: ApiClient;
+  readonly #client: ApiTransport;
   readonly #clock: Clock;
   readonly #deps: InformerDeps;
   readonly #cache: InformerCache<T>;
@@ -39,7 +39,7 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
   #abort: AbortController | undefined;
   #rv = '';
 
-  constructor(client: ApiClient, opts: InformerOptions, log: Logger, deps: InformerDeps) {
+  constructor(client: ApiTransport, opts: InformerOptions, log: Logger, deps: InformerDeps) {
     this.#opts = opts;
     this.#client = client;
     this.#log = log.child({ component: 'informer', path: opts.path, fieldSelector: opts.fieldSelector, labelSelector: opts.labelSelector });
@@ -119,7 +119,7 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
     const items: T[] = [];
     let cont: string | undefined;
     let rv = '';
-    do {
+    while (!signal.aborted) {
       let page: ListBody<T>;
       try {
         page = await this.#client.request<ListBody<T>>({
@@ -138,9 +138,11 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
       }
       const kind = page.kind?.replace(/List$/, '');
       for (const it of page.items ?? []) items.push({ ...it, kind: it.kind ?? kind, apiVersion: it.apiVersion ?? page.apiVersion } as T);
-      rv = page.metadata?.resourceVersion ?? '';
+      // The first page's resourceVersion is the list's snapshot; later pages carry the same one.
+      rv = page.metadata?.resourceVersion ?? rv;
       cont = page.metadata?.continue || undefined;
-    } while (cont !== undefined && !signal.aborted);
+      if (cont === undefined) break;
+    }
     if (signal.aborted) return;
     this.#rv = rv;
     this.#cache.replace(items);
@@ -187,7 +189,10 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
       signal.removeEventListener('abort', onAbort);
     }
     if (failure !== undefined) throw failure;
-    if (count > 0) this.#backoff.reset('watch');
+    if (count > 0) {
+      this.#backoff.reset('watch');
+      this.#backoff.reset('error');
+    }
     return count;
   }
 

@@ -23,8 +23,11 @@ export interface CommandResult {
   stderr: string;
 }
 
-/** Runs `argv` with optional stdin; resolves with the exit code (spawn errors become code 127). EPIPE is ignored. */
-export function runCommand(argv: readonly string[], stdin?: string): Promise<CommandResult> {
+/**
+ * Runs `argv` with optional stdin (chunks are written with backpressure, so a large input is never copied whole);
+ * resolves with the exit code (spawn errors become code 127). EPIPE is ignored.
+ */
+export function runCommand(argv: readonly string[], stdin?: string | readonly string[]): Promise<CommandResult> {
   return new Promise((resolve) => {
     const [cmd, ...args] = argv;
     const child = spawn(cmd ?? 'false', args, { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -38,7 +41,18 @@ export function runCommand(argv: readonly string[], stdin?: string): Promise<Com
     child.on('close', (code) => {
       resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
     });
-    child.stdin.end(stdin ?? '');
+    const chunks = typeof stdin === 'string' ? [stdin] : (stdin ?? []);
+    let i = 0;
+    const pump = (): void => {
+      while (i < chunks.length) {
+        if (!child.stdin.write(chunks[i++] ?? '')) {
+          child.stdin.once('drain', pump);
+          return;
+        }
+      }
+      child.stdin.end();
+    };
+    pump();
   });
 }
 
@@ -88,7 +102,7 @@ export class ExecIptables implements Iptables {
     return p;
   }
 
-  restore(data: string, options: RestoreOptions): Promise<void> {
+  restore(data: string | readonly string[], options: RestoreOptions): Promise<void> {
     return this.#serial(async () => {
       const argv = [...this.#tool('-restore'), '-w', String(this.#o.waitSeconds ?? 5)];
       if (options.noflush) argv.push('--noflush');
@@ -96,7 +110,8 @@ export class ExecIptables implements Iptables {
       if (r.code !== 0) {
         const m = /line:? (\d+)/i.exec(r.stderr);
         const line = m ? Number(m[1]) : undefined;
-        const context = line !== undefined ? ` near: ${data.split('\n').slice(Math.max(0, line - 2), line + 1).join(' | ')}` : '';
+        const text = typeof data === 'string' ? data : data.join('');
+        const context = line !== undefined ? ` near: ${text.split('\n').slice(Math.max(0, line - 2), line + 1).join(' | ')}` : '';
         throw new IptablesError(`iptables-restore failed (exit ${r.code}): ${r.stderr.trim()}${context}`, { line });
       }
     });
@@ -106,6 +121,28 @@ export class ExecIptables implements Iptables {
     const r = await runCommand([...this.#tool('-save'), ...(table === undefined ? [] : ['-t', table])]);
     if (r.code !== 0) throw new IptablesError(`iptables-save ${table ?? ''} failed (exit ${r.code}): ${r.stderr.trim()}`);
     return r.stdout;
+  }
+
+  scan(onLine: (line: string) => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const [cmd = 'false', ...args] = this.#tool('-save');
+      const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let rest = '';
+      let err = '';
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (chunk: string) => {
+        const lines = (rest + chunk).split('\n');
+        rest = lines.pop() ?? '';
+        for (const l of lines) onLine(l);
+      });
+      child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+      child.on('error', (e) => reject(new IptablesError(`iptables-save failed: ${String(e)}`, { cause: e })));
+      child.on('close', (code) => {
+        if (rest !== '') onLine(rest);
+        if (code === 0) resolve();
+        else reject(new IptablesError(`iptables-save failed (exit ${code}): ${err.trim()}`));
+      });
+    });
   }
 
   async chainExists(table: Table, chain: string): Promise<boolean> {

@@ -20,9 +20,12 @@ export interface Iptables {
   readonly family: 'IPv4' | 'IPv6';
   /** True when MASQUERADE --random-fully is available. */
   readonly randomFully: boolean;
-  restore(data: string, options: RestoreOptions): Promise<void>;
+  /** `data` may be split in chunks (e.g. one per transaction); they are written in order as one input. */
+  restore(data: string | readonly string[], options: RestoreOptions): Promise<void>;
   /** iptables-save output of one table, or of all tables (one kernel dump instead of one per table). */
   save(table?: Table): Promise<string>;
+  /** Streams iptables-save output of all tables line by line (no full copy held in memory). */
+  scan(onLine: (line: string) => void): Promise<void>;
   chainExists(table: Table, chain: string): Promise<boolean>;
   ruleExists(table: Table, chain: string, args: readonly string[]): Promise<boolean>;
   deleteRule(table: Table, chain: string, args: readonly string[]): Promise<void>;

@@ -11,7 +11,8 @@ import { objectKey } from '../api/types.js';
 import type { EndpointSliceObject, ServiceObject } from './apitypes.js';
 import { staleConntrackFilters, type Conntrack } from './conntrack.js';
 import { categorizeEndpoints, endpointPortKey } from './endpoints.js';
-import { parseSave, type Iptables, type SavedTable } from './iptables.js';
+import type { Iptables } from './iptables.js';
+import { SnapshotBuilder, rulesDigest, type KernelSnapshot } from './snapshot.js';
 import type { ProxyMetrics } from './metrics.js';
 import { isServiceChainName } from './names.js';
 import type { ResolvedProxyConfig } from './config.js';
@@ -157,14 +158,15 @@ export class Proxier {
       const changedServices = new Set<string>([...svcChanges.map((c) => c.name), ...epChanges.map((c) => c.name)]);
       const writeSet = this.#rerender(full, changedServices);
       let jumps: JumpRule[] = [];
-      let natSave: SavedTable | undefined;
+      let snap: KernelSnapshot | undefined;
       let stale: string[];
       if (full) {
-        const all = await this.#o.iptables.save();
-        natSave = parseSave(all, 'nat');
+        const b = new SnapshotBuilder();
+        await this.#o.iptables.scan((l) => b.line(l));
+        snap = b.done();
         const wanted = [...JUMP_RULES, ...(this.#localhostNodePorts() ? KUBELET_JUMP_RULES : [])];
-        jumps = missingJumps(wanted, { nat: natSave, filter: parseSave(all, 'filter') });
-        stale = natSave.chains.filter((c) => isServiceChainName(c) && !this.#cache.isActive(c));
+        jumps = missingJumps(wanted, snap);
+        stale = snap.nat.chains.filter((c) => isServiceChainName(c) && !this.#cache.isActive(c));
       } else {
         stale = this.#cache.dropped();
       }
@@ -180,7 +182,7 @@ export class Proxier {
           tcpBeLiberal: this.#o.config.tcpBeLiberal,
           nodePortIPs: this.#nodePortIPs(),
         }),
-        write: full ? this.#differingFromKernel(natSave) : writeSet,
+        write: full ? this.#differingFromKernel(snap) : writeSet,
         full,
         skipTop,
         staleNatChains: stale,
@@ -189,11 +191,12 @@ export class Proxier {
         batchSize: this.#o.batchSize ?? 100,
         previous: this.#written,
       });
-      bytes = data.text.length;
+      this.#cache.releaseRules();
+      bytes = data.bytes;
       transactions = data.transactions;
       const previous = this.#written;
       this.#written = undefined;
-      if (data.text !== '') await this.#o.iptables.restore(data.text, { noflush: true });
+      if (data.chunks.length > 0) await this.#o.iptables.restore(data.chunks, { noflush: true });
       this.#written = skipTop ? previous : data.written;
       this.#cache.committed();
       ok = true;
@@ -242,13 +245,13 @@ export class Proxier {
    * Service ports whose rendered nat chains differ from what the kernel has (per iptables-save): a full sync
    * rewrites only those, so a full sync over intact rules costs an iptables-save, not a rewrite of every chain.
    */
-  #differingFromKernel(saved: SavedTable | undefined): Set<string> | 'all' {
-    if (saved === undefined) return 'all';
+  #differingFromKernel(snap: KernelSnapshot | undefined): Set<string> | 'all' {
+    if (snap === undefined) return 'all';
     const out = new Set<string>();
     for (const [name, r] of this.#cache.rules) {
       for (const [chain, rules] of r.natChains) {
-        const have = saved.rules.get(chain);
-        if (have === undefined || !sameRules(have, rules)) {
+        const have = snap.natDigests.get(chain);
+        if (have === undefined || have !== rulesDigest(rules)) {
           out.add(name);
           break;
         }
@@ -305,13 +308,6 @@ export class Proxier {
 
 /** Helper also used by the handlers wiring: the informer key of an object. */
 export const keyOf = objectKey;
-
-/** Equal rule lists, modulo the kernel storing probabilities as 32-bit fractions (iptables-save prints 0.20000000019). */
-function sameRules(saved: readonly string[], rendered: readonly string[]): boolean {
-  if (saved.length !== rendered.length) return false;
-  const canon = (l: string): string => l.replace(/--probability (\S+)/, (_m, p: string) => `--probability ${Number(p).toFixed(8)}`);
-  return saved.every((l, i) => l === rendered[i] || canon(l) === canon(rendered[i] ?? ''));
-}
 
 function cidrContainsIP(cidr: string, ip: string): boolean {
   const [base, lenStr] = cidr.split('/');

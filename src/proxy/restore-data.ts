@@ -47,8 +47,9 @@ export interface RestoreInput {
 
 /** The restore text plus counts for metrics. */
 export interface RestoreData {
-  /** '' when there is nothing to write. */
-  text: string;
+  /** One string per transaction (`*table … COMMIT\n`); empty when there is nothing to write. */
+  chunks: string[];
+  bytes: number;
   filterRules: number;
   natRules: number;
   /** nat rules of all services, written or not (kubeproxy_sync_proxy_rules_iptables_total{table="nat"}). */
@@ -61,16 +62,21 @@ const chainLine = (c: string): string => `:${c} - [0:0]`;
 
 /** Builds the restore input. Pure. */
 export function buildRestoreData(input: RestoreInput): RestoreData {
-  const out: string[] = [];
-  let transactions = 0;
+  const chunks: string[] = [];
+  let bytes = 0;
+  // Each transaction becomes one string right away, so no array of every line of a 170,000-rule table exists.
+  const emit = (...lines: string[]): void => {
+    const text = `${lines.join('\n')}\n`;
+    chunks.push(text);
+    bytes += text.length;
+  };
   const { top, services } = input;
   const writeAll = input.write === 'all';
   const writes = (name: string): boolean => writeAll || (input.write as ReadonlySet<string>).has(name);
   const prev = input.full ? undefined : input.previous;
 
   if (input.canary) {
-    out.push('*mangle', chainLine(CANARY_CHAIN), 'COMMIT');
-    transactions++;
+    emit('*mangle', chainLine(CANARY_CHAIN), 'COMMIT');
   }
 
   // Collect the top-level content.
@@ -110,8 +116,7 @@ export function buildRestoreData(input: RestoreInput): RestoreData {
   const filterJumps = input.jumps.filter((j) => j.table === 'filter').map(jumpInsertLine);
   if (changed('filter') || filterJumps.length > 0 || input.canary) {
     const chains = input.canary ? [...filterChains, CANARY_CHAIN] : filterChains;
-    out.push('*filter', ...chains.map(chainLine), ...filterRules, ...filterJumps, 'COMMIT');
-    transactions++;
+    emit('*filter', ...chains.map(chainLine), ...filterRules, ...filterJumps, 'COMMIT');
   }
 
   // nat
@@ -124,17 +129,15 @@ export function buildRestoreData(input: RestoreInput): RestoreData {
   let inBatch = 0;
   const flushBatch = (): void => {
     if (svcChainLines.length === 0) return;
-    out.push('*nat', ...svcChainLines, ...svcRuleLines, 'COMMIT');
-    transactions++;
+    emit('*nat', ...svcChainLines, ...svcRuleLines, 'COMMIT');
     svcChainLines.length = 0;
     svcRuleLines.length = 0;
     inBatch = 0;
   };
   if (batched && writeHeader) {
     // KUBE-MARK-MASQ must exist before the batches jump to it.
-    out.push('*nat', ...header, 'COMMIT');
+    emit('*nat', ...header, 'COMMIT');
     natRules += header.length - 2;
-    transactions++;
   }
   for (const [name, r] of services) {
     if (!writes(name)) continue;
@@ -164,9 +167,8 @@ export function buildRestoreData(input: RestoreInput): RestoreData {
   const natJumps = input.jumps.filter((j) => j.table === 'nat').map(jumpInsertLine);
   natRules += rules.length;
   if (chains.length + svcChainLines.length + input.staleNatChains.length + natJumps.length > 0) {
-    out.push('*nat', ...chains, ...svcChainLines, ...input.staleNatChains.map(chainLine));
-    out.push(...rules, ...svcRuleLines, ...input.staleNatChains.map((c) => `-X ${c}`), ...natJumps, 'COMMIT');
-    transactions++;
+    const stale = input.staleNatChains;
+    emit('*nat', ...chains, ...svcChainLines, ...stale.map(chainLine), ...rules, ...svcRuleLines, ...stale.map((c) => `-X ${c}`), ...natJumps, 'COMMIT');
   }
-  return { text: out.length === 0 ? '' : [...out, ''].join('\n'), filterRules: filterRules.length, natRules, natRulesTotal, transactions, written };
+  return { chunks, bytes, filterRules: filterRules.length, natRules, natRulesTotal, transactions: chunks.length, written };
 }

@@ -2,10 +2,16 @@
  * The rendered rules of every service port, kept between syncs so that a partial sync re-renders only changed
  * services. Tracks which nat chains are active, which became stale since the last successful write, and whether any
  * top-level content (KUBE-SERVICES, KUBE-NODEPORTS, filter rules) changed. One owner: the proxier.
+ *
+ * Memory: once written, a service's per-chain rule lines are dropped (only chain names stay); they are only ever
+ * written right after being rendered (changed services in partial syncs, everything in full syncs).
  */
 import { endpointPortKey, type ServiceEndpoints } from './endpoints.js';
 import { renderServicePort, type RenderContext, type ServiceRules } from './render-service.js';
 import type { ServicePortInfo } from './serviceport.js';
+
+/** Placeholder for chain rules that were written and dropped from memory. */
+const WRITTEN: string[] = [];
 
 function topText(r: ServiceRules | undefined): string {
   if (r === undefined) return '';
@@ -23,6 +29,8 @@ export class RuleCache {
   readonly #dropped = new Set<string>();
   #topDirty = true;
   #natRules = 0;
+  readonly #counts = new Map<string, number>();
+  readonly #fresh = new Set<string>();
 
   /**
    * Re-renders the ports of `names` from `services`/`endpoints`; returns the service ports whose chains must be
@@ -51,11 +59,14 @@ export class RuleCache {
           const r = renderServicePort(p, eps?.get(endpointPortKey(p.portName, p.protocol)) ?? [], ctx);
           this.ports.set(portName, p);
           this.rules.set(portName, r);
+          let count = r.natServices.length + r.natNodePorts.length;
           for (const [chain, lines] of r.natChains) {
             this.#active.set(chain, portName);
-            this.#natRules += lines.length;
+            count += lines.length;
           }
-          this.#natRules += r.natServices.length + r.natNodePorts.length;
+          this.#counts.set(portName, count);
+          this.#natRules += count;
+          this.#fresh.add(portName);
           if (topText(old.get(portName)) !== topText(r)) this.#topDirty = true;
           old.delete(portName);
           written.add(portName);
@@ -69,14 +80,15 @@ export class RuleCache {
   #forget(portName: string): void {
     const r = this.rules.get(portName);
     if (r === undefined) return;
-    for (const [chain, lines] of r.natChains) {
+    for (const chain of r.natChains.keys()) {
       if (this.#active.get(chain) === portName) {
         this.#active.delete(chain);
         this.#dropped.add(chain);
       }
-      this.#natRules -= lines.length;
     }
-    this.#natRules -= r.natServices.length + r.natNodePorts.length;
+    this.#natRules -= this.#counts.get(portName) ?? 0;
+    this.#counts.delete(portName);
+    this.#fresh.delete(portName);
     this.rules.delete(portName);
     this.ports.delete(portName);
   }
@@ -111,10 +123,22 @@ export class RuleCache {
     return [...this.rules.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   }
 
-  /** The current state was written successfully. */
+  /** The current state was written successfully: forget dropped chains. */
   committed(): void {
     this.#dropped.clear();
     this.#topDirty = false;
+  }
+
+  /**
+   * Drops the rule lines of freshly rendered chains once the restore input holds them (a failed write forces a full
+   * sync, which renders everything again).
+   */
+  releaseRules(): void {
+    for (const portName of this.#fresh) {
+      const chains = this.rules.get(portName)?.natChains;
+      if (chains !== undefined) for (const chain of chains.keys()) chains.set(chain, WRITTEN);
+    }
+    this.#fresh.clear();
   }
 
   /** Forces the next write to include the top-level chains (after a failure or a full sync request). */

@@ -207,3 +207,17 @@ describe('canary monitor and cleanup', () => {
     expect(f.chains('nat')).toContain('KUBE-B');
   });
 });
+
+describe('kernel snapshot', () => {
+  it('streams iptables-save lines into chain digests that ignore the kernel probability rounding', async () => {
+    const { SnapshotBuilder, rulesDigest } = await import('./snapshot.js');
+    const rendered = ['-A KUBE-SVC-X -m statistic --mode random --probability 0.2000000000 -j KUBE-SEP-A', '-A KUBE-SVC-X -j KUBE-SEP-B'];
+    const b = new SnapshotBuilder();
+    for (const l of ['*nat', ':PREROUTING ACCEPT [0:0]', ':KUBE-SVC-X - [0:0]', ':KUBE-SEP-A - [0:0]', '-A PREROUTING -j KUBE-SERVICES', '-A KUBE-SVC-X -m statistic --mode random --probability 0.20000000019 -j KUBE-SEP-A', '-A KUBE-SVC-X -j KUBE-SEP-B', 'COMMIT']) b.line(l);
+    const snap = b.done();
+    expect(snap.natDigests.get('KUBE-SVC-X')).toBe(rulesDigest(rendered));
+    expect(snap.natDigests.get('KUBE-SEP-A')).toBe(rulesDigest([]));
+    expect(snap.natDigests.get('KUBE-SVC-X')).not.toBe(rulesDigest(rendered.slice(1)));
+    expect(snap.nat.rules.get('PREROUTING')).toEqual(['-A PREROUTING -j KUBE-SERVICES']);
+  });
+});

@@ -47,8 +47,8 @@ describe('services (31/32)', () => {
   });
 });
 
-describe('EndpointSlice controller', () => {
-  it('publishes ready, serving and terminating endpoints from pods', async () => {
+describe('EndpointSlice and Endpoints controllers', () => {
+  it('publish ready, serving and terminating endpoints from pods', async () => {
     await raw(s, 'POST', `${NS}/services`, { body: { metadata: { name: 'api' }, spec: { selector: { app: 'api' }, ports: [{ name: 'http', port: 80, targetPort: 'web' }] } } });
     const podBody = { metadata: { name: 'api-1', labels: { app: 'api' } }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'x:1', ports: [{ name: 'web', containerPort: 8080 }] }] } };
     await raw(s, 'POST', `${NS}/pods`, { body: podBody });
@@ -63,12 +63,16 @@ describe('EndpointSlice controller', () => {
       ports: [{ name: 'http', protocol: 'TCP', port: 8080 }],
       endpoints: [{ addresses: ['10.244.1.2'], conditions: { ready: true, serving: true, terminating: false }, nodeName: 'n1', targetRef: { kind: 'Pod', namespace: 'default', name: 'api-1', uid } }],
     });
+    const ep = (await raw(s, 'GET', `${NS}/endpoints/api`)).body;
+    expect(ep.subsets).toEqual([{ ports: [{ name: 'http', port: 8080, protocol: 'TCP' }], addresses: [{ ip: '10.244.1.2', nodeName: 'n1', targetRef: { kind: 'Pod', namespace: 'default', name: 'api-1', uid } }] }]);
     await raw(s, 'DELETE', `${NS}/pods/api-1`);
     await vi.waitFor(async () => expect((await slices())[0]?.endpoints).toMatchObject([{ conditions: { ready: false, serving: true, terminating: true } }]));
+    await vi.waitFor(async () => expect((await raw(s, 'GET', `${NS}/endpoints/api`)).body.subsets).toEqual([]));
     await raw(s, 'DELETE', `${NS}/pods/api-1?gracePeriodSeconds=0`);
     await vi.waitFor(async () => expect((await slices())[0]?.endpoints).toEqual([]));
     await raw(s, 'DELETE', `${NS}/services/api`);
     await vi.waitFor(async () => expect(await slices()).toEqual([]));
+    await vi.waitFor(async () => expect((await raw(s, 'GET', `${NS}/endpoints/api`)).status).toBe(404));
   });
 });
 

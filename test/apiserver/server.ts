@@ -11,6 +11,7 @@ import { bootstrap } from './bootstrap.js';
 import { generateCerts } from './certs.js';
 import type { ControllerLoop } from './controllers/loop.js';
 import { startEndpointSliceController } from './controllers/endpointslices.js';
+import { startEndpointsController } from './controllers/endpoints.js';
 import { startNamespaceController } from './controllers/namespaces.js';
 import { startNodeController } from './controllers/nodes.js';
 import { startScheduler } from './controllers/scheduler.js';
@@ -36,7 +37,7 @@ export interface TestApiServerOptions {
   historySize?: number;
   /** BOOKMARK interval for watches that ask for them (default 5000 ms). */
   bookmarkIntervalMs?: number;
-  /** Run the EndpointSlice controller (default true). */
+  /** Run the EndpointSlice and Endpoints controllers (default true). */
   endpointSliceController?: boolean;
   /** Run the node taint/label controller (default true). */
   nodeController?: boolean;
@@ -204,7 +205,7 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}): Promi
   bootstrap(registry, port, advertise);
   const loops: ControllerLoop[] = [startNamespaceController(registry, certs.caCertPem)];
   if (opts.nodeController !== false) loops.push(startNodeController(registry));
-  if (opts.endpointSliceController !== false) loops.push(startEndpointSliceController(registry));
+  if (opts.endpointSliceController !== false) loops.push(startEndpointSliceController(registry), startEndpointsController(registry));
   if (opts.scheduler !== false) loops.push(startScheduler(registry));
   await new Promise((r) => setImmediate(r));
 

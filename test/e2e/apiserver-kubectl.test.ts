@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, waitFor, type Cluster } from './harness/index.js';
+import { spawnKubectl, startCluster, waitFor, type Cluster } from './harness/index.js';
 
 // Proves the test API server against the machine's kubectl (1.32): each command's output must be what kubectl
 // prints against a real cluster (shared/reference/apiserver-v1.24/41-kubectl-requests.txt lists its requests).
@@ -93,11 +93,16 @@ describe('kubectl against the test API server', () => {
   });
 
   it('get -w sees updates and the graceful delete; delete --grace-period keeps the pod Terminating until grace 0', async () => {
-    const watching = c.kubectl(['get', 'pods', '-n', 'kc', '-w', '--output-watch-events', '--no-headers'], { timeoutMs: 2500 });
-    await new Promise((r) => setTimeout(r, 800));
-    await c.kubectlOk(['label', 'pod', 'web', '-n', 'kc', 'w=1']);
-    expect(await c.kubectlOk(['delete', 'pod', 'web', '-n', 'kc', '--grace-period=5', '--wait=false'])).toBe('pod "web" deleted\n');
-    const lines = (await watching).stdout.trim().split('\n').map((l) => l.split(/\s+/).slice(0, 4).join(' '));
+    const watching = spawnKubectl(c.kubeconfigPath, ['get', 'pods', '-n', 'kc', '-w', '--output-watch-events', '--no-headers']);
+    let lines: string[];
+    try {
+      await watching.waitForLine((l) => l.startsWith('ADDED'));
+      await c.kubectlOk(['label', 'pod', 'web', '-n', 'kc', 'w=1']);
+      expect(await c.kubectlOk(['delete', 'pod', 'web', '-n', 'kc', '--grace-period=5', '--wait=false'])).toBe('pod "web" deleted\n');
+      await watching.waitForLine((l) => l.includes('Terminating'));
+    } finally {
+      lines = (await watching.stop()).stdout.trim().split('\n').map((l) => l.split(/\s+/).slice(0, 4).join(' '));
+    }
     expect(lines).toEqual(['ADDED web 1/1 Running', 'MODIFIED web 1/1 Running', 'MODIFIED web 1/1 Terminating']);
     const ts = await c.kubectlOk(['get', 'pod', 'web', '-n', 'kc', '-o', 'jsonpath={.metadata.deletionGracePeriodSeconds}']);
     expect(ts).toBe('5');

@@ -1,6 +1,7 @@
 /**
  * Pod lifecycle event generator: runtime events mark pods dirty at once (event-driven), and a periodic relist is the
  * safety net for lost events (upstream evented PLEG + generic PLEG). Handlers only mark dirty; the pod workers act.
+ * Only `stopped`/`deleted` events wake a pod: `created`/`started` are the agent's own doing (its worker is syncing).
  */
 import type { Logger } from 'pino';
 import type { ContainerRuntime } from '../../cri/types.js';
@@ -50,6 +51,8 @@ export class Pleg {
   start(): void {
     this.#stopped = false;
     this.#unsubscribe = this.#o.runtime.subscribeEvents((e) => {
+      // created/started come from the agent's own actions (the worker already knows); exits and removals do not.
+      if (e.type === 'created' || e.type === 'started') return;
       const uid = this.#owner.get(e.containerId) ?? (e.podSandboxId !== '' ? this.#owner.get(e.podSandboxId) : undefined);
       if (uid !== undefined) this.#o.onPodChanged(uid);
       else void this.#lookup(e.containerId, e.isSandbox);

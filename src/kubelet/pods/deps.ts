@@ -24,6 +24,8 @@ export interface PodDeps {
   hostIPs(): string[];
   /** Labels on everything this agent creates; also the selector it lists with (ownerLabels(nodeName)). */
   owner: Record<string, string>;
+  /** Remembers that a new sandbox/container id belongs to a pod (routes its runtime events without a lookup). */
+  track(id: string, podUID: string): void;
   /** Directory for the pod's container logs. */
   logDirectory(podUID: string): string;
 }

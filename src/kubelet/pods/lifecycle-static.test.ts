@@ -32,7 +32,11 @@ spec:
 
 /** Waits (bounded) for real file I/O to be picked up: rescans happen on the fake clock. */
 async function until(cond: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 60 && !(await cond()); i++) await (w as World).advance(1000, 500);
+  // Real file/HTTP I/O completes on the real event loop: give it a little real time per fake-clock step.
+  for (let i = 0; i < 100 && !(await cond()); i++) {
+    await new Promise((r) => setTimeout(r, 10));
+    await (w as World).advance(1000, 500);
+  }
 }
 
 describe('static pods', () => {

@@ -87,6 +87,7 @@ class Lifecycle implements PodLifecycle {
       podInfraImage: o.podInfraImage,
       runtimeName: 'docker',
       owner: ownerLabels(o.nodeName),
+      track: (id, uid) => this.#pleg.track(id, uid),
       hostIPs: () => this.#hostIPs(),
       logDirectory: (uid) => {
         const p = this.#desired.get(uid) ?? this.#workers.pod(uid);

@@ -100,6 +100,7 @@ export async function startContainer(
   let id: string;
   try {
     id = await deps.runtime.createContainer(target.sandboxId, config, target.sandboxConfig);
+    deps.track(id, uid);
   } catch (err) {
     throw failed(deps, pod, c, isInit, 'CreateContainerError', err);
   }

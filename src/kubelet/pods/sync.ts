@@ -11,6 +11,7 @@ import type { WaitingReason } from '../status/containers.js';
 import { computePodActions, type PodActions, type ProbeKill } from './actions.js';
 import { findContainer, podRef, type PodDeps } from './deps.js';
 import { killContainer, killPod } from './kill.js';
+import { isSidecar } from './policy.js';
 import { readPodRuntimeState, type PodRuntimeState } from './state.js';
 import { startContainer } from './start.js';
 import { isWaitingError } from './waiting.js';
@@ -68,6 +69,7 @@ async function createSandbox(deps: PodDeps, pod: V1Pod, actions: PodActions, mem
       ...deps.owner,
     };
     const id = await deps.runtime.runPodSandbox(config);
+    deps.track(id, config.metadata.uid);
     mem.sandboxConfig = { id, config };
     return id;
   } catch (err) {
@@ -153,6 +155,9 @@ export async function syncPod(deps: PodDeps, pod: V1Pod, mem: PodSyncMemory): Pr
   };
   for (const name of actions.initContainersToStart) {
     if (!(await start(name))) break;
+    // A started sidecar lets initialization go on without waiting for an exit event: sync again at once.
+    const spec = findContainer(pod, name);
+    if (spec !== undefined && isSidecar(spec.c)) retryAt = earliest(retryAt, deps.clock.now());
   }
   for (const name of actions.containersToStart) await start(name);
   if (changed) state = await readPodRuntimeState(deps.runtime, uid, deps.owner);

@@ -83,6 +83,15 @@ describe('httpGet handler against a local server', () => {
     expect(seen.map((s) => s.url)).toEqual(['/same', '/ok']);
   });
 
+  it('keeps a Host override across a relative redirect (as Go does)', async () => {
+    seen.length = 0;
+    await probe('/same', { headers: [{ name: 'Host', value: 'web.example' }] });
+    expect(seen.map((s) => [s.url, s.headers.host])).toEqual([
+      ['/same', 'web.example'],
+      ['/ok', 'web.example'],
+    ]);
+  });
+
   it('does not follow a redirect to another host: success with a warning', async () => {
     seen.length = 0;
     expect(await probe('/other')).toEqual({

@@ -55,7 +55,8 @@ export class FakeIptables implements Iptables {
     return m;
   }
 
-  async restore(data: string, options: RestoreOptions): Promise<void> {
+  async restore(input: string | readonly string[], options: RestoreOptions): Promise<void> {
+    const data = typeof input === 'string' ? input : input.join('');
     this.restores.push(data);
     if (this.failNextRestore) {
       this.failNextRestore = false;
@@ -150,6 +151,10 @@ export class FakeIptables implements Iptables {
     }
     out.push('');
     return Promise.resolve(out.join('\n'));
+  }
+
+  async scan(onLine: (line: string) => void): Promise<void> {
+    for (const line of (await this.save()).split('\n')) onLine(line);
   }
 
   chainExists(table: Table, chain: string): Promise<boolean> {

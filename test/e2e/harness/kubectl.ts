@@ -18,10 +18,13 @@ export interface KubectlOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** `--kubeconfig <path>` for one file; a colon-separated $KUBECONFIG list is passed through the environment only. */
+const kubeconfigArgs = (kubeconfig: string): string[] => (kubeconfig.includes(':') ? [] : ['--kubeconfig', kubeconfig]);
+
 /** Runs the machine's `kubectl` with `--kubeconfig <path>`; never throws on a non-zero exit (check `code`). */
 export function runKubectl(kubeconfig: string, args: string[], opts: KubectlOptions = {}): Promise<KubectlResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('kubectl', ['--kubeconfig', kubeconfig, ...args], {
+    const child = spawn('kubectl', [...kubeconfigArgs(kubeconfig), ...args], {
       env: { ...process.env, ...opts.env, KUBECONFIG: kubeconfig },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -47,4 +50,54 @@ export async function kubectlOk(kubeconfig: string, args: string[], opts: Kubect
   const r = await runKubectl(kubeconfig, args, opts);
   if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${String(r.code)}): ${r.stderr.trim()}`);
   return r.stdout;
+}
+
+/** A long-running kubectl (e.g. `get -w`) whose output is read while it runs. */
+export interface KubectlStream {
+  /** Complete stdout lines so far. */
+  lines(): string[];
+  /** Resolves with the first line (old or new) matching `pred`; rejects after `timeoutMs` (default 15 s). */
+  waitForLine(pred: (line: string) => boolean, timeoutMs?: number): Promise<string>;
+  /** Kills kubectl (SIGTERM) and resolves with everything it printed. */
+  stop(): Promise<KubectlResult>;
+}
+
+/** Starts kubectl without waiting for it to exit; always call `stop()` (e.g. in finally). */
+export function spawnKubectl(kubeconfig: string, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): KubectlStream {
+  const child = spawn('kubectl', [...kubeconfigArgs(kubeconfig), ...args], { env: { ...process.env, ...opts.env, KUBECONFIG: kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const waiters = new Set<() => void>();
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d;
+    for (const w of [...waiters]) w();
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const closed = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+  const lines = (): string[] => stdout.split('\n').slice(0, -1);
+  return {
+    lines,
+    waitForLine(pred, timeoutMs = 15_000) {
+      return new Promise((resolve, reject) => {
+        const check = (): void => {
+          const hit = lines().find(pred);
+          if (hit === undefined) return;
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve(hit);
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`kubectl ${args.join(' ')}: no matching line after ${timeoutMs} ms; output:\n${stdout}${stderr}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      const code = await closed;
+      return { stdout, stderr, code };
+    },
+  };
 }

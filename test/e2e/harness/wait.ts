@@ -58,7 +58,7 @@ export async function waitForWatch<T = Record<string, unknown>>(
   predicate: (ev: WatchEventLike<T>) => boolean,
   opts: WatchWaitOptions = {},
 ): Promise<T> {
-  const client = new ApiClient(loadKubeConfig(kubeconfigPath));
+  const client = new ApiClient(loadKubeConfig(kubeconfigPath.includes(':') ? undefined : kubeconfigPath));
   const timeout = opts.timeoutMs ?? 30_000;
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), timeout);
