@@ -7,15 +7,17 @@
  * core, RSS < 150 MB.
  *
  * Usage: tsx bench/pod-density.ts [--pods 100] [--idle 60] [--settle 10] [--no-doc] [--node-options "<flags>"]
- * Writes the `pods:density` block of the `pods` section of docs/benchmarks.md (not with --node-options).
+ *        [--entry <bundle.mjs>]   (footprint experiments: V8 flags for nodelet, another build of the bundle)
+ * Writes the `pods:density` block of the `pods` section of docs/benchmarks.md (not with --node-options/--entry).
  */
 import { writeSubsection } from './lib/docs.js';
+import { EngineEvents } from './lib/engine-events.js';
 import { loadText, machineFacts, machineLine } from './lib/machine.js';
 import { benchPod, NAMESPACE, retry, startPodBenchEnv, type PodBenchEnv } from './lib/pod-env.js';
 import { PodWatch } from './lib/pod-watch.js';
 import { PODS_HEADER } from './lib/pods-doc.js';
 import { cpuSeconds, machineJiffies, statusMB } from './lib/proc.js';
-import { quartet, sec, summarize } from './lib/stats.js';
+import { quartet, sec, summarize, type Summary } from './lib/stats.js';
 
 interface Args {
   pods: number;
@@ -23,10 +25,11 @@ interface Args {
   settle: number;
   doc: boolean;
   nodeOptions: string;
+  entry: string | undefined;
 }
 
 function parseArgs(): Args {
-  const a: Args = { pods: 100, idle: 60, settle: 10, doc: true, nodeOptions: '' };
+  const a: Args = { pods: 100, idle: 60, settle: 10, doc: true, nodeOptions: '', entry: undefined };
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
@@ -35,7 +38,8 @@ function parseArgs(): Args {
     else if (k === '--idle') a.idle = Number(argv[++i]);
     else if (k === '--settle') a.settle = Number(argv[++i]);
     else if (k === '--node-options') a.nodeOptions = argv[++i] ?? '';
-    else throw new Error(`unknown argument ${String(k)} (usage: tsx bench/pod-density.ts [--pods 100] [--idle 60] [--settle 10] [--no-doc] [--node-options "<flags>"])`);
+    else if (k === '--entry') a.entry = argv[++i];
+    else throw new Error(`unknown argument ${String(k)} (usage: tsx bench/pod-density.ts [--pods 100] [--idle 60] [--settle 10] [--no-doc] [--node-options "<flags>"] [--entry bundle.mjs])`);
   }
   if (!(a.pods >= 1) || !(a.idle >= 1) || !(a.settle >= 0)) throw new Error('--pods and --idle must be ≥ 1, --settle ≥ 0');
   if (a.pods > 250) throw new Error('--pods must be ≤ 250 (the private bridge is a /24)');
@@ -93,6 +97,8 @@ async function run(env: PodBenchEnv, args: Args): Promise<void> {
   const cpuBefore = cpuSeconds(pid);
   const watch = new PodWatch(env.server.kubeconfigPath, NAMESPACE);
   await watch.start();
+  const engine = new EngineEvents();
+  await engine.start(env.docker);
   const names = Array.from({ length: args.pods }, (_, i) => `density-${String(i).padStart(3, '0')}`);
   const t0 = performance.now();
   await Promise.all(
@@ -114,6 +120,12 @@ async function run(env: PodBenchEnv, args: Args): Promise<void> {
     clearInterval(progress);
   }
   const allReady = performance.now() - t0;
+  engine.stop();
+  const base = performance.timeOrigin + t0;
+  const at = (pick: (n: string) => number | undefined): Summary => summarize(names.map((n) => (pick(n) ?? NaN) - base).filter(Number.isFinite));
+  const sbCreated = at((n) => engine.get(n)?.sandboxCreate);
+  const sbStarted = at((n) => engine.get(n)?.sandboxStart);
+  const appStarted = at((n) => engine.get(n)?.appStart);
   const cpuStartup = cpuSeconds(pid) - cpuBefore;
   const rssAfterStart = statusMB(pid, 'VmRSS');
   console.log(`all ${args.pods} Ready after ${sec(allReady)}; settling ${args.settle} s, then an idle window of ${args.idle} s…`);
@@ -128,7 +140,7 @@ async function run(env: PodBenchEnv, args: Args): Promise<void> {
   const ready = summarize(times.map((t) => (t.ready ?? NaN) - t.created).filter(Number.isFinite));
   const running = summarize(times.map((t) => (t.running ?? NaN) - t.created).filter(Number.isFinite));
   const ok = (b: boolean): string => (b ? 'met' : 'NOT met');
-  const mode = args.nodeOptions ? ` NODE_OPTIONS="${args.nodeOptions}"` : '';
+  const mode = `${args.nodeOptions ? ` NODE_OPTIONS="${args.nodeOptions}"` : ''}${args.entry ? ` entry ${args.entry}` : ''}`;
   const body = [
     `### Pod density (bench/pod-density.ts)`,
     ``,
@@ -148,17 +160,18 @@ async function run(env: PodBenchEnv, args: Args): Promise<void> {
     `| RSS at end of idle window (max during / VmHWM) | ${idle.rssMB.toFixed(0)} MB (${idle.rssMaxMB.toFixed(0)} / ${idle.hwmMB.toFixed(0)} MB) | < 150 MB: **${ok(idle.rssMB < 150)}** | |`,
     ``,
     `- nodelet before the pods: RSS ${rssBefore.toFixed(0)} MB; right after all Ready ${rssAfterStart.toFixed(0)} MB; CPU spent starting the ${args.pods} pods ${cpuStartup.toFixed(1)} s.`,
+    `- Engine timeline from the burst's start (first / p50 / last): sandbox containers created ${sec(sbCreated.min)} / ${sec(sbCreated.p50)} / ${sec(sbCreated.max)}; sandboxes started ${sec(sbStarted.min)} / ${sec(sbStarted.p50)} / ${sec(sbStarted.max)}; app containers started ${sec(appStarted.min)} / ${sec(appStarted.p50)} / ${sec(appStarted.max)}.`,
     `- API requests during the idle window: ${idle.requests}${idle.requestKinds ? ` (${idle.requestKinds})` : ''}.`,
     `- Whole machine busy during the idle window: ${(idle.machineBusy * 100).toFixed(0)} % of all cores (other work on the shared machine).`,
     `- Teardown (one delete-collection): all gone from the API ${sec(del.apiGoneMs)}, all containers gone ${sec(del.containersGoneMs)}.`,
   ].join('\n');
   console.log(`\n${body}\n`);
-  if (args.doc && !args.nodeOptions) writeSubsection('pods', PODS_HEADER, 'pods:density', body);
+  if (args.doc && !args.nodeOptions && !args.entry) writeSubsection('pods', PODS_HEADER, 'pods:density', body);
 }
 
 async function main(): Promise<void> {
   const args = parseArgs();
-  const env = await startPodBenchEnv({ name: 'nlpb-density', env: args.nodeOptions ? { NODE_OPTIONS: args.nodeOptions } : undefined });
+  const env = await startPodBenchEnv({ name: 'nlpb-density', env: args.nodeOptions ? { NODE_OPTIONS: args.nodeOptions } : undefined, entry: args.entry });
   try {
     await run(env, args);
   } catch (err) {

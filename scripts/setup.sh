@@ -10,7 +10,7 @@ log() { printf '[setup] %s\n' "$*"; }
 #    busybox) is needed because its binary is copied into the testbox image.
 PACKAGES=(
   docker.io containerd iptables conntrack iproute2 busybox-static containernetworking-plugins
-  gcc libc6-dev curl procps systemd tar
+  gcc libc6-dev curl procps systemd tar openssl
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -36,6 +36,8 @@ export interface PodBenchEnvOptions {
   env?: NodeJS.ProcessEnv;
   /** Log name for nodelet's log file under .tmp/e2e-logs. */
   name?: string;
+  /** Bundle to run instead of dist/nodelet.mjs (footprint experiments, e.g. a minified build). */
+  entry?: string;
 }
 
 /** A running benchmark environment. */
@@ -78,7 +80,7 @@ export function ensureBuilt(): void {
 
 /** Starts the API server, a private dockerd and nodelet (kubelet role); waits until the Node is Ready. */
 export async function startPodBenchEnv(opts: PodBenchEnvOptions = {}): Promise<PodBenchEnv> {
-  ensureBuilt();
+  if (opts.entry === undefined) ensureBuilt();
   const node = opts.node ?? 'nlpb-node';
   const dir = tempDir('nlpb-');
   let server: TestApiServer | undefined;
@@ -158,7 +160,7 @@ export async function startPodBenchEnv(opts: PodBenchEnvOptions = {}): Promise<P
         `--healthz-port=${await freePort()}`,
         ...(opts.extraArgs ?? []),
       ],
-      { name: opts.name ?? 'nlpb', env: opts.env },
+      { name: opts.name ?? 'nlpb', env: opts.env, entry: opts.entry },
     );
     const t0 = Date.now();
     for (;;) {

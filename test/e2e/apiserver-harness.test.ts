@@ -49,6 +49,7 @@ describe('e2e harness', () => {
     expect((await p.exited).code).toBe(0);
     expect(p.logs()).toMatch(/nodelet \d+\.\d+\.\d+/);
     expect(p.running()).toBe(false);
+    rmSync(p.logPath, { force: true });
     // stop(): SIGTERM first, SIGKILL when the grace period runs out (a child that ignores SIGTERM).
     const dir = mkdtempSync(join(tmpdir(), 'nle2e-harness-'));
     try {
@@ -63,6 +64,7 @@ describe('e2e harness', () => {
       const polite = runNodelet([], { name: 'harness-polite', entry: script.replace('stubborn', 'polite') });
       await waitFor(() => polite.logs().includes('ready'), { timeoutMs: 5000 });
       expect((await polite.stop(5000)).signal).toBe('SIGTERM');
+      for (const p of [stubborn, polite]) rmSync(p.logPath, { force: true });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
