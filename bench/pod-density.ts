@@ -8,9 +8,12 @@
  *
  * Usage: tsx bench/pod-density.ts [--pods 100] [--idle 60] [--settle 10] [--no-doc] [--node-options "<flags>"]
  *        [--entry <bundle.mjs>]   (footprint experiments: V8 flags for nodelet, another build of the bundle)
+ *        [--floor 100,8]          (after the pods: the burst floor, N pause+app pairs via the engine API at
+ *                                  these concurrencies; default: all at once and 8 at a time)
  * Writes the `pods:density` block of the `pods` section of docs/benchmarks.md (not with --node-options/--entry).
  */
 import { writeSubsection } from './lib/docs.js';
+import { measureBurstFloor } from './lib/floor.js';
 import { EngineEvents } from './lib/engine-events.js';
 import { loadText, machineFacts, machineLine } from './lib/machine.js';
 import { benchPod, NAMESPACE, retry, startPodBenchEnv, type PodBenchEnv } from './lib/pod-env.js';
@@ -26,10 +29,12 @@ interface Args {
   doc: boolean;
   nodeOptions: string;
   entry: string | undefined;
+  floorConcurrency: number[];
 }
 
 function parseArgs(): Args {
-  const a: Args = { pods: 100, idle: 60, settle: 10, doc: true, nodeOptions: '', entry: undefined };
+  const a: Args = { pods: 100, idle: 60, settle: 10, doc: true, nodeOptions: '', entry: undefined, floorConcurrency: [] };
+  let floorGiven = false;
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
@@ -39,9 +44,15 @@ function parseArgs(): Args {
     else if (k === '--settle') a.settle = Number(argv[++i]);
     else if (k === '--node-options') a.nodeOptions = argv[++i] ?? '';
     else if (k === '--entry') a.entry = argv[++i];
-    else throw new Error(`unknown argument ${String(k)} (usage: tsx bench/pod-density.ts [--pods 100] [--idle 60] [--settle 10] [--no-doc] [--node-options "<flags>"] [--entry bundle.mjs])`);
+    else if (k === '--floor') {
+      floorGiven = true;
+      a.floorConcurrency = (argv[++i] ?? '').split(',').filter((x) => x !== '').map(Number);
+    }
+    else throw new Error(`unknown argument ${String(k)} (usage: tsx bench/pod-density.ts [--pods 100] [--idle 60] [--settle 10] [--no-doc] [--node-options "<flags>"] [--entry bundle.mjs] [--floor 100,8])`);
   }
   if (!(a.pods >= 1) || !(a.idle >= 1) || !(a.settle >= 0)) throw new Error('--pods and --idle must be ≥ 1, --settle ≥ 0');
+  if (!floorGiven) a.floorConcurrency = [a.pods, 8];
+  if (a.floorConcurrency.some((c) => !(c >= 1))) throw new Error('--floor takes concurrencies ≥ 1, e.g. 100,8 (or "" for none)');
   if (a.pods > 250) throw new Error('--pods must be ≤ 250 (the private bridge is a /24)');
   return a;
 }
@@ -136,6 +147,12 @@ async function run(env: PodBenchEnv, args: Args): Promise<void> {
   await watch.stop();
   console.log('deleting the pods…');
   const del = await env.deletePods(300_000);
+  const floors: string[] = [];
+  for (const c of args.floorConcurrency) {
+    console.log(`floor: ${args.pods} pause + app pairs through the engine API, ${c} at a time…`);
+    const f = await measureBurstFloor(env, args.pods, c);
+    floors.push(`${c === args.pods ? 'all at once' : `${c} at a time`}: all started ${sec(f.allMs)} (p50 ${sec(summarize(f.perPair).p50)})`);
+  }
   const times = [...watch.times().values()];
   const ready = summarize(times.map((t) => (t.ready ?? NaN) - t.created).filter(Number.isFinite));
   const running = summarize(times.map((t) => (t.running ?? NaN) - t.created).filter(Number.isFinite));
@@ -161,6 +178,7 @@ async function run(env: PodBenchEnv, args: Args): Promise<void> {
     ``,
     `- nodelet before the pods: RSS ${rssBefore.toFixed(0)} MB; right after all Ready ${rssAfterStart.toFixed(0)} MB; CPU spent starting the ${args.pods} pods ${cpuStartup.toFixed(1)} s.`,
     `- Engine timeline from the burst's start (first / p50 / last): sandbox containers created ${sec(sbCreated.min)} / ${sec(sbCreated.p50)} / ${sec(sbCreated.max)}; sandboxes started ${sec(sbStarted.min)} / ${sec(sbStarted.p50)} / ${sec(sbStarted.max)}; app containers started ${sec(appStarted.min)} / ${sec(appStarted.p50)} / ${sec(appStarted.max)}.`,
+    ...(floors.length ? [`- Floor on the same engine after the pods were gone: ${args.pods} pause + app pairs created and started through the engine API (dockerode, no kubelet): ${floors.join('; ')}.`] : []),
     `- API requests during the idle window: ${idle.requests}${idle.requestKinds ? ` (${idle.requestKinds})` : ''}.`,
     `- Whole machine busy during the idle window: ${(idle.machineBusy * 100).toFixed(0)} % of all cores (other work on the shared machine).`,
     `- Teardown (one delete-collection): all gone from the API ${sec(del.apiGoneMs)}, all containers gone ${sec(del.containersGoneMs)}.`,
