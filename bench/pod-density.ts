@@ -142,7 +142,9 @@ async function run(env: PodBenchEnv, args: Args): Promise<void> {
   console.log(`all ${args.pods} Ready after ${sec(allReady)}; settling ${args.settle} s, then an idle window of ${args.idle} s…`);
   await sleep(args.settle * 1000);
   const loadIdleStart = loadText();
+  const idleFrom = new Date().toISOString();
   const idle = await idleWindow(env, args.idle);
+  console.log(`idle window ${idleFrom} – ${new Date().toISOString()}`);
   const loadEnd = loadText();
   await watch.stop();
   console.log('deleting the pods…');

@@ -28,6 +28,8 @@ export interface PlegOptions {
   owner: Record<string, string>;
   /** A pod's runtime state changed. */
   onPodChanged(uid: string): void;
+  /** Observes each relist's duration in seconds (kubelet_pleg_relist_duration_seconds). */
+  observeRelist?(seconds: number): void;
   /** After every relist, with the complete view (orphan detection, GC). */
   onRelist?(result: RelistResult): void;
 }
@@ -111,6 +113,7 @@ export class Pleg {
 
   async #relistOnce(): Promise<void> {
     const { runtime, logger } = this.#o;
+    const started = this.#o.clock.monotonic();
     try {
       const sel = { labelSelector: this.#o.owner };
       const [sandboxes, containers] = await Promise.all([runtime.listPodSandboxes(sel), runtime.listContainers(sel)]);
@@ -137,6 +140,7 @@ export class Pleg {
       for (const uid of this.#fingerprints.keys()) if (!next.has(uid)) changed.add(uid);
       this.#fingerprints = next;
       this.#lastRelist = this.#o.clock.monotonic();
+      this.#o.observeRelist?.((this.#lastRelist - started) / 1000);
       for (const uid of changed) this.#o.onPodChanged(uid);
       this.#o.onRelist?.({ pods: next, labels });
     } catch (err) {

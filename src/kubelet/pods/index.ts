@@ -3,7 +3,7 @@
  * for tests and for other areas (the kubelet server lists pods with their computed status).
  */
 export { createPodLifecycle } from './lifecycle.js';
-export type { PodLifecycle, PodLifecycleOptions, HealthCheck } from './options.js';
+export type { PodLifecycle, PodLifecycleOptions, PodLifecycleMetrics, HealthCheck } from './options.js';
 export { computePodActions, type PodActions, type ContainerToKill, type ActionInput } from './actions.js';
 export { admitPod, matchesNode, type Rejection, type AdmissionContext } from './admission.js';
 export { hashContainer } from './hash.js';

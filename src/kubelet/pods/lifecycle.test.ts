@@ -124,4 +124,48 @@ describe('pod lifecycle: running pods', () => {
     await w.advance(1_000);
     expect(w.runtime.callsTo('pullImage').length).toBe(3);
   });
+
+  it('kills a container whose postStart hook fails (FailedPostStartHook, PostStartHookError)', async () => {
+    w = await world();
+    w.runtime.setExecHandler((_id, cmd) => (cmd.join(' ') === 'sh -c exit 2' ? { exitCode: 2, stdout: 'nope', stderr: '' } : undefined));
+    w.api.apply(mkPod('hook', { containers: [ctr('a', undefined, { lifecycle: { postStart: { exec: { command: ['sh', '-c', 'exit 2'] } } } })] }));
+    await w.advance(31_000, 5_000);
+    const ev = w.recorder.of('FailedPostStartHook')[0];
+    expect(ev?.message).toMatch(/^Exec lifecycle hook \(\[sh -c exit 2\]\) for Container "a" in Pod "hook_default\(.+\)" failed - error: command 'sh -c exit 2' exited with 2: nope/);
+    expect(ev?.ref.fieldPath).toBe('spec.containers{a}');
+    expect(cstat('hook', 'a')?.state?.waiting?.reason).toMatch(/^(PostStartHookError|CrashLoopBackOff)$/);
+    expect(cstat('hook', 'a')?.lastState?.terminated).toBeDefined();
+  });
+
+  it('reports an invalid image name as InvalidImageName without crashing the agent', async () => {
+    w = await world();
+    w.api.apply(mkPod('badimg', { containers: [ctr('a', undefined, { image: 'Bad Image!' })] }));
+    w.api.apply(mkPod('fine', { containers: [ctr('a')] }));
+    await w.settle();
+    expect(cstat('badimg', 'a')?.state?.waiting?.reason).toBe('InvalidImageName');
+    expect(status('badimg')?.phase).toBe('Pending');
+    expect(status('fine')?.phase).toBe('Running');
+  });
+
+  it('observes pod start, worker and relist durations', async () => {
+    const starts: number[] = [];
+    const ops: string[] = [];
+    const relists: number[] = [];
+    w = await world({
+      metrics: {
+        podStartDuration: { observe: (s) => starts.push(s) },
+        podWorkerDuration: { observe: (l, _s) => ops.push(l.operation_type) },
+        plegRelistDuration: { observe: (s) => relists.push(s) },
+      },
+    });
+    w.api.apply(mkPod('m', { containers: [ctr('a')] }));
+    await w.settle();
+    await w.advance(10_000);
+    expect(starts).toHaveLength(1);
+    expect(ops[0]).toBe('create');
+    expect(relists.length).toBeGreaterThan(0);
+    w.api.markDeleted('default', 'm', 1, w.clock.now());
+    await w.advance(5_000);
+    expect(ops).toContain('kill');
+  });
 });

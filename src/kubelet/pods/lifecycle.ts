@@ -29,7 +29,7 @@ import type { HealthCheck, PodLifecycle, PodLifecycleOptions } from './options.j
 import { LABELS } from '../../cri/types.js';
 import { ownerLabels } from './state.js';
 import { createSteps, ORPHAN_ANNOTATION, type PodMemory } from './steps.js';
-import { PodWorkers } from './workers.js';
+import { PodWorkers, type WorkerSteps } from './workers.js';
 
 function buildInformer(o: PodLifecycleOptions): Informer<V1Pod> {
   if (o.kubeConfig === undefined) throw new ConfigError('kubeConfig is required for the API pod source');
@@ -51,6 +51,10 @@ class Lifecycle implements PodLifecycle {
   readonly #desired = new DesiredPods();
   readonly #memory = new Map<string, PodMemory>();
   readonly #rejections = new Map<string, PodFailure>();
+  /** Monotonic time each UID was first seen (pod start duration). */
+  readonly #firstSeen = new Map<string, number>();
+  /** UIDs whose first sync is done (operation_type create vs sync). */
+  readonly #synced = new Set<string>();
   readonly #workers: PodWorkers;
   readonly #pleg: Pleg;
   readonly #sources: PodSource[] = [];
@@ -109,6 +113,10 @@ class Lifecycle implements PodLifecycle {
         syncFrequencyMs: o.syncFrequencyMs ?? 60_000,
         errorRetryMs: 10_000,
         hasApi: this.#api !== undefined,
+        onRunning: (pod) => {
+          const seen = this.#firstSeen.get(pod.metadata?.uid ?? '');
+          if (seen !== undefined) o.metrics?.podStartDuration?.observe((this.#clock.monotonic() - seen) / 1000);
+        },
         track: (state) => {
           for (const s of state.sandboxes) this.#pleg.track(s.id, state.uid);
           for (const c of state.containers) this.#pleg.track(c.id, state.uid);
@@ -116,8 +124,23 @@ class Lifecycle implements PodLifecycle {
       },
       this.#memory,
     );
+    const timed = (op: 'sync' | 'terminating', fn: WorkerSteps['sync']): WorkerSteps['sync'] => async (pod, removed) => {
+      const uid = pod.metadata?.uid ?? '';
+      const t0 = this.#clock.monotonic();
+      try {
+        return await fn(pod, removed);
+      } finally {
+        const operation = op === 'terminating' ? 'kill' : this.#synced.has(uid) ? 'sync' : 'create';
+        this.#synced.add(uid);
+        o.metrics?.podWorkerDuration?.observe({ operation_type: operation }, (this.#clock.monotonic() - t0) / 1000);
+      }
+    };
+    steps.sync = timed('sync', steps.sync.bind(steps));
+    steps.terminating = timed('terminating', steps.terminating.bind(steps));
     steps.forgotten = (uid) => {
       this.#rejections.delete(uid);
+      this.#firstSeen.delete(uid);
+      this.#synced.delete(uid);
       const again = this.#desired.get(uid);
       if (again !== undefined) this.#workers.update(again);
     };
@@ -130,6 +153,7 @@ class Lifecycle implements PodLifecycle {
       owner: ownerLabels(o.nodeName),
       onPodChanged: (uid) => this.#workers.resync(uid),
       onRelist: (r) => this.#orphans(r),
+      observeRelist: (s) => o.metrics?.plegRelistDuration?.observe(s),
     });
   }
 
@@ -257,6 +281,8 @@ class Lifecycle implements PodLifecycle {
     const added = [...diff.added].sort((a, b) =>
       new Date(a.metadata?.creationTimestamp ?? 0).getTime() - new Date(b.metadata?.creationTimestamp ?? 0).getTime());
     for (const pod of added) {
+      const uid = pod.metadata?.uid ?? '';
+      if (!this.#firstSeen.has(uid)) this.#firstSeen.set(uid, this.#clock.monotonic());
       this.#admit(pod);
       this.#workers.update(pod);
     }

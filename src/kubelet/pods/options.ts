@@ -9,6 +9,19 @@ import type { Clock } from '../../util/clock.js';
 import type { PodEnvironment } from '../podenv/types.js';
 
 /**
+ * Upstream kubelet metrics the lifecycle observes (structurally: prom-client Histograms fit, e.g. the daemon's
+ * KubeletMetrics). All optional.
+ */
+export interface PodLifecycleMetrics {
+  /** kubelet_pod_start_duration_seconds: first seen by the agent → first status with phase Running. */
+  podStartDuration?: { observe(seconds: number): void };
+  /** kubelet_pod_worker_duration_seconds{operation_type=create|sync|kill}: one worker step. */
+  podWorkerDuration?: { observe(labels: { operation_type: string }, seconds: number): void };
+  /** kubelet_pleg_relist_duration_seconds. */
+  plegRelistDuration?: { observe(seconds: number): void };
+}
+
+/**
  * Plain, already-validated values (the daemon maps KubeletConfiguration/flags into these). Durations are
  * milliseconds. Only `nodeName`, `podInfraImage`, `runtime` and `logger` are required.
  */
@@ -60,6 +73,8 @@ export interface PodLifecycleOptions {
   recorder?: EventRecorder;
   logger: Logger;
   clock?: Clock;
+  /** Metrics to observe (see {@link PodLifecycleMetrics}). */
+  metrics?: PodLifecycleMetrics;
 }
 
 /** A health check for /healthz. */

@@ -21,6 +21,8 @@ export const ORPHAN_ANNOTATION = 'nodelet.io/orphan';
 /** Per-pod memory across steps. */
 export interface PodMemory extends PodSyncMemory {
   failure?: PodFailure;
+  /** The pod start was already observed. */
+  seenRunning?: boolean;
 }
 
 /** Everything the steps need beyond {@link PodDeps}. */
@@ -36,6 +38,8 @@ export interface StepContext {
   errorRetryMs: number;
   /** The API is connected (deleted pods are removed from it after termination). */
   hasApi: boolean;
+  /** Called the first time a pod's status shows phase Running (pod start duration). */
+  onRunning?(pod: V1Pod): void;
   /** Called when a sandbox/container id is known to belong to a pod (PLEG routing). */
   track(state: PodRuntimeState): void;
 }
@@ -110,6 +114,10 @@ export function createSteps(ctx: StepContext, memory: Map<string, PodMemory>): W
       }
       ctx.track(res.state);
       const status = report(pod, res.state, m, false);
+      if (status.phase === 'Running' && !m.seenRunning) {
+        m.seenRunning = true;
+        ctx.onRunning?.(pod);
+      }
       if (ctx.prober !== undefined && res.state.containers.some((c) => c.state === 'running')) ctx.prober.addPod(pod);
       if (isTerminalPhase(status.phase)) return { advance: true };
       await gcPod(deps, res.state);

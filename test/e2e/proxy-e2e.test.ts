@@ -1,0 +1,337 @@
+/**
+ * e2e (issue 8): the service proxy through the real daemon. nodelet runs BOTH roles (`--roles=kubelet,proxy`) against
+ * the test API server and a PRIVATE dockerd (bridge nlpx-br0 on 10.213.124.0/24 = `--cluster-cidr`), programming the
+ * HOST's iptables. Three pods app=web (busybox httpd answering their own name, httpGet readiness on /ready), a
+ * ClusterIP and a NodePort service selecting them, and a client pod. Proven:
+ * - from the node, the ClusterIP spreads new connections over the backends; the NodePort answers on 127.0.0.1
+ *   (localhost NodePorts, route_localnet) and on the node's InternalIP;
+ * - from another pod (docker exec wget) the ClusterIP answers (through nat PREROUTING; see the forwarding note below);
+ * - a pod whose readiness probe starts failing is not ready in the EndpointSlice (kubectl) and stops receiving traffic.
+ * Safety: 10.96.0.0/12 is routed into a sink for the whole file and every request goes to an IP literal checked to be
+ * on this machine (proxy-helpers.ts#assertLocalTarget). Cleanup (also on failure): pods/services, nodelet by PID,
+ * `nodelet --cleanup`, then the host must have exactly the KUBE-* lines it had before (none: the test refuses to start
+ * otherwise, since --cleanup would remove another proxy's chains), route_localnet restored, the private dockerd, its
+ * bridge and the temp dir removed.
+ * Forwarding: the host's filter FORWARD policy is DROP (the shared dockerd sets it) and bridge-nf-call-iptables=1, so
+ * pod→pod packets need the pod network's own ACCEPT rule (Docker's ICC rule for docker0, a CNI plugin's on a real
+ * node); kube-proxy's KUBE-FORWARD accepts only masquerade-marked or ESTABLISHED packets. The test installs that rule
+ * for nlpx-br0 only and removes it.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  dumpOnFailure,
+  installServiceCidrSink,
+  REPO_ROOT,
+  runNodelet,
+  startCluster,
+  waitFor,
+  waitForWatch,
+  withServiceCidrSink,
+  type Cluster,
+  type NodeletProcess,
+} from './harness/index.js';
+import { fastKubeletConfig, freePort, startPrivateDockerd, tempDir, type PrivateDockerd } from './node-helpers.js';
+import {
+  addPodNetworkForwardRule,
+  dockerExec,
+  forgetConntrack,
+  forwardingDiagnostics,
+  hostChains,
+  hostKubeLines,
+  httpGetBody,
+  podHttpGet,
+  readSysctl,
+  removeKubeFirewall,
+  sample,
+  writeSysctl,
+} from './proxy-helpers.js';
+
+const NODE = 'nlpx-e2e-node';
+const NS = 'nlpx-e2e';
+const BRIDGE = 'nlpx-br0';
+const POD_CIDR = '10.213.124.0/24';
+const BRIDGE_ADDR = '10.213.124.1/24';
+const WEB = ['web-0', 'web-1', 'web-2'];
+const ROUTE_LOCALNET = 'net/ipv4/conf/all/route_localnet';
+
+let cluster: Cluster | undefined;
+let engine: PrivateDockerd | undefined;
+let nodelet: NodeletProcess | undefined;
+let dir: ReturnType<typeof tempDir> | undefined;
+const undo: (() => void)[] = [];
+let chainsBefore: string[] = [];
+let routeLocalnetBefore: string | undefined;
+let clusterIP = '';
+let nodePort = 0;
+let proxyHealthzPort = 0;
+let proxyMetricsPort = 0;
+/** When the slice first listed three ready endpoints. */
+let sliceReadyAt = 0;
+/** Pod IPs the test sent traffic to (their conntrack entries are removed at the end). */
+const podIPs = new Set<string>();
+
+interface PodLike {
+  status?: { podIP?: string; conditions?: { type: string; status: string }[]; containerStatuses?: { containerID?: string }[] };
+}
+interface SliceLike {
+  endpoints?: { addresses: string[]; conditions?: { ready?: boolean }; targetRef?: { name?: string } }[];
+}
+
+function webPod(name: string): object {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: NS, labels: { app: 'web', 'io.nodelet.test': 'proxy-e2e' } },
+    spec: {
+      nodeName: NODE,
+      terminationGracePeriodSeconds: 1,
+      containers: [
+        {
+          name: 'web',
+          image: 'localhost/nodelet/testbox:1.0',
+          command: ['sh', '-c', `mkdir -p /www && echo ${name} > /www/index.html && touch /www/ready && exec httpd -f -p 8080 -h /www`],
+          ports: [{ name: 'http', containerPort: 8080 }],
+          readinessProbe: { httpGet: { path: '/ready', port: 'http' }, periodSeconds: 1, failureThreshold: 1 },
+        },
+      ],
+    },
+  };
+}
+
+/** Applied as one multi-document stream (the test API server has no OpenAPI for kubectl to validate a v1 List). */
+const objects: object[] = [
+    ...WEB.map(webPod),
+    {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'client', namespace: NS, labels: { 'io.nodelet.test': 'proxy-e2e' } },
+      spec: { nodeName: NODE, terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'localhost/nodelet/testbox:1.0', command: ['sleep', '600'] }] },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace: NS },
+      spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web-np', namespace: NS },
+      spec: { type: 'NodePort', selector: { app: 'web' }, ports: [{ name: 'http', port: 8080, targetPort: 'http' }] },
+    },
+];
+
+async function getPod(name: string): Promise<PodLike> {
+  return JSON.parse(await kc(['get', 'pod', name, '-o', 'json'])) as PodLike;
+}
+
+function kc(args: string[]): Promise<string> {
+  if (cluster === undefined) throw new Error('no cluster');
+  return cluster.kubectlOk(['-n', NS, ...args]);
+}
+
+async function containerOf(name: string): Promise<string> {
+  const id = (await getPod(name)).status?.containerStatuses?.[0]?.containerID?.replace(/^docker:\/\//, '');
+  if (!id) throw new Error(`pod ${name} has no container`);
+  return id;
+}
+
+async function webSlice(): Promise<SliceLike> {
+  const out = await kc(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=web', '-o', 'json']);
+  const items = (JSON.parse(out) as { items: SliceLike[] }).items;
+  if (items.length !== 1) throw new Error(`expected one EndpointSlice for service web, got ${items.length}`);
+  return items[0] as SliceLike;
+}
+
+function readyNames(s: SliceLike): string[] {
+  return (s.endpoints ?? []).filter((e) => e.conditions?.ready === true).map((e) => e.targetRef?.name ?? '?').sort();
+}
+
+beforeAll(async () => {
+  // Refuse to run on a host that already has KUBE-* rules: `nodelet --cleanup` would remove them too.
+  const pre = hostKubeLines();
+  if (pre.length > 0) throw new Error(`host iptables already has ${pre.length} KUBE-* lines (another proxy?); not running:\n${pre.slice(0, 10).join('\n')}`);
+  chainsBefore = hostChains();
+  routeLocalnetBefore = readSysctl(ROUTE_LOCALNET);
+  undo.push(installServiceCidrSink());
+  cluster = await startCluster({ forceLocal: true });
+  dir = tempDir('nlpx-e2e-');
+  const t0 = Date.now();
+  engine = await startPrivateDockerd(dir.path, BRIDGE, BRIDGE_ADDR);
+  const engineMs = Date.now() - t0;
+  undo.push(addPodNetworkForwardRule(BRIDGE));
+  proxyHealthzPort = await freePort();
+  proxyMetricsPort = await freePort();
+  nodelet = runNodelet(
+    [
+      `--kubeconfig=${cluster.kubeconfigPath}`,
+      `--config=${fastKubeletConfig(dir.path)}`,
+      '--roles=kubelet,proxy',
+      `--hostname-override=${NODE}`,
+      `--root-dir=${dir.path}/root`,
+      `--container-runtime-endpoint=unix://${engine.socket}`,
+      `--healthz-port=${await freePort()}`,
+      `--cluster-cidr=${POD_CIDR}`,
+      `--proxy-healthz-bind-address=127.0.0.1:${proxyHealthzPort}`,
+      `--metrics-bind-address=127.0.0.1:${proxyMetricsPort}`,
+      '--conntrack-max-per-core=0',
+      // Pods get a resolv.conf pointing into the sunk service CIDR, never the host's resolvers.
+      '--cluster-dns=10.96.0.10',
+      '--cluster-domain=cluster.local',
+    ],
+    { name: 'nlpx-proxy' },
+  );
+  await cluster.kubectlOk(['create', 'namespace', NS]);
+  await cluster.kubectlOk(['apply', '-f', '-'], { input: objects.map((o) => stringify(o)).join('---\n') });
+  clusterIP = (await kc(['get', 'svc', 'web', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
+  nodePort = Number(await kc(['get', 'svc', 'web-np', '-o', 'jsonpath={.spec.ports[0].nodePort}']));
+  // All three backends ready in the slice (the EndpointSlice controller follows the pods' Ready conditions).
+  const t = Date.now();
+  const slice = await waitForWatch<SliceLike>(
+    cluster.kubeconfigPath,
+    `/apis/discovery.k8s.io/v1/namespaces/${NS}/endpointslices`,
+    (ev) => readyNames(ev.object).length === 3,
+    { labelSelector: 'kubernetes.io/service-name=web', timeoutMs: 40_000, description: 'three ready web endpoints' },
+  );
+  for (const e of slice.endpoints ?? []) for (const a of e.addresses) podIPs.add(a);
+  sliceReadyAt = Date.now();
+  console.log(`setup: engine up and images loaded ${engineMs} ms, pods created → 3 ready endpoints ${sliceReadyAt - t} ms`);
+}, 55_000);
+
+afterAll(async () => {
+  const errors: string[] = [];
+  const step = async (what: string, fn: () => unknown): Promise<void> => {
+    try {
+      await fn();
+    } catch (err) {
+      errors.push(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  const docker = (args: string[]): string => engine?.docker(args) ?? '';
+  await step('delete objects', () => cluster?.kubectl(['delete', 'namespace', NS, '--wait=false']));
+  await step('pods gone', () =>
+    waitFor(() => docker(['ps', '-q']) === '', { timeoutMs: 8000, description: 'pod containers gone' }).catch(() => undefined),
+  );
+  await step('stop nodelet', () => nodelet?.stop());
+  await step('remove containers', () => {
+    const left = docker(['ps', '-aq']).split('\n').filter(Boolean);
+    if (left.length > 0) docker(['rm', '-f', '-v', ...left]);
+  });
+  await step('nodelet --cleanup', () => {
+    const r = spawnSync(join(REPO_ROOT, 'node_modules/.bin/node'), [join(REPO_ROOT, 'dist/nodelet.mjs'), '--cleanup'], { encoding: 'utf8', timeout: 20_000 });
+    if (r.status !== 0) throw new Error(`exit ${r.status}: ${r.stderr || r.stdout}`);
+    // --cleanup keeps KUBE-FIREWALL (upstream leaves it to the kubelet, which owns it there); nodelet's proxy made
+    // it here (the host had no KUBE-* lines before), so it goes too. Anything else left is reported below.
+    const left = hostKubeLines();
+    if (left.length > 0) console.warn(`nodelet --cleanup left ${left.length} KUBE-* lines:\n${left.join('\n')}`);
+    if (left.length > 0 && left.every((l) => l.includes('KUBE-FIREWALL'))) removeKubeFirewall();
+  });
+  await step('pod network rule, sink', () => {
+    for (const u of undo.splice(0).reverse()) u();
+  });
+  if (routeLocalnetBefore !== undefined) await step('route_localnet', () => writeSysctl(ROUTE_LOCALNET, routeLocalnetBefore ?? '0'));
+  for (const ip of [...podIPs, BRIDGE_ADDR.split('/')[0] ?? '']) forgetConntrack(ip);
+  await step('private dockerd', () => engine?.destroy());
+  await step('cluster', () => cluster?.stop());
+  dir?.remove();
+  // The host must be as found: no KUBE-* lines, every chain that existed before still there.
+  const kube = hostKubeLines();
+  if (kube.length > 0) errors.push(`KUBE-* lines left in the host's iptables after --cleanup:\n${kube.join('\n')}`);
+  const after = new Set(hostChains());
+  const lost = chainsBefore.filter((c) => !after.has(c));
+  if (lost.length > 0) errors.push(`chains that existed before are gone: ${lost.join(', ')}`);
+  if (errors.length > 0) throw new Error(`cleanup problems:\n${errors.join('\n')}`);
+}, 60_000);
+
+beforeEach(() => dumpOnFailure(cluster as Cluster, () => (nodelet ? [nodelet] : [])));
+
+describe('service proxy through the daemon (kubelet + proxy roles, host iptables)', () => {
+  it('ClusterIP from the node: answers and spreads new connections over more than one backend', () =>
+    withServiceCidrSink(async () => {
+      // The rules may lag the slice by up to minSyncPeriod (1 s, as upstream): wait until all three backends have
+      // answered (15 requests miss a present backend with p ≈ 0.7 %, which only costs a retry).
+      await waitFor(async () => (await sample(clusterIP, 80, 15)).size === 3, { timeoutMs: 10_000, intervalMs: 0, description: `all backends behind ${clusterIP}:80` });
+      console.log(`all three backends answer ${Date.now() - sliceReadyAt} ms after the slice listed them ready`);
+      const seen = await sample(clusterIP, 80, 30);
+      console.log(`ClusterIP ${clusterIP}:80, 30 requests:`, Object.fromEntries(seen));
+      expect([...seen.keys()].every((k) => WEB.includes(k))).toBe(true);
+      expect(seen.size).toBeGreaterThan(1);
+      // The proxy role's own servers, through the daemon: healthy after syncs, kubeproxy_* metrics counting them.
+      expect(JSON.parse(await httpGetBody('127.0.0.1', proxyHealthzPort, '/healthz'))).toMatchObject({ lastUpdated: expect.any(String) });
+      const metrics = await httpGetBody('127.0.0.1', proxyMetricsPort, '/metrics');
+      expect(metrics).toMatch(/^kubeproxy_sync_proxy_rules_duration_seconds_count [1-9]/m);
+    }));
+
+  it('NodePort answers on 127.0.0.1 and on the node InternalIP', () =>
+    withServiceCidrSink(async () => {
+      expect(readSysctl(ROUTE_LOCALNET)).toBe('1'); // localhost NodePorts need it; the proxy sets it
+      const internal = (await cluster?.kubectlOk(['get', 'node', NODE, '-o', 'jsonpath={.status.addresses[?(@.type=="InternalIP")].address}']))?.trim() ?? '';
+      for (const ip of ['127.0.0.1', internal]) {
+        const seen = await waitFor(async () => {
+          const s = await sample(ip, nodePort, 10);
+          return [...s.keys()].every((k) => WEB.includes(k)) ? s : undefined;
+        }, { timeoutMs: 10_000, description: `NodePort ${ip}:${nodePort}` });
+        console.log(`NodePort ${ip}:${nodePort}, 10 requests:`, Object.fromEntries(seen));
+      }
+    }));
+
+  it('from another pod, the ClusterIP answers', () =>
+    withServiceCidrSink(async () => {
+      const client = await containerOf('client');
+      const bodies: string[] = [];
+      try {
+        for (let i = 0; i < 6; i++) bodies.push((await podHttpGet(engine?.socket ?? '', client, clusterIP, 80)).trim());
+      } catch (err) {
+        console.error(forwardingDiagnostics(clusterIP));
+        throw err;
+      }
+      console.log(`client pod → ${clusterIP}:80:`, bodies);
+      expect(bodies.every((b) => WEB.includes(b))).toBe(true);
+    }));
+
+  it('a pod whose readiness probe fails leaves the EndpointSlice (not ready) and stops receiving traffic', () =>
+    withServiceCidrSink(async () => {
+      const t0 = Date.now();
+      await dockerExec(engine?.socket ?? '', await containerOf('web-1'), ['rm', '-f', '/www/ready']);
+      await waitForWatch<SliceLike>(
+        cluster?.kubeconfigPath ?? '',
+        `/apis/discovery.k8s.io/v1/namespaces/${NS}/endpointslices`,
+        (ev) => ev.object.endpoints?.find((e) => e.targetRef?.name === 'web-1')?.conditions?.ready === false,
+        { labelSelector: 'kubernetes.io/service-name=web', timeoutMs: 10_000, description: 'web-1 not ready in the slice' },
+      );
+      const inSlice = Date.now() - t0;
+      // Traffic: wait until 20 requests in a row avoid web-1 ((2/3)^20 ≈ 3e-4 if it were still a backend).
+      await waitFor(async () => !(await sample(clusterIP, 80, 20)).has('web-1'), { timeoutMs: 10_000, intervalMs: 0, description: 'web-1 out of rotation' });
+      const noTraffic = Date.now() - t0;
+      const after = await sample(clusterIP, 80, 30);
+      console.log(`readiness: not ready in slice after ${inSlice} ms, out of rotation after ${noTraffic} ms; 30 requests:`, Object.fromEntries(after));
+      expect(after.has('web-1')).toBe(false);
+      expect([...after.keys()].sort()).toEqual(['web-0', 'web-2']);
+      expect(inSlice).toBeLessThan(5000);
+      expect(noTraffic).toBeLessThan(8000);
+      // (5) kubectl shows it: the endpoint is still listed, with ready=false; pod Ready=False.
+      const slice = await webSlice();
+      expect(readyNames(slice)).toEqual(['web-0', 'web-2']);
+      expect(slice.endpoints?.find((e) => e.targetRef?.name === 'web-1')?.conditions?.ready).toBe(false);
+      expect((await getPod('web-1')).status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False');
+      // What an operator sees (the default table lists every address, ready or not, as upstream's printer does).
+      const shown = await kc([
+        'get',
+        'endpointslices',
+        '-l',
+        'kubernetes.io/service-name=web',
+        '-o',
+        'jsonpath={range .items[*].endpoints[*]}{.targetRef.name} {.addresses[0]} ready={.conditions.ready}{"\\n"}{end}',
+      ]);
+      console.log(`kubectl get endpointslices (web):\n${shown}`);
+      const web1 = (await getPod('web-1')).status?.podIP ?? '?';
+      expect(shown.split('\n').filter(Boolean).sort()).toEqual([
+        expect.stringMatching(/^web-0 \S+ ready=true$/),
+        `web-1 ${web1} ready=false`,
+        expect.stringMatching(/^web-2 \S+ ready=true$/),
+      ]);
+    }));
+});
