@@ -13,7 +13,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import type { V1Pod } from '@kubernetes/client-node';
-import { createInformer, createPodApi, createRestClient, loadKubeConfig } from '../src/api/index.js';
+import { ApiClient, createInformer, createPodApi, loadKubeConfig } from '../src/api/index.js';
 import { DockerRuntime, PAUSE_IMAGE } from '../src/cri/index.js';
 import { minimalPodEnvironment } from '../src/kubelet/pods/index.js';
 import { silentLogger } from '../src/util/index.js';
@@ -98,7 +98,7 @@ async function main(): Promise<void> {
     `--healthz-port=${await freePort()}`,
   ], { name: 'nlpo-bench' });
   const kc = loadKubeConfig(cluster.kubeconfigPath);
-  const api = createPodApi(createRestClient(kc));
+  const api = createPodApi(new ApiClient(kc));
   const running = new Map<string, number>();
   const readyAt = new Map<string, number>();
   const informer = createInformer<V1Pod>(kc, { path: `/api/v1/namespaces/${NS}/pods` }, silentLogger());

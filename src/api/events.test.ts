@@ -3,7 +3,8 @@ import { FakeClock } from '../util/clock.js';
 import { NotFoundError } from '../util/errors.js';
 import { silentLogger } from '../util/logger.js';
 import { createEventRecorder } from './events.js';
-import type { ApiRequest, RestClient } from './pods.js';
+import type { ApiRequest } from './client.js';
+import type { RestClient } from './pods.js';
 
 function fakeClient(): RestClient & { reqs: ApiRequest[]; failPatch: boolean } {
   const c = {

@@ -10,12 +10,13 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../util/clock.js';
 import { errorMessage, isNotFound } from '../util/errors.js';
-import { PATCH_CONTENT_TYPES, type RestClient } from './pods.js';
+import { PATCH_CONTENT_TYPE } from './patch.js';
+import type { RestClient } from './pods.js';
 import type { EventRecorder, ObjectReference } from './types.js';
 
 /** Options for {@link createEventRecorder}. */
 export interface EventRecorderOptions {
-  /** REST client; undefined = log-only recorder (standalone mode). */
+  /** API client (an ApiClient); undefined = log-only recorder (standalone mode). */
   client?: RestClient;
   /** source.component (default `kubelet`). */
   component?: string;
@@ -98,7 +99,7 @@ export function createEventRecorder(opts: EventRecorderOptions): FlushableEventR
           method: 'PATCH',
           path: `/api/v1/namespaces/${encodeURIComponent(prev.namespace)}/events/${encodeURIComponent(prev.name)}`,
           body: { count: prev.count + 1, lastTimestamp: ts },
-          contentType: PATCH_CONTENT_TYPES.merge,
+          contentType: PATCH_CONTENT_TYPE.merge,
         });
         prev.count++;
         return;

@@ -1,97 +1,16 @@
 /**
- * Pod (and secret) calls the kubelet role needs, over a small REST client built from a KubeConfig: status patches
- * (strategic merge patch with an explicit Content-Type), deletion with grace 0 and a uid precondition, mirror pod
- * create/delete, secret reads for imagePullSecrets. Errors are NodeletErrors classified by HTTP status:
- * 404 → NOT_FOUND, 409 → CONFLICT (or ALREADY_EXISTS for creates), 422/400 → INVALID, else API_ERROR.
+ * Pod (and secret) calls the kubelet role needs, over {@link ApiClient} (or any {@link ApiTransport}): status
+ * patches (strategic merge patch with an explicit Content-Type), deletion with grace 0 and a uid precondition, mirror
+ * pod create/delete, secret reads for imagePullSecrets. Errors are the transport's ApiStatusErrors, so the nodelet
+ * predicates work: 404 → isNotFound, 409 → isConflict (isAlreadyExists for creates), 422 → INVALID, else API_ERROR.
  */
-import * as http from 'node:http';
-import * as https from 'node:https';
-import type { KubeConfig, V1Pod, V1Secret } from '@kubernetes/client-node';
-import { AlreadyExistsError, ConflictError, InvalidError, NodeletError, NotFoundError } from '../util/errors.js';
+import type { V1Pod, V1Secret } from '@kubernetes/client-node';
+import { isNotFound } from '../util/errors.js';
+import type { ApiTransport } from './client.js';
+import { PATCH_CONTENT_TYPE } from './patch.js';
 
-/** Content types of the patch flavours the API server accepts. */
-export const PATCH_CONTENT_TYPES = {
-  strategic: 'application/strategic-merge-patch+json',
-  merge: 'application/merge-patch+json',
-  json: 'application/json-patch+json',
-} as const;
-
-/** One REST request. */
-export interface ApiRequest {
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  /** Absolute path with query, e.g. `/api/v1/namespaces/default/pods/web/status`. */
-  path: string;
-  body?: unknown;
-  contentType?: string;
-  signal?: AbortSignal;
-}
-
-/** A minimal JSON REST client; `request` throws classified NodeletErrors. */
-export interface RestClient {
-  request<T>(req: ApiRequest): Promise<T>;
-}
-
-interface StatusBody {
-  reason?: string;
-  message?: string;
-}
-
-function classify(code: number, body: string, what: string): NodeletError {
-  let parsed: StatusBody = {};
-  try {
-    parsed = JSON.parse(body) as StatusBody;
-  } catch {
-    parsed = { message: body.slice(0, 200) };
-  }
-  const msg = `${what}: HTTP ${code}${parsed.reason ? ` ${parsed.reason}` : ''}: ${parsed.message || body.slice(0, 200) || 'no message'}`;
-  if (code === 404) return new NotFoundError(msg);
-  if (code === 409) return parsed.reason === 'AlreadyExists' ? new AlreadyExistsError(msg) : new ConflictError(msg);
-  if (code === 422 || code === 400) return new InvalidError(msg);
-  return new NodeletError('API_ERROR', msg);
-}
-
-/** Builds a {@link RestClient} for the current context of `kc` (TLS, tokens and client certs as kubectl would). */
-export function createRestClient(kc: KubeConfig): RestClient {
-  return {
-    async request<T>(req: ApiRequest): Promise<T> {
-      const cluster = kc.getCurrentCluster();
-      if (cluster === null) throw new NodeletError('CONFIG_INVALID', 'kubeconfig has no current cluster');
-      const url = new URL(req.path, cluster.server.endsWith('/') ? cluster.server : `${cluster.server}/`);
-      const opts: https.RequestOptions = { method: req.method, headers: { Accept: 'application/json' } };
-      await kc.applyToHTTPSOptions(opts);
-      const payload = req.body === undefined ? undefined : JSON.stringify(req.body);
-      const headers = (opts.headers ?? {}) as Record<string, string>;
-      if (payload !== undefined) {
-        headers['Content-Type'] = req.contentType ?? 'application/json';
-        // Explicit length: some servers reject chunked bodies on DELETE.
-        headers['Content-Length'] = String(Buffer.byteLength(payload));
-      }
-      opts.headers = headers;
-      const mod = url.protocol === 'https:' ? https : http;
-      return await new Promise<T>((resolve, reject) => {
-        const r = mod.request(url, { ...opts, signal: req.signal }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', reject);
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            const code = res.statusCode ?? 0;
-            if (code >= 200 && code < 300) {
-              try {
-                resolve((text === '' ? {} : JSON.parse(text)) as T);
-              } catch (err) {
-                reject(new NodeletError('API_ERROR', `${req.method} ${req.path}: invalid JSON`, { cause: err }));
-              }
-            } else reject(classify(code, text, `${req.method} ${url.pathname}`));
-          });
-        });
-        r.on('error', (err) => reject(new NodeletError('API_ERROR', `${req.method} ${req.path}: ${err.message}`, { cause: err })));
-        if (payload !== undefined) r.write(payload);
-        r.end();
-      });
-    },
-  };
-}
+/** What PodApi and the event recorder need from a client: plain JSON requests ({@link ApiClient}; fakes in tests). */
+export type RestClient = Pick<ApiTransport, 'request'>;
 
 const podPath = (ns: string, name: string): string =>
   `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(name)}`;
@@ -111,7 +30,7 @@ export interface PodApi {
   getSecret(namespace: string, name: string): Promise<V1Secret>;
 }
 
-/** The REST implementation of {@link PodApi}. */
+/** The REST implementation of {@link PodApi} over `client` (usually an {@link ApiClient}). */
 export function createPodApi(client: RestClient): PodApi {
   return {
     getPod: (ns, name) => client.request<V1Pod>({ method: 'GET', path: podPath(ns, name) }),
@@ -120,7 +39,7 @@ export function createPodApi(client: RestClient): PodApi {
         method: 'PATCH',
         path: `${podPath(ns, name)}/status`,
         body: patch,
-        contentType: PATCH_CONTENT_TYPES.strategic,
+        contentType: PATCH_CONTENT_TYPE.strategic,
       }),
     async deletePod(ns, name, uid) {
       try {
@@ -130,7 +49,7 @@ export function createPodApi(client: RestClient): PodApi {
           body: { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0, preconditions: { uid } },
         });
       } catch (err) {
-        if (err instanceof NotFoundError) return;
+        if (isNotFound(err)) return;
         throw err;
       }
     },

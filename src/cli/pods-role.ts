@@ -3,7 +3,7 @@
  * (src/kubelet/pods) with one event recorder, the node agent's Node (for admission labels, mirror pod owners and the
  * host IP), the shared metrics registry and the health checks (`pleg`, `syncloop`).
  */
-import { createEventRecorder, createRestClient } from '../api/index.js';
+import { ApiClient, createEventRecorder } from '../api/index.js';
 import { ApiObjectSource } from '../api/objects.js';
 import { createPodEnvironment } from '../kubelet/podenv/index.js';
 import { createPodLifecycle, type PodLifecycle } from '../kubelet/pods/index.js';
@@ -19,8 +19,9 @@ export function createPodsRole(ctx: WiringContext, nodeAgent: NodeAgent | undefi
   const logger = ctx.logger.child({ role: 'kubelet' });
   const k = config.kubelet;
   const nodeIP = config.nodeIP ?? nodeAgent?.nodeIP() ?? createHostReader().defaultAddress() ?? '127.0.0.1';
+  const eventClient = kubeConfig === undefined ? undefined : new ApiClient(kubeConfig);
   const recorder = createEventRecorder({
-    client: kubeConfig === undefined ? undefined : createRestClient(kubeConfig),
+    client: eventClient,
     host: config.nodeName,
     clock,
     logger: logger.child({ component: 'events' }),
@@ -73,6 +74,7 @@ export function createPodsRole(ctx: WiringContext, nodeAgent: NodeAgent | undefi
     recorder,
     logger: logger.child({ component: 'pods' }),
     clock,
+    metrics: ctx.metrics,
   });
   ref.lifecycle = pods;
   for (const hc of pods.healthChecks()) {
@@ -89,6 +91,7 @@ export function createPodsRole(ctx: WiringContext, nodeAgent: NodeAgent | undefi
       prober.stop();
       await recorder.flush();
       recorder.stop();
+      eventClient?.close();
     },
   };
 }

@@ -185,11 +185,16 @@ describe('pod environment end to end', () => {
       },
       { timeoutMs: 30_000, description: 'FailedMount event' },
     );
-    const p = await pod('sec');
-    expect(p?.status?.phase ?? 'Pending').toBe('Pending');
+    // As upstream: status is written although the volumes cannot be set up (phase Pending, container waiting in
+    // ContainerCreating). The status patch may land just after the event, so wait for it.
+    const p = await waitFor(async () => {
+      const cur = await pod('sec');
+      return cur?.status?.containerStatuses?.[0]?.state.waiting?.reason === 'ContainerCreating' ? cur : undefined;
+    }, { timeoutMs: 30_000, description: 'sec waiting in ContainerCreating' });
+    expect(p.status?.phase).toBe('Pending');
+    expect(p.status?.containerStatuses?.map((c) => c.name)).toEqual(['app']);
+    expect(p.status?.containerStatuses?.[0]?.ready).toBe(false);
     expect(await running('sec')).toBe(false);
-    // Upstream also reports the container as waiting/ContainerCreating at this point; nodelet's status is written
-    // only after a sync that got past volume setup (src/kubelet/pods), so that is not asserted here.
     await cluster.kubectlOk(['-n', NS, 'create', 'secret', 'generic', 'late-secret', '--from-literal=password=hunter2']);
     await waitFor(() => running('sec'), { timeoutMs: 60_000, description: 'pod sec running' });
     expect(await exec('sec', 'cat /s/password')).toBe('hunter2');

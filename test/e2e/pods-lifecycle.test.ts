@@ -23,6 +23,7 @@ let cluster: Cluster;
 let nodelet: NodeletProcess | undefined;
 let dir: ReturnType<typeof tempDir>;
 let args: string[] = [];
+let healthzPort = 0;
 
 interface CStatus {
   name: string;
@@ -77,7 +78,7 @@ beforeAll(async () => {
     `--root-dir=${dir.path}/root`,
     `--pod-manifest-path=${manifests}`,
     `--container-runtime-endpoint=unix://${engine.socket}`,
-    `--healthz-port=${await freePort()}`,
+    `--healthz-port=${(healthzPort = await freePort())}`,
   ];
   nodelet = start();
   await cluster.kubectlOk(['create', 'namespace', NS]);
@@ -108,6 +109,14 @@ describe('pods through the daemon', () => {
     await waitPod('two', ready, 'two Ready');
     const row = await cluster.kubectlOk(['get', 'pod', 'two', '-n', NS, '--no-headers']);
     expect(row).toMatch(/^two\s+2\/2\s+Running\s+0\s/);
+    // The lifecycle feeds the daemon's kubelet metrics (a started pod, worker steps, PLEG relists) on /metrics.
+    const scrape = async (): Promise<string> => (await fetch(`http://127.0.0.1:${healthzPort}/metrics`)).text();
+    const metrics = await waitFor(async () => {
+      const text = await scrape();
+      return /^kubelet_pod_worker_duration_seconds_count\{operation_type="create"\} [1-9]/m.test(text) ? text : undefined;
+    }, { timeoutMs: 10_000, description: 'pod worker metrics' });
+    expect(metrics).toMatch(/^kubelet_pod_start_duration_seconds_count [1-9]/m);
+    expect(metrics).toMatch(/^kubelet_pleg_relist_duration_seconds_count [1-9]/m);
     const crash = await waitPod('crash', (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff', 'CrashLoopBackOff');
     expect(crash.status?.phase).toBe('Running');
     expect((await cluster.kubectlOk(['get', 'pod', 'crash', '-n', NS, '--no-headers']))).toMatch(/CrashLoopBackOff/);

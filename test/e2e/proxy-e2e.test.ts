@@ -5,13 +5,17 @@
  * ClusterIP and a NodePort service selecting them, and a client pod. Proven:
  * - from the node, the ClusterIP spreads new connections over the backends; the NodePort answers on 127.0.0.1
  *   (localhost NodePorts, route_localnet) and on the node's InternalIP;
- * - from another pod (docker exec wget) the ClusterIP answers (through nat PREROUTING; see the forwarding note below);
+ * - from another pod (docker exec … nc: the testbox's busybox wget segfaults) the ClusterIP answers (nat PREROUTING;
+ *   see the forwarding note below);
  * - a pod whose readiness probe starts failing is not ready in the EndpointSlice (kubectl) and stops receiving traffic.
  * Safety: 10.96.0.0/12 is routed into a sink for the whole file and every request goes to an IP literal checked to be
  * on this machine (proxy-helpers.ts#assertLocalTarget). Cleanup (also on failure): pods/services, nodelet by PID,
- * `nodelet --cleanup`, then the host must have exactly the KUBE-* lines it had before (none: the test refuses to start
- * otherwise, since --cleanup would remove another proxy's chains), route_localnet restored, the private dockerd, its
- * bridge and the temp dir removed.
+ * `nodelet --cleanup` (it keeps KUBE-FIREWALL and its INPUT/OUTPUT jumps, as upstream leaves that chain to the kubelet;
+ * the test removes them), then the host must have exactly the KUBE-* lines it had before (none: the test refuses to
+ * start otherwise, since --cleanup would remove another proxy's chains), route_localnet restored, conntrack entries of
+ * the pods dropped, the private dockerd, its bridge and the temp dir removed.
+ * Measured without the forwarding rule below: the pod's SYNs hit nat KUBE-SVC-… (DNAT done) and then the filter
+ * FORWARD policy DROP (counters), so pod → service cannot work on this host without it.
  * Forwarding: the host's filter FORWARD policy is DROP (the shared dockerd sets it) and bridge-nf-call-iptables=1, so
  * pod→pod packets need the pod network's own ACCEPT rule (Docker's ICC rule for docker0, a CNI plugin's on a real
  * node); kube-proxy's KUBE-FORWARD accepts only masquerade-marked or ESTABLISHED packets. The test installs that rule
@@ -70,6 +74,8 @@ let proxyHealthzPort = 0;
 let proxyMetricsPort = 0;
 /** When the slice first listed three ready endpoints. */
 let sliceReadyAt = 0;
+/** Set once the host was seen without KUBE-* lines: only then may teardown run `nodelet --cleanup`. */
+let hostWasClean = false;
 /** Pod IPs the test sent traffic to (their conntrack entries are removed at the end). */
 const podIPs = new Set<string>();
 
@@ -155,6 +161,7 @@ beforeAll(async () => {
   const pre = hostKubeLines();
   if (pre.length > 0) throw new Error(`host iptables already has ${pre.length} KUBE-* lines (another proxy?); not running:\n${pre.slice(0, 10).join('\n')}`);
   chainsBefore = hostChains();
+  hostWasClean = true;
   routeLocalnetBefore = readSysctl(ROUTE_LOCALNET);
   undo.push(installServiceCidrSink());
   cluster = await startCluster({ forceLocal: true });
@@ -202,6 +209,7 @@ beforeAll(async () => {
 }, 55_000);
 
 afterAll(async () => {
+  const started = Date.now();
   const errors: string[] = [];
   const step = async (what: string, fn: () => unknown): Promise<void> => {
     try {
@@ -221,6 +229,7 @@ afterAll(async () => {
     if (left.length > 0) docker(['rm', '-f', '-v', ...left]);
   });
   await step('nodelet --cleanup', () => {
+    if (!hostWasClean) return; // never remove chains this test did not create
     const r = spawnSync(join(REPO_ROOT, 'node_modules/.bin/node'), [join(REPO_ROOT, 'dist/nodelet.mjs'), '--cleanup'], { encoding: 'utf8', timeout: 20_000 });
     if (r.status !== 0) throw new Error(`exit ${r.status}: ${r.stderr || r.stdout}`);
     // --cleanup keeps KUBE-FIREWALL (upstream leaves it to the kubelet, which owns it there); nodelet's proxy made
@@ -238,11 +247,12 @@ afterAll(async () => {
   await step('cluster', () => cluster?.stop());
   dir?.remove();
   // The host must be as found: no KUBE-* lines, every chain that existed before still there.
-  const kube = hostKubeLines();
+  const kube = hostWasClean ? hostKubeLines() : [];
   if (kube.length > 0) errors.push(`KUBE-* lines left in the host's iptables after --cleanup:\n${kube.join('\n')}`);
   const after = new Set(hostChains());
   const lost = chainsBefore.filter((c) => !after.has(c));
   if (lost.length > 0) errors.push(`chains that existed before are gone: ${lost.join(', ')}`);
+  console.log(`teardown ${Date.now() - started} ms`);
   if (errors.length > 0) throw new Error(`cleanup problems:\n${errors.join('\n')}`);
 }, 60_000);
 
@@ -253,7 +263,10 @@ describe('service proxy through the daemon (kubelet + proxy roles, host iptables
     withServiceCidrSink(async () => {
       // The rules may lag the slice by up to minSyncPeriod (1 s, as upstream): wait until all three backends have
       // answered (15 requests miss a present backend with p ≈ 0.7 %, which only costs a retry).
-      await waitFor(async () => (await sample(clusterIP, 80, 15)).size === 3, { timeoutMs: 10_000, intervalMs: 0, description: `all backends behind ${clusterIP}:80` });
+      await waitFor(async () => {
+        const s = await sample(clusterIP, 80, 15);
+        return WEB.every((w) => s.has(w));
+      }, { timeoutMs: 10_000, intervalMs: 0, description: `all backends behind ${clusterIP}:80` });
       console.log(`all three backends answer ${Date.now() - sliceReadyAt} ms after the slice listed them ready`);
       const seen = await sample(clusterIP, 80, 30);
       console.log(`ClusterIP ${clusterIP}:80, 30 requests:`, Object.fromEntries(seen));
@@ -283,7 +296,7 @@ describe('service proxy through the daemon (kubelet + proxy roles, host iptables
       const client = await containerOf('client');
       const bodies: string[] = [];
       try {
-        for (let i = 0; i < 6; i++) bodies.push((await podHttpGet(engine?.socket ?? '', client, clusterIP, 80)).trim());
+        for (let i = 0; i < 3; i++) bodies.push((await podHttpGet(engine?.socket ?? '', client, clusterIP, 80)).trim());
       } catch (err) {
         console.error(forwardingDiagnostics(clusterIP));
         throw err;
@@ -303,15 +316,23 @@ describe('service proxy through the daemon (kubelet + proxy roles, host iptables
         { labelSelector: 'kubernetes.io/service-name=web', timeoutMs: 10_000, description: 'web-1 not ready in the slice' },
       );
       const inSlice = Date.now() - t0;
-      // Traffic: wait until 20 requests in a row avoid web-1 ((2/3)^20 ≈ 3e-4 if it were still a backend).
-      await waitFor(async () => !(await sample(clusterIP, 80, 20)).has('web-1'), { timeoutMs: 10_000, intervalMs: 0, description: 'web-1 out of rotation' });
-      const noTraffic = Date.now() - t0;
+      // Traffic: wait until 20 requests in a row avoid web-1 ((2/3)^20 ≈ 3e-4 if it were still a backend); the time
+      // counted is the start of that first clean run (so slow requests on a loaded machine do not inflate it).
+      const cleanFrom = await waitFor(
+        async () => {
+          const from = Date.now();
+          return (await sample(clusterIP, 80, 20)).has('web-1') ? undefined : from;
+        },
+        { timeoutMs: 12_000, intervalMs: 0, description: 'web-1 out of rotation' },
+      );
+      const noTraffic = cleanFrom - t0;
       const after = await sample(clusterIP, 80, 30);
       console.log(`readiness: not ready in slice after ${inSlice} ms, out of rotation after ${noTraffic} ms; 30 requests:`, Object.fromEntries(after));
       expect(after.has('web-1')).toBe(false);
       expect([...after.keys()].sort()).toEqual(['web-0', 'web-2']);
-      expect(inSlice).toBeLessThan(5000);
-      expect(noTraffic).toBeLessThan(8000);
+      // Typically ~1 s (probe period 1 s) and ~1 s more for the proxy (minSyncPeriod 1 s); generous for a loaded CI.
+      expect(inSlice).toBeLessThan(8000);
+      expect(noTraffic - inSlice).toBeLessThan(8000);
       // (5) kubectl shows it: the endpoint is still listed, with ready=false; pod Ready=False.
       const slice = await webSlice();
       expect(readyNames(slice)).toEqual(['web-0', 'web-2']);

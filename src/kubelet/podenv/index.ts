@@ -10,7 +10,6 @@ export * from './types.js';
 export type { PodEnvironmentOptions } from './options.js';
 export { NodePodEnvironment } from './environment.js';
 export { qosClass, type QOSClass } from '../security/qos.js';
-export { containerHash } from '../security/labels.js';
 export { podFullName } from '../security/security-context.js';
 export { isStaticPod } from '../env/sources.js';
 export { FakeMounter, HostMounter, type Mounter } from '../volumes/mounter.js';

@@ -36,7 +36,10 @@ export interface PodEnvironment {
   prepareVolumes(pod: V1Pod, signal?: AbortSignal): Promise<void>;
   /** The sandbox config: metadata, hostname, DNS, port mappings, namespace options, sysctls, labels. */
   sandboxConfig(pod: V1Pod, attempt: number): Promise<PodSandboxConfig>;
-  /** The full CRI container config: image, command/args with $(VAR) expansion, env, mounts, resources, security. */
+  /**
+   * The full CRI container config: image, command/args with $(VAR) expansion, env, mounts, resources, security. The
+   * pod workers add the identity labels and the container hash annotation themselves.
+   */
   containerConfig(pod: V1Pod, container: V1Container, ctx: ContainerContext): Promise<ContainerConfig>;
   /** Removes the pod's volumes and generated files. Idempotent; called once the pod has no containers left. */
   cleanupPod(podUID: string): Promise<void>;

@@ -1,4 +1,4 @@
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { computePodActions } from './actions.js';
 import { hashContainer } from './hash.js';
@@ -121,5 +121,22 @@ describe('hashContainer', () => {
   it('ignores key order and resources, changes with the command', () => {
     expect(hashContainer({ name: 'a', image: 'x', command: ['sh'] })).toBe(hashContainer({ command: ['sh'], image: 'x', name: 'a', resources: { limits: { cpu: '1' } } }));
     expect(hashContainer({ name: 'a', image: 'x', command: ['sh'] })).not.toBe(hashContainer({ name: 'a', image: 'x', command: ['bash'] }));
+  });
+
+  it('ignores undefined/null fields and keeps the values of earlier releases (adopted containers must not restart)', () => {
+    const base: V1Container = { name: 'web', image: 'img:1', ports: [{ containerPort: 80 }], lifecycle: { preStop: { exec: { command: ['x'] } } } };
+    expect(hashContainer({ ...base, workingDir: undefined, stdin: null as unknown as boolean })).toBe(hashContainer(base));
+    expect(hashContainer(base)).toMatch(/^[0-9a-f]{8}$/);
+    // Pinned: these are the annotations existing containers carry. Changing them restarts every container on upgrade.
+    expect(hashContainer({ name: 'a', image: 'x' })).toBe('ac8ebced');
+    const web: V1Container = {
+      name: 'web',
+      image: 'localhost/nodelet/testbox:1.0',
+      command: ['sleep', 'infinity'],
+      ports: [{ containerPort: 80, protocol: 'TCP' }],
+      env: [{ name: 'A', value: '1' }],
+      resources: { limits: { cpu: '1' } },
+    };
+    expect(hashContainer(web)).toBe('b64302e6');
   });
 });

@@ -1,7 +1,9 @@
 /**
  * The container spec hash stored in the `io.kubernetes.container.hash` annotation: a changed spec restarts the
  * container, an unchanged one (also after an agent restart) does not. Resources are left out, as upstream
- * does since in-place resize: they do not force a restart.
+ * does since in-place resize: they do not force a restart. This is the only implementation: the pod workers write
+ * the annotation (start.ts) and compare it (actions.ts); the pod environment leaves it out of the container config.
+ * The values must never change (containers adopted after an upgrade would restart); actions.test.ts pins some.
  */
 import { createHash } from 'node:crypto';
 import type { V1Container } from '@kubernetes/client-node';

@@ -5,7 +5,8 @@
  */
 import type { V1Node, V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import { createEventRecorder } from '../../api/events.js';
-import { createPodApi, createRestClient, type PodApi } from '../../api/pods.js';
+import { ApiClient } from '../../api/client.js';
+import { createPodApi, type PodApi } from '../../api/pods.js';
 import { createInformer } from '../../api/informer.js';
 import type { EventRecorder, Informer } from '../../api/types.js';
 import { Backoff } from '../../util/backoff.js';
@@ -45,6 +46,8 @@ class Lifecycle implements PodLifecycle {
   readonly #o: PodLifecycleOptions;
   readonly #clock: Clock;
   readonly #api: PodApi | undefined;
+  /** The client built from kubeConfig (closed on stop), if any. */
+  readonly #client: ApiClient | undefined;
   readonly #recorder: EventRecorder & { flush?: () => Promise<void> };
   readonly #deps: PodDeps;
   readonly #status: StatusManager;
@@ -69,7 +72,8 @@ class Lifecycle implements PodLifecycle {
   constructor(o: PodLifecycleOptions) {
     this.#o = o;
     this.#clock = o.clock ?? new RealClock();
-    const rest = o.kubeConfig === undefined ? undefined : createRestClient(o.kubeConfig);
+    const rest = o.kubeConfig === undefined ? undefined : new ApiClient(o.kubeConfig);
+    this.#client = rest;
     this.#api = o.podApi ?? (rest === undefined ? undefined : createPodApi(rest));
     this.#recorder = o.recorder ?? createEventRecorder({ client: rest, host: o.nodeName, clock: this.#clock, logger: o.logger.child({ component: 'events' }) });
     const api = this.#api;
@@ -201,6 +205,7 @@ class Lifecycle implements PodLifecycle {
     await this.#status.flush();
     this.#status.stop();
     await this.#recorder.flush?.();
+    this.#client?.close();
   }
 
   healthChecks(): HealthCheck[] {

@@ -1,7 +1,7 @@
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { hasCode } from '../../util/errors.js';
-import { containerHash, containerAnnotations, sandboxLabels } from './labels.js';
+import { containerAnnotations, sandboxLabels } from './labels.js';
 import { qosClass } from './qos.js';
 import { parseQuantity, quantityMilliValue, quantityValue } from './quantity.js';
 import { containerOOMScoreAdj, containerResources, milliCPUToQuota, milliCPUToShares } from './resources.js';
@@ -193,20 +193,11 @@ describe('sysctls', () => {
   });
 });
 
-describe('labels and container hash', () => {
+describe('labels and annotations', () => {
   const base: V1Container = { name: 'web', image: 'img:1', ports: [{ containerPort: 80 }], lifecycle: { preStop: { exec: { command: ['x'] } } } };
-  it('hash is stable across key order, ignores resources, changes with the spec', () => {
-    const reordered = JSON.parse(JSON.stringify({ lifecycle: base.lifecycle, ports: base.ports, image: base.image, name: base.name })) as V1Container;
-    expect(containerHash(reordered)).toBe(containerHash(base));
-    expect(containerHash({ ...base, resources: { limits: { cpu: '1' } } })).toBe(containerHash(base));
-    expect(containerHash({ ...base, image: 'img:2' })).not.toBe(containerHash(base));
-    expect(containerHash(base)).toMatch(/^[0-9a-f]{8}$/);
-    expect(containerHash({ ...base, workingDir: undefined, stdin: null as unknown as boolean })).toBe(containerHash(base));
-  });
-  it('annotations carry hash, restart count, termination path, ports, preStop, grace period', () => {
+  it('annotations carry restart count, termination path, ports, preStop, grace period', () => {
     const p: V1Pod = { metadata: { name: 'web', namespace: 'app', uid: 'u', labels: { a: 'b' } }, spec: { containers: [base], terminationGracePeriodSeconds: 5 } };
     expect(containerAnnotations(p, base, 3)).toEqual({
-      'io.kubernetes.container.hash': containerHash(base),
       'io.kubernetes.container.restartCount': '3',
       'io.kubernetes.container.terminationMessagePath': '/dev/termination-log',
       'io.kubernetes.container.terminationMessagePolicy': 'File',
@@ -214,6 +205,8 @@ describe('labels and container hash', () => {
       'io.kubernetes.container.preStopHandler': '{"exec":{"command":["x"]}}',
       'io.kubernetes.container.ports': '[{"containerPort":80}]',
     });
+    // The container hash is the pod workers' annotation (src/kubelet/pods/hash.ts): written once, by them.
+    expect(containerAnnotations(p, base, 3)).not.toHaveProperty('io.kubernetes.container.hash');
     expect(sandboxLabels(p)).toMatchObject({ a: 'b', 'io.kubernetes.pod.name': 'web', 'io.kubernetes.pod.uid': 'u' });
   });
 });
