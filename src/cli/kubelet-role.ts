@@ -37,7 +37,14 @@ export function createKubeletRole(o: KubeletRoleOptions): KubeletRole {
   const { config, clock } = o;
   const logger = o.logger.child({ role: 'kubelet' });
   const host = o.host ?? createHostReader();
-  const monitor = new RuntimeMonitor({ runtime: o.runtime, clock, logger: logger.child({ component: 'runtime' }) });
+  // A stopped engine fails at once (connection refused); a busy one (a burst of sandboxes) may answer slowly and is
+  // given the runtime request timeout, as upstream, instead of being reported down.
+  const monitor = new RuntimeMonitor({
+    runtime: o.runtime,
+    clock,
+    logger: logger.child({ component: 'runtime' }),
+    timeoutMs: config.kubelet.runtimeRequestTimeoutMs,
+  });
   const monitorPeriod = Math.min(5000, config.kubelet.nodeStatusUpdateFrequencyMs);
   const nodeAgent =
     o.kubeConfig === undefined

@@ -13,7 +13,7 @@ export interface RuntimeMonitorOptions {
   runtime: Pick<RuntimeInfo, 'status' | 'version'>;
   clock: Clock;
   logger: Logger;
-  /** Bound of one check (default 5 s). */
+  /** Bound of one check (default 5 s; the daemon passes runtimeRequestTimeout, 2 min by default). */
   timeoutMs?: number;
 }
 

@@ -62,4 +62,28 @@ describe('pod lifecycle: volumes that cannot be set up', () => {
     expect(s?.initContainerStatuses?.map((c) => [c.name, c.state?.waiting?.reason])).toEqual([['i', 'PodInitializing']]);
     expect(s?.containerStatuses?.map((c) => [c.name, c.state?.waiting?.reason])).toEqual([['a', 'PodInitializing']]);
   });
+
+  it('CreateContainerConfigError: waiting reason and message in the status, Failed event, started once it works', async () => {
+    let missing = true;
+    const base = minimalPodEnvironment(PAUSE_IMAGE);
+    const env: PodEnvironment = {
+      ...base,
+      async containerConfig(pod, c, ctx) {
+        if (missing && c.name === 'a') throw new NodeletError('CREATE_CONTAINER_CONFIG', 'configmap "late-cm" not found');
+        return base.containerConfig(pod, c, ctx);
+      },
+    };
+    w = await world({ podEnvironment: env });
+    w.api.apply(mkPod('cfg', { containers: [ctr('a'), ctr('b')] }));
+    await w.settle();
+    const s = apiPod(w, 'cfg')?.status;
+    expect(s?.phase).toBe('Pending');
+    expect(s?.containerStatuses?.find((c) => c.name === 'a')?.state?.waiting).toEqual({ reason: 'CreateContainerConfigError', message: 'configmap "late-cm" not found' });
+    expect(s?.containerStatuses?.find((c) => c.name === 'b')?.state?.running).toBeDefined();
+    expect(w.recorder.of('Failed').map((e) => `${e.ref.fieldPath}: ${e.message}`)).toContain('spec.containers{a}: Error: configmap "late-cm" not found');
+    missing = false;
+    await w.advance(10_000);
+    expect(apiPod(w, 'cfg')?.status?.phase).toBe('Running');
+    expect(apiPod(w, 'cfg')?.status?.containerStatuses?.find((c) => c.name === 'a')?.state?.running).toBeDefined();
+  });
 });

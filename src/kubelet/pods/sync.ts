@@ -1,7 +1,9 @@
 /**
  * One sync of a running pod (upstream kuberuntime SyncPod): read the runtime state, compute actions, execute them
  * (kill, sandbox, init containers one at a time, app containers), and report what happened. Throws only for errors
- * that concern the whole pod (sandbox creation, runtime down); per-container failures land in `reasons`.
+ * that concern the whole pod (volume setup → FailedMount, sandbox creation, runtime down); per-container failures
+ * land in `reasons`. The caller (steps.ts) still writes the pod's status from the runtime state before it retries,
+ * so a pod whose volumes cannot be set up shows Pending with its containers waiting in ContainerCreating.
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { LABELS } from '../../cri/types.js';
