@@ -1,16 +1,26 @@
 /**
  * Removes everything the proxy installed (for `nodelet --cleanup`): the jump rules from built-in chains, every
  * KUBE-SVC/SVL/EXT/FW/SEP chain, the top-level chains and the canaries. Other programs' rules are left alone.
- * kubelet's KUBE-FIREWALL chain is left in place, as upstream kube-proxy does.
+ * Unlike upstream kube-proxy, the filter KUBE-FIREWALL chain (localnet DROP) and its plain INPUT/OUTPUT jumps are
+ * removed too: in nodelet only the proxy role creates them, so nothing else would ever remove them. The chain is kept
+ * only when some other rule (not one of the proxy's exact jumps) still references it.
  */
 import { errorMessage, type Logger } from '../util/index.js';
 import { parseSave, type Iptables } from './iptables.js';
 import { isServiceChainName } from './names.js';
-import { CANARY_CHAIN, FILTER_TOP_CHAINS, JUMP_RULES, type Table } from './render-top.js';
+import { CANARY_CHAIN, FILTER_TOP_CHAINS, JUMP_RULES, KUBELET_JUMP_RULES, type Table } from './render-top.js';
 
 const NAT_TOP = ['KUBE-SERVICES', 'KUBE-NODEPORTS', 'KUBE-POSTROUTING', 'KUBE-MARK-MASQ', CANARY_CHAIN];
 const FILTER_TOP = [...FILTER_TOP_CHAINS, CANARY_CHAIN];
 const BATCH = 1000;
+const FIREWALL = 'KUBE-FIREWALL';
+
+/** True when a rule of a chain outside `deleting` still jumps (or goes) to `target`. */
+function referencedElsewhere(rules: ReadonlyMap<string, readonly string[]>, target: string, deleting: (c: string) => boolean): boolean {
+  const ref = new RegExp(`\\s-[jg] ${target}(\\s|$)`);
+  for (const [chain, list] of rules) if (!deleting(chain) && list.some((l) => ref.test(l))) return true;
+  return false;
+}
 
 /** Restore text flushing then deleting `chains` of `table` (all flushes first, so references never block a delete). */
 export function deleteChainsData(table: Table, chains: readonly string[]): string {
@@ -24,7 +34,7 @@ export function deleteChainsData(table: Table, chains: readonly string[]): strin
 /** Removes the proxy's rules. Returns true when everything went cleanly (errors are logged, never thrown). */
 export async function cleanupIptables(ipt: Iptables, logger: Logger): Promise<boolean> {
   let clean = true;
-  for (const j of JUMP_RULES) {
+  for (const j of [...JUMP_RULES, ...KUBELET_JUMP_RULES]) {
     const args = [...j.args, '-j', j.to];
     // A rule may have been inserted more than once (e.g. by kube-proxy and nodelet); delete every copy.
     for (let i = 0; i < 10 && (await ipt.ruleExists(j.table, j.from, args)); i++) await ipt.deleteRule(j.table, j.from, args);
@@ -36,7 +46,13 @@ export async function cleanupIptables(ipt: Iptables, logger: Logger): Promise<bo
   ];
   for (const [table, ours] of plan) {
     try {
-      const chains = parseSave(await ipt.save(table)).chains.filter(ours);
+      const saved = parseSave(await ipt.save(table));
+      const chains = saved.chains.filter(ours);
+      if (table === 'filter' && saved.chains.includes(FIREWALL)) {
+        // Only the proxy's exact jumps were deleted above; a foreign reference keeps the chain (a delete would fail).
+        if (referencedElsewhere(saved.rules, FIREWALL, ours)) logger.warn({ table, chain: FIREWALL }, 'Chain still referenced by other rules; leaving it');
+        else chains.push(FIREWALL);
+      }
       if (chains.length > 0) await ipt.restore(deleteChainsData(table, chains), { noflush: true });
     } catch (err) {
       clean = false;
