@@ -340,6 +340,10 @@ function render(results: Result[]): string {
     '- machine busy: all cores, whole machine, over the same window, with the 1-minute load average (other work on',
     '  the machine shows here too); each docker exec costs the engine (dockerd, containerd, a runc process) far more',
     '  CPU than it costs the prober.',
+    '- reading the docker row: ~100 docker execs per second are more than dockerd + containerd + runc manage on this',
+    '  machine, so execs take seconds, fail at timeoutSeconds 1 (the failures) and workers skip ticks (a worker never',
+    '  overlaps its own probes, as upstream); that drift is the engine\'s, the timer loop\'s own is the local row.',
+    '- RSS "before the workers" is the benchmark process with its imports (and, for docker, after the local run).',
   ].join('\n');
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the local images nodelet's tests and example manifests use, with no registry and no base image:
 #   localhost/nodelet/pause:3.9     static C pause program (images/pause/pause.c), ENTRYPOINT ["/pause"]
-#   localhost/nodelet/testbox:1.0   Debian busybox-static root filesystem (images/testbox), CMD ["sh"]
+#   localhost/nodelet/testbox:1.0   Debian busybox-static root filesystem (images/testbox), CMD ["sh"]; /bin/wget is
+#                                   images/testbox/wget (busybox wget -T segfaults: built without the timeout feature)
 # Each image carries the label io.nodelet.image.hash = sha256 of its inputs; an image whose label matches is skipped,
 # so running this again is fast and changes nothing. Needs: docker (running), gcc + libc6-dev, /bin/busybox.
 # FORCE=1 rebuilds anyway.
@@ -65,7 +66,7 @@ build_pause() {
 
 build_testbox() {
   local hash
-  hash=$(inputs_hash testbox images/testbox/etc/passwd images/testbox/etc/group images/testbox/index.html "$BUSYBOX")
+  hash=$(inputs_hash testbox images/testbox/etc/passwd images/testbox/etc/group images/testbox/index.html images/testbox/wget "$BUSYBOX")
   if [ "${FORCE:-0}" != 1 ] && [ "$(current_hash "$TESTBOX_REF")" = "$hash" ]; then
     log "$TESTBOX_REF is up to date"
     return
@@ -77,6 +78,8 @@ build_testbox() {
   for applet in $("$BUSYBOX" --list); do
     [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
   done
+  rm -f "$root/bin/wget"
+  install -m 0755 images/testbox/wget "$root/bin/wget"
   ln -s bin "$root/sbin"
   ln -s ../../bin/busybox "$root/usr/bin/env"
   install -m 0644 images/testbox/etc/passwd images/testbox/etc/group "$root/etc/"

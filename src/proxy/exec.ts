@@ -3,6 +3,7 @@
  * inside a network namespace (`ip netns exec <ns> …`) so tests and benchmarks never touch the host's tables.
  */
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { NodeletError, type NodeletErrorOptions } from '../util/index.js';
 import type { Iptables, RestoreOptions } from './iptables.js';
 import type { Table } from './render-top.js';
@@ -165,20 +166,61 @@ function unquote(args: readonly string[]): string[] {
   return args.map((a) => (a.length >= 2 && a.startsWith('"') && a.endsWith('"') ? a.slice(1, -1) : a));
 }
 
+/** What {@link detectBackend} reads; injectable for tests. */
+export interface BackendProbe {
+  /** Runs a command (already prefixed for the target namespace). */
+  run(argv: readonly string[]): Promise<CommandResult>;
+  /**
+   * Contents of `/proc/net/<file>` as seen from the target namespace (`ip_tables_names` or `ip6_tables_names`, the
+   * legacy tables the kernel has instantiated), or undefined when it cannot be read (no legacy tables).
+   */
+  readProcNet(file: 'ip_tables_names' | 'ip6_tables_names'): Promise<string | undefined>;
+}
+
+/** The real probe for `ns`: `/proc/net` of the host, of `/proc/<pid>/net`, or read via `ip netns exec … cat`. */
+export function realBackendProbe(ns: { netns?: string; netnsPid?: number } = {}): BackendProbe {
+  return {
+    run: (argv) => runCommand(argv),
+    readProcNet: async (file) => {
+      if (ns.netns !== undefined) {
+        const r = await runCommand([...namespacePrefix(ns), 'cat', `/proc/net/${file}`]);
+        return r.code === 0 ? r.stdout : undefined;
+      }
+      const dir = ns.netnsPid !== undefined ? `/proc/${ns.netnsPid}/net` : '/proc/net';
+      return readFile(`${dir}/${file}`, 'utf8').catch(() => undefined);
+    },
+  };
+}
+
+/** Table names listed in a `/proc/net/ip*_tables_names` text (undefined → none). */
+function tableNames(text: string | undefined): Set<string> {
+  return new Set((text ?? '').split('\n').map((l) => l.trim()).filter(Boolean));
+}
+
 /**
  * Picks the backend like kubernetes-sigs/iptables-wrappers: a KUBE-IPTABLES-HINT or KUBE-KUBELET-CANARY chain in the
  * mangle table of one flavour decides; otherwise the flavour with more rules wins; ties and errors → nft.
+ * Side-effect free: a legacy table is only saved when `/proc/net/ip(6)_tables_names` lists it, since
+ * `iptables-legacy-save -t <table>` makes the kernel instantiate a missing legacy table (after which iptables-nft warns
+ * "iptables-legacy tables present"). A table that is not listed has no legacy rules.
  */
-export async function detectBackend(ns: { netns?: string; netnsPid?: number } = {}): Promise<IptablesBackend> {
+export async function detectBackend(ns: { netns?: string; netnsPid?: number } = {}, probe: BackendProbe = realBackendProbe(ns)): Promise<IptablesBackend> {
   const pre = namespacePrefix(ns);
-  const mangle = async (b: IptablesBackend): Promise<string> => (await runCommand([...pre, `iptables-${b}-save`, '-t', 'mangle'])).stdout;
+  const legacy4 = tableNames(await probe.readProcNet('ip_tables_names'));
+  const legacy6 = tableNames(await probe.readProcNet('ip6_tables_names'));
+  const mangle = async (b: IptablesBackend): Promise<string> => {
+    if (b === 'legacy' && !legacy4.has('mangle')) return '';
+    return (await probe.run([...pre, `iptables-${b}-save`, '-t', 'mangle'])).stdout;
+  };
   const hint = /^:(KUBE-IPTABLES-HINT|KUBE-KUBELET-CANARY) /m;
   if (hint.test(await mangle('nft'))) return 'nft';
   if (hint.test(await mangle('legacy'))) return 'legacy';
   const count = async (b: IptablesBackend): Promise<number> => {
     let n = 0;
-    for (const tool of [`iptables-${b}-save`, `ip6tables-${b}-save`]) {
-      const r = await runCommand([...pre, tool]);
+    for (const [tool, names] of [[`iptables-${b}-save`, legacy4], [`ip6tables-${b}-save`, legacy6]] as const) {
+      // Without -t, iptables-legacy-save dumps only the listed tables; skip the run when none is listed.
+      if (b === 'legacy' && names.size === 0) continue;
+      const r = await probe.run([...pre, tool]);
       n += r.stdout.split('\n').filter((l) => l.startsWith('-')).length;
     }
     return n;

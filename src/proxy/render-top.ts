@@ -35,7 +35,7 @@ export const JUMP_RULES: readonly JumpRule[] = [
   { table: 'nat', from: 'POSTROUTING', to: 'KUBE-POSTROUTING', args: c('kubernetes postrouting rules') },
 ];
 
-/** kubelet's anti-martian chain, duplicated by kube-proxy when localhost NodePorts are on (never deleted). */
+/** kubelet's anti-martian chain, installed by the proxy when localhost NodePorts are on (removed by `--cleanup`). */
 export const KUBELET_JUMP_RULES: readonly JumpRule[] = [
   { table: 'filter', from: 'INPUT', to: 'KUBE-FIREWALL', args: [] },
   { table: 'filter', from: 'OUTPUT', to: 'KUBE-FIREWALL', args: [] },

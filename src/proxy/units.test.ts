@@ -186,17 +186,34 @@ describe('canary monitor and cleanup', () => {
     expect(await m.check()).toBe(false);
     expect(lost).toBe(1);
   });
-  it('cleanup removes every KUBE chain and jump but keeps other rules and KUBE-FIREWALL', async () => {
+  it('cleanup removes every KUBE chain and jump, including KUBE-FIREWALL, but keeps other rules', async () => {
     const h = newHarness();
     await h.ipt.restore('*nat\n:DOCKER - [0:0]\n-A PREROUTING -j DOCKER\nCOMMIT\n', { noflush: true });
+    await h.ipt.restore('*filter\n-A INPUT -s 10.9.9.9/32 -j ACCEPT\nCOMMIT\n', { noflush: true });
     const { services, slices } = referenceObjects();
     h.load(services, slices);
     await h.proxier.sync();
+    expect(h.ipt.chains('filter')).toContain('KUBE-FIREWALL');
+    expect(h.ipt.rules('filter', 'INPUT')).toContain('-A INPUT -j KUBE-FIREWALL');
     expect(await cleanupIptables(h.ipt, silentLogger())).toBe(true);
     expect(h.ipt.chains('nat').filter((c) => c.startsWith('KUBE-'))).toEqual([]);
     expect(h.ipt.rules('nat', 'PREROUTING')).toEqual(['-A PREROUTING -j DOCKER']);
-    expect(h.ipt.chains('filter').filter((c) => c.startsWith('KUBE-'))).toEqual(['KUBE-FIREWALL']);
+    expect(h.ipt.chains('filter').filter((c) => c.startsWith('KUBE-'))).toEqual([]);
+    expect(h.ipt.rules('filter', 'INPUT')).toEqual(['-A INPUT -s 10.9.9.9/32 -j ACCEPT']);
+    expect(h.ipt.rules('filter', 'OUTPUT')).toEqual([]);
     expect(h.ipt.chains('mangle')).not.toContain('KUBE-PROXY-CANARY');
+  });
+  it('cleanup keeps KUBE-FIREWALL and foreign jumps to it when another rule still references it', async () => {
+    const h = newHarness();
+    const { services, slices } = referenceObjects();
+    h.load(services, slices);
+    await h.proxier.sync();
+    await h.ipt.restore('*filter\n-A FORWARD -s 10.9.9.9/32 -j KUBE-FIREWALL\nCOMMIT\n', { noflush: true });
+    expect(await cleanupIptables(h.ipt, silentLogger())).toBe(true);
+    expect(h.ipt.chains('filter').filter((c) => c.startsWith('KUBE-'))).toEqual(['KUBE-FIREWALL']);
+    expect(h.ipt.rules('filter', 'FORWARD')).toEqual(['-A FORWARD -s 10.9.9.9/32 -j KUBE-FIREWALL']);
+    expect(h.ipt.rules('filter', 'INPUT')).toEqual([]);
+    expect(h.ipt.rules('filter', 'OUTPUT')).toEqual([]);
   });
   it('FakeIptables rejects what the kernel rejects', async () => {
     const f = new FakeIptables();

@@ -5,13 +5,13 @@
  * ClusterIP and a NodePort service selecting them, and a client pod. Proven:
  * - from the node, the ClusterIP spreads new connections over the backends; the NodePort answers on 127.0.0.1
  *   (localhost NodePorts, route_localnet) and on the node's InternalIP;
- * - from another pod (docker exec … nc: the testbox's busybox wget segfaults) the ClusterIP answers (nat PREROUTING;
+ * - from another pod (docker exec … nc) the ClusterIP answers (nat PREROUTING;
  *   see the forwarding note below);
  * - a pod whose readiness probe starts failing is not ready in the EndpointSlice (kubectl) and stops receiving traffic.
  * Safety: 10.96.0.0/12 is routed into a sink for the whole file and every request goes to an IP literal checked to be
  * on this machine (proxy-helpers.ts#assertLocalTarget). Cleanup (also on failure): pods/services, nodelet by PID,
- * `nodelet --cleanup` (it keeps KUBE-FIREWALL and its INPUT/OUTPUT jumps, as upstream leaves that chain to the kubelet;
- * the test removes them), then the host must have exactly the KUBE-* lines it had before (none: the test refuses to
+ * `nodelet --cleanup` (which also removes KUBE-FIREWALL and its INPUT/OUTPUT jumps: in nodelet only the proxy makes
+ * them), then the host must have exactly the KUBE-* lines it had before (none: the test refuses to
  * start otherwise, since --cleanup would remove another proxy's chains), route_localnet restored, conntrack entries of
  * the pods dropped, the private dockerd, its bridge and the temp dir removed.
  * Measured without the forwarding rule below: the pod's SYNs hit nat KUBE-SVC-… (DNAT done) and then the filter
@@ -48,7 +48,6 @@ import {
   httpGetBody,
   podHttpGet,
   readSysctl,
-  removeKubeFirewall,
   sample,
   writeSysctl,
 } from './proxy-helpers.js';
@@ -232,11 +231,7 @@ afterAll(async () => {
     if (!hostWasClean) return; // never remove chains this test did not create
     const r = spawnSync(join(REPO_ROOT, 'node_modules/.bin/node'), [join(REPO_ROOT, 'dist/nodelet.mjs'), '--cleanup'], { encoding: 'utf8', timeout: 20_000 });
     if (r.status !== 0) throw new Error(`exit ${r.status}: ${r.stderr || r.stdout}`);
-    // --cleanup keeps KUBE-FIREWALL (upstream leaves it to the kubelet, which owns it there); nodelet's proxy made
-    // it here (the host had no KUBE-* lines before), so it goes too. Anything else left is reported below.
-    const left = hostKubeLines();
-    if (left.length > 0) console.warn(`nodelet --cleanup left ${left.length} KUBE-* lines:\n${left.join('\n')}`);
-    if (left.length > 0 && left.every((l) => l.includes('KUBE-FIREWALL'))) removeKubeFirewall();
+    // Anything --cleanup left (KUBE-FIREWALL included) fails the host check below.
   });
   await step('pod network rule, sink', () => {
     for (const u of undo.splice(0).reverse()) u();

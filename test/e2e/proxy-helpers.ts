@@ -74,8 +74,8 @@ export async function dockerExec(socket: string, containerId: string, cmd: strin
 }
 
 /**
- * GET http://ip:port/ from inside a container with busybox `nc` (the testbox's busybox-static `wget` segfaults, exit
- * 139, even for 127.0.0.1); resolves the body, rejects unless the answer is HTTP 200.
+ * GET http://ip:port/ from inside a container with busybox `nc` (written when busybox `wget -T` segfaulted; the
+ * testbox's /bin/wget now handles -T); resolves the body, rejects unless the answer is HTTP 200.
  */
 export async function podHttpGet(socket: string, containerId: string, ip: string, port: number): Promise<string> {
   assertLocalTarget(ip);
@@ -149,26 +149,6 @@ export function readSysctl(path: string): string {
 /** Writes a sysctl under /proc/sys. */
 export function writeSysctl(path: string, value: string): void {
   writeFileSync(`/proc/sys/${path}`, `${value}\n`);
-}
-
-/** Removes the proxy's `KUBE-FIREWALL` chain and its INPUT/OUTPUT jumps, which `nodelet --cleanup` leaves (see below). */
-export function removeKubeFirewall(): void {
-  for (const from of ['INPUT', 'OUTPUT']) {
-    for (let i = 0; i < 5; i++) {
-      try {
-        execFileSync('iptables', ['-w', '-D', from, '-j', 'KUBE-FIREWALL'], { stdio: 'ignore' });
-      } catch {
-        break;
-      }
-    }
-  }
-  for (const op of ['-F', '-X']) {
-    try {
-      execFileSync('iptables', ['-w', op, 'KUBE-FIREWALL'], { stdio: 'ignore' });
-    } catch {
-      // not there
-    }
-  }
 }
 
 /**

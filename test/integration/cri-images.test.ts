@@ -1,6 +1,7 @@
 /**
  * The local images and host scripts: build.sh is idempotent, the pause program stops promptly and reaps zombies,
- * the testbox image has its tools and users, and ensure-dockerd.sh starts (once) a private engine.
+ * the testbox image has its tools and users, its wget works across containers (and -T does not crash), and
+ * ensure-dockerd.sh starts (once) a private engine.
  * Containers carry io.nodelet.test=cri-images; the private engine is stopped by its PID.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -65,6 +66,41 @@ describe('local images', () => {
     const cfg = (await docker.getImage(TESTBOX_IMAGE).inspect()).Config;
     expect(cfg.Cmd).toEqual(['sh']);
     expect(cfg.Env).toContain('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
+  });
+});
+
+describe('testbox wget', () => {
+  // Debian's busybox-static is built without FEATURE_WGET_TIMEOUT but still parses -T into a NULL pointer (SIGSEGV,
+  // exit 139); the image's /bin/wget wrapper (images/testbox/wget) implements -T. Traffic stays on docker0.
+  const name = `nlci-httpd-${process.pid}`;
+  const run = (args: string[]): { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string } =>
+    spawnSync('docker', ['run', '--rm', '--label', 'io.nodelet.test=cri-images', TESTBOX_IMAGE, ...args], { encoding: 'utf8', timeout: 20_000 });
+  afterAll(() => {
+    spawnSync('docker', ['rm', '-f', '-v', name], { stdio: 'ignore' });
+  });
+
+  it('fetches a file from httpd in another container, times out with -T, fails without a signal on a closed port', async () => {
+    const serve = 'printf served-by-httpd > /var/www/f.txt && httpd -p 8080 -h /var/www && sleep 120 | nc -l -p 8081';
+    execFileSync('docker', ['run', '-d', '--name', name, '--label', 'io.nodelet.test=cri-images', TESTBOX_IMAGE, 'sh', '-c', serve]);
+    const ip = execFileSync('docker', ['inspect', '-f', '{{.NetworkSettings.IPAddress}}', name], { encoding: 'utf8' }).trim();
+    expect(ip).toMatch(/^172\.17\.\d+\.\d+$/); // the local Docker bridge, never anything else
+    const body = await waitFor('httpd answers', () => {
+      const r = run(['wget', '-T', '5', '-qO-', `http://${ip}:8080/f.txt`]);
+      expect(r.status).not.toBe(139);
+      return r.status === 0 ? r.stdout : undefined;
+    }, 10_000);
+    expect(body).toBe('served-by-httpd');
+    for (const args of [['-qO-'], ['-T', '2', '-qO-'], ['-qT2', '-O-']]) {
+      const closed = run(['wget', ...args, 'http://127.0.0.1:1/']);
+      expect({ status: closed.status, signal: closed.signal }).toEqual({ status: 1, signal: null });
+      expect(closed.stderr).toContain('Connection refused');
+    }
+    // Port 8081 accepts and never answers: -T 1 must end the request with wget's own error, not hang.
+    const t0 = Date.now();
+    const slow = run(['wget', '-T', '1', '-qO-', `http://${ip}:8081/`]);
+    expect({ status: slow.status, signal: slow.signal }).toEqual({ status: 1, signal: null });
+    expect(slow.stderr).toContain('download timed out');
+    expect(Date.now() - t0).toBeLessThan(8_000);
   });
 });
 

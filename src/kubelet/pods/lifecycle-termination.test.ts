@@ -1,4 +1,4 @@
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LABELS } from '../../cri/index.js';
 import type { ContainerProbeFailure, ProberManager } from '../../probes/types.js';
@@ -116,6 +116,77 @@ describe('pod lifecycle: termination', () => {
     expect(a?.restartCount).toBe(1);
     expect(a?.lastState?.terminated?.exitCode).toBe(137);
     expect(a?.state?.running).toBeDefined();
+  });
+
+  it('backs off restarts of a container its liveness probe kills again and again (CrashLoopBackOff)', async () => {
+    const listeners: ((f: ContainerProbeFailure) => void)[] = [];
+    const prober: ProberManager = {
+      addPod: () => undefined,
+      removePod: () => undefined,
+      cleanupPods: () => undefined,
+      updatePodStatus: (_uid, s) => {
+        for (const c of s.containerStatuses ?? []) c.ready = c.started = c.state?.running !== undefined;
+      },
+      onResultChange: () => () => undefined,
+      onContainerFailure: (l) => {
+        listeners.push(l);
+        return () => undefined;
+      },
+      stop: () => undefined,
+    };
+    w = await world({}, prober);
+    const p = w.api.apply(mkPod('flappy', { containers: [ctr('a', "trap 'exit 0' TERM; sleep 3600")] }));
+    await w.settle();
+    const creates = (): number => w?.runtime.callsTo('createContainer').length ?? 0;
+    const kill = async (): Promise<void> => {
+      const id = apiPod(w as World, 'flappy')?.status?.containerStatuses?.[0]?.containerID as string;
+      for (const l of listeners) {
+        l({ podUID: p.metadata?.uid as string, containerName: 'a', containerID: id, probeType: 'liveness', message: 'Container a failed liveness probe, will be restarted' });
+      }
+      await w?.settle();
+    };
+    // 1st kill: no earlier exit, restarted at once; 2nd: the 1st instance is the last exit, restarted at once and the
+    // backoff starts (10 s); 3rd, 3 s later: still within 10 s of the last exit, so it waits (as upstream doBackOff).
+    await kill();
+    expect(creates()).toBe(2);
+    await w.advance(3_000);
+    await kill();
+    expect(creates()).toBe(3);
+    await w.advance(3_000);
+    await kill();
+    expect(creates()).toBe(3);
+    expect(apiPod(w, 'flappy')?.status?.containerStatuses?.[0]?.state?.waiting?.reason).toBe('CrashLoopBackOff');
+    await w.advance(10_000, 1_000);
+    expect(creates()).toBe(4);
+  });
+
+  it('registers a pod with the prober before computing its status, so it is never Ready before a probe succeeds', async () => {
+    // Models the real prober: a pod it knows has readiness workers and stays unready until a success; a pod it does not
+    // know has no probes and is ready once running.
+    const known = new Set<string>();
+    const prober: ProberManager = {
+      addPod: (pod) => known.add(pod.metadata?.uid ?? ''),
+      removePod: () => undefined,
+      cleanupPods: () => undefined,
+      updatePodStatus: (uid, s) => {
+        for (const c of s.containerStatuses ?? []) {
+          c.started = c.state?.running !== undefined;
+          c.ready = c.started && !known.has(uid);
+        }
+      },
+      onResultChange: () => () => undefined,
+      onContainerFailure: () => () => undefined,
+      stop: () => undefined,
+    };
+    w = await world({}, prober);
+    w.api.apply(mkPod('probed', { containers: [ctr('a', undefined, { readinessProbe: { exec: { command: ['true'] } } })] }));
+    await w.settle();
+    const readyValues = w.api.patches
+      .map((pt) => (pt.patch as { status?: V1PodStatus }).status?.conditions?.find((c) => c.type === 'Ready')?.status)
+      .filter((v) => v !== undefined);
+    expect(readyValues.length).toBeGreaterThan(0);
+    expect(readyValues).not.toContain('True');
+    expect(apiPod(w, 'probed')?.status?.phase).toBe('Running');
   });
 
   it('replaces a dead sandbox (attempt+1) and restarts the containers', async () => {

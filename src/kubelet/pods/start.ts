@@ -9,7 +9,7 @@ import { goDuration } from '../status/time.js';
 import { backoffKey, containerRef, podFullName, podGracePeriod, type PodDeps } from './deps.js';
 import { hashContainer } from './hash.js';
 import { runHandler } from './hooks.js';
-import { latestContainer, type PodRuntimeState } from './state.js';
+import { containerHistory, latestContainer, type PodRuntimeState } from './state.js';
 import { WaitingError } from './waiting.js';
 
 /** Where the container goes. */
@@ -25,8 +25,11 @@ export interface StartTarget {
  * backoff since its finish time; otherwise throws CrashLoopBackOff (with a BackOff event) and `retryAt`.
  */
 export function checkCrashLoop(deps: PodDeps, pod: V1Pod, c: V1Container, isInit: boolean, state: PodRuntimeState): void {
-  const rec = latestContainer(state, c.name);
-  if (rec === undefined || rec.state !== 'exited') return;
+  // As upstream doBackOff: the newest EXITED instance decides. When a sync kills a running instance (a liveness
+  // failure) and restarts it, `state` was read before the kill, so the newest instance still shows running; the one
+  // before it is the last crash, and backing off from it is what keeps probe-killed containers in CrashLoopBackOff.
+  const rec = containerHistory(state, c.name).find((r) => r.state === 'exited');
+  if (rec === undefined) return;
   const key = backoffKey(pod, c);
   const now = deps.clock.now();
   const since = rec.finishedAt > 0 ? rec.finishedAt : now;

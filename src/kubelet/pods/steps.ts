@@ -113,12 +113,14 @@ export function createSteps(ctx: StepContext, memory: Map<string, PodMemory>): W
         throw err;
       }
       ctx.track(res.state);
+      // The prober must know the pod before its status is computed: a container with a readiness probe that has not
+      // succeeded yet is not ready (addPod is idempotent and cheap; workers wait for their container to exist).
+      ctx.prober?.addPod(pod);
       const status = report(pod, res.state, m, false);
       if (status.phase === 'Running' && !m.seenRunning) {
         m.seenRunning = true;
         ctx.onRunning?.(pod);
       }
-      if (ctx.prober !== undefined && res.state.containers.some((c) => c.state === 'running')) ctx.prober.addPod(pod);
       if (isTerminalPhase(status.phase)) return { advance: true };
       await gcPod(deps, res.state);
       const now = deps.clock.now();
