@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -82,7 +82,11 @@ describe('loadKubeConfig', () => {
       expect(() => loadKubeConfig(missing)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', object: `file ${missing}` }));
       const empty = join(tmpdir(), `nodelet-empty-kubeconfig-${process.pid}`);
       writeFileSync(empty, 'apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n');
-      expect(() => loadKubeConfig(empty)).toThrow(/no current cluster/);
+      try {
+        expect(() => loadKubeConfig(empty)).toThrow(/no current cluster/);
+      } finally {
+        rmSync(empty, { force: true });
+      }
     } finally {
       if (saved === undefined) delete process.env.KUBECONFIG;
       else process.env.KUBECONFIG = saved;
