@@ -181,6 +181,29 @@ describe('pod environment on Docker', () => {
     expect((err as Error).message).toBe('failed to prepare subPath for volumeMount "shared" of container "sneaky": subPath "escape" resolves outside the volume');
   });
 
+  it('a hostNetwork pod with ClusterFirstWithHostNet sees the cluster DNS in /etc/resolv.conf (never queried)', async () => {
+    const hostUID = `${UID}-hn`;
+    const hn: V1Pod = {
+      metadata: { name: 'hnpod', namespace: 'shop', uid: hostUID, labels: { 'io.nodelet.test': TEST_LABEL } },
+      spec: { hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet', containers: [{ name: 'c', image: TESTBOX_IMAGE, command: ['sleep', '300'] }] },
+    };
+    let sbId = '';
+    try {
+      await env.prepareVolumes(hn);
+      const sbCfg = await env.sandboxConfig(hn, 0);
+      sbId = await rt.runPodSandbox(sbCfg);
+      const cfg = await env.containerConfig(hn, hn.spec!.containers[0]!, { ...ctx(), podIPs: [] });
+      cfg.labels['io.nodelet.test'] = TEST_LABEL;
+      const id = await rt.createContainer(sbId, cfg, sbCfg);
+      await rt.startContainer(id);
+      const r = await rt.execSync(id, ['cat', '/etc/resolv.conf'], 10);
+      expect(r.stdout).toBe('nameserver 10.96.0.10\nsearch shop.svc.cluster.local svc.cluster.local cluster.local corp.example\noptions ndots:5\n');
+    } finally {
+      if (sbId !== '') await rt.removePodSandbox(sbId);
+      await env.cleanupPod(hostUID);
+    }
+  });
+
   it('a memory hog with a 32Mi limit ends OOMKilled', async () => {
     const id = await start('hog');
     const st = await waitFor('hog exit', async () => {

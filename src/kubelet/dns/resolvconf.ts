@@ -32,3 +32,11 @@ export function parseResolvConf(text: string): ResolvConf {
   }
   return out;
 }
+
+/** resolv.conf text for a DNS config (what a runtime writes for a sandbox's dnsConfig). Pure. */
+export function formatResolvConf(dns: { servers: readonly string[]; searches: readonly string[]; options: readonly string[] }): string {
+  const lines = dns.servers.map((s) => `nameserver ${s}`);
+  if (dns.searches.length > 0) lines.push(`search ${dns.searches.join(' ')}`);
+  if (dns.options.length > 0) lines.push(`options ${dns.options.join(' ')}`);
+  return `${lines.join('\n')}\n`;
+}

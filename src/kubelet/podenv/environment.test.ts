@@ -131,6 +131,23 @@ describe('createPodEnvironment', () => {
     );
   });
 
+  it('hostNetwork pods with ClusterFirstWithHostNet get a kubelet-written resolv.conf; ClusterFirst keeps the node file', async () => {
+    const ctx = { podIPs: [], hostIPs: [], attempt: 0, image, isInit: false, logDirectory: '/x' };
+    const withNet = pod({ hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet' });
+    await env.prepareVolumes(withNet);
+    const cfg = await env.containerConfig(withNet, withNet.spec!.containers[0]!, ctx);
+    const resolv = cfg.mounts.find((m) => m.containerPath === '/etc/resolv.conf');
+    expect(await readFile(resolv!.hostPath, 'utf8')).toBe(
+      'nameserver 10.96.0.10\nsearch shop.svc.cluster.local svc.cluster.local cluster.local home.example\noptions ndots:5\n',
+    );
+    const plain = pod({ hostNetwork: true, dnsPolicy: 'ClusterFirst' });
+    const cfg2 = await env.containerConfig(plain, plain.spec!.containers[0]!, ctx);
+    expect(cfg2.mounts.some((m) => m.containerPath === '/etc/resolv.conf')).toBe(false);
+    const podNet = pod({ dnsPolicy: 'ClusterFirstWithHostNet' });
+    const cfg3 = await env.containerConfig(podNet, podNet.spec!.containers[0]!, { ...ctx, podIPs: ['172.17.0.9'] });
+    expect(cfg3.mounts.some((m) => m.containerPath === '/etc/resolv.conf')).toBe(false);
+  });
+
   it('refuses runAsNonRoot with a root image and privileged containers on this node', async () => {
     const p = pod({ securityContext: { runAsNonRoot: true } });
     const ctx = { podIPs: ['172.17.0.5'], hostIPs: [], attempt: 0, image, isInit: false, logDirectory: '/x' };

@@ -22,7 +22,7 @@ import { VolumeManager } from '../volumes/manager.js';
 import { HostMounter } from '../volumes/mounter.js';
 import { isSafeUID } from '../volumes/paths.js';
 import { TokenManager } from '../volumes/token-manager.js';
-import { hostsMount, terminationMessageMount } from './files.js';
+import { hostsMount, needsResolvConfMount, resolvConfMount, terminationMessageMount } from './files.js';
 import type { PodEnvironmentOptions } from './options.js';
 import { buildSandboxConfig } from './sandbox.js';
 import type { ContainerContext, PodEnvironment } from './types.js';
@@ -139,6 +139,10 @@ export class NodePodEnvironment implements PodEnvironment {
       podIPs: ctx.podIPs,
     });
     if (hosts !== undefined) mounts.push(hosts);
+    if (needsResolvConfMount(pod, c)) {
+      // DNS warnings were recorded when the sandbox was configured; only the config is needed here.
+      mounts.push(await resolvConfMount(this.#o.rootDir, pod, podDnsConfig(pod, await this.#dnsSettings()).config));
+    }
     if (c.terminationMessagePath !== '') mounts.push(await terminationMessageMount(this.#o.rootDir, pod, c));
     const cfg: ContainerConfig = {
       metadata: { name: c.name, attempt: ctx.attempt },

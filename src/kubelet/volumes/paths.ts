@@ -17,6 +17,11 @@ export function etcHostsPath(rootDir: string, uid: string): string {
   return path.join(podDir(rootDir, uid), 'etc-hosts');
 }
 
+/** `<rootDir>/pods/<uid>/resolv.conf` (host-network pods that use cluster DNS). */
+export function resolvConfPath(rootDir: string, uid: string): string {
+  return path.join(podDir(rootDir, uid), 'resolv.conf');
+}
+
 /** `<rootDir>/pods/<uid>/containers/<name>` (termination message files). */
 export function containerDir(rootDir: string, uid: string, container: string): string {
   return path.join(podDir(rootDir, uid), 'containers', container);
