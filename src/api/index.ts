@@ -3,6 +3,7 @@ export * from './nodes.js';
 export * from './leases.js';
 export * from './pods.js';
 export * from './events.js';
+export { podRef, containerRef } from './refs.js';
 export { loadKubeConfig } from './kubeconfig.js';
 export { ApiClient, ApiStatusError, isGone, isRetryable, type ApiRequest as ApiClientRequest, type ApiStatus, type ApiTransport } from './client.js';
 export { createInformer, type InformerDeps } from './informer.js';

@@ -3,7 +3,7 @@
  * digits) or the API server rejects the object; use {@link microTime}.
  */
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
-import { classifyApiError } from './nodes.js';
+import { wrapApiCall } from './nodes.js';
 
 /** Reads and writes Leases. None retries; errors are classified (`isNotFound`, `isConflict`, `isAlreadyExists`). */
 export interface LeaseApi {
@@ -23,20 +23,13 @@ export function microTime(ms: number): V1MicroTime {
 /** The LeaseApi over @kubernetes/client-node. */
 export function createLeaseApi(kc: KubeConfig, fieldManager = 'nodelet'): LeaseApi {
   const api = kc.makeApiClient(CoordinationV1Api);
-  const wrap = async <T>(what: string, call: () => Promise<T>): Promise<T> => {
-    try {
-      return await call();
-    } catch (err) {
-      throw classifyApiError(err, what);
-    }
-  };
   return {
-    get: (namespace, name) => wrap(`lease ${namespace}/${name}`, () => api.readNamespacedLease({ name, namespace })),
+    get: (namespace, name) => wrapApiCall(`lease ${namespace}/${name}`, () => api.readNamespacedLease({ name, namespace })),
     create: (namespace, body) =>
-      wrap(`lease ${namespace}/${body.metadata?.name ?? ''}`, () =>
+      wrapApiCall(`lease ${namespace}/${body.metadata?.name ?? ''}`, () =>
         api.createNamespacedLease({ namespace, body, fieldManager }),
       ),
     replace: (namespace, name, body) =>
-      wrap(`lease ${namespace}/${name}`, () => api.replaceNamespacedLease({ name, namespace, body, fieldManager })),
+      wrapApiCall(`lease ${namespace}/${name}`, () => api.replaceNamespacedLease({ name, namespace, body, fieldManager })),
   };
 }

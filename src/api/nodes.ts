@@ -56,22 +56,24 @@ export function classifyApiError(err: unknown, what: string): NodeletError {
   });
 }
 
+/** Runs one client call, rethrowing any failure as {@link classifyApiError} of it (naming `what`). */
+export async function wrapApiCall<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw classifyApiError(err, what);
+  }
+}
+
 const SMP = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
 
 /** The NodeApi over @kubernetes/client-node. */
 export function createNodeApi(kc: KubeConfig, fieldManager = 'nodelet'): NodeApi {
   const core = kc.makeApiClient(CoreV1Api);
-  const wrap = async <T>(what: string, call: () => Promise<T>): Promise<T> => {
-    try {
-      return await call();
-    } catch (err) {
-      throw classifyApiError(err, what);
-    }
-  };
   return {
-    get: (name) => wrap(`node ${name}`, () => core.readNode({ name })),
-    create: (node) => wrap(`node ${node.metadata?.name ?? ''}`, () => core.createNode({ body: node, fieldManager })),
-    patch: (name, body) => wrap(`node ${name}`, () => core.patchNode({ name, body, fieldManager }, SMP)),
-    patchStatus: (name, body) => wrap(`node ${name} status`, () => core.patchNodeStatus({ name, body, fieldManager }, SMP)),
+    get: (name) => wrapApiCall(`node ${name}`, () => core.readNode({ name })),
+    create: (node) => wrapApiCall(`node ${node.metadata?.name ?? ''}`, () => core.createNode({ body: node, fieldManager })),
+    patch: (name, body) => wrapApiCall(`node ${name}`, () => core.patchNode({ name, body, fieldManager }, SMP)),
+    patchStatus: (name, body) => wrapApiCall(`node ${name} status`, () => core.patchNodeStatus({ name, body, fieldManager }, SMP)),
   };
 }

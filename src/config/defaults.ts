@@ -5,7 +5,8 @@
 import { parseDuration } from './duration.js';
 import type { KubeletConfigurationDoc } from './kubelet-schema.js';
 import type { KubeProxyConfigurationDoc } from './proxy-schema.js';
-import { parseQuantity, parseThreshold, type Threshold } from './quantity.js';
+import { parseQuantity } from '../util/quantity.js';
+import { parseThreshold, type Threshold } from './quantity.js';
 import type { EvictionThresholds, KubeletSettings, ProxySettings, ResourceReservation } from './types.js';
 
 /** nodelet's defaults for settings that are flags only upstream. */

@@ -6,7 +6,8 @@ import ipaddr from 'ipaddr.js';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DURATION_HINT, isDuration } from './duration.js';
-import { parseQuantity, parseThreshold } from './quantity.js';
+import { parseQuantity } from '../util/quantity.js';
+import { parseThreshold } from './quantity.js';
 
 /** A Go duration string (`10s`, `1m0s`). */
 export const duration = (): z.ZodString =>

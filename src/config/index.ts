@@ -1,6 +1,7 @@
 export * from './types.js';
 export * from './duration.js';
 export * from './quantity.js';
+export { parseQuantity, formatKi, formatMilliCPU } from '../util/quantity.js';
 export * from './flags.js';
 export { convertFlag, type RawFlag } from './flag-values.js';
 export { kubeletConfigurationSchema, KUBELET_API_VERSION, KUBELET_KIND, type KubeletConfigurationDoc } from './kubelet-schema.js';

@@ -5,6 +5,7 @@
  * <output>` when a success carries a warning.
  */
 import type { V1Container, V1Pod, V1PodStatus } from '@kubernetes/client-node';
+import { containerRef } from '../api/refs.js';
 import type { EventRecorder, ObjectReference } from '../api/types.js';
 import type { ContainerManager } from '../cri/types.js';
 import { errorMessage, type Clock, type Logger } from '../util/index.js';
@@ -43,18 +44,6 @@ export function probeTypeName(t: ProbeType): string {
 export function runtimeContainerID(containerID: string): string {
   const i = containerID.indexOf('://');
   return i < 0 ? containerID : containerID.slice(i + 3);
-}
-
-/** Event reference of a container (`spec.containers{name}`). */
-export function containerRef(pod: V1Pod, containerName: string): ObjectReference {
-  return {
-    kind: 'Pod',
-    apiVersion: 'v1',
-    namespace: pod.metadata?.namespace ?? 'default',
-    name: pod.metadata?.name ?? '',
-    uid: pod.metadata?.uid,
-    fieldPath: `spec.containers{${containerName}}`,
-  };
 }
 
 /** One probe to run. */

@@ -13,7 +13,8 @@
 import type { V1Container, V1ContainerStatus, V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import { errorMessage, type Clock, type Logger, type TimerHandle } from '../util/index.js';
 import type { ProbeMetrics, WorkerMetricLabels } from './metrics.js';
-import { containerRef, probeTypeName, type Prober } from './prober.js';
+import { containerRef } from '../api/refs.js';
+import { probeTypeName, type Prober } from './prober.js';
 import type { ResultsCache } from './results.js';
 import { probeField, probeOf, resolveProbe, type ResolvedProbe } from './spec.js';
 import type { ContainerProbeFailure, ProbeResult, ProbeType } from './types.js';

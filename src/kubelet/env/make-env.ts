@@ -5,7 +5,8 @@
  */
 import type { V1Container, V1EnvFromSource, V1EnvVar, V1Pod } from '@kubernetes/client-node';
 import type { PodObjectSource } from '../../api/objects.js';
-import type { EventRecorder, ObjectReference } from '../../api/types.js';
+import { podRef } from '../../api/refs.js';
+import type { EventRecorder } from '../../api/types.js';
 import { NodeletError, errorMessage, hasCode } from '../../util/errors.js';
 import { expand, mappingFor } from './expansion.js';
 import { podFieldValue, type FieldContext } from './fieldref.js';
@@ -26,17 +27,6 @@ const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 /** True for a valid environment variable name (upstream IsEnvVarName). */
 export function isEnvVarName(name: string): boolean {
   return ENV_NAME.test(name);
-}
-
-/** Reference to a pod for events. */
-export function podRef(pod: V1Pod): ObjectReference {
-  return {
-    kind: 'Pod',
-    apiVersion: 'v1',
-    namespace: pod.metadata?.namespace ?? '',
-    name: pod.metadata?.name ?? '',
-    uid: pod.metadata?.uid ?? '',
-  };
 }
 
 function configError(err: unknown): NodeletError {

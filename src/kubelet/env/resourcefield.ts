@@ -6,7 +6,7 @@
 import type { V1Container, V1Pod, V1ResourceFieldSelector } from '@kubernetes/client-node';
 import { InvalidError } from '../../util/errors.js';
 import { effectiveRequests } from '../security/qos.js';
-import { parseQuantity, quantityMilliValue, quantityValue } from '../security/quantity.js';
+import { parseQuantityOrThrow, quantityMilliValue, quantityValue } from '../../util/quantity.js';
 
 /** What the node can give a pod: the default for unset limits. */
 export interface NodeAllocatable {
@@ -39,11 +39,11 @@ export function resourceFieldValue(
   if ((kind !== 'limits' && kind !== 'requests') || key === undefined) {
     throw new InvalidError(`unsupported container resource : ${sel.resource}`, { field });
   }
-  const divisorRaw = sel.divisor === undefined || sel.divisor === '' ? 0 : parseQuantity(sel.divisor, `${field}.divisor`);
+  const divisorRaw = sel.divisor === undefined || sel.divisor === '' ? 0 : parseQuantityOrThrow(sel.divisor, `${field}.divisor`);
   const divisor = divisorRaw === 0 ? '1' : sel.divisor;
   let q: string | number | undefined =
     kind === 'limits' ? c.resources?.limits?.[key] : effectiveRequests(c)[key];
-  if (kind === 'limits' && (q === undefined || parseQuantity(q) === 0)) q = allocatableFor(key, allocatable);
+  if (kind === 'limits' && (q === undefined || parseQuantityOrThrow(q) === 0)) q = allocatableFor(key, allocatable);
   if (key === 'cpu') {
     return String(Math.ceil(quantityMilliValue(q) / quantityMilliValue(divisor)));
   }

@@ -4,7 +4,7 @@
 import type { V1ConfigMap, V1Pod, V1Secret } from '@kubernetes/client-node';
 import type { PodObjectSource } from '../../api/objects.js';
 import { NodeletError, errorMessage, type ErrorCode } from '../../util/errors.js';
-import { podFullName } from '../security/security-context.js';
+import { podFullName } from '../../util/pod-names.js';
 
 /** Annotation naming where a pod came from (`api`, `file`, `http`). */
 export const CONFIG_SOURCE_ANNOTATION = 'kubernetes.io/config.source';

@@ -3,7 +3,8 @@
  * capacity/allocatable (capacity − kubeReserved − systemReserved − hard eviction threshold, as upstream), nodeInfo.
  */
 import type { V1Node, V1NodeAddress, V1NodeCondition, V1NodeStatus } from '@kubernetes/client-node';
-import { formatKi, formatMilliCPU, thresholdValue } from '../../config/quantity.js';
+import { thresholdValue } from '../../config/quantity.js';
+import { formatKi, formatMilliCPU } from '../../util/quantity.js';
 import type { KubeletSettings } from '../../config/types.js';
 import type { HostIdentity, HostReadings } from './host.js';
 

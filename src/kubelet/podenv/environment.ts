@@ -13,7 +13,8 @@ import { ConfigError, NodeletError, errorMessage, hasCode } from '../../util/err
 import { podDnsConfig, type DnsSettings } from '../dns/dns.js';
 import { parseResolvConf } from '../dns/resolvconf.js';
 import { expandCommandAndArgs } from '../env/command.js';
-import { makeEnvironment, podRef } from '../env/make-env.js';
+import { podRef } from '../../api/refs.js';
+import { makeEnvironment } from '../env/make-env.js';
 import type { NodeAllocatable } from '../env/resourcefield.js';
 import { containerAnnotations, containerLabels } from '../security/labels.js';
 import { containerResources } from '../security/resources.js';

@@ -10,7 +10,7 @@ export * from './types.js';
 export type { PodEnvironmentOptions } from './options.js';
 export { NodePodEnvironment } from './environment.js';
 export { qosClass, type QOSClass } from '../security/qos.js';
-export { podFullName } from '../security/security-context.js';
+export { podFullName } from '../../util/pod-names.js';
 export { isStaticPod } from '../env/sources.js';
 export { FakeMounter, HostMounter, type Mounter } from '../volumes/mounter.js';
 

@@ -1,7 +1,7 @@
 /** What the pod sync, start and kill steps need from the outside; assembled once by the lifecycle. */
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { EventRecorder, ObjectReference } from '../../api/types.js';
+import type { EventRecorder } from '../../api/types.js';
 import type { ContainerRuntime } from '../../cri/types.js';
 import type { Backoff } from '../../util/backoff.js';
 import type { Clock } from '../../util/clock.js';
@@ -30,32 +30,9 @@ export interface PodDeps {
   logDirectory(podUID: string): string;
 }
 
-/** `name_namespace(uid)` as upstream format.Pod. */
-export function podFullName(pod: V1Pod): string {
-  const m = pod.metadata;
-  return `${m?.name ?? ''}_${m?.namespace ?? 'default'}(${m?.uid ?? ''})`;
-}
-
 /** `namespace/name` for logs. */
 export function podKey(pod: V1Pod): string {
   return `${pod.metadata?.namespace ?? 'default'}/${pod.metadata?.name ?? ''}`;
-}
-
-/** The Pod as an event's involved object. */
-export function podRef(pod: V1Pod): ObjectReference {
-  return {
-    kind: 'Pod',
-    apiVersion: 'v1',
-    namespace: pod.metadata?.namespace ?? 'default',
-    name: pod.metadata?.name ?? '',
-    uid: pod.metadata?.uid,
-    resourceVersion: pod.metadata?.resourceVersion,
-  };
-}
-
-/** A container of the pod as an event's involved object (`spec.containers{name}` / `spec.initContainers{name}`). */
-export function containerRef(pod: V1Pod, c: V1Container, isInit: boolean): ObjectReference {
-  return { ...podRef(pod), fieldPath: `spec.${isInit ? 'initContainers' : 'containers'}{${c.name}}` };
 }
 
 /** Crash-loop backoff key (upstream getStableKey without the hash: a spec change keeps counting). */

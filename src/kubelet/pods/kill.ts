@@ -5,7 +5,9 @@
  */
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { errorMessage } from '../../util/errors.js';
-import { containerRef, findContainer, podFullName, podGracePeriod, type PodDeps } from './deps.js';
+import { containerRef } from '../../api/refs.js';
+import { podFullName } from '../../util/pod-names.js';
+import { findContainer, podGracePeriod, type PodDeps } from './deps.js';
 import { runHandler, withDeadline } from './hooks.js';
 import { isSidecar } from './policy.js';
 import type { ContainerRecord, PodRuntimeState } from './state.js';
@@ -33,7 +35,7 @@ export async function killContainer(
   const spec = pod === undefined ? undefined : findContainer(pod, rec.name);
   const grace = opts.gracePeriodSeconds ?? (pod !== undefined ? podGracePeriod(pod) : (rec.gracePeriod ?? 30));
   if (pod !== undefined && spec !== undefined) {
-    deps.recorder.event(containerRef(pod, spec.c, spec.isInit), 'Normal', 'Killing', opts.message ?? `Stopping container ${rec.name}`);
+    deps.recorder.event(containerRef(pod, spec.c.name, spec.isInit), 'Normal', 'Killing', opts.message ?? `Stopping container ${rec.name}`);
   }
   let remaining = grace;
   const preStop = spec?.c.lifecycle?.preStop;
@@ -49,7 +51,7 @@ export async function killContainer(
         podIP: '',
         timeoutSeconds: grace,
       }).catch((err: unknown) => {
-        deps.recorder.event(containerRef(pod, spec.c, spec.isInit), 'Warning', 'FailedPreStopHook', errorMessage(err));
+        deps.recorder.event(containerRef(pod, spec.c.name, spec.isInit), 'Warning', 'FailedPreStopHook', errorMessage(err));
       }),
     );
     if (result === 'timeout') deps.logger.info({ container: rec.name, grace }, 'PreStop hook not completed in grace period');

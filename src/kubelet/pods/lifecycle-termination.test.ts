@@ -13,6 +13,36 @@ afterEach(async () => {
 const status = (name: string) => apiPod(w as World, name)?.status;
 const methodsFor = (ids: Set<string>) => (w as World).runtime.calls.filter((c) => ids.has(c.args[0] as string));
 
+/** A fake ProberManager and a way to report a container failure to the lifecycle's listeners. */
+interface FakeProber {
+  prober: ProberManager;
+  fail(f: ContainerProbeFailure): void;
+}
+
+/**
+ * A ProberManager without probe workers: running containers read as started and ready, failure listeners are kept
+ * for `fail`; `overrides` replace single methods.
+ */
+function fakeProber(overrides: Partial<ProberManager> = {}): FakeProber {
+  const listeners: ((f: ContainerProbeFailure) => void)[] = [];
+  const prober: ProberManager = {
+    addPod: () => undefined,
+    removePod: () => undefined,
+    cleanupPods: () => undefined,
+    updatePodStatus: (_uid, s) => {
+      for (const c of s.containerStatuses ?? []) c.ready = c.started = c.state?.running !== undefined;
+    },
+    onResultChange: () => () => undefined,
+    onContainerFailure: (l) => {
+      listeners.push(l);
+      return () => undefined;
+    },
+    stop: () => undefined,
+    ...overrides,
+  };
+  return { prober, fail: (f) => listeners.forEach((l) => l(f)) };
+}
+
 describe('pod lifecycle: termination', () => {
   it('runs preStop, then stops with the remaining grace, writes final status, deletes with uid precondition', async () => {
     w = await world();
@@ -84,31 +114,12 @@ describe('pod lifecycle: termination', () => {
   });
 
   it('kills a container on a liveness failure from the prober and restarts it', async () => {
-    const listeners: ((f: ContainerProbeFailure) => void)[] = [];
-    const prober: ProberManager = {
-      addPod: () => undefined,
-      removePod: () => undefined,
-      cleanupPods: () => undefined,
-      updatePodStatus: (_uid, s) => {
-        for (const c of s.containerStatuses ?? []) {
-          c.started = c.state?.running !== undefined;
-          c.ready = c.started;
-        }
-      },
-      onResultChange: () => () => undefined,
-      onContainerFailure: (l) => {
-        listeners.push(l);
-        return () => undefined;
-      },
-      stop: () => undefined,
-    };
+    const { prober, fail } = fakeProber();
     w = await world({}, prober);
     const p = w.api.apply(mkPod('live', { containers: [ctr('a')] }));
     await w.settle();
     const id = apiPod(w, 'live')?.status?.containerStatuses?.[0]?.containerID as string;
-    for (const l of listeners) {
-      l({ podUID: p.metadata?.uid as string, containerName: 'a', containerID: id, probeType: 'liveness', message: 'Container a failed liveness probe, will be restarted' });
-    }
+    fail({ podUID: p.metadata?.uid as string, containerName: 'a', containerID: id, probeType: 'liveness', message: 'Container a failed liveness probe, will be restarted' });
     await w.settle();
     expect(w.recorder.of('Killing').map((e) => e.message)).toEqual(['Container a failed liveness probe, will be restarted']);
     await w.advance(30_000, 5_000);
@@ -119,30 +130,14 @@ describe('pod lifecycle: termination', () => {
   });
 
   it('backs off restarts of a container its liveness probe kills again and again (CrashLoopBackOff)', async () => {
-    const listeners: ((f: ContainerProbeFailure) => void)[] = [];
-    const prober: ProberManager = {
-      addPod: () => undefined,
-      removePod: () => undefined,
-      cleanupPods: () => undefined,
-      updatePodStatus: (_uid, s) => {
-        for (const c of s.containerStatuses ?? []) c.ready = c.started = c.state?.running !== undefined;
-      },
-      onResultChange: () => () => undefined,
-      onContainerFailure: (l) => {
-        listeners.push(l);
-        return () => undefined;
-      },
-      stop: () => undefined,
-    };
+    const { prober, fail } = fakeProber();
     w = await world({}, prober);
     const p = w.api.apply(mkPod('flappy', { containers: [ctr('a', "trap 'exit 0' TERM; sleep 3600")] }));
     await w.settle();
     const creates = (): number => w?.runtime.callsTo('createContainer').length ?? 0;
     const kill = async (): Promise<void> => {
       const id = apiPod(w as World, 'flappy')?.status?.containerStatuses?.[0]?.containerID as string;
-      for (const l of listeners) {
-        l({ podUID: p.metadata?.uid as string, containerName: 'a', containerID: id, probeType: 'liveness', message: 'Container a failed liveness probe, will be restarted' });
-      }
+      fail({ podUID: p.metadata?.uid as string, containerName: 'a', containerID: id, probeType: 'liveness', message: 'Container a failed liveness probe, will be restarted' });
       await w?.settle();
     };
     // 1st kill: no earlier exit, restarted at once; 2nd: the 1st instance is the last exit, restarted at once and the
@@ -164,20 +159,15 @@ describe('pod lifecycle: termination', () => {
     // Models the real prober: a pod it knows has readiness workers and stays unready until a success; a pod it does not
     // know has no probes and is ready once running.
     const known = new Set<string>();
-    const prober: ProberManager = {
+    const { prober } = fakeProber({
       addPod: (pod) => known.add(pod.metadata?.uid ?? ''),
-      removePod: () => undefined,
-      cleanupPods: () => undefined,
       updatePodStatus: (uid, s) => {
         for (const c of s.containerStatuses ?? []) {
           c.started = c.state?.running !== undefined;
           c.ready = c.started && !known.has(uid);
         }
       },
-      onResultChange: () => () => undefined,
-      onContainerFailure: () => () => undefined,
-      stop: () => undefined,
-    };
+    });
     w = await world({}, prober);
     w.api.apply(mkPod('probed', { containers: [ctr('a', undefined, { readinessProbe: { exec: { command: ['true'] } } })] }));
     await w.settle();

@@ -6,7 +6,9 @@ import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { ANNOTATIONS, LABELS, type PodSandboxConfig } from '../../cri/types.js';
 import { errorMessage } from '../../util/errors.js';
 import { goDuration } from '../status/time.js';
-import { backoffKey, containerRef, podFullName, podGracePeriod, type PodDeps } from './deps.js';
+import { containerRef } from '../../api/refs.js';
+import { podFullName } from '../../util/pod-names.js';
+import { backoffKey, podGracePeriod, type PodDeps } from './deps.js';
 import { hashContainer } from './hash.js';
 import { runHandler } from './hooks.js';
 import { containerHistory, latestContainer, type PodRuntimeState } from './state.js';
@@ -40,7 +42,7 @@ export function checkCrashLoop(deps: PodDeps, pod: V1Pod, c: V1Container, isInit
   }
   if (deps.crashBackoff.isInBackoffSince(key, since, now)) {
     const delay = deps.crashBackoff.get(key);
-    deps.recorder.event(containerRef(pod, c, isInit), 'Warning', 'BackOff',
+    deps.recorder.event(containerRef(pod, c.name, isInit), 'Warning', 'BackOff',
       `Back-off restarting failed container ${c.name} in pod ${podFullName(pod)}`);
     throw new WaitingError('RUNTIME_ERROR', 'CrashLoopBackOff',
       `back-off ${goDuration(delay)} restarting failed container=${c.name} pod=${podFullName(pod)}`,
@@ -51,7 +53,7 @@ export function checkCrashLoop(deps: PodDeps, pod: V1Pod, c: V1Container, isInit
 
 function failed(deps: PodDeps, pod: V1Pod, c: V1Container, isInit: boolean, reason: string, err: unknown): WaitingError {
   const msg = errorMessage(err);
-  deps.recorder.event(containerRef(pod, c, isInit), 'Warning', 'Failed', `Error: ${msg}`);
+  deps.recorder.event(containerRef(pod, c.name, isInit), 'Warning', 'Failed', `Error: ${msg}`);
   return new WaitingError('RUNTIME_ERROR', reason, msg, { cause: err });
 }
 
@@ -65,7 +67,7 @@ export async function startContainer(
   target: StartTarget,
 ): Promise<string> {
   checkCrashLoop(deps, pod, c, isInit, state);
-  const ref = containerRef(pod, c, isInit);
+  const ref = containerRef(pod, c.name, isInit);
   const image = await deps.images.ensureImage(pod, c, ref);
   const prev = latestContainer(state, c.name);
   const restartCount = prev === undefined ? 0 : prev.restartCount + 1;

@@ -1,4 +1,4 @@
-export * from './quantity.js';
+export { parseQuantityOrThrow as parseQuantity, quantityValue, quantityMilliValue, type QuantityInput } from '../../util/quantity.js';
 export * from './qos.js';
 export * from './resources.js';
 export * from './namespaces.js';

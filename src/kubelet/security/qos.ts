@@ -4,7 +4,7 @@
  * requests equal the summed limits; BestEffort when no container has any cpu/memory request or limit.
  */
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
-import { parseQuantity } from './quantity.js';
+import { parseQuantity } from '../../util/quantity.js';
 
 /** The three QoS classes. */
 export type QOSClass = 'Guaranteed' | 'Burstable' | 'BestEffort';
@@ -58,9 +58,5 @@ export function qosClass(pod: V1Pod): QOSClass {
 }
 
 function safeParse(q: string): number {
-  try {
-    return parseQuantity(q);
-  } catch {
-    return 0;
-  }
+  return parseQuantity(q) ?? 0;
 }

@@ -4,7 +4,7 @@
  */
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import type { LinuxContainerResources } from '../../cri/types.js';
-import { quantityMilliValue, quantityValue } from './quantity.js';
+import { quantityMilliValue, quantityValue } from '../../util/quantity.js';
 import { qosClass } from './qos.js';
 
 /** Smallest cpu.shares the kernel accepts (also what zero milliCPU maps to). */

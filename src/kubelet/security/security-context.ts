@@ -6,6 +6,7 @@
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import type { Image, LinuxContainerSecurityContext } from '../../cri/types.js';
 import { NodeletError } from '../../util/errors.js';
+import { podFullName } from '../../util/pod-names.js';
 import { podNamespaceOptions } from './namespaces.js';
 
 /** Paths masked in /proc and /sys unless the container is privileged or uses procMount Unmasked (upstream set). */
@@ -25,11 +26,6 @@ export const DEFAULT_MASKED_PATHS = [
 
 /** Paths mounted read-only unless privileged or procMount Unmasked (upstream set). */
 export const DEFAULT_READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
-
-/** Pod full name as upstream formats it in messages: `name_namespace(uid)`. */
-export function podFullName(pod: V1Pod): string {
-  return `${pod.metadata?.name ?? ''}_${pod.metadata?.namespace ?? ''}(${pod.metadata?.uid ?? ''})`;
-}
 
 /** The user an image runs as: a numeric uid, a user name, or root (uid 0) when unset (as CRI reports it). */
 export function imageUser(image: Pick<Image, 'user'>): { uid?: number; username?: string } {

@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { hasCode } from '../../util/errors.js';
 import { containerAnnotations, sandboxLabels } from './labels.js';
 import { qosClass } from './qos.js';
-import { parseQuantity, quantityMilliValue, quantityValue } from './quantity.js';
 import { containerOOMScoreAdj, containerResources, milliCPUToQuota, milliCPUToShares } from './resources.js';
 import { DEFAULT_MASKED_PATHS, containerSecurityContext, verifyRunAsNonRoot } from './security-context.js';
 import { podSysctls } from './sysctls.js';
@@ -17,30 +16,6 @@ function pod(containers: Res[], spec: Partial<NonNullable<V1Pod['spec']>> = {}):
   };
 }
 
-describe('quantities', () => {
-  it.each([
-    ['500m', 0.5],
-    ['1', 1],
-    ['1.5', 1.5],
-    ['64Mi', 64 * 2 ** 20],
-    ['1Gi', 2 ** 30],
-    ['1k', 1000],
-    ['2M', 2e6],
-    ['1e3', 1000],
-    ['100n', 1e-7],
-  ])('%s = %d', (q, v) => expect(parseQuantity(q)).toBeCloseTo(v, 12));
-
-  it('Value and MilliValue round up', () => {
-    expect(quantityMilliValue('0.1')).toBe(100);
-    expect(quantityMilliValue('1n')).toBe(1);
-    expect(quantityValue('1500m')).toBe(2);
-  });
-
-  it('rejects garbage naming the field', () => {
-    expect(() => parseQuantity('12 parsecs', 'spec.containers[0].resources.limits.memory')).toThrow(/limits\.memory/);
-  });
-});
-
 describe('qosClass', () => {
   it('BestEffort without cpu/memory requests or limits', () => {
     expect(qosClass(pod([undefined, {}]))).toBe('BestEffort');
@@ -50,9 +25,18 @@ describe('qosClass', () => {
     expect(qosClass(pod([{ limits: { cpu: '1', memory: '1Gi' }, requests: { cpu: '1000m', memory: '1024Mi' } }]))).toBe('Guaranteed');
     // Only limits: requests default to limits.
     expect(qosClass(pod([{ limits: { cpu: '1', memory: '1Gi' } }, { limits: { cpu: '2', memory: '2Gi' } }]))).toBe('Guaranteed');
+    // Equal values in different notations.
+    expect(qosClass(pod([{ requests: { cpu: '0.5', memory: '134217728' }, limits: { cpu: '500m', memory: '128Mi' } }]))).toBe('Guaranteed');
+    // Upstream compares the per-resource sums over all containers, not each container on its own.
+    const crossed = pod([
+      { requests: { cpu: '1', memory: '1Gi' }, limits: { cpu: '2', memory: '1Gi' } },
+      { requests: { cpu: '2', memory: '1Gi' }, limits: { cpu: '1', memory: '1Gi' } },
+    ]);
+    expect(qosClass(crossed)).toBe('Guaranteed');
   });
   it('Burstable otherwise', () => {
     expect(qosClass(pod([{ requests: { cpu: '100m' } }]))).toBe('Burstable');
+    expect(qosClass(pod([{ requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '500m', memory: '128Mi' } }]))).toBe('Burstable');
     expect(qosClass(pod([{ limits: { cpu: '1', memory: '1Gi' }, requests: { cpu: '500m', memory: '1Gi' } }]))).toBe('Burstable');
     expect(qosClass(pod([{ limits: { cpu: '1', memory: '1Gi' } }, {}]))).toBe('Burstable');
     expect(qosClass(pod([{ limits: { memory: '1Gi' } }]))).toBe('Burstable');

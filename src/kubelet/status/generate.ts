@@ -6,7 +6,7 @@ import type { PodRuntimeState } from '../pods/state.js';
 import { applyDefaultReadiness, convertContainerStatuses, type WaitingReason } from './containers.js';
 import { computeConditions } from './conditions.js';
 import { computePodPhase, isTerminalPhase } from './phase.js';
-import { computeQosClass } from './qos.js';
+import { qosClass } from '../security/qos.js';
 import { apiTime } from './time.js';
 
 /** A pod-level terminal failure decided by the kubelet (admission rejection, deadline, eviction). */
@@ -79,7 +79,7 @@ export function generatePodStatus(input: GenerateInput): V1PodStatus {
     oldConditions: old?.conditions ?? [],
     now,
   });
-  status.qosClass = computeQosClass(pod);
+  status.qosClass = qosClass(pod);
   if ((pod.spec?.initContainers ?? []).length === 0) delete status.initContainerStatuses;
   return status;
 }

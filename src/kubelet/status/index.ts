@@ -3,6 +3,6 @@ export { generatePodStatus, type GenerateInput, type PodFailure } from './genera
 export { computePodPhase, isTerminalPhase, type PodPhase } from './phase.js';
 export { computeConditions, type ConditionInput } from './conditions.js';
 export { convertContainerStatuses, containerIDString, imageIDString, type WaitingReason } from './containers.js';
-export { computeQosClass, type QosClass } from './qos.js';
-export { parseQuantity } from './quantity.js';
+export { qosClass as computeQosClass, type QOSClass as QosClass } from '../security/qos.js';
+export { parseQuantity } from '../../util/quantity.js';
 export { goDuration, rfc3339, canonicalJSON } from './time.js';

@@ -2,7 +2,6 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { ContainerRecord, PodRuntimeState } from '../pods/state.js';
 import { generatePodStatus } from './generate.js';
-import { computeQosClass } from './qos.js';
 import { goDuration } from './time.js';
 
 const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
@@ -116,17 +115,6 @@ describe('generatePodStatus', () => {
     expect(s.phase).toBe('Running');
     expect(cond(s, 'Initialized')?.status).toBe('True');
     expect(cond(s, 'Ready')?.status).toBe('True');
-  });
-});
-
-describe('computeQosClass', () => {
-  it('classifies Guaranteed, Burstable and BestEffort', () => {
-    const withRes = (resources: object): V1Pod => ({ spec: { containers: [{ name: 'a', resources }] } });
-    expect(computeQosClass(withRes({}))).toBe('BestEffort');
-    expect(computeQosClass(withRes({ limits: { cpu: '500m', memory: '128Mi' } }))).toBe('Guaranteed');
-    expect(computeQosClass(withRes({ requests: { cpu: '0.5', memory: '134217728' }, limits: { cpu: '500m', memory: '128Mi' } }))).toBe('Guaranteed');
-    expect(computeQosClass(withRes({ requests: { cpu: '100m' } }))).toBe('Burstable');
-    expect(computeQosClass(withRes({ requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '500m', memory: '128Mi' } }))).toBe('Burstable');
   });
 });
 

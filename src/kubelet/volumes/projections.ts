@@ -6,7 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { V1ServiceAccountTokenProjection } from '@kubernetes/client-node';
 import { fetchObject, isStaticPod, notFoundMessage } from '../env/sources.js';
-import { podFullName } from '../security/security-context.js';
+import { podFullName } from '../../util/pod-names.js';
 import { writeAtomic, type Payload } from './atomic-writer.js';
 import type { SetUpContext } from './context.js';
 import { setVolumeOwnership } from './ownership.js';

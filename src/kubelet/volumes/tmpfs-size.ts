@@ -3,7 +3,7 @@
  * memory, lowered to the pod's memory limit when every container has one, lowered again to the volume's sizeLimit.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import { quantityValue } from '../security/quantity.js';
+import { quantityValue } from '../../util/quantity.js';
 
 /** The pod's memory limit (max of the app containers' sum and any init container), or 0 when not fully limited. */
 export function podMemoryLimit(pod: V1Pod): number {
