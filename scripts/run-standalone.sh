@@ -3,7 +3,7 @@
 # dist/nodelet.mjs, and runs nodelet in the foreground in standalone mode on the local Docker engine: no API server,
 # static pods from examples/manifests, proxy role off. Extra arguments are passed to nodelet (e.g. --v=4).
 # Stop with Ctrl-C: nodelet stops, the pods' containers keep running (as upstream); remove them with
-#   docker rm -f $(docker ps -aq --filter label=io.kubernetes.pod.namespace)
+#   docker rm -f $(docker ps -aq --filter label=io.nodelet.managed=true)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

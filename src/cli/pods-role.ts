@@ -46,7 +46,7 @@ export function createPodsRole(ctx: WiringContext, nodeAgent: NodeAgent | undefi
     runtime,
     getPodStatus: (uid) => ref.lifecycle?.podStatus(uid),
     recorder,
-    logger: logger.child({ component: 'prober' }),
+    logger,
     clock,
     nodeIP,
     metrics: ctx.metrics.registry,
