@@ -14,8 +14,7 @@ export async function setUpEmptyDir(ctx: SetUpContext): Promise<boolean> {
   // once, when the volume is created (or its tmpfs mounted), never again on later syncs.
   let fresh = (await mkdir(ctx.dir, { recursive: true })) !== undefined;
   if (medium === 'Memory') {
-    const mounted = (await ctx.mounter.mountsUnder(ctx.dir)).includes(ctx.dir);
-    if (!mounted) {
+    if (!(await ctx.mounter.hasOwnFilesystem(ctx.dir))) {
       await ctx.mounter.mountTmpfs(ctx.dir, memoryVolumeSize(ctx.pod, ctx.allocatable.memoryBytes, src.sizeLimit));
       fresh = true;
     }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isWithin, removeTreeOnDevice, unmountAllUnder } from './fs-safe.js';
-import { FakeMounter, parseMountInfo } from './mounter.js';
+import { FakeMounter, HostMounter, parseMountInfo } from './mounter.js';
 
 describe('mountinfo parsing', () => {
   it('reads mount points and decodes octal escapes', () => {
@@ -13,6 +13,19 @@ describe('mountinfo parsing', () => {
       '',
     ].join('\n');
     expect(parseMountInfo(text)).toEqual(['/', '/var/lib/nodelet/pods/u/volumes/kubernetes.io~secret/my secret']);
+  });
+});
+
+describe('HostMounter.hasOwnFilesystem', () => {
+  it('is true for a filesystem root (/proc) and false for a plain directory', async () => {
+    const m = new HostMounter();
+    expect(await m.hasOwnFilesystem('/proc')).toBe(true);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'nlpe-own-fs-'));
+    try {
+      expect(await m.hasOwnFilesystem(dir)).toBe(false);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -3,7 +3,8 @@
  * mount/umount and reads /proc/self/mountinfo; {@link FakeMounter} records calls for unit tests.
  */
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { NodeletError } from '../../util/errors.js';
 
@@ -19,6 +20,12 @@ export interface Mounter {
   unmount(target: string): Promise<void>;
   /** Mount points at or below `dir`, deepest first. */
   mountsUnder(dir: string): Promise<string[]>;
+  /**
+   * True when the existing `dir` is the root of another filesystem than its parent's — exact for the tmpfs mounts of
+   * memory-backed volumes, and two stat calls instead of reading the whole mount table on every pod sync. A bind
+   * mount from the same filesystem is not seen (use {@link Mounter.mountsUnder} for those).
+   */
+  hasOwnFilesystem(dir: string): Promise<boolean>;
 }
 
 /** Decodes the octal escapes (\040 for space, …) mountinfo uses. */
@@ -63,6 +70,11 @@ export class HostMounter implements Mounter {
     return [...new Set(parseMountInfo(text).filter((p) => under(dir, p)))].sort((a, b) => b.length - a.length);
   }
 
+  async hasOwnFilesystem(dir: string): Promise<boolean> {
+    const [self, parent] = await Promise.all([stat(dir), stat(path.dirname(dir))]);
+    return self.dev !== parent.dev;
+  }
+
   async #exec(cmd: string, args: string[]): Promise<void> {
     try {
       await run(cmd, args, { timeout: 30_000 });
@@ -94,5 +106,9 @@ export class FakeMounter implements Mounter {
 
   async mountsUnder(dir: string): Promise<string[]> {
     return [...this.mounts.keys()].filter((p) => under(dir, p)).sort((a, b) => b.length - a.length);
+  }
+
+  async hasOwnFilesystem(dir: string): Promise<boolean> {
+    return this.mounts.get(dir)?.type === 'tmpfs';
   }
 }

@@ -15,7 +15,7 @@ import { DEFAULT_MODE, PayloadError, configMapPayload, downwardAPIPayload, secre
 
 async function write(ctx: SetUpContext, payload: Payload, tmpfs: boolean): Promise<void> {
   await mkdir(ctx.dir, { recursive: true });
-  if (tmpfs && !(await ctx.mounter.mountsUnder(ctx.dir)).includes(ctx.dir)) {
+  if (tmpfs && !(await ctx.mounter.hasOwnFilesystem(ctx.dir))) {
     await ctx.mounter.mountTmpfs(ctx.dir, memoryVolumeSize(ctx.pod, ctx.allocatable.memoryBytes));
   }
   const changed = await writeAtomic(ctx.dir, payload, new Date(ctx.clock.now()));
