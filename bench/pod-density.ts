@@ -16,7 +16,7 @@ import { writeSubsection } from './lib/docs.js';
 import { measureBurstFloor } from './lib/floor.js';
 import { EngineEvents } from './lib/engine-events.js';
 import { loadText, machineFacts, machineLine } from './lib/machine.js';
-import { benchPod, NAMESPACE, retry, startPodBenchEnv, type PodBenchEnv } from './lib/pod-env.js';
+import { benchPod, NAMESPACE, retry, withPodBenchEnv, type PodBenchEnv } from './lib/pod-env.js';
 import { PodWatch } from './lib/pod-watch.js';
 import { PODS_HEADER } from './lib/pods-doc.js';
 import { cpuSeconds, machineJiffies, statusMB } from './lib/proc.js';
@@ -191,15 +191,7 @@ async function run(env: PodBenchEnv, args: Args): Promise<void> {
 
 async function main(): Promise<void> {
   const args = parseArgs();
-  const env = await startPodBenchEnv({ name: 'nlpb-density', env: args.nodeOptions ? { NODE_OPTIONS: args.nodeOptions } : undefined, entry: args.entry });
-  try {
-    await run(env, args);
-  } catch (err) {
-    console.error(`failed; nodelet log: ${env.nodelet.logPath}\n${env.nodelet.logs().slice(-4000)}`);
-    throw err;
-  } finally {
-    await env.cleanup();
-  }
+  await withPodBenchEnv({ name: 'nlpb-density', env: args.nodeOptions ? { NODE_OPTIONS: args.nodeOptions } : undefined, entry: args.entry }, (env) => run(env, args));
 }
 
 await main();

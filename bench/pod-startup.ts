@@ -13,7 +13,7 @@ import { writeSubsection } from './lib/docs.js';
 import { EngineEvents, type PodEngineTimes } from './lib/engine-events.js';
 import { measureFloor } from './lib/floor.js';
 import { loadText, machineFacts, machineLine } from './lib/machine.js';
-import { benchPod, NAMESPACE, retry, startPodBenchEnv, type PodBenchEnv } from './lib/pod-env.js';
+import { benchPod, NAMESPACE, retry, withPodBenchEnv, type PodBenchEnv } from './lib/pod-env.js';
 import { PodWatch, type PodTimes } from './lib/pod-watch.js';
 import { PODS_HEADER } from './lib/pods-doc.js';
 import { quartet, sec, summarize, type Summary } from './lib/stats.js';
@@ -123,15 +123,7 @@ function breakdown(engine: EngineEvents, pods: [string, PodTimes][]): [string, S
 
 async function main(): Promise<void> {
   const args = parseArgs();
-  const env = await startPodBenchEnv({ name: 'nlpb-startup' });
-  try {
-    await run(env, args);
-  } catch (err) {
-    console.error(`failed; nodelet log: ${env.nodelet.logPath}\n${env.nodelet.logs().slice(-4000)}`);
-    throw err;
-  } finally {
-    await env.cleanup();
-  }
+  await withPodBenchEnv({ name: 'nlpb-startup' }, (env) => run(env, args));
 }
 
 await main();

@@ -207,3 +207,19 @@ export function benchPod(name: string, node: string): Record<string, unknown> {
     },
   };
 }
+
+/**
+ * Starts a bench environment, runs `body` in it, prints the tail of nodelet's log when it fails, and always cleans up
+ * (pods, nodelet, the private dockerd, temp dirs).
+ */
+export async function withPodBenchEnv(opts: PodBenchEnvOptions, body: (env: PodBenchEnv) => Promise<void>): Promise<void> {
+  const env = await startPodBenchEnv(opts);
+  try {
+    await body(env);
+  } catch (err) {
+    console.error(`failed; nodelet log: ${env.nodelet.logPath}\n${env.nodelet.logs().slice(-4000)}`);
+    throw err;
+  } finally {
+    await env.cleanup();
+  }
+}
