@@ -6,12 +6,17 @@
  * into an empty namespace, and a one-chain --noflush restore. At the smallest size it also measures the
  * upstream-style single-transaction --noflush full restore (batchSize 0), which is quadratic with iptables-nft.
  *
- * Usage: tsx bench/proxy.ts [--sizes 1000,5000,10000] [--changes 5]
+ * Each size runs in its own child process. By default the child is this file bundled with esbuild and run by plain
+ * node, as the daemon runs (dist/nodelet.mjs is a bundle too); `--runner tsx` runs it through tsx instead (tsx's own
+ * loader adds ~50 MB RSS, which earlier runs of this benchmark included).
+ *
+ * Usage: tsx bench/proxy.ts [--sizes 1000,5000,10000] [--changes 5] [--runner bundle|tsx]
  * Writes its section of docs/benchmarks.md.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { join } from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { RealClock, silentLogger } from '../src/util/index.js';
@@ -97,12 +102,15 @@ interface Row {
   oneChainFloor: number;
   rss: number;
   maxRss: number;
+  /** RSS of the child before any proxy work (runtime + loaded code). */
+  baseRss: number;
   heapAfterGc: number;
   naive?: number;
   load: string;
 }
 
 async function runSize(n: number, changes: number): Promise<Row> {
+  const baseRss = process.memoryUsage().rss;
   await deleteNamespaces(PREFIX);
   await createNamespace(NS);
   const cfg = defaultProxyConfig();
@@ -155,7 +163,7 @@ async function runSize(n: number, changes: number): Promise<Row> {
   const flushFloor = await restoreTime(NS2, natSave, false);
   const oneChainFloor = await restoreTime(NS, '*nat\n:KUBE-BENCH-ONE - [0:0]\n-A KUBE-BENCH-ONE -d 10.99.0.1/32 -p tcp -m tcp --dport 80 -j KUBE-MARK-MASQ\nCOMMIT\n', true);
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  const row: Row = { n, rules, full, fullAgain, change, changeCpu: changeCpu / changes, save, flushFloor, oneChainFloor, rss, maxRss, heapAfterGc, load };
+  const row: Row = { n, rules, full, fullAgain, change, changeCpu: changeCpu / changes, save, flushFloor, oneChainFloor, rss, maxRss, baseRss, heapAfterGc, load };
   if (n <= 1000) {
     await runCommand(['ip', 'netns', 'del', NS2]);
     await createNamespace(NS2);
@@ -196,23 +204,49 @@ async function main(): Promise<void> {
     return;
   }
   const sizes = arg('sizes', '1000,5000,10000').split(',').map(Number);
-  const rows: Row[] = [];
-  for (const n of sizes) {
-    const out = spawnSync('tsx', ['bench/proxy.ts', '--one', String(n), '--changes', String(changes)], {
-      encoding: 'utf8',
-      maxBuffer: 1 << 26,
-      env: { ...process.env, NODE_OPTIONS: NODE_FLAGS },
-    });
-    const line = out.stdout.split('\n').find((l) => l.startsWith('RESULT '));
-    if (line === undefined) throw new Error(`size ${n} failed: ${out.stderr}`);
-    const r = JSON.parse(line.slice(7)) as Row;
-    rows.push(r);
-    console.log(`${n} services: full ${s(r.full.ms)} s, full again ${s(r.fullAgain.ms)} s, change median ${s(med(r.change))} s, rss ${(r.rss / 2 ** 20).toFixed(0)} MB (max ${(r.maxRss / 2 ** 20).toFixed(0)}), load ${r.load}`);
+  const runner = arg('runner', 'bundle');
+  const tmp = mkdtempSync(join(os.tmpdir(), 'nlpx-bench-'));
+  try {
+    const argv0 = runner === 'tsx' ? ['tsx', 'bench/proxy.ts'] : [process.execPath, await bundleSelf(join(tmp, 'proxy-bench.mjs'))];
+    const rows: Row[] = [];
+    for (const n of sizes) {
+      const [cmd = 'tsx', ...rest] = argv0;
+      const out = spawnSync(cmd, [...rest, '--one', String(n), '--changes', String(changes)], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 26,
+        env: { ...process.env, NODE_OPTIONS: NODE_FLAGS },
+      });
+      const line = out.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+      if (line === undefined) throw new Error(`size ${n} failed: ${out.stderr}`);
+      const r = JSON.parse(line.slice(7)) as Row;
+      rows.push(r);
+      console.log(`${n} services: full ${s(r.full.ms)} s, full again ${s(r.fullAgain.ms)} s, change median ${s(med(r.change))} s, rss ${(r.rss / 2 ** 20).toFixed(0)} MB (max ${(r.maxRss / 2 ** 20).toFixed(0)}), base ${(r.baseRss / 2 ** 20).toFixed(0)} MB, load ${r.load}`);
+    }
+    if (arg('write', 'yes') === 'yes') writeSection(rows, changes, runner);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
   }
-  writeSection(rows, changes);
 }
 
-function writeSection(rows: Row[], changes: number): void {
+/** Bundles this file like scripts/build.mjs bundles the daemon; returns the output path. */
+async function bundleSelf(outfile: string): Promise<string> {
+  const { build } = await import('esbuild');
+  await build({
+    entryPoints: ['bench/proxy.ts'],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'esm',
+    minify: true,
+    external: ['pino-pretty'],
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
+function writeSection(rows: Row[], changes: number, runner: string): void {
   const cpus = os.cpus();
   const machine = `${cpus[0]?.model.trim() ?? 'cpu'} × ${cpus.length} (nproc ${os.availableParallelism()}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Linux ${os.release()}, Node ${process.version}`;
   const lines = [
@@ -220,7 +254,7 @@ function writeSection(rows: Row[], changes: number): void {
     '## Service proxy (bench/proxy.ts)',
     '',
     `Measured ${new Date().toISOString()} on ${machine}; iptables 1.8.9 (nf_tables) in a network namespace; node`,
-    `flags \`${NODE_FLAGS}\`, run through tsx (whose own baseline is ~74 MB RSS). The machine was shared with other`,
+    `flags \`${NODE_FLAGS}\`, ${runner === 'tsx' ? 'run through tsx (its loader adds ~50 MB RSS)' : 'the benchmark bundled with esbuild and run by plain node, as the daemon runs'}. The machine was shared with other`,
     'jobs while measuring (load average in the last column; 2 cores): wall times are inflated, CPU times less so. N ClusterIP',
     'services (10 % NodePort) × 5 endpoints. Times are end to end: from handing the objects/change to the proxier until',
     'iptables-restore returned (rendering, iptables-save on full syncs, restore). CPU = this process + its iptables',
@@ -229,11 +263,11 @@ function writeSection(rows: Row[], changes: number): void {
     'proxy: it would wipe other programs\' rules), and a --noflush restore of one chain. Goals: change at 5,000 < 0.3 s,',
     'full sync at 5,000 < 5 s, RSS < 200 MB at 10,000.',
     '',
-    '| services | nat rules | first full sync | full sync over existing | change median / max | change CPU | iptables-save nat | floor: flushing restore | floor: one-chain restore | RSS after / max / heap after GC | load avg |',
+    '| services | nat rules | first full sync | full sync over existing | change median / max | change CPU | iptables-save nat | floor: flushing restore | floor: one-chain restore | RSS after / max / at start / heap after GC | load avg |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map(
       (r) =>
-        `| ${r.n} | ${r.rules} | ${s(r.full.ms)} s (CPU ${(r.full.cpuSelf + r.full.cpuChildren).toFixed(2)} s) | ${s(r.fullAgain.ms)} s | ${s(med(r.change))} / ${s(Math.max(...r.change))} s | ${r.changeCpu.toFixed(2)} s | ${s(r.save)} s | ${s(r.flushFloor)} s | ${s(r.oneChainFloor)} s | ${(r.rss / 2 ** 20).toFixed(0)} / ${(r.maxRss / 2 ** 20).toFixed(0)} / ${(r.heapAfterGc / 2 ** 20).toFixed(0)} MB | ${r.load} |`,
+        `| ${r.n} | ${r.rules} | ${s(r.full.ms)} s (CPU ${(r.full.cpuSelf + r.full.cpuChildren).toFixed(2)} s) | ${s(r.fullAgain.ms)} s | ${s(med(r.change))} / ${s(Math.max(...r.change))} s | ${r.changeCpu.toFixed(2)} s | ${s(r.save)} s | ${s(r.flushFloor)} s | ${s(r.oneChainFloor)} s | ${(r.rss / 2 ** 20).toFixed(0)} / ${(r.maxRss / 2 ** 20).toFixed(0)} / ${(r.baseRss / 2 ** 20).toFixed(0)} / ${(r.heapAfterGc / 2 ** 20).toFixed(0)} MB | ${r.load} |`,
     ),
     '',
     ...rows.filter((r) => r.naive !== undefined).map((r) => `- Upstream-style full sync (all chains in ONE --noflush transaction) at ${r.n} services: ${s(r.naive ?? 0)} s, vs ${s(r.full.ms)} s batched. It grows quadratically with iptables-nft (exploration on this machine: 2,000 services 25 s, 5,000 services 223 s), which is why nodelet writes full syncs as batches of 100 services, each its own COMMIT, in one iptables-restore run.`),

@@ -1,6 +1,6 @@
 import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from './kubeconfig.js';
 import { NodeletError, type ErrorCode } from '../util/index.js';
 
 /** A Status object as the API server sends it in error responses and watch ERROR events. */
@@ -75,7 +75,7 @@ export interface ApiTransport {
 }
 
 /**
- * A thin raw HTTP(S) client for the Kubernetes API built from a client-node KubeConfig (TLS and credentials via
+ * A thin raw HTTP(S) client for the Kubernetes API built from a {@link KubeConfig} (TLS and credentials via
  * `applyToHTTPSOptions`, re-applied per request so rotating tokens work). Safe for concurrent use.
  */
 export class ApiClient implements ApiTransport {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from './kubeconfig.js';
 import { startTestApiServer, type TestApiServer } from '../../test/apiserver/index.js';
 import { raw } from '../../test/apiserver/testing.js';
 import { silentLogger } from '../util/index.js';

@@ -1,11 +1,11 @@
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from './kubeconfig.js';
 import { Backoff, RealClock, errorMessage, type Clock, type Logger } from '../util/index.js';
 import { ApiClient, ApiStatusError, isGone, type ApiStatus, type ApiTransport } from './client.js';
 import { InformerCache } from './informer-cache.js';
 import type { Informer, InformerHandlers, InformerOptions, KubeObject } from './types.js';
 
 /** Optional collaborators of {@link createInformer} (tests inject a client or clock). */
-export interface InformerDeps {
+export interface InformerDeps<T = unknown> {
   client?: ApiTransport;
   clock?: Clock;
   /** Page size of lists (default 500, as kubectl and client-go). */
@@ -14,6 +14,11 @@ export interface InformerDeps {
   backoff?: { initialMs: number; maxMs: number };
   /** Server-side watch timeout range in seconds (default 300–600, like client-go). */
   watchTimeoutSeconds?: [number, number];
+  /**
+   * Applied to every listed or watched object before it is cached and delivered (client-go's SetTransform), e.g. to
+   * drop fields the consumer never reads. Must keep metadata name, namespace, uid and resourceVersion.
+   */
+  transform?: (obj: T) => T;
 }
 
 interface ListBody<T> {
@@ -33,13 +38,13 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
   readonly #log: Logger;
   readonly #client: ApiTransport;
   readonly #clock: Clock;
-  readonly #deps: InformerDeps;
+  readonly #deps: InformerDeps<T>;
   readonly #cache: InformerCache<T>;
   readonly #backoff: Backoff;
   #abort: AbortController | undefined;
   #rv = '';
 
-  constructor(client: ApiTransport, opts: InformerOptions, log: Logger, deps: InformerDeps) {
+  constructor(client: ApiTransport, opts: InformerOptions, log: Logger, deps: InformerDeps<T>) {
     this.#opts = opts;
     this.#client = client;
     this.#log = log.child({ component: 'informer', path: opts.path, fieldSelector: opts.fieldSelector, labelSelector: opts.labelSelector });
@@ -60,6 +65,10 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
   stop(): void {
     this.#abort?.abort(new Error('informer stopped'));
     this.#abort = undefined;
+  }
+
+  #transform(obj: T): T {
+    return this.#deps.transform === undefined ? obj : this.#deps.transform(obj);
   }
 
   hasSynced(): boolean {
@@ -137,7 +146,7 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
         throw err;
       }
       const kind = page.kind?.replace(/List$/, '');
-      for (const it of page.items ?? []) items.push({ ...it, kind: it.kind ?? kind, apiVersion: it.apiVersion ?? page.apiVersion } as T);
+      for (const it of page.items ?? []) items.push(this.#transform({ ...it, kind: it.kind ?? kind, apiVersion: it.apiVersion ?? page.apiVersion } as T));
       // The first page's resourceVersion is the list's snapshot; later pages carry the same one.
       rv = page.metadata?.resourceVersion ?? rv;
       cont = page.metadata?.continue || undefined;
@@ -206,7 +215,7 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
       this.#rv = rv;
       return false;
     }
-    this.#cache.apply(ev.type ?? '', obj);
+    this.#cache.apply(ev.type ?? '', this.#transform(obj));
     this.#rv = rv;
     return true;
   }
@@ -219,6 +228,6 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
  * client-node's typed classes); listed items get `kind`/`apiVersion` filled in from the list. Handlers run
  * synchronously on the informer's loop: they must only record and mark dirty.
  */
-export function createInformer<T extends KubeObject>(kc: KubeConfig, options: InformerOptions, logger: Logger, deps: InformerDeps = {}): Informer<T> {
+export function createInformer<T extends KubeObject>(kc: KubeConfig, options: InformerOptions, logger: Logger, deps: InformerDeps<T> = {}): Informer<T> {
   return new ListWatchInformer<T>(deps.client ?? new ApiClient(kc), options, logger, deps);
 }

@@ -1,18 +1,14 @@
 /**
  * Read access to the API objects a pod's environment refers to (ConfigMaps, Secrets, Services) and the TokenRequest
- * API for projected service account tokens. {@link ApiObjectSource} implements it over @kubernetes/client-node with a
+ * API for projected service account tokens. {@link ApiObjectSource} implements it over REST ({@link ApiClient}) with a
  * short TTL cache (the kubelet's "TTL" change-detection strategy), so repeated pod syncs see updates within the TTL.
  */
-import {
-  CoreV1Api,
-  type AuthenticationV1TokenRequest,
-  type KubeConfig,
-  type V1ConfigMap,
-  type V1Secret,
-  type V1Service,
-} from '@kubernetes/client-node';
+import type { AuthenticationV1TokenRequest, V1ConfigMap, V1Secret, V1Service, V1ServiceList } from '@kubernetes/client-node';
 import { RealClock, type Clock } from '../util/clock.js';
 import { NodeletError, errorMessage } from '../util/errors.js';
+import { ApiStatusError, type ApiTransport } from './client.js';
+import type { KubeConfig } from './kubeconfig.js';
+import { transportOf } from './nodes.js';
 import type { Informer } from './types.js';
 
 /** What a projected serviceAccountToken source asks for (authentication.k8s.io/v1 TokenRequestSpec). */
@@ -45,7 +41,8 @@ export interface PodObjectSource {
 
 /** Options for {@link ApiObjectSource}. */
 export interface ApiObjectSourceOptions {
-  kubeConfig: KubeConfig;
+  /** The API to read from: a kubeconfig, or an existing client to share. */
+  kubeConfig: KubeConfig | ApiTransport;
   /** Cache lifetime for gets and lists (default 5 s). */
   ttlMs?: number;
   /** A synced service informer (all namespaces); when given, services come from it instead of lists. */
@@ -59,27 +56,23 @@ interface CacheEntry<T> {
 }
 
 function statusCode(err: unknown): number | undefined {
+  if (err instanceof ApiStatusError) return err.httpStatus;
   const c = (err as { code?: unknown } | null)?.code;
   return typeof c === 'number' ? c : undefined;
 }
 
-/** The API Status message of a client-node ApiException (its own message is long and includes headers). */
+/** The API Status message of a failed request (not the transport's longer text). */
 function apiMessage(err: unknown): string {
-  const body = (err as { body?: unknown } | null)?.body;
-  if (typeof body === 'string') {
-    try {
-      const status = JSON.parse(body) as { message?: unknown };
-      if (typeof status.message === 'string') return status.message;
-    } catch {
-      // not JSON: fall through
-    }
-  }
+  if (err instanceof ApiStatusError && err.apiStatus?.message) return err.apiStatus.message;
   return errorMessage(err);
 }
 
+const nsPath = (ns: string, resource: string, name?: string): string =>
+  `/api/v1/namespaces/${encodeURIComponent(ns)}/${resource}${name === undefined ? '' : `/${encodeURIComponent(name)}`}`;
+
 /** {@link PodObjectSource} over the Kubernetes API with a TTL cache. Safe for concurrent callers. */
 export class ApiObjectSource implements PodObjectSource {
-  readonly #api: CoreV1Api;
+  readonly #api: ApiTransport;
   readonly #ttl: number;
   readonly #clock: Clock;
   readonly #services: Informer<V1Service> | undefined;
@@ -87,7 +80,7 @@ export class ApiObjectSource implements PodObjectSource {
   readonly #inflight = new Map<string, Promise<unknown>>();
 
   constructor(options: ApiObjectSourceOptions) {
-    this.#api = options.kubeConfig.makeApiClient(CoreV1Api);
+    this.#api = transportOf(options.kubeConfig);
     this.#ttl = options.ttlMs ?? 5000;
     this.#clock = options.clock ?? new RealClock();
     this.#services = options.services;
@@ -95,13 +88,13 @@ export class ApiObjectSource implements PodObjectSource {
 
   getConfigMap(namespace: string, name: string): Promise<V1ConfigMap | undefined> {
     return this.#cached(`cm/${namespace}/${name}`, () =>
-      this.#orUndefined(this.#api.readNamespacedConfigMap({ name, namespace }), `configmap ${namespace}/${name}`),
+      this.#orUndefined(this.#api.request<V1ConfigMap>({ path: nsPath(namespace, 'configmaps', name) }), `configmap ${namespace}/${name}`),
     );
   }
 
   getSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
     return this.#cached(`secret/${namespace}/${name}`, () =>
-      this.#orUndefined(this.#api.readNamespacedSecret({ name, namespace }), `secret ${namespace}/${name}`),
+      this.#orUndefined(this.#api.request<V1Secret>({ path: nsPath(namespace, 'secrets', name) }), `secret ${namespace}/${name}`),
     );
   }
 
@@ -115,7 +108,7 @@ export class ApiObjectSource implements PodObjectSource {
     }
     return this.#cached(`svc/${namespace}`, async () => {
       try {
-        return (await this.#api.listNamespacedService({ namespace })).items;
+        return (await this.#api.request<V1ServiceList>({ path: nsPath(namespace, 'services') })).items;
       } catch (err) {
         throw new NodeletError('API_ERROR', 'failed to list services when setting up env vars', { cause: err });
       }
@@ -129,7 +122,7 @@ export class ApiObjectSource implements PodObjectSource {
       spec: { audiences: spec.audiences, expirationSeconds: spec.expirationSeconds, boundObjectRef: spec.boundObjectRef },
     };
     try {
-      const tr = await this.#api.createNamespacedServiceAccountToken({ name: serviceAccount, namespace, body });
+      const tr = await this.#api.request<AuthenticationV1TokenRequest>({ method: 'POST', path: `${nsPath(namespace, 'serviceaccounts', serviceAccount)}/token`, body });
       const token = tr.status?.token;
       if (!token) throw new Error('empty token in TokenRequest status');
       const exp = tr.status?.expirationTimestamp;

@@ -1,4 +1,3 @@
-import { setHeaderOptions, type ConfigurationOptions, type ObservableMiddleware } from '@kubernetes/client-node';
 import type { ApiClient } from './client.js';
 
 /** Patch flavours and the Content-Type each needs (client-node defaults to JSON Patch, which fails with a merge body). */
@@ -52,12 +51,4 @@ export async function patchObject<T = unknown>(client: ApiClient, path: string, 
 /** Strategic-merge patch of the status subresource (how the kubelet writes pod and node status). */
 export function patchStatus<T = unknown>(client: ApiClient, path: string, status: object, opts: Omit<PatchOptions, 'subresource'> = {}): Promise<T> {
   return patchObject<T>(client, path, 'strategic', { status }, { ...opts, subresource: 'status' });
-}
-
-/**
- * client-node request options that make a generated API's patch call send `type`'s Content-Type, e.g.
- * `coreApi.patchNamespacedPodStatus({ name, namespace, body }, patchOptions('strategic'))`.
- */
-export function patchOptions(type: PatchType): ConfigurationOptions<ObservableMiddleware> {
-  return setHeaderOptions('Content-Type', PATCH_CONTENT_TYPE[type]);
 }

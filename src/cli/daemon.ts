@@ -3,8 +3,8 @@
  * the roles and the health/metrics server, and on SIGTERM/SIGINT stops them again — without stopping pods, whose
  * containers keep running (as upstream; a restarted nodelet adopts them).
  */
-import { KubeConfig } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
+import { loadKubeConfig as loadKubeConfigFile, type KubeConfig } from '../api/kubeconfig.js';
 import type { NodeletConfig } from '../config/index.js';
 import type { ContainerRuntime } from '../cri/types.js';
 import type { NodeAgent } from '../kubelet/node/index.js';
@@ -48,16 +48,11 @@ export interface Daemon {
 }
 
 function loadKubeConfig(path: string): KubeConfig {
-  const kc = new KubeConfig();
   try {
-    kc.loadFromFile(path);
+    return loadKubeConfigFile(path);
   } catch (err) {
     throw new ConfigError(`flag --kubeconfig: cannot load ${path}: ${errorMessage(err)}`, { field: '--kubeconfig', cause: err });
   }
-  if (kc.getCurrentCluster() === null) {
-    throw new ConfigError(`flag --kubeconfig: ${path} has no current cluster (set current-context)`, { field: '--kubeconfig' });
-  }
-  return kc;
 }
 
 /** Starts nodelet. Throws ConfigError for problems found before anything runs (lock held, bad kubeconfig, swap). */

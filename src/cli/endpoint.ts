@@ -1,4 +1,5 @@
 /** Parsing of --container-runtime-endpoint (`unix:///var/run/docker.sock`, or a bare absolute socket path). */
+import { basename } from 'node:path';
 import { ConfigError } from '../util/errors.js';
 
 /** The socket path of a runtime endpoint; throws ConfigError for anything but a unix socket. */
@@ -10,7 +11,19 @@ export function socketPath(endpoint: string): string {
     return endpoint;
   }
   throw new ConfigError(
-    `flag --container-runtime-endpoint: "${endpoint}" is not supported (allowed: unix:///<absolute socket path>, e.g. unix:///var/run/docker.sock)`,
+    `flag --container-runtime-endpoint: "${endpoint}" is not supported (allowed: unix:///<absolute socket path>, e.g. unix:///var/run/docker.sock or unix:///run/containerd/containerd.sock)`,
     { field: '--container-runtime-endpoint' },
   );
+}
+
+/** Which protocol a runtime socket speaks: the Docker Engine API or CRI v1 gRPC. */
+export type RuntimeKind = 'docker' | 'cri';
+
+/**
+ * The protocol of an endpoint, decided by its name: a socket named `docker.sock` is the Docker engine (the default
+ * endpoint), every other socket is a CRI runtime (containerd, CRI-O, cri-dockerd), as with upstream kubelet since
+ * dockershim was removed. `probeCri` (src/cri/containerd) can confirm a CRI socket at start-up.
+ */
+export function runtimeKind(endpoint: string): RuntimeKind {
+  return basename(socketPath(endpoint)) === 'docker.sock' ? 'docker' : 'cri';
 }

@@ -2,8 +2,7 @@
  * The kubelet role as wired here: the runtime monitor (health + Ready condition), the node agent (registration,
  * node status, lease) when an API server is configured, and the pod lifecycle when it is available.
  */
-import type { KubeConfig } from '@kubernetes/client-node';
-import { createLeaseApi, createNodeApi } from '../api/index.js';
+import { ApiClient, createLeaseApi, createNodeApi, type KubeConfig } from '../api/index.js';
 import type { NodeletConfig } from '../config/index.js';
 import type { ContainerRuntime } from '../cri/types.js';
 import { createHostReader, Loop, NodeAgent, RuntimeMonitor, type HostReader } from '../kubelet/node/index.js';
@@ -46,8 +45,10 @@ export function createKubeletRole(o: KubeletRoleOptions): KubeletRole {
     timeoutMs: config.kubelet.runtimeRequestTimeoutMs,
   });
   const monitorPeriod = Math.min(5000, config.kubelet.nodeStatusUpdateFrequencyMs);
+  // One client (one keep-alive agent) for the node status and the lease.
+  const api = o.kubeConfig === undefined ? undefined : new ApiClient(o.kubeConfig);
   const nodeAgent =
-    o.kubeConfig === undefined
+    api === undefined
       ? undefined
       : new NodeAgent({
           nodeName: config.nodeName,
@@ -56,8 +57,8 @@ export function createKubeletRole(o: KubeletRoleOptions): KubeletRole {
           settings: { ...config.kubelet },
           versions: { kubeletVersion: KUBELET_VERSION, kubeProxyVersion: KUBELET_VERSION },
           kubeletPort: 10250,
-          nodes: createNodeApi(o.kubeConfig),
-          leases: createLeaseApi(o.kubeConfig),
+          nodes: createNodeApi(api),
+          leases: createLeaseApi(api),
           host,
           runtime: monitor,
           clock,
@@ -95,6 +96,7 @@ export function createKubeletRole(o: KubeletRoleOptions): KubeletRole {
       for (const p of [...parts].reverse()) await p.stop();
       await nodeAgent?.stop();
       await monitorLoop.stop();
+      api?.close();
     },
   };
 }

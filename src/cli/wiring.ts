@@ -1,9 +1,10 @@
 /**
  * The only place that knows which real implementations exist: the runtime backend, the pod lifecycle, the proxy.
  */
+import { CriRuntime } from '../cri/containerd/index.js';
 import { DockerRuntime } from '../cri/docker/index.js';
 import type { RoleFactories } from './daemon.js';
-import { socketPath } from './endpoint.js';
+import { runtimeKind, socketPath } from './endpoint.js';
 import { createPodsRole } from './pods-role.js';
 import { createProxyRole } from './proxy-role.js';
 
@@ -12,8 +13,13 @@ export { runCleanup } from './proxy-role.js';
 /** The factories used by the real daemon. */
 export const wiring: RoleFactories = {
   createRuntime(config, logger) {
+    const endpoint = config.kubelet.containerRuntimeEndpoint;
+    if (runtimeKind(endpoint) === 'cri') {
+      logger.info({ endpoint }, 'Using the CRI v1 runtime backend');
+      return new CriRuntime({ socketPath: socketPath(endpoint), requestTimeoutMs: config.kubelet.runtimeRequestTimeoutMs, logger });
+    }
     return new DockerRuntime({
-      socketPath: socketPath(config.kubelet.containerRuntimeEndpoint),
+      socketPath: socketPath(endpoint),
       logMaxSize: `${Math.max(1, Math.floor(config.kubelet.containerLogMaxSizeBytes / 2 ** 20))}m`,
       logMaxFiles: config.kubelet.containerLogMaxFiles,
       logger,

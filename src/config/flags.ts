@@ -79,6 +79,12 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'proxy-healthz-bind-address', kind: 'string', group: 'proxy', arg: 'ip:port', defaultText: '0.0.0.0:10256', help: "proxy health server (kube-proxy's --healthz-bind-address; renamed because the kubelet has a flag of that name)", target: p('healthzBindAddress') },
   { name: 'metrics-bind-address', kind: 'string', group: 'proxy', arg: 'ip:port', defaultText: '127.0.0.1:10249', help: 'proxy metrics server ("" disables)', target: p('metricsBindAddress') },
   { name: 'conntrack-max-per-core', kind: 'int', group: 'proxy', arg: 'n', defaultText: '32768', help: 'conntrack entries per core (0 leaves the limit alone)', target: p('conntrack', 'maxPerCore') },
+  { name: 'conntrack-min', kind: 'int', group: 'proxy', arg: 'n', defaultText: '131072', help: 'minimum conntrack entries, whatever conntrack-max-per-core gives', target: p('conntrack', 'min') },
+  { name: 'conntrack-tcp-timeout-established', kind: 'string', group: 'proxy', arg: 'duration', defaultText: '24h0m0s', help: 'idle timeout of established TCP connections (0 leaves it alone)', target: p('conntrack', 'tcpEstablishedTimeout') },
+  { name: 'conntrack-tcp-timeout-close-wait', kind: 'string', group: 'proxy', arg: 'duration', defaultText: '1h0m0s', help: 'conntrack timeout of TCP connections in CLOSE_WAIT (0 leaves it alone)', target: p('conntrack', 'tcpCloseWaitTimeout') },
+  { name: 'conntrack-tcp-be-liberal', kind: 'bool', group: 'proxy', arg: 'bool', defaultText: 'false', help: 'set nf_conntrack_tcp_be_liberal=1 (out-of-window TCP packets are not marked INVALID)', target: p('conntrack', 'tcpBeLiberal') },
+  { name: 'conntrack-udp-timeout', kind: 'string', group: 'proxy', arg: 'duration', defaultText: '0s', help: 'idle timeout of UNREPLIED UDP conntrack entries (0 leaves it alone)', target: p('conntrack', 'udpTimeout') },
+  { name: 'conntrack-udp-timeout-stream', kind: 'string', group: 'proxy', arg: 'duration', defaultText: '0s', help: 'idle timeout of ASSURED UDP conntrack entries (0 leaves it alone)', target: p('conntrack', 'udpStreamTimeout') },
   { name: 'cleanup', kind: 'bool', group: 'proxy', arg: 'bool', help: "remove the proxy's iptables rules and exit" },
 ];
 

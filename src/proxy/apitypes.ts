@@ -27,6 +27,8 @@ export interface ServiceObject extends KubeObject {
     externalTrafficPolicy?: string;
     internalTrafficPolicy?: string;
     healthCheckNodePort?: number;
+    /** v1.30+: PreferClose (PreferSameZone) asks for topology-aware routing like the topology-mode annotation. */
+    trafficDistribution?: string;
   };
   status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string; ipMode?: string }[] } };
 }

@@ -4,6 +4,7 @@
  */
 import { ConfigError } from '../util/index.js';
 import ipaddr from 'ipaddr.js';
+import type { ConntrackSysctlConfig } from './sysctl.js';
 
 /** How "local" (pod-originated) traffic is recognised; upstream's LocalMode. '' means ClusterCIDR. */
 export type DetectLocalMode = '' | 'ClusterCIDR' | 'NodeCIDR' | 'BridgeInterface' | 'InterfaceNamePrefix';
@@ -19,7 +20,7 @@ export interface ProxyIptablesConfig {
   localhostNodePorts: boolean;
 }
 
-/** The `conntrack` section. nodelet does not tune these sysctls (documented); they are accepted and validated. */
+/** The `conntrack` section: sysctls set at proxy start (see sysctl.ts); 0 / '0s' / false leave an entry alone. */
 export interface ProxyConntrackConfig {
   maxPerCore: number;
   min: number;
@@ -117,7 +118,11 @@ export interface ResolvedProxyConfig {
   bindAddressHardFail: boolean;
   clusterCIDRs: string[];
   localDetector: LocalDetector;
+  /** The detector of the IPv6 proxier (dual-stack): cluster/node CIDRs of that family. */
+  localDetectorIPv6: LocalDetector;
   tcpBeLiberal: boolean;
+  /** Conntrack sysctls to apply at start. */
+  conntrack: ConntrackSysctlConfig;
 }
 
 const DURATION_UNITS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001, µs: 0.001, ns: 1e-6 };
@@ -163,10 +168,12 @@ function checkCIDR(cidr: string, field: string): string {
   }
 }
 
-function localDetectorFor(cfg: ProxyConfig, clusterCIDRs: string[], nodePodCIDRs: string[]): LocalDetector {
+function localDetectorFor(cfg: ProxyConfig, clusterCIDRs: string[], nodePodCIDRs: string[], family: 'IPv4' | 'IPv6'): LocalDetector {
   const mode = cfg.detectLocalMode === '' ? 'ClusterCIDR' : cfg.detectLocalMode;
+  const kind = family === 'IPv4' ? 'ipv4' : 'ipv6';
   const cidrArgs = (cidrs: string[]): LocalDetector => {
-    const first = cidrs.find((c) => ipaddr.parseCIDR(c)[0].kind() === 'ipv4') ?? cidrs[0];
+    // The first CIDR of this family; a single-stack IPv4 setup keeps its old fallback (the first CIDR at all).
+    const first = cidrs.find((c) => ipaddr.parseCIDR(c)[0].kind() === kind) ?? (family === 'IPv4' ? cidrs[0] : undefined);
     return first === undefined ? { ifLocal: null, ifNotLocal: null } : { ifLocal: ['-s', first], ifNotLocal: ['!', '-s', first] };
   };
   switch (mode) {
@@ -215,6 +222,7 @@ export function resolveProxyConfig(cfg: ProxyConfig, nodePodCIDRs: string[] = []
     .filter((a) => a !== 'primary')
     .map((c, i) => checkCIDR(c, `nodePortAddresses[${i}]`));
   const masqueradeMark = `0x${(1 << bit >>> 0).toString(16)}`;
+  const podCIDRs = nodePodCIDRs.map((c) => checkCIDR(c, 'node.spec.podCIDRs'));
   return {
     masqueradeAll: cfg.iptables.masqueradeAll,
     masqueradeMark,
@@ -227,7 +235,27 @@ export function resolveProxyConfig(cfg: ProxyConfig, nodePodCIDRs: string[] = []
     metrics: parseListenAddress(cfg.metricsBindAddress, 'metricsBindAddress'),
     bindAddressHardFail: cfg.bindAddressHardFail,
     clusterCIDRs,
-    localDetector: localDetectorFor(cfg, clusterCIDRs, nodePodCIDRs.map((c) => checkCIDR(c, 'node.spec.podCIDRs'))),
+    localDetector: localDetectorFor(cfg, clusterCIDRs, podCIDRs, 'IPv4'),
+    localDetectorIPv6: localDetectorFor(cfg, clusterCIDRs, podCIDRs, 'IPv6'),
     tcpBeLiberal: cfg.conntrack.tcpBeLiberal,
+    conntrack: resolveConntrack(cfg.conntrack),
+  };
+}
+
+function resolveConntrack(c: ProxyConntrackConfig): ConntrackSysctlConfig {
+  const count = (v: number, field: string): number => {
+    if (!Number.isInteger(v) || v < 0) throw new ConfigError('must be a non-negative integer', { field });
+    return v;
+  };
+  // Whole seconds, truncated like upstream's int(d / time.Second).
+  const secs = (v: string, field: string): number => Math.floor(parseDuration(v, field) / 1000);
+  return {
+    maxPerCore: count(c.maxPerCore, 'conntrack.maxPerCore'),
+    min: count(c.min, 'conntrack.min'),
+    tcpEstablishedTimeoutSeconds: secs(c.tcpEstablishedTimeout, 'conntrack.tcpEstablishedTimeout'),
+    tcpCloseWaitTimeoutSeconds: secs(c.tcpCloseWaitTimeout, 'conntrack.tcpCloseWaitTimeout'),
+    tcpBeLiberal: c.tcpBeLiberal,
+    udpTimeoutSeconds: secs(c.udpTimeout, 'conntrack.udpTimeout'),
+    udpStreamTimeoutSeconds: secs(c.udpStreamTimeout, 'conntrack.udpStreamTimeout'),
   };
 }

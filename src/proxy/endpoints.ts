@@ -1,11 +1,12 @@
 /**
- * EndpointSlices → endpoints per service port (upstream EndpointSliceCache + CategorizeEndpoints). Pure.
- * Topology hints are not applied (every ready endpoint is used); see docs/architecture.md.
+ * EndpointSlices → endpoints per service port (upstream EndpointSliceCache + CategorizeEndpoints, with zone hints
+ * for services that ask for topology-aware routing, see topology.ts). Pure.
  */
 import ipaddr from 'ipaddr.js';
 import type { EndpointSliceObject } from './apitypes.js';
 import type { IPFamily, Protocol, ServicePortInfo } from './serviceport.js';
 import { usesClusterEndpoints, usesLocalEndpoints } from './serviceport.js';
+import { canUseZoneHints, hintedForZone } from './topology.js';
 
 /** One endpoint of one service port. */
 export interface EndpointInfo {
@@ -17,6 +18,8 @@ export interface EndpointInfo {
   ready: boolean;
   serving: boolean;
   terminating: boolean;
+  /** Zones of `hints.forZones` (only set when the endpoint has zone hints). */
+  zoneHints?: string[];
 }
 
 /** Endpoints of a service keyed by `portName/protocol` (the slice port's name and protocol). */
@@ -51,6 +54,7 @@ export function mergeSlices(slices: Iterable<EndpointSliceObject>, family: IPFam
         const endpoint = family === 'IPv4' ? `${ip}:${port}` : `[${ip}]:${port}`;
         if (eps.has(endpoint)) continue;
         const c = ep.conditions ?? {};
+        const zoneHints = Array.isArray(ep.hints?.forZones) ? ep.hints.forZones.map((z) => z?.name).filter((z) => typeof z === 'string' && z !== '') : [];
         eps.set(endpoint, {
           ip,
           port,
@@ -59,6 +63,7 @@ export function mergeSlices(slices: Iterable<EndpointSliceObject>, family: IPFam
           ready: c.ready === undefined || c.ready === null || c.ready,
           serving: c.serving === undefined || c.serving === null || c.serving,
           terminating: c.terminating === true,
+          ...(zoneHints.length > 0 ? { zoneHints } : {}),
         });
       }
     }
@@ -84,15 +89,17 @@ export interface CategorizedEndpoints {
 const servingTerminating = (e: EndpointInfo): boolean => e.serving && e.terminating;
 
 /**
- * Upstream CategorizeEndpoints: ready endpoints, falling back to serving+terminating ones when none is ready
- * (separately for the cluster-wide and the node-local set).
+ * Upstream CategorizeEndpoints: ready endpoints (for cluster-wide traffic of a topology-aware service, only those
+ * hinted for `zone`, when the hints are usable), falling back to serving+terminating ones when none is ready
+ * (separately for the cluster-wide and the node-local set). `zone` is the node's topology.kubernetes.io/zone label.
  */
-export function categorizeEndpoints(eps: readonly EndpointInfo[], svc: ServicePortInfo): CategorizedEndpoints {
+export function categorizeEndpoints(eps: readonly EndpointInfo[], svc: ServicePortInfo, zone = ''): CategorizedEndpoints {
   let cluster: EndpointInfo[] = [];
   let local: EndpointInfo[] = [];
   let hasAny = false;
   if (usesClusterEndpoints(svc)) {
-    cluster = eps.filter((e) => e.ready);
+    const byZone = svc.topologyAware && canUseZoneHints(eps, zone);
+    cluster = eps.filter((e) => e.ready && (!byZone || hintedForZone(e, zone)));
     if (cluster.length === 0) cluster = eps.filter(servingTerminating);
     hasAny = cluster.length > 0;
   }

@@ -25,10 +25,11 @@ export interface CommandResult {
 }
 
 /**
- * Runs `argv` with optional stdin (chunks are written with backpressure, so a large input is never copied whole);
- * resolves with the exit code (spawn errors become code 127). EPIPE is ignored.
+ * Runs `argv` with optional stdin (chunks are pulled one at a time and written with backpressure, so a large input is
+ * never copied whole); resolves with the exit code (spawn errors become code 127). EPIPE is ignored. `onChunk` sees
+ * every chunk as it is written.
  */
-export function runCommand(argv: readonly string[], stdin?: string | readonly string[]): Promise<CommandResult> {
+export function runCommand(argv: readonly string[], stdin?: string | Iterable<string>, onChunk?: (chunk: string) => void): Promise<CommandResult> {
   return new Promise((resolve) => {
     const [cmd, ...args] = argv;
     const child = spawn(cmd ?? 'false', args, { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -42,11 +43,17 @@ export function runCommand(argv: readonly string[], stdin?: string | readonly st
     child.on('close', (code) => {
       resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
     });
-    const chunks = typeof stdin === 'string' ? [stdin] : (stdin ?? []);
-    let i = 0;
+    const chunks = (typeof stdin === 'string' ? [stdin] : (stdin ?? []))[Symbol.iterator]();
+    let closed = false;
+    child.on('close', () => (closed = true));
     const pump = (): void => {
-      while (i < chunks.length) {
-        if (!child.stdin.write(chunks[i++] ?? '')) {
+      for (;;) {
+        // The tool is gone (it failed): stop producing input.
+        if (closed || child.stdin.destroyed) return;
+        const next = chunks.next();
+        if (next.done === true) break;
+        onChunk?.(next.value);
+        if (!child.stdin.write(next.value)) {
           child.stdin.once('drain', pump);
           return;
         }
@@ -103,16 +110,17 @@ export class ExecIptables implements Iptables {
     return p;
   }
 
-  restore(data: string | readonly string[], options: RestoreOptions): Promise<void> {
+  restore(data: string | Iterable<string>, options: RestoreOptions): Promise<void> {
     return this.#serial(async () => {
       const argv = [...this.#tool('-restore'), '-w', String(this.#o.waitSeconds ?? 5)];
       if (options.noflush) argv.push('--noflush');
-      const r = await runCommand(argv, data);
+      const recent = new RecentLines();
+      const r = await runCommand(argv, data, (c) => recent.add(c));
       if (r.code !== 0) {
         const m = /line:? (\d+)/i.exec(r.stderr);
         const line = m ? Number(m[1]) : undefined;
-        const text = typeof data === 'string' ? data : data.join('');
-        const context = line !== undefined ? ` near: ${text.split('\n').slice(Math.max(0, line - 2), line + 1).join(' | ')}` : '';
+        const near = line === undefined ? undefined : recent.around(line);
+        const context = near !== undefined ? ` near: ${near}` : '';
         throw new IptablesError(`iptables-restore failed (exit ${r.code}): ${r.stderr.trim()}${context}`, { line });
       }
     });
@@ -158,6 +166,31 @@ export class ExecIptables implements Iptables {
 
   async deleteRule(table: Table, chain: string, args: readonly string[]): Promise<void> {
     await runCommand([...this.#tool(''), '-w', String(this.#o.waitSeconds ?? 5), '-t', table, '-D', chain, ...unquote(args)]);
+  }
+}
+
+/**
+ * The last few chunks written to iptables-restore with their first line numbers, to quote the failing line of a
+ * streamed input without keeping all of it (the tool fails on a line it has just read, so it is in a recent chunk).
+ */
+class RecentLines {
+  static readonly KEEP = 4;
+  readonly #chunks: { first: number; text: string }[] = [];
+  #lines = 0;
+
+  add(text: string): void {
+    this.#chunks.push({ first: this.#lines + 1, text });
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.#lines++;
+    if (this.#chunks.length > RecentLines.KEEP) this.#chunks.shift();
+  }
+
+  /** Lines `line-1 … line+1` joined with ' | ', or undefined when they are no longer held. */
+  around(line: number): string | undefined {
+    const first = this.#chunks[0]?.first;
+    if (first === undefined || line < first) return undefined;
+    const all = this.#chunks.map((c) => c.text).join('').split('\n');
+    const at = line - first;
+    return all.slice(Math.max(0, at - 1), at + 2).join(' | ');
   }
 }
 

@@ -10,6 +10,7 @@ export { createProxy, type ProxyOptions, type ProxyRole, type ProxyRoleInternals
 export { defaultProxyConfig, resolveProxyConfig, parseDuration, type ProxyConfig, type ResolvedProxyConfig, type DetectLocalMode } from './config.js';
 export { IptablesError } from './exec.js';
 export type { Iptables } from './iptables.js';
+export { ProcSysctl, SysctlError, type Sysctl } from './sysctl.js';
 
 /** Options of {@link cleanupProxyRules}. */
 export interface CleanupOptions {

@@ -20,8 +20,11 @@ export interface Iptables {
   readonly family: 'IPv4' | 'IPv6';
   /** True when MASQUERADE --random-fully is available. */
   readonly randomFully: boolean;
-  /** `data` may be split in chunks (e.g. one per transaction); they are written in order as one input. */
-  restore(data: string | readonly string[], options: RestoreOptions): Promise<void>;
+  /**
+   * `data` may be split in chunks (e.g. one per transaction, possibly produced lazily by a generator); they are
+   * written in order as one input, each pulled only when the previous one has been handed to the tool.
+   */
+  restore(data: string | Iterable<string>, options: RestoreOptions): Promise<void>;
   /** iptables-save output of one table, or of all tables (one kernel dump instead of one per table). */
   save(table?: Table): Promise<string>;
   /** Streams iptables-save output of all tables line by line (no full copy held in memory). */

@@ -12,7 +12,7 @@ import type { EndpointSliceObject, ServiceObject } from './apitypes.js';
 import { staleConntrackFilters, type Conntrack } from './conntrack.js';
 import { categorizeEndpoints, endpointPortKey } from './endpoints.js';
 import type { Iptables } from './iptables.js';
-import { SnapshotBuilder, rulesDigest, type KernelSnapshot } from './snapshot.js';
+import { SnapshotBuilder, kernelChainsDigest, type KernelSnapshot } from './snapshot.js';
 import type { ProxyMetrics } from './metrics.js';
 import { isServiceChainName } from './names.js';
 import type { ResolvedProxyConfig } from './config.js';
@@ -22,6 +22,8 @@ import { JUMP_RULES, KUBELET_JUMP_RULES, renderTop, type JumpRule } from './rend
 import { buildRestoreData, type WrittenTop } from './restore-data.js';
 import { EndpointsChangeTracker, ServiceChangeTracker } from './tracker.js';
 import { missingJumps } from './jumps.js';
+import { ZONE_LABEL } from './topology.js';
+import { cidrContains } from './families.js';
 
 /** Health-check servers the proxier reports to (see healthz.ts / svchealth.ts). */
 export interface ProxierHealthSink {
@@ -77,7 +79,11 @@ export class Proxier {
   #slicesSynced = false;
   #needFull = true;
   #lastFull = -Infinity;
-  #largeCluster = false;
+  /** JSON of the render context the cached rules were rendered with ('' = nothing rendered yet). */
+  #renderedWith = '';
+  #ctx: RenderContext | undefined;
+  /** This node's topology.kubernetes.io/zone label. */
+  #zone = '';
   readonly #cache = new RuleCache();
   #written: WrittenTop | undefined;
 
@@ -126,6 +132,18 @@ export class Proxier {
     if (this.initialized) this.requestSync();
   }
 
+  /**
+   * Node handler: this node's labels (added/updated). A zone change re-renders every service (zone hints) in the next
+   * sync; other label changes are no-ops.
+   */
+  onNodeLabels(labels: Readonly<Record<string, string>> | undefined): void {
+    const zone = labels?.[ZONE_LABEL] ?? '';
+    if (zone === this.#zone) return;
+    this.#log.info({ zone, previous: this.#zone }, 'Node zone changed; re-rendering all services');
+    this.#zone = zone;
+    if (this.initialized) this.requestSync();
+  }
+
   /** Forces the next sync to be a full one (canary lost, node changed) and requests it. */
   forceFullSync(): void {
     this.#needFull = true;
@@ -156,17 +174,17 @@ export class Proxier {
     let transactions = 0;
     try {
       const changedServices = new Set<string>([...svcChanges.map((c) => c.name), ...epChanges.map((c) => c.name)]);
-      const writeSet = this.#rerender(full, changedServices);
+      let writeSet = this.#rerender(changedServices);
       let jumps: JumpRule[] = [];
-      let snap: KernelSnapshot | undefined;
       let stale: string[];
       if (full) {
         const b = new SnapshotBuilder();
         await this.#o.iptables.scan((l) => b.line(l));
-        snap = b.done();
+        const snap = b.done();
         const wanted = [...JUMP_RULES, ...(this.#localhostNodePorts() ? KUBELET_JUMP_RULES : [])];
         jumps = missingJumps(wanted, snap);
         stale = snap.nat.chains.filter((c) => isServiceChainName(c) && !this.#cache.isActive(c));
+        writeSet = this.#differingFromKernel(snap, writeSet);
       } else {
         stale = this.#cache.dropped();
       }
@@ -182,7 +200,7 @@ export class Proxier {
           tcpBeLiberal: this.#o.config.tcpBeLiberal,
           nodePortIPs: this.#nodePortIPs(),
         }),
-        write: full ? this.#differingFromKernel(snap) : writeSet,
+        write: writeSet,
         full,
         skipTop,
         staleNatChains: stale,
@@ -190,13 +208,18 @@ export class Proxier {
         canary: full,
         batchSize: this.#o.batchSize ?? 100,
         previous: this.#written,
+        release: (name) => this.#cache.release(name),
       });
-      this.#cache.releaseRules();
-      bytes = data.bytes;
-      transactions = data.transactions;
       const previous = this.#written;
       this.#written = undefined;
-      if (data.chunks.length > 0) await this.#o.iptables.restore(data.chunks, { noflush: true });
+      try {
+        const chunks = nonEmpty(data.chunks);
+        if (chunks !== undefined) await this.#o.iptables.restore(chunks, { noflush: true });
+      } finally {
+        this.#cache.releaseRules();
+        bytes = data.bytes;
+        transactions = data.transactions;
+      }
       this.#written = skipTop ? previous : data.written;
       this.#cache.committed();
       ok = true;
@@ -223,39 +246,46 @@ export class Proxier {
     return { kind: full ? 'full' : 'partial', ok, restoreBytes: bytes, transactions };
   }
 
-  /** Re-renders changed services (all on a full sync or when large-cluster mode flips); returns written port names. */
-  #rerender(full: boolean, changedServices: Set<string>): Set<string> {
-    const large = this.endpoints.total() > LARGE_CLUSTER_ENDPOINTS;
-    const all = full || large !== this.#largeCluster;
-    this.#largeCluster = large;
+  /**
+   * Re-renders changed services (all of them when the render context or large-cluster mode changed); returns the
+   * written port names.
+   */
+  #rerender(changedServices: Set<string>): Set<string> {
     const ctx: RenderContext = {
       family: this.#o.iptables.family,
       masqueradeMark: this.#o.config.masqueradeMark,
       masqueradeAll: this.#o.config.masqueradeAll,
       localDetector: this.#o.config.localDetector,
-      largeClusterMode: large,
+      largeClusterMode: this.endpoints.total() > LARGE_CLUSTER_ENDPOINTS,
       nodeIPs: this.#o.nodeIPs,
+      zone: this.#zone,
     };
+    const key = JSON.stringify(ctx);
+    const all = key !== this.#renderedWith;
+    this.#renderedWith = key;
+    this.#ctx = ctx;
     const services = this.services.services();
     const names = all ? new Set([...services.keys(), ...this.#cache.serviceNames()]) : changedServices;
     return this.#cache.update(names, services, (n) => this.endpoints.endpoints(n), ctx);
   }
 
   /**
-   * Service ports whose rendered nat chains differ from what the kernel has (per iptables-save): a full sync
-   * rewrites only those, so a full sync over intact rules costs an iptables-save, not a rewrite of every chain.
+   * Full sync: the service ports whose nat chains differ from what the kernel has (per iptables-save digests), out of
+   * all rendered ones. Ports rendered in this sync are compared as they are; older ones (whose rule lines were dropped
+   * after writing) are re-rendered when they differ. A full sync over intact rules thus costs an iptables-save, not a
+   * re-render or rewrite of every chain.
    */
-  #differingFromKernel(snap: KernelSnapshot | undefined): Set<string> | 'all' {
-    if (snap === undefined) return 'all';
+  #differingFromKernel(snap: KernelSnapshot, fresh: Set<string>): Set<string> {
     const out = new Set<string>();
-    for (const [name, r] of this.#cache.rules) {
-      for (const [chain, rules] of r.natChains) {
-        const have = snap.natDigests.get(chain);
-        if (have === undefined || have !== rulesDigest(rules)) {
-          out.add(name);
-          break;
-        }
-      }
+    const rerender = new Set<string>();
+    for (const [portName, r] of this.#cache.rules) {
+      if (this.#cache.digest(portName) === kernelChainsDigest(snap, r.natChains.keys())) continue;
+      if (fresh.has(portName)) out.add(portName);
+      else rerender.add(this.#cache.ports.get(portName)?.service ?? portName);
+    }
+    if (rerender.size > 0 && this.#ctx !== undefined) {
+      const again = this.#cache.update(rerender, this.services.services(), (n) => this.endpoints.endpoints(n), this.#ctx);
+      for (const p of again) out.add(p);
     }
     return out;
   }
@@ -271,8 +301,8 @@ export class Proxier {
     const cidrs = this.#o.config.nodePortCIDRs;
     const primary = this.#o.config.nodePortPrimary;
     if (cidrs.length === 0 && !primary) return undefined;
-    const addrs = this.#o.localAddresses ?? [...this.#o.nodeIPs, '127.0.0.1'];
-    return addrs.filter((ip) => (primary && this.#o.nodeIPs.includes(ip)) || cidrs.some((c) => cidrContainsIP(c, ip)));
+    const addrs = this.#o.localAddresses ?? [...this.#o.nodeIPs, this.#o.iptables.family === 'IPv4' ? '127.0.0.1' : '::1'];
+    return addrs.filter((ip) => (primary && this.#o.nodeIPs.includes(ip)) || cidrs.some((c) => cidrContains(c, ip)));
   }
 
   #afterSuccess(natTotal: number, filterRules: number, natRules: number): void {
@@ -298,7 +328,7 @@ export class Proxier {
         if (p.healthCheckNodePort === 0) continue;
         hc.set(p.healthCheckNodePort, p.service);
         const eps = this.endpoints.endpoints(p.service)?.get(endpointPortKey(p.portName, p.protocol)) ?? [];
-        const n = categorizeEndpoints(eps, p).local.filter((e) => e.ready).length;
+        const n = categorizeEndpoints(eps, p, this.#zone).local.filter((e) => e.ready).length;
         local.set(p.service, Math.max(local.get(p.service) ?? 0, n));
       }
       this.#o.serviceHealth.sync(hc, local).catch((err: unknown) => this.#log.error({ err: errorMessage(err) }, 'Error syncing healthcheck services'));
@@ -306,14 +336,16 @@ export class Proxier {
   }
 }
 
+/** `it` as a fresh iterable when it yields anything, else undefined (pulls the first item to find out). */
+function nonEmpty(it: Iterable<string>): Iterable<string> | undefined {
+  const iter = it[Symbol.iterator]();
+  const first = iter.next();
+  if (first.done === true) return undefined;
+  return (function* () {
+    yield first.value;
+    for (let n = iter.next(); n.done !== true; n = iter.next()) yield n.value;
+  })();
+}
+
 /** Helper also used by the handlers wiring: the informer key of an object. */
 export const keyOf = objectKey;
-
-function cidrContainsIP(cidr: string, ip: string): boolean {
-  const [base, lenStr] = cidr.split('/');
-  if (base === undefined || lenStr === undefined || base.includes(':') || ip.includes(':')) return base === ip;
-  const toInt = (s: string): number => s.split('.').reduce((a, o) => ((a << 8) >>> 0) + Number(o), 0) >>> 0;
-  const len = Number(lenStr);
-  const mask = len === 0 ? 0 : (~0 << (32 - len)) >>> 0;
-  return ((toInt(base) & mask) >>> 0) === ((toInt(ip) & mask) >>> 0);
-}

@@ -18,6 +18,8 @@ export interface RenderContext {
   largeClusterMode: boolean;
   /** Node IPs of this family (loadBalancerSourceRanges containing one allow node-originated LB traffic). */
   nodeIPs: string[];
+  /** The node's topology.kubernetes.io/zone label ('' = none): zone hints of topology-aware services. */
+  zone?: string;
 }
 
 /** Everything one service port contributes. Lines are complete `-A CHAIN …` restore lines. */
@@ -61,8 +63,8 @@ interface Plan {
   usesLocal: boolean;
 }
 
-function planOf(svc: ServicePortInfo, endpoints: readonly EndpointInfo[]): Plan {
-  const { cluster, local, allReachable, hasAny } = categorizeEndpoints(endpoints, svc);
+function planOf(svc: ServicePortInfo, endpoints: readonly EndpointInfo[], zone: string): Plan {
+  const { cluster, local, allReachable, hasAny } = categorizeEndpoints(endpoints, svc, zone);
   const ch = svc.chains;
   return {
     cluster,
@@ -197,7 +199,7 @@ export function renderServicePort(svc: ServicePortInfo, endpoints: readonly Endp
     noLocalInternal: false,
     noLocalExternal: false,
   };
-  const plan = planOf(svc, endpoints);
+  const plan = planOf(svc, endpoints, ctx.zone ?? '');
   captureRules(svc, plan, ctx, r);
   const chains = r.natChains;
   const add: Add = (chain, line) => {

@@ -10,6 +10,10 @@
  *
  * Partial syncs also skip the top-level chains whose content did not change since the last successful write
  * (`previous`): a single endpoint change then rewrites one service's chains only, not the 5,000-rule KUBE-SERVICES.
+ *
+ * Memory: the transactions are produced lazily, one at a time, while they are piped into iptables-restore, and
+ * `release` is told after each batch which services' rules are in the input, so the whole restore text (18 MB at
+ * 10,000 services) never exists at once.
  */
 import type { ServiceRules } from './render-service.js';
 import { CANARY_CHAIN, FILTER_TOP_CHAINS, jumpInsertLine, type JumpRule, type TopRules } from './render-top.js';
@@ -43,12 +47,17 @@ export interface RestoreInput {
   batchSize: number;
   /** What the last successful sync wrote; unchanged top-level chains are skipped (never on a full sync). */
   previous?: WrittenTop;
+  /** Called with each service port whose nat chain lines have been turned into restore text (may drop them). */
+  release?: (name: string) => void;
 }
 
-/** The restore text plus counts for metrics. */
+/**
+ * The restore text plus counts for metrics. `chunks` is single-use and lazy; `bytes`, `natRules` and `transactions`
+ * are final once it has been iterated to the end.
+ */
 export interface RestoreData {
-  /** One string per transaction (`*table … COMMIT\n`); empty when there is nothing to write. */
-  chunks: string[];
+  /** One string per transaction (`*table … COMMIT\n`); yields nothing when there is nothing to write. */
+  chunks: Iterable<string>;
   bytes: number;
   filterRules: number;
   natRules: number;
@@ -60,26 +69,12 @@ export interface RestoreData {
 
 const chainLine = (c: string): string => `:${c} - [0:0]`;
 
-/** Builds the restore input. Pure. */
+/** Builds the restore input. Pure apart from `input.release`, which is called while `chunks` is iterated. */
 export function buildRestoreData(input: RestoreInput): RestoreData {
-  const chunks: string[] = [];
-  let bytes = 0;
-  // Each transaction becomes one string right away, so no array of every line of a 170,000-rule table exists.
-  const emit = (...lines: string[]): void => {
-    const text = `${lines.join('\n')}\n`;
-    chunks.push(text);
-    bytes += text.length;
-  };
   const { top, services } = input;
-  const writeAll = input.write === 'all';
-  const writes = (name: string): boolean => writeAll || (input.write as ReadonlySet<string>).has(name);
   const prev = input.full ? undefined : input.previous;
 
-  if (input.canary) {
-    emit('*mangle', chainLine(CANARY_CHAIN), 'COMMIT');
-  }
-
-  // Collect the top-level content.
+  // Collect the top-level content (one or two lines per service: kept, it is compared with the next sync's).
   const fs: string[] = [];
   const fe: string[] = [];
   const fn: string[] = [];
@@ -111,64 +106,105 @@ export function buildRestoreData(input: RestoreInput): RestoreData {
         natNodePorts: nodePortRules.join('\n'),
       };
   const changed = (k: keyof WrittenTop): boolean => !input.skipTop && (prev === undefined || prev[k] !== written[k]);
+  const out: RestoreData = { chunks: [], bytes: 0, filterRules: filterRules.length, natRules: 0, natRulesTotal, transactions: 0, written };
+  out.chunks = transactions(input, out, {
+    filterChains,
+    filterRules,
+    header,
+    servicesRules,
+    nodePortRules,
+    writeFilter: changed('filter'),
+    writeHeader: changed('natHeader'),
+    writeServices: changed('natServices'),
+    writeNodePorts: changed('natNodePorts'),
+  });
+  return out;
+}
+
+interface TopContent {
+  filterChains: string[];
+  filterRules: string[];
+  header: string[];
+  servicesRules: string[];
+  nodePortRules: string[];
+  writeFilter: boolean;
+  writeHeader: boolean;
+  writeServices: boolean;
+  writeNodePorts: boolean;
+}
+
+/** The transactions, produced one at a time; counts go into `out`. */
+function* transactions(input: RestoreInput, out: RestoreData, t: TopContent): Generator<string, void, undefined> {
+  const text = (...lines: string[]): string => {
+    const s = `${lines.join('\n')}\n`;
+    out.bytes += s.length;
+    out.transactions++;
+    return s;
+  };
+  const { services } = input;
+  const writeAll = input.write === 'all';
+  const writes = (name: string): boolean => writeAll || (input.write as ReadonlySet<string>).has(name);
+
+  if (input.canary) yield text('*mangle', chainLine(CANARY_CHAIN), 'COMMIT');
 
   // filter: small, rewritten whole when anything in it changed.
   const filterJumps = input.jumps.filter((j) => j.table === 'filter').map(jumpInsertLine);
-  if (changed('filter') || filterJumps.length > 0 || input.canary) {
-    const chains = input.canary ? [...filterChains, CANARY_CHAIN] : filterChains;
-    emit('*filter', ...chains.map(chainLine), ...filterRules, ...filterJumps, 'COMMIT');
+  if (t.writeFilter || filterJumps.length > 0 || input.canary) {
+    const chains = input.canary ? [...t.filterChains, CANARY_CHAIN] : t.filterChains;
+    yield text('*filter', ...chains.map(chainLine), ...t.filterRules, ...filterJumps, 'COMMIT');
   }
 
   // nat
-  let natRules = 0;
-  const writeHeader = changed('natHeader');
   const svcChainLines: string[] = [];
   const svcRuleLines: string[] = [];
+  const inBatch: string[] = [];
   const writeCount = writeAll ? services.length : (input.write as ReadonlySet<string>).size;
   const batched = input.batchSize > 0 && writeCount > input.batchSize;
-  let inBatch = 0;
-  const flushBatch = (): void => {
-    if (svcChainLines.length === 0) return;
-    emit('*nat', ...svcChainLines, ...svcRuleLines, 'COMMIT');
+  const batchText = (): string => {
+    const s = text('*nat', ...svcChainLines, ...svcRuleLines, 'COMMIT');
     svcChainLines.length = 0;
     svcRuleLines.length = 0;
-    inBatch = 0;
+    for (const n of inBatch) input.release?.(n);
+    inBatch.length = 0;
+    return s;
   };
-  if (batched && writeHeader) {
+  if (batched && t.writeHeader) {
     // KUBE-MARK-MASQ must exist before the batches jump to it.
-    emit('*nat', ...header, 'COMMIT');
-    natRules += header.length - 2;
+    yield text('*nat', ...t.header, 'COMMIT');
+    out.natRules += t.header.length - 2;
   }
   for (const [name, r] of services) {
     if (!writes(name)) continue;
     for (const [chain, rules] of r.natChains) {
       svcChainLines.push(chainLine(chain));
       for (const l of rules) svcRuleLines.push(l);
-      natRules += rules.length;
+      out.natRules += rules.length;
     }
-    if (batched && ++inBatch >= input.batchSize) flushBatch();
+    inBatch.push(name);
+    if (batched && inBatch.length >= input.batchSize) yield batchText();
   }
-  if (batched) flushBatch();
+  if (batched && svcChainLines.length > 0) yield batchText();
   const chains: string[] = [];
   const rules: string[] = [];
-  if (writeHeader && !batched) {
-    chains.push(...header.slice(0, 2));
-    rules.push(...header.slice(2));
+  if (t.writeHeader && !batched) {
+    chains.push(...t.header.slice(0, 2));
+    rules.push(...t.header.slice(2));
   }
-  if (changed('natServices')) {
+  if (t.writeServices) {
     chains.push(chainLine('KUBE-SERVICES'));
-    rules.push(...servicesRules);
+    rules.push(...t.servicesRules);
   }
-  if (changed('natNodePorts')) {
+  if (t.writeNodePorts) {
     chains.push(chainLine('KUBE-NODEPORTS'));
-    rules.push(...nodePortRules);
+    rules.push(...t.nodePortRules);
   }
   if (input.canary) chains.push(chainLine(CANARY_CHAIN));
   const natJumps = input.jumps.filter((j) => j.table === 'nat').map(jumpInsertLine);
-  natRules += rules.length;
+  out.natRules += rules.length;
   if (chains.length + svcChainLines.length + input.staleNatChains.length + natJumps.length > 0) {
     const stale = input.staleNatChains;
-    emit('*nat', ...chains, ...svcChainLines, ...stale.map(chainLine), ...rules, ...svcRuleLines, ...stale.map((c) => `-X ${c}`), ...natJumps, 'COMMIT');
+    const s = text('*nat', ...chains, ...svcChainLines, ...stale.map(chainLine), ...rules, ...svcRuleLines, ...stale.map((c) => `-X ${c}`), ...natJumps, 'COMMIT');
+    for (const n of inBatch) input.release?.(n);
+    yield s;
   }
-  return { chunks, bytes, filterRules: filterRules.length, natRules, natRulesTotal, transactions: chunks.length, written };
 }

@@ -1,10 +1,11 @@
 /**
  * The proxy role: wires informers → Proxier → BoundedFrequencyRunner, the canary monitor and the HTTP servers.
  */
-import type { KubeConfig } from '@kubernetes/client-node';
 import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import type { Registry } from 'prom-client';
-import type { Informer } from '../api/types.js';
+import type { KubeConfig } from '../api/kubeconfig.js';
+import type { Informer, KubeObject } from '../api/types.js';
 import { objectKey } from '../api/types.js';
 import { RealClock, errorMessage, type Clock, type Logger } from '../util/index.js';
 import type { EndpointSliceObject, ServiceObject } from './apitypes.js';
@@ -18,11 +19,16 @@ import { CanaryMonitor } from './monitor.js';
 import { Proxier } from './proxier.js';
 import { BoundedFrequencyRunner } from './runner.js';
 import { ServiceHealthServer } from './svchealth.js';
+import { proxyFamilies } from './families.js';
+import { ProcSysctl, applyConntrackSysctls, type Sysctl } from './sysctl.js';
+import { trimEndpointSlice, trimNode, trimService } from './trim.js';
 
 /** Injected informers (tests); otherwise created from `kubeConfig`. */
 export interface ProxyInformers {
   services: Informer<ServiceObject>;
   endpointSlices: Informer<EndpointSliceObject>;
+  /** This node (its topology.kubernetes.io/zone label drives zone hints); optional. */
+  node?: Informer<KubeObject>;
 }
 
 /** Options of {@link createProxy}. */
@@ -43,6 +49,12 @@ export interface ProxyOptions {
   /** Inject an iptables implementation (e.g. FakeIptables); default: the real tools, backend auto-detected. */
   iptables?: Iptables;
   conntrack?: Conntrack;
+  /**
+   * Where the `conntrack` sysctls are applied at start. Default: /proc and /sys of this process when the proxy
+   * programs its own network namespace; NOT applied when `netns`/`netnsPid` is set unless given here (tests then pass
+   * a `ProcSysctl` for the namespace, which can change only its per-namespace entries).
+   */
+  sysctl?: Sysctl;
   /** prom-client registry for the kubeproxy_* metrics (default: a private one served on metricsBindAddress). */
   registry?: Registry;
   /** Services per nat transaction in full syncs. */
@@ -58,7 +70,10 @@ export interface ProxyRole {
 
 /** Extra surface for tests and benchmarks. */
 export interface ProxyRoleInternals extends ProxyRole {
+  /** The primary (first) family's proxier. */
   readonly proxier: Proxier | undefined;
+  /** Every family's proxier (two on a dual-stack node). */
+  readonly proxiers: readonly Proxier[];
   readonly metrics: ProxyMetrics;
   readonly healthzPort: number | undefined;
   readonly metricsPort: number | undefined;
@@ -75,7 +90,9 @@ class ProxyRoleImpl implements ProxyRoleInternals {
   proxier: Proxier | undefined;
   #cfg: ResolvedProxyConfig | undefined;
   #runner: BoundedFrequencyRunner | undefined;
-  #monitor: CanaryMonitor | undefined;
+  readonly #monitors: CanaryMonitor[] = [];
+  /** One proxier per IP family (IPv4 first); `proxier` is the first. */
+  readonly proxiers: Proxier[] = [];
   #servers: StartedServer[] = [];
   #svcHealth: ServiceHealthServer | undefined;
   #cleanups: (() => void)[] = [];
@@ -93,42 +110,57 @@ class ProxyRoleImpl implements ProxyRoleInternals {
     const o = this.#o;
     const cfg = (this.#cfg = resolveProxyConfig(o.config, o.nodePodCIDRs));
     const ns = { netns: o.netns, netnsPid: o.netnsPid };
-    const iptables =
-      o.iptables ?? new ExecIptables({ ...ns, backend: await detectBackend(ns), randomFully: await supportsRandomFully(ns) });
-    if (o.iptables === undefined && cfg.localhostNodePorts) await this.#routeLocalnet();
+    // An injected iptables decides the (single) family; otherwise dual-stack clusters/nodes get an IPv6 proxier too.
+    const families = o.iptables !== undefined ? [o.iptables.family] : proxyFamilies(cfg.clusterCIDRs, o.nodeIPs);
+    const backend = o.iptables === undefined ? await detectBackend(ns) : 'nft';
+    const randomFully = o.iptables === undefined ? await supportsRandomFully(ns, backend) : false;
+    if (o.iptables === undefined && cfg.localhostNodePorts && families.includes('IPv4')) await this.#routeLocalnet();
+    const sysctl = o.sysctl ?? (o.iptables === undefined && o.netns === undefined && o.netnsPid === undefined ? new ProcSysctl() : undefined);
+    if (sysctl !== undefined) {
+      // Like upstream, a sysctl that cannot be set fails the start (set the value to 0 to leave an entry alone).
+      await applyConntrackSysctls({ sysctl, config: cfg.conntrack, numCPU: os.cpus().length || os.availableParallelism(), logger: this.#log });
+    }
     const health = new ProxierHealth(this.#clock, 2 * cfg.syncPeriodMs);
     this.#svcHealth = new ServiceHealthServer({ logger: this.#log, proxyHealthy: () => health.status().healthy });
     await this.#startServers(cfg, health);
-    const nodeIPs = o.nodeIPs.filter((ip) => (iptables.family === 'IPv4') === !ip.includes(':'));
-    const proxier = new Proxier({
-      iptables,
-      config: cfg,
-      nodeName: o.nodeName,
-      nodeIPs,
-      logger: this.#log,
-      clock: this.#clock,
-      metrics: this.metrics,
-      conntrack: o.conntrack ?? (o.iptables === undefined ? new ExecConntrack({ ...ns, logger: this.#log }) : undefined),
-      health,
-      serviceHealth: this.#svcHealth,
-      batchSize: o.batchSize,
-      requestSync: () => this.#runner?.run(),
-      retryAfter: (ms) => this.#runner?.retryAfter(ms),
-    });
-    this.proxier = proxier;
+    for (const [i, family] of families.entries()) {
+      const iptables = o.iptables ?? new ExecIptables({ ...ns, family, backend, randomFully });
+      const log = families.length > 1 ? this.#log.child({ ipFamily: family }) : this.#log;
+      const proxier = new Proxier({
+        iptables,
+        config: family === 'IPv4' ? cfg : { ...cfg, localDetector: cfg.localDetectorIPv6 },
+        nodeName: o.nodeName,
+        nodeIPs: o.nodeIPs.filter((ip) => (family === 'IPv4') === !ip.includes(':')),
+        logger: log,
+        clock: this.#clock,
+        metrics: this.metrics,
+        conntrack: o.conntrack ?? (o.iptables === undefined ? new ExecConntrack({ ...ns, family, logger: log }) : undefined),
+        health,
+        // One health-check server per node port: the primary family's proxier drives it (as the local endpoint count).
+        serviceHealth: i === 0 ? this.#svcHealth : undefined,
+        batchSize: o.batchSize,
+        requestSync: () => this.#runner?.run(),
+        retryAfter: (ms) => this.#runner?.retryAfter(ms),
+      });
+      this.proxiers.push(proxier);
+      this.#monitors.push(new CanaryMonitor({ iptables, clock: this.#clock, intervalMs: cfg.syncPeriodMs, logger: log, onLost: () => proxier.forceFullSync() }));
+    }
+    this.proxier = this.proxiers[0];
+    const proxiers = this.proxiers;
     this.#runner = new BoundedFrequencyRunner({
-      fn: async () => void (await proxier.sync()),
+      fn: async () => {
+        for (const p of proxiers) await p.sync();
+      },
       minIntervalMs: cfg.minSyncPeriodMs,
       maxIntervalMs: cfg.syncPeriodMs,
       burst: 2,
       clock: this.#clock,
     });
-    this.#monitor = new CanaryMonitor({ iptables, clock: this.#clock, intervalMs: cfg.syncPeriodMs, logger: this.#log, onLost: () => proxier.forceFullSync() });
     health.updated();
     this.#runner.start();
-    this.#monitor.start();
-    await this.#startInformers(proxier);
-    this.#log.info({ nodeName: o.nodeName, syncPeriodMs: cfg.syncPeriodMs, minSyncPeriodMs: cfg.minSyncPeriodMs }, 'Proxy started');
+    for (const m of this.#monitors) m.start();
+    await this.#startInformers(proxiers);
+    this.#log.info({ nodeName: o.nodeName, ipFamilies: families, syncPeriodMs: cfg.syncPeriodMs, minSyncPeriodMs: cfg.minSyncPeriodMs }, 'Proxy started');
   }
 
   async #routeLocalnet(): Promise<void> {
@@ -161,47 +193,68 @@ class ProxyRoleImpl implements ProxyRoleInternals {
     }
   }
 
-  async #startInformers(proxier: Proxier): Promise<void> {
+  async #startInformers(proxiers: readonly Proxier[]): Promise<void> {
+    const each = (fn: (p: Proxier) => void): void => {
+      for (const p of proxiers) fn(p);
+    };
     let inf = this.#o.informers;
     if (inf === undefined) {
       const kc = this.#o.kubeConfig;
       if (kc === undefined) throw new Error('createProxy: kubeConfig or informers is required');
       const { createInformer } = await import('../api/informer.js');
+      // Transforms keep only the fields the proxy reads (no managedFields, targetRefs, …) in the caches.
       inf = {
-        services: createInformer<ServiceObject>(kc, { path: '/api/v1/services', labelSelector: PROXY_LABEL_SELECTOR }, this.#log),
-        endpointSlices: createInformer<EndpointSliceObject>(kc, { path: '/apis/discovery.k8s.io/v1/endpointslices', labelSelector: PROXY_LABEL_SELECTOR }, this.#log),
+        services: createInformer<ServiceObject>(kc, { path: '/api/v1/services', labelSelector: PROXY_LABEL_SELECTOR }, this.#log, { transform: trimService }),
+        endpointSlices: createInformer<EndpointSliceObject>(
+          kc,
+          { path: '/apis/discovery.k8s.io/v1/endpointslices', labelSelector: PROXY_LABEL_SELECTOR },
+          this.#log,
+          { transform: trimEndpointSlice },
+        ),
+        node: createInformer<KubeObject>(kc, { path: '/api/v1/nodes', fieldSelector: `metadata.name=${this.#o.nodeName}` }, this.#log, { transform: trimNode }),
       };
       const created = inf;
       this.#cleanups.push(() => {
         created.services.stop();
         created.endpointSlices.stop();
+        created.node?.stop();
       });
     }
     this.#cleanups.push(
       inf.services.addHandlers({
-        onAdd: (s) => proxier.onService(objectKey(s), s),
-        onUpdate: (_old, s) => proxier.onService(objectKey(s), s),
-        onDelete: (s) => proxier.onService(objectKey(s), undefined),
-        onSynced: () => proxier.onServicesSynced(),
+        onAdd: (s) => each((p) => p.onService(objectKey(s), s)),
+        onUpdate: (_old, s) => each((p) => p.onService(objectKey(s), s)),
+        onDelete: (s) => each((p) => p.onService(objectKey(s), undefined)),
+        onSynced: () => each((p) => p.onServicesSynced()),
       }),
       inf.endpointSlices.addHandlers({
-        onAdd: (s) => proxier.onEndpointSlice(s, false),
-        onUpdate: (_old, s) => proxier.onEndpointSlice(s, false),
-        onDelete: (s) => proxier.onEndpointSlice(s, true),
-        onSynced: () => proxier.onEndpointSlicesSynced(),
+        onAdd: (s) => each((p) => p.onEndpointSlice(s, false)),
+        onUpdate: (_old, s) => each((p) => p.onEndpointSlice(s, false)),
+        onDelete: (s) => each((p) => p.onEndpointSlice(s, true)),
+        onSynced: () => each((p) => p.onEndpointSlicesSynced()),
       }),
     );
+    const node = inf.node;
+    if (node !== undefined) {
+      this.#cleanups.push(
+        node.addHandlers({
+          onAdd: (n) => each((p) => p.onNodeLabels(n.metadata?.labels)),
+          onUpdate: (_old, n) => each((p) => p.onNodeLabels(n.metadata?.labels)),
+        }),
+      );
+      node.start();
+    }
     inf.services.start();
     inf.endpointSlices.start();
     // Handlers added after the first list was delivered get no onSynced: catch up from hasSynced().
-    if (inf.services.hasSynced()) proxier.onServicesSynced();
-    if (inf.endpointSlices.hasSynced()) proxier.onEndpointSlicesSynced();
+    if (inf.services.hasSynced()) each((p) => p.onServicesSynced());
+    if (inf.endpointSlices.hasSynced()) each((p) => p.onEndpointSlicesSynced());
   }
 
   async stop(): Promise<void> {
     for (const c of this.#cleanups.splice(0).reverse()) c();
     this.#runner?.stop();
-    this.#monitor?.stop();
+    for (const m of this.#monitors) m.stop();
     await this.#svcHealth?.close();
     for (const s of this.#servers.splice(0)) await s.close();
   }

@@ -3,12 +3,14 @@
  * services. Tracks which nat chains are active, which became stale since the last successful write, and whether any
  * top-level content (KUBE-SERVICES, KUBE-NODEPORTS, filter rules) changed. One owner: the proxier.
  *
- * Memory: once written, a service's per-chain rule lines are dropped (only chain names stay); they are only ever
- * written right after being rendered (changed services in partial syncs, everything in full syncs).
+ * Memory: once written, a service's per-chain rule lines are dropped (only chain names and one digest per service
+ * port stay); they are only ever written right after being rendered. A full sync compares the digests with the
+ * kernel's and re-renders only the services whose chains differ.
  */
 import { endpointPortKey, type ServiceEndpoints } from './endpoints.js';
 import { renderServicePort, type RenderContext, type ServiceRules } from './render-service.js';
 import type { ServicePortInfo } from './serviceport.js';
+import { chainsDigest, rulesDigest } from './snapshot.js';
 
 /** Placeholder for chain rules that were written and dropped from memory. */
 const WRITTEN: string[] = [];
@@ -31,6 +33,8 @@ export class RuleCache {
   #natRules = 0;
   readonly #counts = new Map<string, number>();
   readonly #fresh = new Set<string>();
+  /** Service port → {@link chainsDigest} of its rendered nat chains. */
+  readonly #digests = new Map<string, string>();
 
   /**
    * Re-renders the ports of `names` from `services`/`endpoints`; returns the service ports whose chains must be
@@ -65,6 +69,7 @@ export class RuleCache {
             count += lines.length;
           }
           this.#counts.set(portName, count);
+          this.#digests.set(portName, chainsDigest([...r.natChains].map(([c, l]) => [c, rulesDigest(l)] as const)));
           this.#natRules += count;
           this.#fresh.add(portName);
           if (topText(old.get(portName)) !== topText(r)) this.#topDirty = true;
@@ -88,9 +93,15 @@ export class RuleCache {
     }
     this.#natRules -= this.#counts.get(portName) ?? 0;
     this.#counts.delete(portName);
+    this.#digests.delete(portName);
     this.#fresh.delete(portName);
     this.rules.delete(portName);
     this.ports.delete(portName);
+  }
+
+  /** {@link chainsDigest} of a service port's rendered nat chains. */
+  digest(portName: string): string | undefined {
+    return this.#digests.get(portName);
   }
 
   /** All service names with rendered ports. */
@@ -127,6 +138,13 @@ export class RuleCache {
   committed(): void {
     this.#dropped.clear();
     this.#topDirty = false;
+  }
+
+  /** Drops the rule lines of one freshly rendered service port (they are in the restore input now). */
+  release(portName: string): void {
+    if (!this.#fresh.delete(portName)) return;
+    const chains = this.rules.get(portName)?.natChains;
+    if (chains !== undefined) for (const chain of chains.keys()) chains.set(chain, WRITTEN);
   }
 
   /**

@@ -6,6 +6,7 @@ import ipaddr from 'ipaddr.js';
 import type { ServiceObject } from './apitypes.js';
 import { SERVICE_PROXY_NAME_LABEL } from './apitypes.js';
 import { serviceChainNames, type ServiceChainNames } from './names.js';
+import { topologyRequested } from './topology.js';
 
 /** IP family handled by one proxier instance. */
 export type IPFamily = 'IPv4' | 'IPv6';
@@ -32,6 +33,8 @@ export interface ServicePortInfo {
   externalPolicyLocal: boolean;
   internalPolicyLocal: boolean;
   healthCheckNodePort: number;
+  /** The service asks for topology-aware routing (zone hints; see topology.ts). */
+  topologyAware: boolean;
   chains: ServiceChainNames;
 }
 
@@ -96,6 +99,7 @@ export function servicePorts(svc: ServiceObject, family: IPFamily): Map<string, 
   const externallyAccessible = isLB || type === 'NodePort' || externalIPs.length > 0;
   const externalPolicyLocal = externallyAccessible && spec.externalTrafficPolicy === 'Local';
   const affinity = spec.sessionAffinity === 'ClientIP';
+  const topologyAware = topologyRequested(svc);
   for (const p of spec.ports ?? []) {
     const port = p.port ?? 0;
     if (!Number.isInteger(port) || port <= 0 || port > 65535) continue;
@@ -120,6 +124,7 @@ export function servicePorts(svc: ServiceObject, family: IPFamily): Map<string, 
       externalPolicyLocal,
       internalPolicyLocal: spec.internalTrafficPolicy === 'Local',
       healthCheckNodePort: isLB && externalPolicyLocal ? (spec.healthCheckNodePort ?? 0) : 0,
+      topologyAware,
       chains: serviceChainNames(name, proto),
     });
   }

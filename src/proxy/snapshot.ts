@@ -21,6 +21,23 @@ export function rulesDigest(lines: readonly string[]): string {
   return h.digest('base64');
 }
 
+/**
+ * Digest of a service port's nat chains: its chain names in write order, each with the digest of its rules. The same
+ * value is computed from the kernel's per-chain digests by {@link kernelChainsDigest}.
+ */
+export function chainsDigest(chains: Iterable<readonly [string, string]>): string {
+  const h = createHash('sha1');
+  for (const [name, digest] of chains) h.update(name).update(' ').update(digest).update('\n');
+  return h.digest('base64');
+}
+
+/** {@link chainsDigest} of the kernel's copy of `chains` (a missing chain makes it differ from any rendered one). */
+export function kernelChainsDigest(snap: KernelSnapshot, chains: Iterable<string>): string {
+  const pairs: [string, string][] = [];
+  for (const c of chains) pairs.push([c, snap.natDigests.get(c) ?? UNRELIABLE]);
+  return chainsDigest(pairs);
+}
+
 /** Per-table snapshot. */
 export interface KernelSnapshot {
   nat: SavedTable;
@@ -29,15 +46,32 @@ export interface KernelSnapshot {
   natDigests: Map<string, string>;
 }
 
-/** Builds a {@link KernelSnapshot} from iptables-save lines fed one at a time. */
+/** Digest recorded for a chain whose rules were not contiguous in the dump: never equals a real digest. */
+const UNRELIABLE = '!';
+
+/**
+ * Builds a {@link KernelSnapshot} from iptables-save lines fed one at a time. iptables-save prints each chain's rules
+ * together, so one running hash at a time is enough (no per-chain hash objects for 60,000 chains); a chain whose rules
+ * show up in two places gets a digest that matches nothing, so it is rewritten. Rules of KUBE-* chains that are not
+ * per-service chains (KUBE-SERVICES with one line per service) are not kept: only built-in chains are checked for jumps.
+ */
 export class SnapshotBuilder {
   readonly #tables = new Map<Table, SavedTable>();
-  readonly #hashes = new Map<string, Hash>();
+  readonly #digests = new Map<string, string>();
+  #hashChain: string | undefined;
+  #hash: Hash | undefined;
   #table: Table | undefined;
+
+  #finishHash(): void {
+    if (this.#hashChain !== undefined && this.#hash !== undefined) this.#digests.set(this.#hashChain, this.#hash.digest('base64'));
+    this.#hashChain = undefined;
+    this.#hash = undefined;
+  }
 
   /** Feeds one line of iptables-save output. */
   line(line: string): void {
     if (line.startsWith('*')) {
+      this.#finishHash();
       this.#table = line.slice(1).trim() as Table;
       if (!this.#tables.has(this.#table)) this.#tables.set(this.#table, { chains: [], rules: new Map() });
       return;
@@ -47,28 +81,40 @@ export class SnapshotBuilder {
     if (line.startsWith(':')) {
       t.chains.push(line.slice(1).split(' ')[0] ?? '');
     } else if (line.startsWith('-A ')) {
-      const chain = line.slice(3, line.indexOf(' ', 3) < 0 ? undefined : line.indexOf(' ', 3));
+      const sp = line.indexOf(' ', 3);
+      const chain = line.slice(3, sp < 0 ? undefined : sp);
       if (this.#table === 'nat' && isServiceChainName(chain)) {
-        let h = this.#hashes.get(chain);
-        if (h === undefined) this.#hashes.set(chain, (h = createHash('sha1')));
-        h.update(canonicalRule(line)).update('\n');
+        if (chain !== this.#hashChain) {
+          this.#finishHash();
+          if (this.#digests.has(chain)) {
+            this.#digests.set(chain, UNRELIABLE);
+            return;
+          }
+          this.#hashChain = chain;
+          this.#hash = createHash('sha1');
+        }
+        this.#hash?.update(canonicalRule(line)).update('\n');
       } else {
+        this.#finishHash();
+        if (chain.startsWith('KUBE-')) return;
         let list = t.rules.get(chain);
         if (list === undefined) t.rules.set(chain, (list = []));
         list.push(line);
       }
-    } else if (line === 'COMMIT') {
-      this.#table = undefined;
+    } else {
+      this.#finishHash();
+      if (line === 'COMMIT') this.#table = undefined;
     }
   }
 
   /** The snapshot (empty chains hash to the digest of no rules). */
   done(): KernelSnapshot {
+    this.#finishHash();
     const empty = (): SavedTable => ({ chains: [], rules: new Map() });
     const nat = this.#tables.get('nat') ?? empty();
     const natDigests = new Map<string, string>();
     const none = createHash('sha1').digest('base64');
-    for (const c of nat.chains) if (isServiceChainName(c)) natDigests.set(c, this.#hashes.get(c)?.digest('base64') ?? none);
+    for (const c of nat.chains) if (isServiceChainName(c)) natDigests.set(c, this.#digests.get(c) ?? none);
     return { nat, filter: this.#tables.get('filter') ?? empty(), natDigests };
   }
 }

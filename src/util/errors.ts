@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'CREATE_CONTAINER_CONFIG'
   | 'MOUNT_FAILED'
   | 'IPTABLES_FAILED'
+  | 'SYSCTL_FAILED'
   | 'INTERNAL';
 
 /** Options accepted by every nodelet error. */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiException, CoordinationV1Api, CoreV1Api, KubeConfig, V1MicroTime, Watch, makeInformer, type V1Pod } from '@kubernetes/client-node';
-import { patchOptions } from '../../src/api/index.js';
+import { patchOptions } from '../../src/api/patch-options.js';
 import { startTestApiServer, type TestApiServer } from './index.js';
 
 // The server as @kubernetes/client-node 2.x (the agent's client library) sees it.

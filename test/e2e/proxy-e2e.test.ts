@@ -183,7 +183,10 @@ beforeAll(async () => {
       `--cluster-cidr=${POD_CIDR}`,
       `--proxy-healthz-bind-address=127.0.0.1:${proxyHealthzPort}`,
       `--metrics-bind-address=127.0.0.1:${proxyMetricsPort}`,
+      // Leave the host's conntrack sysctls alone (nf_conntrack_max/hashsize and the per-namespace timeouts).
       '--conntrack-max-per-core=0',
+      '--conntrack-tcp-timeout-established=0s',
+      '--conntrack-tcp-timeout-close-wait=0s',
       // Pods get a resolv.conf pointing into the sunk service CIDR, never the host's resolvers.
       '--cluster-dns=10.96.0.10',
       '--cluster-domain=cluster.local',

@@ -1,14 +1,23 @@
 /**
- * Pod admission on the node (upstream pkg/kubelet/lifecycle/predicate.go, the parts that apply to one node):
- * node selector / required node affinity, host port conflicts, pod count, OS. A rejected pod is never run; it gets
- * phase Failed with reason = the predicate name and message `Pod was rejected: <message>`. Pure.
+ * Pod admission on the node (upstream pkg/kubelet/lifecycle/predicate.go GeneralPredicates, the parts that apply to
+ * one node), checked in upstream order and reporting the first failure: OS, resources (pods, cpu, memory,
+ * ephemeral-storage against the node's allocatable minus the requests of the admitted pods), node selector /
+ * required node affinity, host port conflicts, untolerated NoExecute taints (not for static pods). A rejected pod is
+ * never run; it gets phase Failed with reason = the predicate (`OutOfcpu`, `NodeAffinity`, …) and message
+ * `Pod was rejected: <message>`. Pure.
  */
-import type { V1NodeSelectorRequirement, V1Pod } from '@kubernetes/client-node';
+import type { V1NodeSelectorRequirement, V1Pod, V1Taint } from '@kubernetes/client-node';
+import { errorMessage } from '../../util/errors.js';
 import { isTerminalPhase } from '../status/phase.js';
+import { isStaticPod } from '../sources/static-pod.js';
+import { insufficientResources, untoleratedNoExecuteTaint } from './admission-fit.js';
 
 /** Why a pod was rejected. */
 export interface Rejection {
-  /** `NodeAffinity`, `NodePorts`, `OutOfpods`, `PodOSNotSupported`. */
+  /**
+   * `PodOSNotSupported`, `OutOfpods`, `OutOfcpu`, `OutOfmemory`, `OutOfephemeral-storage`, `NodeAffinity`,
+   * `NodePorts`, `TaintToleration`, `UnexpectedAdmissionError` (an unparsable quantity).
+   */
   reason: string;
   message: string;
 }
@@ -18,7 +27,22 @@ export interface AdmissionContext {
   nodeLabels: Record<string, string>;
   /** Pods already admitted and not terminal (the candidate excluded). */
   activePods: V1Pod[];
+  /** maxPods; the node's allocatable `pods`, when given, wins. */
   maxPods: number;
+  /** The Node's status.allocatable; undefined (no Node yet, standalone) = cpu/memory/storage are not checked. */
+  allocatable?: Record<string, string>;
+  /** The Node's spec.taints; only NoExecute ones matter to the kubelet. */
+  taints?: V1Taint[];
+}
+
+/** Upstream InsufficientResourceError.Error(). */
+function insufficientMessage(resource: string, requested: number, used: number, capacity: number): string {
+  return `Node didn't have enough resource: ${resource}, requested: ${requested}, used: ${used}, capacity: ${capacity}`;
+}
+
+/** Upstream PredicateFailureError: reason = predicate name, message `Predicate <name> failed: <desc>`. */
+function predicateFailure(name: string, desc: string): Rejection {
+  return { reason: name, message: `Predicate ${name} failed: ${desc}` };
 }
 
 function matchExpr(labels: Record<string, string>, r: V1NodeSelectorRequirement): boolean {
@@ -76,24 +100,41 @@ function conflicts(a: HostPort, b: HostPort): boolean {
   return a.ip === b.ip || a.ip === '0.0.0.0' || b.ip === '0.0.0.0';
 }
 
-/** Pure: undefined when the pod can run here, else the rejection. */
+function resourceRejection(pod: V1Pod, active: V1Pod[], ctx: AdmissionContext): Rejection | undefined {
+  const podsCap = Number(ctx.allocatable?.pods ?? ctx.maxPods);
+  const maxPods = Number.isFinite(podsCap) ? podsCap : ctx.maxPods;
+  if (active.length + 1 > maxPods) return { reason: 'OutOfpods', message: insufficientMessage('pods', 1, active.length, maxPods) };
+  if (ctx.allocatable === undefined) return undefined;
+  let short;
+  try {
+    short = insufficientResources(pod, active, ctx.allocatable);
+  } catch (err) {
+    return { reason: 'UnexpectedAdmissionError', message: `Failed to compute the pod's resource requests: ${errorMessage(err)}` };
+  }
+  const first = short[0];
+  if (first === undefined) return undefined;
+  return { reason: `OutOf${first.resource}`, message: insufficientMessage(first.resource, first.requested, first.used, first.capacity) };
+}
+
+/** Pure: undefined when the pod can run here, else the first failing predicate (upstream order). */
 export function admitPod(pod: V1Pod, ctx: AdmissionContext): Rejection | undefined {
   const active = ctx.activePods.filter((p) => !isTerminalPhase(p.status?.phase));
-  if (active.length + 1 > ctx.maxPods) {
-    return {
-      reason: 'OutOfpods',
-      message: `Node didn't have enough resource: pods, requested: 1, used: ${active.length}, capacity: ${ctx.maxPods}`,
-    };
-  }
   const os = pod.spec?.os?.name;
   if (os !== undefined && os !== 'linux') {
     return { reason: 'PodOSNotSupported', message: `Failed to admit pod as the OS field doesn't match node OS` };
   }
-  if (!matchesNode(pod, ctx.nodeLabels)) return { reason: 'NodeAffinity', message: 'Predicate NodeAffinity failed' };
+  const resources = resourceRejection(pod, active, ctx);
+  if (resources !== undefined) return resources;
+  if (!matchesNode(pod, ctx.nodeLabels)) return predicateFailure('NodeAffinity', "node(s) didn't match Pod's node affinity/selector");
   const mine = hostPorts(pod);
   if (mine.length > 0) {
     const used = active.flatMap(hostPorts);
-    if (mine.some((m) => used.some((u) => conflicts(m, u)))) return { reason: 'NodePorts', message: 'Predicate NodePorts failed' };
+    if (mine.some((m) => used.some((u) => conflicts(m, u)))) {
+      return predicateFailure('NodePorts', "node(s) didn't have free ports for the requested pod ports");
+    }
+  }
+  if (!isStaticPod(pod) && untoleratedNoExecuteTaint(pod, ctx.taints ?? []) !== undefined) {
+    return predicateFailure('TaintToleration', "node(s) had taints that the pod didn't tolerate");
   }
   return undefined;
 }

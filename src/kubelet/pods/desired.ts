@@ -16,10 +16,14 @@ export interface DesiredDiff {
   mirrorsChanged: boolean;
 }
 
-/** What the workers care about; status-only updates (our own writes echoed by the informer) do not count. */
+/**
+ * What the workers care about; status-only updates (our own writes echoed by the informer) do not count, except
+ * the conditions named by readiness gates (written by others; Ready depends on them).
+ */
 function specKey(p: V1Pod): string {
   const m = p.metadata;
-  return JSON.stringify([p.spec, m?.labels, m?.annotations, m?.deletionTimestamp, m?.deletionGracePeriodSeconds]);
+  const gates = (p.spec?.readinessGates ?? []).map((g) => p.status?.conditions?.find((c) => c.type === g.conditionType)?.status);
+  return JSON.stringify([p.spec, m?.labels, m?.annotations, m?.deletionTimestamp, m?.deletionGracePeriodSeconds, gates]);
 }
 
 const fullName = (p: V1Pod): string => `${p.metadata?.namespace ?? 'default'}/${p.metadata?.name ?? ''}`;

@@ -112,7 +112,7 @@ describe('admission', () => {
     await w.settle();
     w.api.apply(mkPod('full', { containers: [ctr('a')] }));
     await w.settle();
-    expect(apiPod(w, 'sel')?.status).toMatchObject({ phase: 'Failed', reason: 'NodeAffinity', message: 'Pod was rejected: Predicate NodeAffinity failed' });
+    expect(apiPod(w, 'sel')?.status).toMatchObject({ phase: 'Failed', reason: 'NodeAffinity', message: "Pod was rejected: Predicate NodeAffinity failed: node(s) didn't match Pod's node affinity/selector" });
     expect(apiPod(w, 'ok')?.status?.phase).toBe('Running');
     expect(apiPod(w, 'port')?.status).toMatchObject({ phase: 'Failed', reason: 'NodePorts' });
     expect(apiPod(w, 'one')?.status?.phase).toBe('Running');

@@ -14,6 +14,7 @@ import { RealClock, type Clock, type TimerHandle } from '../../util/clock.js';
 import { ConfigError, errorMessage } from '../../util/errors.js';
 import { ImageManager } from '../images/manager.js';
 import { Pleg, type RelistResult } from '../pleg/pleg.js';
+import { StateCachingRuntime } from './state-cache.js';
 import { ApiSource, podInformerOptions } from '../sources/api.js';
 import { FileSource } from '../sources/file.js';
 import { HttpSource } from '../sources/http.js';
@@ -26,12 +27,16 @@ import { minimalPodEnvironment } from './default-env.js';
 import { podRef } from '../../api/refs.js';
 import type { PodDeps } from './deps.js';
 import { DesiredPods } from './desired.js';
+import { Limiter } from './limiter.js';
 import { reconcileMirrors } from './mirror.js';
 import type { HealthCheck, PodLifecycle, PodLifecycleOptions } from './options.js';
 import { LABELS } from '../../cri/types.js';
 import { ownerLabels } from './state.js';
 import { createSteps, ORPHAN_ANNOTATION, type PodMemory } from './steps.js';
 import { PodWorkers, type WorkerSteps } from './workers.js';
+
+/** Default of {@link PodLifecycleOptions.parallelSandboxStarts}. */
+const DEFAULT_PARALLEL_SANDBOX_STARTS = 8;
 
 function buildInformer(o: PodLifecycleOptions): Informer<V1Pod> {
   if (o.kubeConfig === undefined) throw new ConfigError('kubeConfig is required for the API pod source');
@@ -79,8 +84,10 @@ class Lifecycle implements PodLifecycle {
     this.#recorder = o.recorder ?? createEventRecorder({ client: rest, host: o.nodeName, clock: this.#clock, logger: o.logger.child({ component: 'events' }) });
     const api = this.#api;
     const logsDir = o.podLogsDir ?? '/var/log/pods';
+    // Pod workers read runtime state through a cache the PLEG invalidates (state-cache.ts): idle resyncs cost no runtime call.
+    const runtime = new StateCachingRuntime(o.runtime, { clock: this.#clock });
     this.#deps = {
-      runtime: o.runtime,
+      runtime,
       env: o.podEnvironment ?? minimalPodEnvironment(o.podInfraImage),
       images: new ImageManager({
         runtime: o.runtime,
@@ -97,6 +104,7 @@ class Lifecycle implements PodLifecycle {
       runtimeName: 'docker',
       owner: ownerLabels(o.nodeName),
       track: (id, uid) => this.#pleg.track(id, uid),
+      sandboxStarts: new Limiter(o.parallelSandboxStarts ?? DEFAULT_PARALLEL_SANDBOX_STARTS),
       hostIPs: () => this.#hostIPs(),
       logDirectory: (uid) => {
         const p = this.#desired.get(uid) ?? this.#workers.pod(uid);
@@ -156,7 +164,10 @@ class Lifecycle implements PodLifecycle {
       logger: o.logger.child({ component: 'pleg' }),
       relistPeriodMs: o.relistPeriodMs,
       owner: ownerLabels(o.nodeName),
-      onPodChanged: (uid) => this.#workers.resync(uid),
+      onPodChanged: (uid) => {
+        runtime.invalidatePod(uid);
+        this.#workers.resync(uid);
+      },
       onRelist: (r) => this.#orphans(r),
       observeRelist: (s) => o.metrics?.plegRelistDuration?.observe(s),
     });
@@ -311,7 +322,13 @@ class Lifecycle implements PodLifecycle {
       .map((u) => this.#workers.pod(u))
       .filter((p): p is V1Pod => p !== undefined);
     const labels = this.#node?.metadata?.labels ?? this.#o.nodeLabels ?? defaultLabels(this.#o.nodeName);
-    const r = admitPod(pod, { nodeLabels: labels, activePods: active, maxPods: this.#o.maxPods ?? 110 });
+    const r = admitPod(pod, {
+      nodeLabels: labels,
+      activePods: active,
+      maxPods: this.#o.maxPods ?? 110,
+      allocatable: this.#node?.status?.allocatable,
+      taints: this.#node?.spec?.taints,
+    });
     if (r === undefined) return;
     this.#o.logger.warn({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, reason: r.reason, message: r.message }, 'pod rejected');
     this.#recorder.event(podRef(pod), 'Warning', r.reason, r.message);

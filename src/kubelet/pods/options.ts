@@ -1,5 +1,6 @@
 /** Options and the public handle of the pod lifecycle (the kubelet role's pod half). */
-import type { KubeConfig, V1Node, V1Pod, V1PodStatus } from '@kubernetes/client-node';
+import type { V1Node, V1Pod, V1PodStatus } from '@kubernetes/client-node';
+import type { KubeConfig } from '../../api/kubeconfig.js';
 import type { Logger } from 'pino';
 import type { PodApi } from '../../api/pods.js';
 import type { EventRecorder, Informer } from '../../api/types.js';
@@ -52,6 +53,11 @@ export interface PodLifecycleOptions {
   housekeepingPeriodMs?: number;
   /** maxPods (default 110). */
   maxPods?: number;
+  /**
+   * How many pod sandboxes may be starting at the same time (default 8; Infinity: no limit). Bounds the engine's
+   * work in a burst of pods so the first pods' app containers are not queued behind every other sandbox start.
+   */
+  parallelSandboxStarts?: number;
   /** Node labels for admission when `getNode` gives none (default: hostname/os/arch labels). */
   nodeLabels?: Record<string, string>;
   /** The registered Node (labels for admission, uid for mirror pod ownerReferences, InternalIP as host IP). */

@@ -6,6 +6,7 @@
 import type { ContainerRuntime, ContainerState, NamespaceMode } from '../../cri/types.js';
 import { ANNOTATIONS, LABELS } from '../../cri/types.js';
 import { isNotFound } from '../../util/errors.js';
+import { StateCachingRuntime } from './state-cache.js';
 
 /** Label naming the node whose agent created a sandbox/container: agents sharing an engine never touch each other's. */
 export const NODE_LABEL = 'io.nodelet.node';
@@ -84,13 +85,15 @@ function intAnnotation(a: Record<string, string>, key: string): number | undefin
 
 /**
  * Reads the pod's sandboxes and containers from the runtime (only objects carrying `owner`, see ownerLabels).
- * Objects that vanish between list and status are skipped. Throws what the runtime throws otherwise.
+ * Objects that vanish between list and status are skipped. Throws what the runtime throws otherwise. Given a
+ * {@link StateCachingRuntime}, answers from its cache when the pod's entry is valid (see state-cache.ts).
  */
-export async function readPodRuntimeState(
-  runtime: ContainerRuntime,
-  uid: string,
-  owner: Record<string, string>,
-): Promise<PodRuntimeState> {
+export function readPodRuntimeState(runtime: ContainerRuntime, uid: string, owner: Record<string, string>): Promise<PodRuntimeState> {
+  if (runtime instanceof StateCachingRuntime) return runtime.podState(uid, () => readFresh(runtime.inner, uid, owner));
+  return readFresh(runtime, uid, owner);
+}
+
+async function readFresh(runtime: ContainerRuntime, uid: string, owner: Record<string, string>): Promise<PodRuntimeState> {
   const selector = { ...owner, [LABELS.podUID]: uid };
   const [sandboxes, containers] = await Promise.all([
     runtime.listPodSandboxes({ labelSelector: selector }),

@@ -68,6 +68,7 @@ export function createSteps(ctx: StepContext, memory: Map<string, PodMemory>): W
       state,
       reasons: m.reasons,
       oldStatus: ctx.status.getPodStatus(uid) ?? ctx.apiStatus(pod),
+      apiStatus: ctx.apiStatus(pod),
       now: deps.clock.now(),
       hostIPs: deps.hostIPs(),
       runtimeName: deps.runtimeName,

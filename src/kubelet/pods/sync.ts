@@ -16,7 +16,8 @@ import { findContainer, type PodDeps } from './deps.js';
 import { killContainer, killPod } from './kill.js';
 import { isSidecar } from './policy.js';
 import { readPodRuntimeState, type PodRuntimeState } from './state.js';
-import { startContainer } from './start.js';
+import { runContainer, startContainer } from './start.js';
+import { EarlyCreates, earlyCreatable } from './early.js';
 import { isWaitingError } from './waiting.js';
 
 /** Per-pod memory kept by the worker between syncs. */
@@ -46,7 +47,7 @@ function earliest(a: number | undefined, b: number | undefined): number | undefi
   return Math.min(a, b);
 }
 
-async function createSandbox(deps: PodDeps, pod: V1Pod, actions: PodActions, mem: PodSyncMemory): Promise<string> {
+async function createSandbox(deps: PodDeps, pod: V1Pod, actions: PodActions, mem: PodSyncMemory, early: EarlyCreates): Promise<string> {
   const ref = podRef(pod);
   try {
     await deps.env.prepareVolumes(pod);
@@ -71,7 +72,12 @@ async function createSandbox(deps: PodDeps, pod: V1Pod, actions: PodActions, mem
       [LABELS.podUID]: config.metadata.uid,
       ...deps.owner,
     };
-    const id = await deps.runtime.runPodSandbox(config);
+    const onCreated = (created: string): void => {
+      deps.track(created, config.metadata.uid);
+      early.begin(created, config);
+    };
+    const run = (): Promise<string> => deps.runtime.runPodSandbox(config, early.wanted ? { onCreated } : undefined);
+    const id = await (deps.sandboxStarts === undefined ? run() : deps.sandboxStarts.run(run));
     deps.track(id, config.metadata.uid);
     mem.sandboxConfig = { id, config };
     return id;
@@ -115,8 +121,14 @@ export async function syncPod(deps: PodDeps, pod: V1Pod, mem: PodSyncMemory): Pr
   }
   let sandboxId = actions.sandboxId;
   let attempt = state.sandboxes[0]?.attempt ?? 0;
+  const early = new EarlyCreates(deps, pod, state, earlyCreatable(pod, actions, deps));
   if (actions.createSandbox) {
-    sandboxId = await createSandbox(deps, pod, actions, mem);
+    try {
+      sandboxId = await createSandbox(deps, pod, actions, mem, early);
+    } catch (err) {
+      await early.discard();
+      throw err;
+    }
     attempt = actions.attempt;
     changed = true;
   } else if (actions.killPod || sandboxId === '') {
@@ -130,14 +142,24 @@ export async function syncPod(deps: PodDeps, pod: V1Pod, mem: PodSyncMemory): Pr
     }
   }
   const sandboxConfig = await currentSandboxConfig(deps, pod, sandboxId, attempt, mem);
-  const sbStatus = await deps.runtime.podSandboxStatus(sandboxId);
-  const podIPs = [sbStatus.ip, ...sbStatus.additionalIps].filter((ip) => ip !== '');
+  let podIPs: string[];
+  try {
+    const sbStatus = await deps.runtime.podSandboxStatus(sandboxId);
+    podIPs = [sbStatus.ip, ...sbStatus.additionalIps].filter((ip) => ip !== '');
+    await early.complete(podIPs);
+  } catch (err) {
+    // Containers created early and never started would count as earlier instances (restartCount) in the next sync.
+    await early.discard();
+    throw err;
+  }
   const target = { sandboxId, podIPs, sandboxConfig };
   const start = async (name: string): Promise<boolean> => {
     const spec = findContainer(pod, name);
     if (spec === undefined) return false;
     try {
-      await startContainer(deps, pod, spec.c, spec.isInit, state, target);
+      const id = await early.take(name);
+      if (id === undefined) await startContainer(deps, pod, spec.c, spec.isInit, state, target);
+      else await runContainer(deps, pod, spec.c, spec.isInit, id, target);
       mem.reasons.delete(name);
       changed = true;
       return true;

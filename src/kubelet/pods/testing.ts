@@ -7,6 +7,7 @@ import type { V1Pod, V1Secret } from '@kubernetes/client-node';
 import type { PodApi } from '../../api/pods.js';
 import type { EventRecorder, Informer, InformerHandlers, ObjectReference } from '../../api/types.js';
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../../util/errors.js';
+import { applyStatusPatch } from '../status/patch.js';
 
 /** A recorded event. */
 export interface RecordedEvent {
@@ -84,7 +85,7 @@ export class FakePodApi implements PodApi, Informer<V1Pod> {
     const uid = (patch.metadata as { uid?: string } | undefined)?.uid;
     if (uid !== undefined && uid !== p.metadata?.uid) throw new ConflictError('uid mismatch');
     this.patches.push({ key: key(ns, name), patch });
-    return this.apply({ ...p, status: { ...p.status, ...(patch.status as object) } });
+    return this.apply({ ...p, status: applyStatusPatch(p.status, patch.status as Record<string, unknown>) });
   }
 
   async deletePod(ns: string, name: string, uid: string): Promise<void> {

@@ -1,10 +1,11 @@
 /**
- * Strict checking of a Pod manifest against the API schema carried by @kubernetes/client-node's model metadata
- * (`V1Pod.getAttributeTypeMap()` recursively): every unknown or misspelled key at any depth is reported with its
+ * Strict checking of a Pod manifest against the API schema of @kubernetes/client-node's model metadata (generated
+ * into pod-schema.generated.ts, so the agent does not load that library): every unknown or misspelled key at any depth is reported with its
  * path (`spec.volumes[0].emptuDir`), with a suggestion when a known key is close, and values of the wrong JSON type
  * are reported too. Plus the few semantic checks without which a pod cannot run (containers, names, images).
  */
-import * as k8s from '@kubernetes/client-node';
+import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import { POD_SCHEMA } from './pod-schema.generated.js';
 
 /** One problem in a manifest. */
 export interface FieldProblem {
@@ -13,18 +14,9 @@ export interface FieldProblem {
   message: string;
 }
 
-interface Attr {
-  name: string;
-  baseName: string;
-  type: string;
-}
-
-type ModelClass = { getAttributeTypeMap(): Attr[] };
-
-function model(type: string): ModelClass | undefined {
-  const m = (k8s as unknown as Record<string, unknown>)[type];
-  if (typeof m === 'function' && 'getAttributeTypeMap' in m) return m as unknown as ModelClass;
-  return undefined;
+/** JSON key → type string of a model, or undefined for a type that is not a model. */
+function model(type: string): Readonly<Record<string, string>> | undefined {
+  return Object.hasOwn(POD_SCHEMA, type) ? POD_SCHEMA[type] : undefined;
 }
 
 function distance(a: string, b: string): number {
@@ -111,16 +103,14 @@ function check(value: unknown, type: string, path: string, out: FieldProblem[]):
     out.push({ field: path, message: `expected an object, got ${kindOf(value)}` });
     return;
   }
-  const attrs = m.getAttributeTypeMap();
-  const byName = new Map(attrs.map((a) => [a.baseName, a]));
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    const a = byName.get(k);
+    const t = Object.hasOwn(m, k) ? m[k] : undefined;
     const p = path === '' ? k : `${path}.${k}`;
-    if (a === undefined) {
-      out.push({ field: p, message: `unknown field "${k}"${suggest(k, [...byName.keys()])}` });
+    if (t === undefined) {
+      out.push({ field: p, message: `unknown field "${k}"${suggest(k, Object.keys(m))}` });
       continue;
     }
-    check(v, a.type, p, out);
+    check(v, t, p, out);
   }
 }
 
@@ -135,7 +125,7 @@ const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** The semantic minimum: a named Pod with uniquely named containers that have images. */
-export function semanticProblems(obj: k8s.V1Pod): FieldProblem[] {
+export function semanticProblems(obj: V1Pod): FieldProblem[] {
   const out: FieldProblem[] = [];
   if (obj.kind !== undefined && obj.kind !== 'Pod') out.push({ field: 'kind', message: `expected "Pod", got "${obj.kind}"` });
   if (obj.apiVersion !== undefined && obj.apiVersion !== 'v1') {
@@ -150,7 +140,7 @@ export function semanticProblems(obj: k8s.V1Pod): FieldProblem[] {
   if (obj.spec === undefined) out.push({ field: 'spec', message: 'Required value' });
   else if (!Array.isArray(containers) || containers.length === 0) out.push({ field: 'spec.containers', message: 'Required value' });
   const seen = new Set<string>();
-  const each = (list: k8s.V1Container[] | undefined, key: string): void => {
+  const each = (list: V1Container[] | undefined, key: string): void => {
     (Array.isArray(list) ? list : []).forEach((c, i) => {
       const p = `spec.${key}[${i}]`;
       if (typeof c.name !== 'string' || c.name === '') out.push({ field: `${p}.name`, message: 'Required value' });
@@ -174,5 +164,5 @@ export function semanticProblems(obj: k8s.V1Pod): FieldProblem[] {
 export function validatePodObject(obj: unknown): FieldProblem[] {
   const schema = schemaProblems(obj);
   if (kindOf(obj) !== 'object') return schema;
-  return [...schema, ...semanticProblems(obj as k8s.V1Pod)];
+  return [...schema, ...semanticProblems(obj as V1Pod)];
 }

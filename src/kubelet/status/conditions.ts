@@ -1,6 +1,8 @@
 /**
  * Pod conditions (upstream pkg/kubelet/status/generate.go), pure. lastTransitionTime is carried over from the
- * previous status when a condition's status did not change.
+ * previous status when a condition's status did not change. Conditions of other types belong to whoever wrote them
+ * (readiness gates, DisruptionTarget, …): they are read (from the API object when known) and passed through
+ * unchanged, never computed here.
  */
 import type { V1ContainerStatus, V1Pod, V1PodCondition } from '@kubernetes/client-node';
 import { isSidecar } from '../pods/policy.js';
@@ -15,7 +17,48 @@ export interface ConditionInput {
   /** A ready sandbox with networking exists. */
   sandboxReady: boolean;
   oldConditions: V1PodCondition[];
+  /**
+   * The conditions the API object has now, when known: the source of truth for conditions the kubelet does not own
+   * (readiness gates are written by controllers through the status subresource). Default: `oldConditions`.
+   */
+  apiConditions?: V1PodCondition[];
   now: Date;
+}
+
+/** Condition types the kubelet owns (upstream kubetypes.PodConditionsByKubelet); all others belong to someone else. */
+export const KUBELET_CONDITION_TYPES: ReadonlySet<string> = new Set([
+  'PodScheduled',
+  'Ready',
+  'Initialized',
+  'ContainersReady',
+  'PodReadyToStartContainers',
+]);
+
+/** True for condition types the kubelet computes and writes. */
+export function isKubeletCondition(type: string): boolean {
+  return KUBELET_CONDITION_TYPES.has(type);
+}
+
+/** The conditions written by others: from the API object when known, else from the previous status. */
+function foreignConditions(input: ConditionInput): V1PodCondition[] {
+  return (input.apiConditions ?? input.oldConditions).filter((c) => !isKubeletCondition(c.type));
+}
+
+/**
+ * Readiness gates (upstream status.generatePodReadinessGateConditions): undefined when every gate's condition is
+ * True, else the Ready condition's reason and message. Pure.
+ */
+export function readinessGatesCondition(
+  pod: V1Pod,
+  conditions: V1PodCondition[],
+): { reason: string; message: string } | undefined {
+  const problems: string[] = [];
+  for (const g of pod.spec?.readinessGates ?? []) {
+    const c = conditions.find((x) => x.type === g.conditionType);
+    if (c === undefined) problems.push(`corresponding condition of pod readiness gate "${g.conditionType}" does not exist.`);
+    else if (c.status !== 'True') problems.push(`the status of pod readiness gate "${g.conditionType}" is not "True", but ${c.status}`);
+  }
+  return problems.length === 0 ? undefined : { reason: 'ReadinessGatesNotReady', message: problems.join(', ') };
 }
 
 type Cond = Omit<V1PodCondition, 'lastTransitionTime'>;
@@ -40,13 +83,8 @@ function readiness(type: 'ContainersReady' | 'Ready', input: ConditionInput): Co
   if (unready.length > 0) msgs.push(`containers with unready status: ${list(unready)}`);
   if (msgs.length > 0) return { type, status: 'False', reason: 'ContainersNotReady', message: msgs.join(', ') };
   if (type === 'Ready') {
-    const missing: string[] = [];
-    for (const g of input.pod.spec?.readinessGates ?? []) {
-      const c = input.oldConditions.find((x) => x.type === g.conditionType);
-      if (c === undefined) missing.push(`corresponding condition of pod readiness gate "${g.conditionType}" does not exist.`);
-      else if (c.status !== 'True') missing.push(`the status of pod readiness gate "${g.conditionType}" is not "True", but ${c.status}`);
-    }
-    if (missing.length > 0) return { type, status: 'False', reason: 'ReadinessGatesNotReady', message: missing.join(', ') };
+    const gates = readinessGatesCondition(input.pod, foreignConditions(input));
+    if (gates !== undefined) return { type, status: 'False', ...gates };
   }
   return { type, status: 'True' };
 }
@@ -69,7 +107,10 @@ function initialized(input: ConditionInput): Cond {
   return { type, status: 'True' };
 }
 
-/** The kubelet-owned conditions in upstream order; other conditions from `oldConditions` are kept. */
+/**
+ * The kubelet-owned conditions in upstream order, followed by the conditions others wrote (from `apiConditions`,
+ * else `oldConditions`), unchanged.
+ */
 export function computeConditions(input: ConditionInput): V1PodCondition[] {
   const own: Cond[] = [
     { type: 'PodReadyToStartContainers', status: input.sandboxReady ? 'True' : 'False' },
@@ -78,12 +119,10 @@ export function computeConditions(input: ConditionInput): V1PodCondition[] {
     readiness('ContainersReady', input),
     { type: 'PodScheduled', status: 'True' },
   ];
-  const ownTypes = new Set(own.map((c) => c.type));
   const out: V1PodCondition[] = own.map((c) => {
     const old = input.oldConditions.find((o) => o.type === c.type);
     const keep = old !== undefined && old.status === c.status && old.lastTransitionTime !== undefined;
     return { ...c, lastTransitionTime: keep ? old.lastTransitionTime : input.now } as V1PodCondition;
   });
-  for (const o of input.oldConditions) if (!ownTypes.has(o.type)) out.push(o);
-  return out;
+  return [...out, ...foreignConditions(input)];
 }

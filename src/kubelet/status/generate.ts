@@ -22,6 +22,11 @@ export interface GenerateInput {
   reasons: ReadonlyMap<string, WaitingReason>;
   /** The status last reported (from the cache or the API object); source of times to carry over. */
   oldStatus: V1PodStatus | undefined;
+  /**
+   * The status the API object has now (informer), when there is one: conditions written by others (readiness
+   * gates) are read from it, so a gate set through the status subresource is seen and never overwritten.
+   */
+  apiStatus?: V1PodStatus;
   now: number;
   hostIPs: string[];
   runtimeName: string;
@@ -77,6 +82,7 @@ export function generatePodStatus(input: GenerateInput): V1PodStatus {
     phase,
     sandboxReady,
     oldConditions: old?.conditions ?? [],
+    apiConditions: input.apiStatus === undefined ? undefined : (input.apiStatus.conditions ?? []),
     now,
   });
   status.qosClass = qosClass(pod);

@@ -6,3 +6,5 @@ export { convertContainerStatuses, containerIDString, imageIDString, type Waitin
 export { qosClass as computeQosClass, type QOSClass as QosClass } from '../security/qos.js';
 export { parseQuantity } from '../../util/quantity.js';
 export { goDuration, rfc3339, canonicalJSON } from './time.js';
+export { statusPatch, applyStatusPatch, KUBELET_STATUS_FIELDS } from './patch.js';
+export { isKubeletCondition, readinessGatesCondition, KUBELET_CONDITION_TYPES } from './conditions.js';

@@ -4,13 +4,17 @@
  * deletion (grace 0, uid precondition) of pods whose termination finished.
  *
  * Who may touch what: the pod workers call setPodStatus/requestDeletion; only the writer calls the API. Terminal
- * phases never regress; nothing is written when the status equals what the API already has.
+ * phases never regress; a patch carries only the kubelet-owned fields that differ from what the API has
+ * ({@link statusPatch}), so conditions written by others are never overwritten, and nothing is written when nothing
+ * differs. The base of the diff is the status the API returned for our last patch of that object (the informer's
+ * copy may not show that write yet), else the informer's.
  */
 import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { PodApi } from '../../api/pods.js';
 import { errorMessage, isConflict, isNotFound } from '../../util/errors.js';
 import { isTerminalPhase } from './phase.js';
+import { statusPatch } from './patch.js';
 import { canonicalJSON } from './time.js';
 
 /** Where a pod's status goes in the API (for static pods: the mirror pod). */
@@ -40,6 +44,8 @@ interface Entry {
   written: string | undefined;
   /** UID of the API object it was written to (a recreated mirror pod needs the status again). */
   writtenTo: string | undefined;
+  /** The API object's status as our last patch of `writtenTo` returned it (the base of the next diff). */
+  acked: V1PodStatus | undefined;
   deleteRequested: boolean;
 }
 
@@ -87,6 +93,7 @@ export class StatusManager {
       version: (old?.version ?? 0) + 1,
       written: old?.written,
       writtenTo: old?.writtenTo,
+      acked: old?.acked,
       deleteRequested: old?.deleteRequested ?? false,
     });
     this.#markDirty(uid);
@@ -155,10 +162,12 @@ export class StatusManager {
     const log = this.#o.logger.child({ pod: `${target.namespace}/${target.name}`, podUID: uid });
     const { version, json, status } = e;
     try {
-      const apiJSON = target.apiStatus === undefined ? undefined : canonicalJSON(mergeForCompare(target.apiStatus, status));
-      if (apiJSON !== json && (e.writtenTo !== target.uid || e.written !== json)) {
-        await api.patchPodStatus(target.namespace, target.name, { metadata: { uid: target.uid }, status: toWire(status) });
-        log.debug({ version, phase: status.phase }, 'pod status patched');
+      const base = e.writtenTo === target.uid && e.acked !== undefined ? e.acked : target.apiStatus;
+      const patch = statusPatch(base, status);
+      if (patch !== undefined && (e.writtenTo !== target.uid || e.written !== json)) {
+        const res = await api.patchPodStatus(target.namespace, target.name, { metadata: { uid: target.uid }, status: patch });
+        e.acked = res?.status;
+        log.debug({ version, phase: status.phase, fields: Object.keys(patch) }, 'pod status patched');
       }
       e.written = json;
       e.writtenTo = target.uid;
@@ -175,16 +184,4 @@ export class StatusManager {
       log.warn({ err: errorMessage(err) }, 'failed to update pod status; will retry');
     }
   }
-}
-
-/** The API status restricted to the fields we set, so foreign fields (e.g. other conditions) do not count. */
-function mergeForCompare(api: V1PodStatus, ours: V1PodStatus): V1PodStatus {
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(ours)) out[k] = (api as Record<string, unknown>)[k];
-  return out as V1PodStatus;
-}
-
-/** Plain JSON for the wire: Dates as RFC 3339 whole seconds. */
-function toWire(status: V1PodStatus): Record<string, unknown> {
-  return JSON.parse(canonicalJSON(status)) as Record<string, unknown>;
 }

@@ -2,7 +2,7 @@ import { lstat, mkdtemp, readFile, readdir, readlink, rm, stat } from 'node:fs/p
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { currentPayloadDir, validatePayloadPath, writeAtomic, type Payload } from './atomic-writer.js';
+import { currentPayloadDir, payloadDigest, validatePayloadPath, writeAtomic, WrittenPayloads, type Payload } from './atomic-writer.js';
 
 const p = (entries: Record<string, [string, number?]>): Payload =>
   new Map(Object.entries(entries).map(([k, [data, mode]]) => [k, { data: Buffer.from(data), mode: mode ?? 0o644 }]));
@@ -56,5 +56,46 @@ describe('writeAtomic', () => {
 
   it.each(['/abs', '../up', 'a/../../b', '..hidden', ''])('rejects the payload path %j', (bad) => {
     expect(() => validatePayloadPath(bad)).toThrow(/invalid path/);
+  });
+});
+
+describe('WrittenPayloads', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = path.join(await mkdtemp(path.join(os.tmpdir(), 'nlpe-wp-')), 'pod', 'vol');
+  });
+  afterEach(async () => {
+    await rm(path.dirname(path.dirname(dir)), { recursive: true, force: true });
+  });
+
+  it('knows a directory is current only while ..data points at what it remembered and the payload is the same', async () => {
+    const w = new WrittenPayloads();
+    const one = p({ a: ['1'] });
+    expect(await w.isCurrent(dir, one)).toBe(false);
+    await writeAtomic(dir, one);
+    await w.remember(dir, one);
+    expect(await w.isCurrent(dir, p({ a: ['1'] }))).toBe(true);
+    expect(await w.isCurrent(dir, p({ a: ['2'] }))).toBe(false);
+    expect(await w.isCurrent(dir, p({ a: ['1', 0o600] }))).toBe(false);
+    // Someone else rewrote the volume: the link moved, so the full comparison runs again.
+    await writeAtomic(dir, p({ a: ['other'] }));
+    expect(await w.isCurrent(dir, one)).toBe(false);
+    await w.remember(dir, one);
+    await rm(dir, { recursive: true });
+    expect(await w.isCurrent(dir, one)).toBe(false);
+  });
+
+  it('forgets the directories of a removed pod', async () => {
+    const w = new WrittenPayloads();
+    const one = p({ a: ['1'] });
+    await writeAtomic(dir, one);
+    await w.remember(dir, one);
+    w.forgetUnder(path.dirname(dir));
+    expect(await w.isCurrent(dir, one)).toBe(false);
+  });
+
+  it('digests paths, modes and contents', () => {
+    expect(payloadDigest(p({ a: ['1'], b: ['2'] }))).toBe(payloadDigest(p({ b: ['2'], a: ['1'] })));
+    expect(payloadDigest(p({ a: ['12'] }))).not.toBe(payloadDigest(p({ a: ['1'], '2': [''] })));
   });
 });

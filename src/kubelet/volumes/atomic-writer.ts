@@ -8,7 +8,7 @@
  * Readers in the container always see either the old or the new complete set. Old timestamped directories and
  * user-visible names that left the payload are removed after the switch. Never logs file contents.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidError } from '../../util/errors.js';
@@ -129,5 +129,48 @@ export async function currentPayloadDir(dir: string): Promise<string | undefined
     return path.join(dir, await readlink(path.join(dir, DATA_DIR)));
   } catch {
     return undefined;
+  }
+}
+
+/** A digest of a payload (paths, modes and contents). */
+export function payloadDigest(payload: Payload): string {
+  const h = createHash('sha256');
+  for (const k of [...payload.keys()].sort()) {
+    const f = payload.get(k) as FileProjection;
+    h.update(`${k}\0${f.mode}\0${f.data.length}\0`).update(f.data);
+  }
+  return h.digest('hex');
+}
+
+/**
+ * What this agent last wrote into each volume directory (timestamped dir + payload digest), so that a pod sync whose
+ * payload did not change costs one readlink instead of re-reading every file. A directory whose `..data` link no
+ * longer points where this agent left it (removed, unmounted, rewritten by someone else) takes the full path again.
+ */
+export class WrittenPayloads {
+  readonly #dirs = new Map<string, { ts: string; digest: string }>();
+
+  /** True when `dir` holds exactly `payload` as this agent last wrote it. */
+  async isCurrent(dir: string, payload: Payload): Promise<boolean> {
+    const w = this.#dirs.get(dir);
+    if (w === undefined || w.digest !== payloadDigest(payload)) return false;
+    try {
+      return (await readlink(path.join(dir, DATA_DIR))) === w.ts;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Records that `dir` now holds `payload` (call after {@link writeAtomic} returned). */
+  async remember(dir: string, payload: Payload): Promise<void> {
+    const current = await currentPayloadDir(dir);
+    if (current === undefined) this.#dirs.delete(dir);
+    else this.#dirs.set(dir, { ts: path.basename(current), digest: payloadDigest(payload) });
+  }
+
+  /** Forgets every directory under `prefix` (a pod directory being removed). */
+  forgetUnder(prefix: string): void {
+    const p = prefix.endsWith('/') ? prefix : `${prefix}/`;
+    for (const d of this.#dirs.keys()) if (d.startsWith(p)) this.#dirs.delete(d);
   }
 }

@@ -4,6 +4,7 @@ import type { PodObjectSource } from '../../api/objects.js';
 import type { Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
 import type { NodeAllocatable } from '../env/resourcefield.js';
+import type { WrittenPayloads } from './atomic-writer.js';
 import type { Mounter } from './mounter.js';
 import type { TokenManager } from './token-manager.js';
 
@@ -15,6 +16,8 @@ export interface VolumeDeps {
   allocatable: NodeAllocatable;
   clock: Clock;
   logger: Logger;
+  /** What was last written per volume directory (skips unchanged payloads; the VolumeManager makes one). */
+  written?: WrittenPayloads;
 }
 
 /** One volume of one pod being set up. */

@@ -11,6 +11,7 @@ import { expandSubPathExpr } from '../env/command.js';
 import type { EnvVar } from '../env/service-env.js';
 import { mustMountReadOnly, volumeKind, type VolumeDeps, type VolumeKind } from './context.js';
 import { setUpEmptyDir } from './empty-dir.js';
+import { WrittenPayloads } from './atomic-writer.js';
 import { removePodDir } from './fs-safe.js';
 import { checkHostPath } from './host-path.js';
 import { isSafeName, isSafeUID, podDir, volumeDir } from './paths.js';
@@ -37,9 +38,11 @@ function propagation(mode: string | undefined): Mount['propagation'] {
 /** Sets up and tears down pod volumes. One instance per agent; callers serialize per pod. */
 export class VolumeManager {
   readonly #o: VolumeManagerOptions;
+  /** Pods whose directories exist already (prepare runs on every sync; skip the mkdirs). */
+  readonly #prepared = new Set<string>();
 
   constructor(options: VolumeManagerOptions) {
-    this.#o = options;
+    this.#o = { written: new WrittenPayloads(), ...options };
   }
 
   /** Host path of a volume (hostPath: the host path; others: the plugin dir). */
@@ -75,8 +78,11 @@ export class VolumeManager {
    */
   async prepare(pod: V1Pod, signal?: AbortSignal): Promise<void> {
     const uid = uidOf(pod);
-    await mkdir(podDir(this.#o.rootDir, uid), { recursive: true, mode: 0o750 });
-    await mkdir(`${podDir(this.#o.rootDir, uid)}/volumes`, { recursive: true, mode: 0o750 });
+    if (!this.#prepared.has(uid)) {
+      await mkdir(podDir(this.#o.rootDir, uid), { recursive: true, mode: 0o750 });
+      await mkdir(`${podDir(this.#o.rootDir, uid)}/volumes`, { recursive: true, mode: 0o750 });
+      this.#prepared.add(uid);
+    }
     const failures: NodeletError[] = [];
     for (const v of pod.spec?.volumes ?? []) {
       signal?.throwIfAborted();
@@ -142,6 +148,8 @@ export class VolumeManager {
   async cleanup(uid: string): Promise<void> {
     if (!isSafeUID(uid)) throw new NodeletError('INVALID', `refusing to clean up pod with invalid uid "${uid}"`);
     const dir = podDir(this.#o.rootDir, uid);
+    this.#prepared.delete(uid);
+    this.#o.written?.forgetUnder(dir);
     await removePodDir(dir, this.#o.mounter);
     this.#o.tokens.deletePod(uid);
   }

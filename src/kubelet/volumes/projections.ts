@@ -14,11 +14,14 @@ import { memoryVolumeSize } from './tmpfs-size.js';
 import { DEFAULT_MODE, PayloadError, configMapPayload, downwardAPIPayload, secretPayload } from './payload.js';
 
 async function write(ctx: SetUpContext, payload: Payload, tmpfs: boolean): Promise<void> {
+  // The common case on a resync: nothing changed since this agent wrote it (one readlink).
+  if (ctx.written !== undefined && (await ctx.written.isCurrent(ctx.dir, payload))) return;
   await mkdir(ctx.dir, { recursive: true });
   if (tmpfs && !(await ctx.mounter.hasOwnFilesystem(ctx.dir))) {
     await ctx.mounter.mountTmpfs(ctx.dir, memoryVolumeSize(ctx.pod, ctx.allocatable.memoryBytes));
   }
   const changed = await writeAtomic(ctx.dir, payload, new Date(ctx.clock.now()));
+  await ctx.written?.remember(ctx.dir, payload);
   const fsGroup = ctx.pod.spec?.securityContext?.fsGroup;
   if (changed && fsGroup !== undefined) await setVolumeOwnership(ctx.dir, fsGroup, true);
   if (changed) ctx.logger.debug({ volume: ctx.volume.name, files: payload.size }, 'Volume content written');

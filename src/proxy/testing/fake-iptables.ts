@@ -55,8 +55,8 @@ export class FakeIptables implements Iptables {
     return m;
   }
 
-  async restore(input: string | readonly string[], options: RestoreOptions): Promise<void> {
-    const data = typeof input === 'string' ? input : input.join('');
+  async restore(input: string | Iterable<string>, options: RestoreOptions): Promise<void> {
+    const data = typeof input === 'string' ? input : [...input].join('');
     this.restores.push(data);
     if (this.failNextRestore) {
       this.failNextRestore = false;

@@ -1,0 +1,324 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { hasCode, ImageNotFoundError, silentLogger, type Clock, type Logger } from '../../util/index.js';
+import { matchesLabels } from '../refs.js';
+import type {
+  Container,
+  ContainerConfig,
+  ContainerEvent,
+  ContainerFilter,
+  ContainerLogs,
+  ContainerRuntime,
+  ContainerStatus,
+  ExecResult,
+  Image,
+  PodSandbox,
+  PodSandboxConfig,
+  PodSandboxFilter,
+  PodSandboxStatus,
+  PullOptions,
+  RuntimeCondition,
+  RuntimeStatus,
+  RuntimeVersion,
+} from '../types.js';
+import { CriClient } from './client.js';
+import {
+  defaultLogDirectory,
+  fromCriContainer,
+  fromCriContainerStatus,
+  fromCriSandbox,
+  fromCriSandboxStatus,
+  toCriContainerConfig,
+  toCriSandboxConfig,
+  toCriState,
+} from './convert.js';
+import { EventTracker, type ListedObject } from './events.js';
+import * as images from './images.js';
+import { readCriLogFile, type LogOptions } from './logs.js';
+
+/** Options for {@link CriRuntime}. */
+export interface CriRuntimeOptions {
+  /** The CRI socket, e.g. /run/containerd/containerd.sock. */
+  socketPath: string;
+  /** Deadline of ordinary calls (upstream --runtime-request-timeout, default 2 min). */
+  requestTimeoutMs?: number;
+  /** Root of pod log directories for sandboxes configured without one (default /var/log/pods). */
+  podLogsRoot?: string;
+  /** Poll period of the event tracker (default 1000 ms). */
+  eventPollIntervalMs?: number;
+  logger?: Logger;
+  clock?: Clock;
+}
+
+const CONDITIONS = new Set(['RuntimeReady', 'NetworkReady']);
+
+/**
+ * ContainerRuntime over CRI v1 gRPC (containerd 1.6+, CRI-O): sandboxes, containers and images map one to one onto
+ * CRI calls, which keep labels, annotations and metadata themselves. Events come from an {@link EventTracker} (CRI
+ * 1.6 runtimes have no event stream). Safe for concurrent calls.
+ */
+export class CriRuntime implements ContainerRuntime, ContainerLogs {
+  readonly #client: CriClient;
+  readonly #log: Logger;
+  readonly #logsRoot: string;
+  readonly #timeoutMs: number;
+  readonly #listeners = new Set<(e: ContainerEvent) => void>();
+  readonly #events: EventTracker;
+  /** container id → sandbox id (immutable, so cached; CRI ContainerStatus does not carry it). */
+  readonly #sandboxOf = new Map<string, string>();
+
+  constructor(options: CriRuntimeOptions) {
+    this.#timeoutMs = options.requestTimeoutMs ?? 120_000;
+    this.#client = new CriClient({ socketPath: options.socketPath, timeoutMs: this.#timeoutMs });
+    this.#log = (options.logger ?? silentLogger()).child({ component: 'cri-runtime' });
+    this.#logsRoot = options.podLogsRoot ?? '/var/log/pods';
+    this.#events = new EventTracker({
+      list: () => this.#listAll(),
+      onEvent: (e) => this.#dispatch(e),
+      logger: this.#log,
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+      ...(options.eventPollIntervalMs === undefined ? {} : { intervalMs: options.eventPollIntervalMs }),
+    });
+  }
+
+  // ---- sandboxes -----------------------------------------------------------------------------------------------
+
+  /**
+   * Runs the sandbox. The infra image must be present (ImageNotFoundError otherwise); note that containerd runs its
+   * own configured `sandbox_image`, CRI has no field for it.
+   */
+  async runPodSandbox(config: PodSandboxConfig): Promise<string> {
+    if ((await images.imageWithConfig(this.#client, config.image)) === null) {
+      throw new ImageNotFoundError(`sandbox image ${config.image} is not present`, { object: `image ${config.image}` });
+    }
+    const logDirectory = config.logDirectory ?? defaultLogDirectory(this.#logsRoot, config);
+    await mkdir(logDirectory, { recursive: true, mode: 0o755 });
+    const what = { op: 'run', object: `pod sandbox ${config.metadata.namespace}/${config.metadata.name}` };
+    const res = await this.#client.runtime('RunPodSandbox', { config: toCriSandboxConfig(config, logDirectory), runtimeHandler: '' }, what);
+    const id = res.podSandboxId;
+    this.#events.report({ id, podSandboxId: id, isSandbox: true, phase: 1 });
+    this.#log.debug({ sandbox: what.object, id }, 'Started pod sandbox');
+    return id;
+  }
+
+  async stopPodSandbox(id: string): Promise<void> {
+    if (!(await this.#idempotent(this.#client.runtime('StopPodSandbox', { podSandboxId: id }, { op: 'stop', object: `pod sandbox ${id}` })))) return;
+    this.#events.report({ id, podSandboxId: id, isSandbox: true, phase: 2 });
+  }
+
+  async removePodSandbox(id: string): Promise<void> {
+    await this.#idempotent(this.#client.runtime('RemovePodSandbox', { podSandboxId: id }, { op: 'remove', object: `pod sandbox ${id}` }));
+    for (const c of this.#events.containersOf(id)) this.#events.report({ id: c, podSandboxId: id, isSandbox: false, phase: 'deleted' });
+    this.#events.report({ id, podSandboxId: id, isSandbox: true, phase: 'deleted' });
+    for (const [c, sb] of this.#sandboxOf) if (sb === id) this.#sandboxOf.delete(c);
+  }
+
+  async podSandboxStatus(id: string): Promise<PodSandboxStatus> {
+    const res = await this.#client.runtime('PodSandboxStatus', { podSandboxId: id, verbose: false }, { op: 'inspect', object: `pod sandbox ${id}` });
+    if (res.status === null || res.status === undefined) throw new Error(`runtime returned no status for pod sandbox ${id}`);
+    return fromCriSandboxStatus(res.status);
+  }
+
+  async listPodSandboxes(filter: PodSandboxFilter = {}): Promise<PodSandbox[]> {
+    const f = {
+      ...(filter.id === undefined ? {} : { id: filter.id }),
+      ...(filter.state === undefined ? {} : { state: { state: filter.state === 'ready' ? ('SANDBOX_READY' as const) : ('SANDBOX_NOTREADY' as const) } }),
+      labelSelector: filter.labelSelector ?? {},
+    };
+    const res = await this.#client.runtime('ListPodSandbox', { filter: f }, { op: 'list', object: 'pod sandboxes' });
+    return res.items
+      .map(fromCriSandbox)
+      .filter((s) => (filter.id === undefined || s.id.startsWith(filter.id)) && (filter.state === undefined || s.state === filter.state))
+      .filter((s) => matchesLabels(s.labels, filter.labelSelector));
+  }
+
+  // ---- containers ----------------------------------------------------------------------------------------------
+
+  async createContainer(podSandboxId: string, config: ContainerConfig, sandboxConfig: PodSandboxConfig): Promise<string> {
+    const img = await images.imageWithConfig(this.#client, config.image);
+    if (img === null) throw new ImageNotFoundError(`image ${config.image} is not present`, { object: `image ${config.image}` });
+    const logDirectory = sandboxConfig.logDirectory ?? defaultLogDirectory(this.#logsRoot, sandboxConfig);
+    const logPath = config.logPath ?? `${config.metadata.name}/${config.metadata.attempt}.log`;
+    await mkdir(dirname(join(logDirectory, logPath)), { recursive: true, mode: 0o755 });
+    const req = {
+      podSandboxId,
+      config: toCriContainerConfig(config, sandboxConfig, logPath, img.config.env),
+      sandboxConfig: toCriSandboxConfig(sandboxConfig, logDirectory),
+    };
+    const what = { op: 'create', object: `container ${config.metadata.name} in pod sandbox ${podSandboxId}` };
+    const id = (await this.#client.runtime('CreateContainer', req, what)).containerId;
+    this.#sandboxOf.set(id, podSandboxId);
+    this.#events.report({ id, podSandboxId, isSandbox: false, phase: 0 });
+    return id;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    try {
+      await this.#client.runtime('StartContainer', { containerId: id }, { op: 'start', object: `container ${id}` });
+    } catch (err) {
+      // Starting a running container is not an error (as with Docker's 304).
+      if (!hasCode(err, 'RUNTIME_ERROR') || (await this.containerStatus(id).catch(() => undefined))?.state !== 'running') throw err;
+    }
+    this.#reportContainer(id, 1);
+  }
+
+  async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
+    const timeout = Math.max(0, Math.round(timeoutSeconds));
+    const call = this.#client.runtime('StopContainer', { containerId: id, timeout }, { op: 'stop', object: `container ${id}` }, {
+      timeoutMs: Math.max(this.#timeoutMs, timeout * 1000 + 30_000),
+    });
+    if (await this.#idempotent(call)) this.#reportContainer(id, 2);
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    await this.#idempotent(this.#client.runtime('RemoveContainer', { containerId: id }, { op: 'remove', object: `container ${id}` }));
+    const sb = this.#sandboxOf.get(id) ?? '';
+    this.#sandboxOf.delete(id);
+    this.#events.report({ id, podSandboxId: sb, isSandbox: false, phase: 'deleted' });
+  }
+
+  async listContainers(filter: ContainerFilter = {}): Promise<Container[]> {
+    const f = {
+      ...(filter.id === undefined ? {} : { id: filter.id }),
+      ...(filter.podSandboxId === undefined ? {} : { podSandboxId: filter.podSandboxId }),
+      ...(filter.state === undefined ? {} : { state: { state: toCriState(filter.state) } }),
+      labelSelector: filter.labelSelector ?? {},
+    };
+    const res = await this.#client.runtime('ListContainers', { filter: f }, { op: 'list', object: 'containers' });
+    const out = res.containers.map(fromCriContainer);
+    for (const c of out) this.#sandboxOf.set(c.id, c.podSandboxId);
+    return out.filter(
+      (c) =>
+        (filter.id === undefined || c.id.startsWith(filter.id)) &&
+        (filter.podSandboxId === undefined || c.podSandboxId === filter.podSandboxId) &&
+        (filter.state === undefined || c.state === filter.state) &&
+        matchesLabels(c.labels, filter.labelSelector),
+    );
+  }
+
+  async containerStatus(id: string): Promise<ContainerStatus> {
+    const res = await this.#client.runtime('ContainerStatus', { containerId: id, verbose: false }, { op: 'inspect', object: `container ${id}` });
+    if (res.status === null || res.status === undefined) throw new Error(`runtime returned no status for container ${id}`);
+    let sandboxId = this.#sandboxOf.get(res.status.id);
+    if (sandboxId === undefined) sandboxId = (await this.listContainers({ id: res.status.id }))[0]?.podSandboxId ?? '';
+    return fromCriContainerStatus(res.status, sandboxId);
+  }
+
+  /** Runs `cmd`; the runtime kills it after `timeoutSeconds` and the call rejects with TimeoutError. */
+  async execSync(id: string, cmd: string[], timeoutSeconds: number): Promise<ExecResult> {
+    const timeout = Math.max(0, Math.ceil(timeoutSeconds));
+    const res = await this.#client.runtime('ExecSync', { containerId: id, cmd, timeout }, { op: 'exec in', object: `container ${id}` }, {
+      // The runtime enforces `timeout` itself; the deadline only guards against a runtime that does not.
+      timeoutMs: timeout > 0 ? timeout * 1000 + 10_000 : 0,
+    });
+    return { exitCode: res.exitCode, stdout: res.stdout.toString('utf8'), stderr: res.stderr.toString('utf8') };
+  }
+
+  /** Reads the container's CRI log file (see logs.ts); with `follow`, until the container stops or `signal` aborts. */
+  async readLogs(id: string, options: LogOptions, out: NodeJS.WritableStream, signal?: AbortSignal): Promise<void> {
+    const st = await this.containerStatus(id);
+    if (st.logPath === '') return;
+    await readCriLogFile({
+      path: st.logPath,
+      options,
+      out,
+      ...(signal === undefined ? {} : { signal }),
+      stillRunning: async () => {
+        const s = await this.containerStatus(id).catch(() => undefined);
+        return s?.state === 'running' || s?.state === 'created';
+      },
+    });
+  }
+
+  // ---- runtime info --------------------------------------------------------------------------------------------
+
+  async version(): Promise<RuntimeVersion> {
+    const v = await this.#client.runtime('Version', { version: 'v1' }, { op: 'query version of', object: 'container runtime' });
+    return { runtimeName: v.runtimeName, runtimeVersion: v.runtimeVersion, runtimeApiVersion: v.runtimeApiVersion };
+  }
+
+  async status(): Promise<RuntimeStatus> {
+    const res = await this.#client.runtime('Status', { verbose: false }, { op: 'query status of', object: 'container runtime' });
+    const conditions = (res.status?.conditions ?? [])
+      .filter((c) => CONDITIONS.has(c.type))
+      .map((c): RuntimeCondition => ({ type: c.type as RuntimeCondition['type'], status: c.status, reason: c.reason, message: c.message }));
+    return { conditions };
+  }
+
+  /** See {@link ContainerRuntime.subscribeEvents}: events come from polling plus this instance's own calls. */
+  subscribeEvents(listener: (event: ContainerEvent) => void): () => void {
+    this.#listeners.add(listener);
+    this.#events.start();
+    return () => {
+      this.#listeners.delete(listener);
+      if (this.#listeners.size === 0) this.#events.stop();
+    };
+  }
+
+  // ---- images --------------------------------------------------------------------------------------------------
+
+  pullImage(image: string, options: PullOptions = {}): Promise<string> {
+    return images.pullImage(this.#client, image, options);
+  }
+
+  async imageStatus(image: string): Promise<Image | null> {
+    return (await images.imageWithConfig(this.#client, image))?.image ?? null;
+  }
+
+  listImages(): Promise<Image[]> {
+    return images.listImages(this.#client);
+  }
+
+  removeImage(image: string): Promise<void> {
+    return images.removeImage(this.#client, image);
+  }
+
+  async close(): Promise<void> {
+    this.#listeners.clear();
+    this.#events.stop();
+    this.#client.close();
+  }
+
+  // ---- internals -----------------------------------------------------------------------------------------------
+
+  /** Awaits a stop/remove call; a missing object counts as done (returns false), other errors propagate. */
+  async #idempotent(call: Promise<unknown>): Promise<boolean> {
+    try {
+      await call;
+      return true;
+    } catch (err) {
+      if (hasCode(err, 'NOT_FOUND')) return false;
+      throw err;
+    }
+  }
+
+  #reportContainer(id: string, phase: 1 | 2): void {
+    const sb = this.#sandboxOf.get(id);
+    if (sb !== undefined) this.#events.report({ id, podSandboxId: sb, isSandbox: false, phase });
+  }
+
+  async #listAll(): Promise<ListedObject[]> {
+    const [sandboxes, containers] = await Promise.all([
+      this.#client.runtime('ListPodSandbox', { filter: {} }, { op: 'list', object: 'pod sandboxes' }),
+      this.#client.runtime('ListContainers', { filter: {} }, { op: 'list', object: 'containers' }),
+    ]);
+    return [
+      ...sandboxes.items.map((s): ListedObject => ({ id: s.id, podSandboxId: s.id, isSandbox: true, phase: s.state === 'SANDBOX_READY' ? 1 : 2 })),
+      ...containers.containers.map((c): ListedObject => {
+        this.#sandboxOf.set(c.id, c.podSandboxId);
+        const phase = c.state === 'CONTAINER_CREATED' ? 0 : c.state === 'CONTAINER_RUNNING' ? 1 : 2;
+        return { id: c.id, podSandboxId: c.podSandboxId, isSandbox: false, phase };
+      }),
+    ];
+  }
+
+  #dispatch(e: ContainerEvent): void {
+    for (const l of [...this.#listeners]) {
+      try {
+        l(e);
+      } catch (err) {
+        this.#log.warn({ err, event: e }, 'Container event listener failed');
+      }
+    }
+  }
+}

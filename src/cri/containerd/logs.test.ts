@@ -1,0 +1,82 @@
+import { mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CriLogParser, readCriLogFile, selectLines } from './logs.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'nlctr-logs-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const FILE = [
+  '2026-11-22T08:00:00.000000001Z stdout F one',
+  '2026-11-22T08:00:01.000000000Z stderr P tw',
+  '2026-11-22T08:00:01.500000000Z stderr F o',
+  '2026-11-22T08:00:02.000000000Z stdout F ',
+  'garbage',
+  '2026-11-22T08:00:03.000000000Z stdout F three',
+  '',
+].join('\n');
+
+function sink(): { out: Writable; text: () => string } {
+  let text = '';
+  return {
+    out: new Writable({
+      write(c: Buffer, _e, cb) {
+        text += c.toString();
+        cb();
+      },
+    }),
+    text: () => text,
+  };
+}
+
+describe('CRI log files', () => {
+  it('joins partial records, keeps empty lines and skips malformed ones', () => {
+    const p = new CriLogParser();
+    const lines = [...p.push(FILE.slice(0, 50)), ...p.push(FILE.slice(50))];
+    expect(lines.map((l) => [l.stream, l.text])).toEqual([
+      ['stdout', 'one\n'],
+      ['stderr', 'two\n'],
+      ['stdout', '\n'],
+      ['stdout', 'three\n'],
+    ]);
+    expect(selectLines(lines, { tailLines: 1 }).map((l) => l.text)).toEqual(['three\n']);
+    expect(selectLines(lines, { sinceMs: Date.parse('2026-11-22T08:00:02Z') }).map((l) => l.text)).toEqual(['\n', 'three\n']);
+    expect(selectLines(lines, { tailLines: 0 })).toEqual([]);
+  });
+
+  it('reads a file with timestamps and a byte limit; a missing file is empty', async () => {
+    const path = join(dir, 'a.log');
+    writeFileSync(path, FILE);
+    const a = sink();
+    await readCriLogFile({ path, options: { timestamps: true, tailLines: 2 }, out: a.out });
+    expect(a.text()).toBe('2026-11-22T08:00:02.000000000Z \n2026-11-22T08:00:03.000000000Z three\n');
+    const b = sink();
+    await readCriLogFile({ path, options: { limitBytes: 6 }, out: b.out });
+    expect(b.text()).toBe('one\ntw');
+    const c = sink();
+    await readCriLogFile({ path: join(dir, 'missing.log'), options: {}, out: c.out });
+    expect(c.text()).toBe('');
+  });
+
+  it('follows a growing file until the container stops', async () => {
+    const path = join(dir, 'f.log');
+    writeFileSync(path, '2026-11-22T08:00:00Z stdout F first\n');
+    let polls = 0;
+    const s = sink();
+    await readCriLogFile({
+      path,
+      options: { follow: true },
+      out: s.out,
+      pollMs: 1,
+      stillRunning: async () => {
+        polls++;
+        if (polls === 2) appendFileSync(path, '2026-11-22T08:00:01Z stdout F second\n');
+        if (polls === 3) appendFileSync(path, '2026-11-22T08:00:02Z stdout F last\n');
+        return polls < 3;
+      },
+    });
+    expect(s.text()).toBe('first\nsecond\nlast\n');
+  });
+});

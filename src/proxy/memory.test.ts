@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import type { EndpointSliceObject, ServiceObject } from './apitypes.js';
+import { mergeSlices } from './endpoints.js';
+import { buildRestoreData } from './restore-data.js';
+import { servicePorts } from './serviceport.js';
+import { SnapshotBuilder, rulesDigest } from './snapshot.js';
+import { newHarness } from './testing/harness.js';
+import { referenceObjects } from './testing/reference.js';
+import { trimEndpointSlice, trimNode, trimService } from './trim.js';
+import { renderTop } from './render-top.js';
+import type { ServiceRules } from './render-service.js';
+
+describe('informer transforms', () => {
+  it('trimmed objects give the same ports and endpoints as the originals, without the bulk', () => {
+    const { services, slices } = referenceObjects();
+    for (const s of services) {
+      const fat: ServiceObject = { ...s, metadata: { ...s.metadata, uid: 'u1', resourceVersion: '7', labels: { app: 'x' } } };
+      (fat.metadata as Record<string, unknown>)['managedFields'] = [{ manager: 'kubectl', fieldsV1: { 'f:spec': {} } }];
+      const thin = trimService(fat);
+      expect(JSON.stringify([...servicePorts(thin, 'IPv4')])).toBe(JSON.stringify([...servicePorts(fat, 'IPv4')]));
+      expect(thin.metadata).toMatchObject({ uid: 'u1', resourceVersion: '7' });
+      expect(JSON.stringify(thin)).not.toContain('managedFields');
+      expect(thin.metadata?.labels).toBeUndefined();
+    }
+    for (const s of slices) {
+      const fat = { ...s, endpoints: (s.endpoints ?? []).map((e) => ({ ...e, targetRef: { kind: 'Pod', name: 'p', uid: 'x' } })) } as EndpointSliceObject;
+      const thin = trimEndpointSlice(fat);
+      expect(JSON.stringify([...mergeSlices([thin], 'IPv4', 'kpnode')])).toBe(JSON.stringify([...mergeSlices([fat], 'IPv4', 'kpnode')]));
+      expect(JSON.stringify(thin)).not.toContain('targetRef');
+      expect(thin.metadata?.labels?.['kubernetes.io/service-name']).toBe(s.metadata?.labels?.['kubernetes.io/service-name']);
+    }
+    expect(trimNode({ metadata: { name: 'n', labels: { 'topology.kubernetes.io/zone': 'z', big: 'y' } } }).metadata?.labels).toEqual({ 'topology.kubernetes.io/zone': 'z' });
+  });
+
+  it('bad shapes pass through without throwing', () => {
+    expect(() => trimService({ spec: null } as unknown as ServiceObject)).not.toThrow();
+    expect(() => trimEndpointSlice({ endpoints: [null] } as unknown as EndpointSliceObject)).not.toThrow();
+  });
+});
+
+describe('kernel snapshot digests', () => {
+  it('a chain whose rules are not contiguous in the dump matches no rendered digest', () => {
+    const b = new SnapshotBuilder();
+    for (const l of ['*nat', ':KUBE-SVC-X - [0:0]', ':KUBE-SEP-A - [0:0]', '-A KUBE-SVC-X -j KUBE-SEP-A', '-A KUBE-SEP-A -j ACCEPT', '-A KUBE-SVC-X -j KUBE-SEP-B', 'COMMIT']) b.line(l);
+    const snap = b.done();
+    expect(snap.natDigests.get('KUBE-SEP-A')).toBe(rulesDigest(['-A KUBE-SEP-A -j ACCEPT']));
+    expect(snap.natDigests.get('KUBE-SVC-X')).not.toBe(rulesDigest(['-A KUBE-SVC-X -j KUBE-SEP-A', '-A KUBE-SVC-X -j KUBE-SEP-B']));
+    expect(snap.natDigests.get('KUBE-SVC-X')).not.toBe(rulesDigest(['-A KUBE-SVC-X -j KUBE-SEP-A']));
+  });
+});
+
+describe('lazy restore input', () => {
+  it('produces transactions on demand and releases each batch after turning it into text', async () => {
+    const h = newHarness();
+    const { services, slices } = referenceObjects();
+    h.load(services, slices);
+    await h.proxier.sync();
+    const released: string[] = [];
+    const rules = [...h.proxier.services.services().keys()].map((n, i): [string, ServiceRules] => {
+      const r: ServiceRules = { natServices: [], natNodePorts: [], filterServices: [], filterExternal: [], filterNodePorts: [], filterFirewall: [], natChains: new Map(), noLocalInternal: false, noLocalExternal: false };
+      r.natChains.set(`KUBE-SVC-${i}`, [`-A KUBE-SVC-${i} -j ACCEPT`]);
+      return [n, r];
+    });
+    const top = renderTop({ family: 'IPv4', masqueradeMark: '0x4000', randomFully: true, localhostNodePorts: false, tcpBeLiberal: false, nodePortIPs: undefined });
+    const data = buildRestoreData({ services: rules, top, write: 'all', full: true, staleNatChains: [], jumps: [], canary: false, batchSize: 2, release: (n) => released.push(n) });
+    const it = data.chunks[Symbol.iterator]();
+    expect(it.next().value).toMatch(/^\*filter/);
+    expect(released).toEqual([]);
+    it.next(); // header
+    it.next(); // first batch
+    expect(released).toHaveLength(2);
+    for (let n = it.next(); n.done !== true; n = it.next());
+    expect(released).toHaveLength(rules.length);
+    expect(data.transactions).toBeGreaterThan(3);
+    expect(data.natRules).toBeGreaterThanOrEqual(rules.length);
+  });
+
+  it('a full sync rewrites only the service whose chain was changed behind its back', async () => {
+    const h = newHarness();
+    const { services, slices } = referenceObjects();
+    h.load(services, slices);
+    await h.proxier.sync();
+    const sep = h.ipt.chains('nat').find((c) => c.startsWith('KUBE-SEP-')) ?? '';
+    await h.ipt.restore(`*nat\n:${sep} - [0:0]\n-A ${sep} -j RETURN\nCOMMIT\n`, { noflush: true });
+    h.proxier.forceFullSync();
+    expect(await h.proxier.sync()).toMatchObject({ kind: 'full', ok: true });
+    const written = (h.ipt.restores.at(-1) ?? '').split('\n').filter((l) => /^:KUBE-SVC-/.test(l));
+    expect(written).toHaveLength(1);
+    expect(h.ipt.rules('nat', sep).join('\n')).toContain('DNAT');
+  });
+});

@@ -1,0 +1,262 @@
+/**
+ * e2e (issue 6): restart policies end to end through the real daemon, the test API server, kubectl and a private
+ * dockerd (bridge nlcl-br0, 10.213.131.0/24):
+ * - crash-loop timing: a container exiting 1 under Always is restarted at once, then after 10, 20 and 40 s (±1 s
+ *   from one instance's FinishedAt to the next one's creation, docker inspect; its StartedAt never earlier and late
+ *   only by the engine's start latency; cross-checked on the API's whole-second times), shows waiting reason
+ *   CrashLoopBackOff with the upstream message for each delay, BackOff events, and a growing restartCount;
+ * - OnFailure (exit 0 ⇒ Succeeded and never restarted; exit 2 ⇒ restarted) and Never (exit 0 ⇒ Succeeded,
+ *   exit 1 ⇒ Failed, never restarted);
+ * - readiness gates: Ready waits for the gate's condition, written by someone else through the status subresource,
+ *   and the kubelet never overwrites that condition.
+ * All pods are created up front so the short scenarios finish while the crash loop runs (~80 s in all).
+ */
+import Docker from 'dockerode';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { dumpOnFailure, runNodelet, startCluster, waitFor, waitForWatch, type Cluster, type NodeletProcess } from './harness/index.js';
+import { fastKubeletConfig, freePort, PrivateDockerd, tempDir } from './node-helpers.js';
+
+const NODE = 'nlcl-e2e-node';
+const NS = 'nlcl-e2e';
+const IMAGE = 'localhost/nodelet/testbox:1.0';
+const GATE = 'nodelet.io/test-gate';
+let docker: Docker;
+let engine: PrivateDockerd | undefined;
+let cluster: Cluster;
+let nodelet: NodeletProcess | undefined;
+let dir: ReturnType<typeof tempDir>;
+
+interface Cond {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+}
+interface CStatus {
+  name: string;
+  ready: boolean;
+  restartCount: number;
+  state?: {
+    waiting?: { reason?: string; message?: string };
+    running?: { startedAt?: string };
+    terminated?: { exitCode: number; reason?: string; startedAt?: string; finishedAt?: string; containerID?: string };
+  };
+  containerID?: string;
+  lastState?: { terminated?: { exitCode: number; startedAt?: string; finishedAt?: string; containerID?: string } };
+}
+interface PodLike {
+  metadata: { uid: string; name: string };
+  status?: { phase?: string; conditions?: Cond[]; containerStatuses?: CStatus[] };
+}
+
+/** One container instance as docker inspect saw it (times in ms, 0 = not yet). */
+interface Instance {
+  createdAt: number;
+  startedAt: number;
+  finishedAt: number;
+}
+
+const container = (name: string, script: string) => ({ name, image: IMAGE, command: ['sh', '-c', script] });
+async function create(name: string, spec: Record<string, unknown>): Promise<void> {
+  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS }, spec: { nodeName: NODE, terminationGracePeriodSeconds: 1, ...spec } };
+  await cluster.kubectlOk(['create', '-f', '-'], { input: JSON.stringify(pod) });
+}
+async function getPod(name: string): Promise<PodLike | undefined> {
+  const r = await cluster.kubectl(['get', 'pod', name, '-n', NS, '-o', 'json']);
+  return r.code === 0 ? (JSON.parse(r.stdout) as PodLike) : undefined;
+}
+async function waitPod(name: string, pred: (p: PodLike) => boolean, description: string, timeoutMs = 30_000): Promise<PodLike> {
+  return waitFor(async () => {
+    const p = await getPod(name);
+    return p !== undefined && pred(p) ? p : undefined;
+  }, { timeoutMs, description });
+}
+const cond = (p: PodLike, type: string): Cond | undefined => p.status?.conditions?.find((c) => c.type === type);
+const dockerTime = (s: string | undefined): number => (s === undefined || s.startsWith('0001-') ? 0 : Date.parse(s));
+/** App container instances of a pod (all states), oldest first. */
+async function appContainers(podName: string): Promise<Docker.ContainerInfo[]> {
+  const list = await docker.listContainers({ all: true, filters: { label: [`io.kubernetes.pod.name=${podName}`, 'io.kubernetes.docker.type=container'] } });
+  return list.sort((a, b) => a.Created - b.Created);
+}
+
+/**
+ * Records every instance of the crash pod's container while it exists: dead instances are garbage-collected
+ * (only the newest dead one is kept), so each is inspected while visible. Polls every 200 ms until stopped.
+ */
+function recordInstances(podName: string): { instances: Map<string, Instance>; stop: () => Promise<void> } {
+  const instances = new Map<string, Instance>();
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      for (const c of await appContainers(podName).catch(() => [])) {
+        const known = instances.get(c.Id);
+        if (known !== undefined && known.finishedAt > 0) continue;
+        const st = await docker.getContainer(c.Id).inspect().catch(() => undefined);
+        if (st !== undefined) instances.set(c.Id, { createdAt: dockerTime(st.Created), startedAt: dockerTime(st.State.StartedAt), finishedAt: dockerTime(st.State.FinishedAt) });
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  return { instances, stop: async () => { running = false; await loop; } };
+}
+
+let crashRecorder: ReturnType<typeof recordInstances> | undefined;
+/** What the API showed for the crash pod, collected by a watch from its creation on. */
+const crash = { messages: new Set<string>(), counts: [] as number[], instances: new Map<string, { startedAt?: number; finishedAt?: number }>() };
+/** Records an instance's times as the API shows them, by containerID. */
+function seenInstance(id: string | undefined, startedAt: string | undefined, finishedAt?: string): void {
+  if (id === undefined || startedAt === undefined) return;
+  const i = crash.instances.get(id) ?? {};
+  i.startedAt = Date.parse(startedAt);
+  if (finishedAt !== undefined) i.finishedAt = Date.parse(finishedAt);
+  crash.instances.set(id, i);
+}
+let crashWatch: Promise<PodLike> | undefined;
+
+/** Watches the crash pod until its fifth instance (restartCount 4) runs, collecting into {@link crash}. */
+function watchCrash(): Promise<PodLike> {
+  return waitForWatch<PodLike>(cluster.kubeconfigPath, `/api/v1/namespaces/${NS}/pods`, (ev) => {
+    const c = ev.object.status?.containerStatuses?.[0];
+    if (c === undefined) return false;
+    if (crash.counts[crash.counts.length - 1] !== c.restartCount) crash.counts.push(c.restartCount);
+    if (c.state?.waiting?.reason === 'CrashLoopBackOff') crash.messages.add(c.state.waiting.message ?? '');
+    seenInstance(c.containerID, c.state?.running?.startedAt);
+    for (const t of [c.state?.terminated, c.lastState?.terminated]) seenInstance(t?.containerID, t?.startedAt, t?.finishedAt);
+    return c.restartCount >= 4 && c.state?.running !== undefined;
+  }, { fieldSelector: 'metadata.name=crash', timeoutMs: 150_000, description: 'crash restarted 4 times' });
+}
+
+beforeAll(async () => {
+  cluster = await startCluster();
+  dir = tempDir('nlcl-e2e-');
+  // Assigned before it starts, so afterAll stops it (by PID) and removes the bridge even when startup fails.
+  engine = new PrivateDockerd(dir.path, 'nlcl-br0');
+  engine.setupBridge('10.213.131.1/24');
+  await engine.start();
+  engine.loadImages();
+  docker = new Docker({ socketPath: engine.socket });
+  nodelet = runNodelet([
+    `--kubeconfig=${cluster.kubeconfigPath}`,
+    `--config=${fastKubeletConfig(dir.path, 'syncFrequency: 10s\n')}`,
+    '--roles=kubelet',
+    `--hostname-override=${NODE}`,
+    `--root-dir=${dir.path}/root`,
+    `--container-runtime-endpoint=unix://${engine.socket}`,
+    `--healthz-port=${await freePort()}`,
+  ], { name: 'nlcl-pods' });
+  await cluster.kubectlOk(['create', 'namespace', NS]);
+  await waitFor(async () => (await cluster.kubectl(['get', 'node', NODE])).code === 0, { timeoutMs: 30_000, description: 'node registered' });
+  crashRecorder = recordInstances('crash');
+  crashWatch = watchCrash();
+  crashWatch.catch(() => undefined); // awaited (and reported) by the crash-loop test
+  await create('crash', { containers: [container('c', 'sleep 1; exit 1')] });
+  await create('onfail-ok', { restartPolicy: 'OnFailure', containers: [container('c', 'exit 0')] });
+  await create('onfail-bad', { restartPolicy: 'OnFailure', containers: [container('c', 'exit 2')] });
+  await create('never-ok', { restartPolicy: 'Never', containers: [container('c', 'exit 0')] });
+  await create('never-bad', { restartPolicy: 'Never', containers: [container('c', 'exit 1')] });
+  await create('gated', { readinessGates: [{ conditionType: GATE }], containers: [container('c', 'exec sleep 3600')] });
+}, 90_000);
+
+afterAll(async () => {
+  await crashRecorder?.stop();
+  await cluster?.kubectl(['delete', 'pods', '--all', '-n', NS, '--grace-period=0', '--force', '--wait=false']);
+  await waitFor(async () => (await docker?.listContainers())?.length === 0, { timeoutMs: 20_000, description: 'pods torn down' }).catch(() => undefined);
+  await nodelet?.stop();
+  const left = (await docker?.listContainers({ all: true }).catch(() => [])) ?? [];
+  await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  await engine?.destroy();
+  await cluster?.kubectl(['delete', 'node', NODE, '--wait=false']);
+  await cluster?.stop();
+  dir?.remove();
+}, 60_000);
+
+beforeEach(() => dumpOnFailure(cluster, () => (nodelet ? [nodelet] : [])));
+
+describe('restart policies through the daemon', () => {
+  it('OnFailure: exit 0 ⇒ Succeeded and never restarted; exit 2 ⇒ restarted', async () => {
+    const ok = await waitPod('onfail-ok', (p) => p.status?.phase === 'Succeeded', 'onfail-ok Succeeded');
+    expect(ok.status?.containerStatuses?.[0]).toMatchObject({ restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed' } } });
+    expect(cond(ok, 'Ready')).toMatchObject({ status: 'False', reason: 'PodCompleted' });
+    const bad = await waitPod('onfail-bad', (p) => (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1, 'onfail-bad restarted');
+    expect(bad.status?.phase).toBe('Running');
+    expect(bad.status?.containerStatuses?.[0]?.lastState?.terminated?.exitCode).toBe(2);
+    // Still exactly one instance of the succeeded container: it was never started again.
+    expect(await appContainers('onfail-ok')).toHaveLength(1);
+  }, 40_000);
+
+  it('Never: exit 0 ⇒ Succeeded, exit 1 ⇒ Failed, neither restarted', async () => {
+    const ok = await waitPod('never-ok', (p) => p.status?.phase === 'Succeeded', 'never-ok Succeeded');
+    expect(ok.status?.containerStatuses?.[0]).toMatchObject({ restartCount: 0, state: { terminated: { exitCode: 0 } } });
+    const bad = await waitPod('never-bad', (p) => p.status?.phase === 'Failed', 'never-bad Failed');
+    expect(bad.status?.containerStatuses?.[0]).toMatchObject({ restartCount: 0, state: { terminated: { exitCode: 1, reason: 'Error' } } });
+    expect(bad.status?.containerStatuses?.[0]?.state?.waiting).toBeUndefined();
+    expect(await appContainers('never-ok')).toHaveLength(1);
+    expect(await appContainers('never-bad')).toHaveLength(1);
+  }, 40_000);
+
+  it('readiness gates: Ready follows the gate condition written through the status subresource', async () => {
+    const p = await waitPod('gated', (x) => cond(x, 'ContainersReady')?.status === 'True', 'gated ContainersReady');
+    expect(cond(p, 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'ReadinessGatesNotReady',
+      message: `corresponding condition of pod readiness gate "${GATE}" does not exist.`,
+    });
+    const patch = (status: string): Promise<string> => cluster.kubectlOk(['patch', 'pod', 'gated', '-n', NS, '--subresource=status', '--type=strategic',
+      '-p', JSON.stringify({ status: { conditions: [{ type: GATE, status }] } })]);
+    await patch('False');
+    await waitPod('gated', (x) => cond(x, 'Ready')?.message === `the status of pod readiness gate "${GATE}" is not "True", but False`, 'Ready names the False gate', 15_000);
+    await patch('True');
+    const ready = await waitPod('gated', (x) => cond(x, 'Ready')?.status === 'True', 'gated Ready', 15_000);
+    expect(cond(ready, GATE)?.status).toBe('True');
+    expect(await cluster.kubectlOk(['get', 'pod', 'gated', '-n', NS, '--no-headers'])).toMatch(/^gated\s+1\/1\s+Running\s/);
+    // The kubelet keeps writing its own conditions but never the gate's: flip it back and it stays as written.
+    await patch('False');
+    const unready = await waitPod('gated', (x) => cond(x, 'Ready')?.status === 'False', 'gated unready again', 15_000);
+    expect(cond(unready, 'Ready')?.reason).toBe('ReadinessGatesNotReady');
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(cond((await getPod('gated')) as PodLike, GATE)?.status).toBe('False');
+  }, 60_000);
+
+  it('Always: crash-loop back-off of 10, 20, 40 s with CrashLoopBackOff, BackOff events and a growing restartCount', async () => {
+    const pod = await (crashWatch ?? Promise.reject(new Error('crash watch not started')));
+    const full = `crash_${NS}(${pod.metadata.uid})`;
+    expect([...crash.messages].sort()).toEqual(['10s', '20s', '40s'].map((d) => `back-off ${d} restarting failed container=c ${`pod=${full}`}`));
+    expect(crash.counts).toEqual([...crash.counts].sort((a, b) => a - b));
+    expect(crash.counts[crash.counts.length - 1]).toBe(4);
+    await waitFor(() => [...(crashRecorder?.instances.values() ?? [])].filter((i) => i.startedAt > 0).length >= 5, { timeoutMs: 5_000, description: '5 instances seen' });
+    const runs = [...(crashRecorder?.instances.values() ?? [])].filter((i) => i.startedAt > 0).sort((a, b) => a.startedAt - b.startedAt);
+    // The back-off is what the agent controls: from one instance's exit to the creation of the next (±1 s; measured
+    // 10.04/20.05/40.04 s on a quiet machine). The engine then needs a moment to start it, so exit→start may be
+    // later (≈0.5 s quiet, up to ~5 s on a loaded machine), never earlier.
+    const backoffs = runs.slice(1, 5).map((r, i) => (r.createdAt - (runs[i]?.finishedAt ?? 0)) / 1000);
+    const gaps = runs.slice(1, 5).map((r, i) => (r.startedAt - (runs[i]?.finishedAt ?? 0)) / 1000);
+    const round = (xs: number[]): number[] => xs.map((g) => Math.round(g * 100) / 100);
+    const seen = `exit→create ${JSON.stringify(round(backoffs))}, exit→start ${JSON.stringify(round(gaps))}`;
+    expect(gaps, seen).toHaveLength(4);
+    // First restart at once (no back-off yet), then 10, 20, 40 s.
+    expect(backoffs[0], seen).toBeLessThan(3);
+    for (const [i, want] of [[1, 10], [2, 20], [3, 40]] as const) {
+      expect(Math.abs((backoffs[i] ?? 0) - want), seen).toBeLessThanOrEqual(1);
+      // Never early; late only by the engine's start latency (seconds when the machine is loaded).
+      expect(gaps[i], seen).toBeGreaterThanOrEqual(want - 1);
+      expect(gaps[i], seen).toBeLessThanOrEqual(want + 5);
+    }
+    console.log(`crash-loop delays: ${seen}`);
+    // The API's whole-second times tell the same story (−2 s for the truncation of both ends, +5 s start latency).
+    const api = [...crash.instances.values()].sort((a, b) => (a.startedAt ?? 0) - (b.startedAt ?? 0));
+    const apiGaps = api.slice(1).map((x, i) => ((x.startedAt ?? 0) - (api[i]?.finishedAt ?? 0)) / 1000);
+    expect(apiGaps.length, `API instances ${JSON.stringify(api)}`).toBeGreaterThanOrEqual(4);
+    for (const [i, want] of [[1, 10], [2, 20], [3, 40]] as const) {
+      expect(apiGaps[i], `API exit→start ${JSON.stringify(apiGaps)}`).toBeGreaterThanOrEqual(want - 2);
+      expect(apiGaps[i], `API exit→start ${JSON.stringify(apiGaps)}`).toBeLessThanOrEqual(want + 6);
+    }
+    const all = JSON.parse(await cluster.kubectlOk(['get', 'events', '-n', NS, '-o', 'json'])) as {
+      items: { reason: string; message: string; count?: number; type: string; involvedObject: { name: string; fieldPath?: string } }[];
+    };
+    const ev = { items: all.items.filter((e) => e.reason === 'BackOff' && e.involvedObject.name === 'crash') };
+    expect(ev.items.length).toBeGreaterThanOrEqual(1);
+    expect(ev.items[0]).toMatchObject({ type: 'Warning', message: `Back-off restarting failed container c in pod ${full}`, involvedObject: { fieldPath: 'spec.containers{c}' } });
+    expect(ev.items.reduce((n, e) => n + (e.count ?? 1), 0)).toBeGreaterThanOrEqual(3);
+    expect(await cluster.kubectlOk(['get', 'pod', 'crash', '-n', NS, '--no-headers'])).toMatch(/^crash\s+\d\/1\s+\S+\s+4\s/);
+  }, 110_000);
+});
