@@ -7,11 +7,13 @@
  * core, RSS < 150 MB.
  *
  * Usage: tsx bench/pod-density.ts [--pods 100] [--idle 60] [--settle 10] [--no-doc] [--node-options "<flags>"]
- *        [--entry <bundle.mjs>]   (footprint experiments: V8 flags for nodelet, another build of the bundle)
+ *        [--entry <bundle.mjs>]   (footprint experiments: V8 flags for nodelet, another build of the bundle;
+ *                                  by default nodelet runs with the NODE_OPTIONS of the systemd units, as deployed)
  *        [--floor 100,8]          (after the pods: the burst floor, N pause+app pairs via the engine API at
  *                                  these concurrencies; default: all at once and 8 at a time)
- * Writes the `pods:density` block of the `pods` section of docs/benchmarks.md (not with --node-options/--entry).
+ * Writes the `pods:density` block of the `pods` section of docs/benchmarks.md (not with other --node-options or --entry).
  */
+import { readFileSync } from 'node:fs';
 import { writeSubsection } from './lib/docs.js';
 import { measureBurstFloor } from './lib/floor.js';
 import { EngineEvents } from './lib/engine-events.js';
@@ -32,8 +34,16 @@ interface Args {
   floorConcurrency: number[];
 }
 
+/** The NODE_OPTIONS the systemd units start nodelet with (systemd/nodelet-kubelet.service), '' when none. */
+function deployedNodeOptions(): string {
+  const unit = readFileSync(new URL('../systemd/nodelet-kubelet.service', import.meta.url), 'utf8');
+  return /^Environment=NODE_OPTIONS=(.*)$/m.exec(unit)?.[1]?.trim() ?? '';
+}
+
+const DEPLOYED_NODE_OPTIONS = deployedNodeOptions();
+
 function parseArgs(): Args {
-  const a: Args = { pods: 100, idle: 60, settle: 10, doc: true, nodeOptions: '', entry: undefined, floorConcurrency: [] };
+  const a: Args = { pods: 100, idle: 60, settle: 10, doc: true, nodeOptions: DEPLOYED_NODE_OPTIONS, entry: undefined, floorConcurrency: [] };
   let floorGiven = false;
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i++) {
@@ -159,7 +169,8 @@ async function run(env: PodBenchEnv, args: Args): Promise<void> {
   const ready = summarize(times.map((t) => (t.ready ?? NaN) - t.created).filter(Number.isFinite));
   const running = summarize(times.map((t) => (t.running ?? NaN) - t.created).filter(Number.isFinite));
   const ok = (b: boolean): string => (b ? 'met' : 'NOT met');
-  const mode = `${args.nodeOptions ? ` NODE_OPTIONS="${args.nodeOptions}"` : ''}${args.entry ? ` entry ${args.entry}` : ''}`;
+  const deployed = args.nodeOptions === DEPLOYED_NODE_OPTIONS ? ' (as the systemd units)' : '';
+  const mode = `${args.nodeOptions ? ` NODE_OPTIONS="${args.nodeOptions}"${deployed}.` : ''}${args.entry ? ` entry ${args.entry}` : ''}`;
   const body = [
     `### Pod density (bench/pod-density.ts)`,
     ``,
@@ -186,7 +197,7 @@ async function run(env: PodBenchEnv, args: Args): Promise<void> {
     `- Teardown (one delete-collection): all gone from the API ${sec(del.apiGoneMs)}, all containers gone ${sec(del.containersGoneMs)}.`,
   ].join('\n');
   console.log(`\n${body}\n`);
-  if (args.doc && !args.nodeOptions && !args.entry) writeSubsection('pods', PODS_HEADER, 'pods:density', body);
+  if (args.doc && args.nodeOptions === DEPLOYED_NODE_OPTIONS && !args.entry) writeSubsection('pods', PODS_HEADER, 'pods:density', body);
 }
 
 async function main(): Promise<void> {

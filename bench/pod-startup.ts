@@ -72,6 +72,12 @@ async function run(env: PodBenchEnv, args: Args): Promise<void> {
   const warm = watch.times().get('warmup');
   const steps = breakdown(engine, [...watch.times().entries()].filter(([n]) => n !== 'warmup'));
   const floor = summarize([...floorBefore, ...floorAfter]);
+  const engineSpan = summarize(
+    [...watch.times().entries()]
+      .filter(([n]) => n !== 'warmup')
+      .map(([n]) => (engine.get(n)?.appStart ?? NaN) - (engine.get(n)?.sandboxCreate ?? NaN))
+      .filter(Number.isFinite),
+  );
   const verdict = ready.p99 <= 600 ? 'met' : 'NOT met';
   const body = [
     `### Pod startup latency (bench/pod-startup.ts)`,
@@ -97,7 +103,11 @@ async function run(env: PodBenchEnv, args: Args): Promise<void> {
     `| --- | --- |`,
     ...steps.map(([label, s]) => `| ${label} | ${sec(s.p50)} / ${sec(s.p90)} / ${sec(s.max)} |`),
     ``,
-    `- Goal p99 ≤ 0.6 s (create → Ready): **${verdict}** (${sec(ready.p99)}).`,
+    `- Goal p99 ≤ 0.6 s (create → Ready): **${verdict}** (${sec(ready.p99)}). Sandbox created → app started (the engine's`,
+    `  sandbox and app starts, with nodelet's app create overlapped): ${quartet(engineSpan)}; everything else in create →`,
+    `  Ready is nodelet, the API server and the watch.`,
+    `- nodelet creates the app container while the sandbox starts (Docker accepts \`container:<id>\` namespaces of a`,
+    `  created sandbox) and starts it as soon as the sandbox is up; at most 8 sandboxes start at a time (a burst only).`,
     `- Warm-up pod: Running ${sec((warm?.running ?? NaN) - (warm?.created ?? NaN))}, Ready ${sec((warm?.ready ?? NaN) - (warm?.created ?? NaN))}.`,
     `- Teardown of all ${names.length} pods (one delete-collection): gone from the API ${sec(del.apiGoneMs)}, containers gone ${sec(del.containersGoneMs)}.`,
   ].join('\n');
@@ -126,7 +136,8 @@ function breakdown(engine: EngineEvents, pods: [string, PodTimes][]): [string, S
 
 async function main(): Promise<void> {
   const args = parseArgs();
-  await withPodBenchEnv({ name: 'nlpb-startup', entry: args.entry }, (env) => run(env, args));
+  // Own bridge and subnet: the density benchmark (default nlpb-br0) may run at the same time on this machine.
+  await withPodBenchEnv({ name: 'nlpb-startup', entry: args.entry, bridge: 'nlps-br0', subnet: '10.213.112.1/24' }, (env) => run(env, args));
 }
 
 await main();

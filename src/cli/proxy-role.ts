@@ -37,7 +37,8 @@ export function createProxyRole(ctx: WiringContext): ProxyRoleInternals {
     config: toProxyConfig(ctx.config),
     kubeConfig: ctx.kubeConfig,
     nodeName: ctx.config.nodeName,
-    nodeIPs: nodeIP === undefined ? [] : [nodeIP],
+    // A dual-stack --node-ip ("v4,v6") gives each family's proxier its address; an IPv6 one also starts the IPv6 proxier.
+    nodeIPs: nodeIP === undefined ? [] : nodeIP.split(',').map((ip) => ip.trim()).filter((ip) => ip !== ''),
     logger: ctx.logger.child({ role: 'proxy' }),
     clock: ctx.clock,
   });

@@ -69,8 +69,10 @@ export function containerCases(ctx: ContractContext): void {
     });
 
     it('stops a container that handles SIGTERM without waiting for the timeout', async () => {
-      const id = await create('term', { command: ['sh', '-c', "trap 'exit 0' TERM; sleep 1000 & wait"] });
+      const id = await create('term', { command: ['sh', '-c', "trap 'exit 0' TERM; touch /tmp/trap-set; sleep 1000 & wait"] });
       await ctx.runtime.startContainer(id);
+      // A SIGTERM that arrives before the shell installed its trap is ignored (PID 1): wait until it is in place.
+      await waitFor('the TERM trap', async () => ((await ctx.runtime.execSync(id, ['test', '-e', '/tmp/trap-set'], 5)).exitCode === 0 ? true : undefined));
       const t0 = Date.now();
       await ctx.runtime.stopContainer(id, 20);
       expect(Date.now() - t0).toBeLessThan(10_000);

@@ -19,6 +19,7 @@ export interface ServiceObject extends KubeObject {
     type?: string;
     clusterIP?: string;
     clusterIPs?: string[];
+    ipFamilies?: string[];
     ports?: ServicePortSpec[];
     externalIPs?: string[];
     loadBalancerSourceRanges?: string[];

@@ -21,11 +21,19 @@ export interface CleanupOptions {
 }
 
 /**
- * `--cleanup`: removes every rule and chain the proxy installed (IPv4), leaving other programs' rules alone.
- * Resolves true when everything was removed cleanly; errors are logged, never thrown.
+ * `--cleanup`: removes every rule and chain the proxy installed (IPv4, and IPv6 when ip6tables is usable), leaving
+ * other programs' rules alone. Resolves true when everything was removed cleanly; errors are logged, never thrown.
  */
 export async function cleanupProxyRules(options: CleanupOptions): Promise<boolean> {
+  if (options.iptables !== undefined) return cleanupIptables(options.iptables, options.logger);
   const ns = { netns: options.netns, netnsPid: options.netnsPid };
-  const ipt = options.iptables ?? new ExecIptables({ ...ns, backend: await detectBackend(ns) });
-  return cleanupIptables(ipt, options.logger);
+  const backend = await detectBackend(ns);
+  let clean = await cleanupIptables(new ExecIptables({ ...ns, backend }), options.logger);
+  const v6 = new ExecIptables({ ...ns, backend, family: 'IPv6' });
+  const usable = await v6.save('nat').then(
+    () => true,
+    () => false,
+  );
+  if (usable) clean = (await cleanupIptables(v6, options.logger.child({ ipFamily: 'IPv6' }))) && clean;
+  return clean;
 }

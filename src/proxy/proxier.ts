@@ -68,6 +68,8 @@ export interface SyncResult {
 }
 
 const LARGE_CLUSTER_ENDPOINTS = 1000;
+/** Renders of more services than this keep only digests and render chain lines again batch by batch when writing. */
+const DEFER_LINES_ABOVE = 100;
 
 /** See the file comment. One instance per IP family. */
 export class Proxier {
@@ -209,6 +211,7 @@ export class Proxier {
         batchSize: this.#o.batchSize ?? 100,
         previous: this.#written,
         release: (name) => this.#cache.release(name),
+        chainsOf: (name) => this.#cache.chainsOf(name),
       });
       const previous = this.#written;
       this.#written = undefined;
@@ -266,7 +269,7 @@ export class Proxier {
     this.#ctx = ctx;
     const services = this.services.services();
     const names = all ? new Set([...services.keys(), ...this.#cache.serviceNames()]) : changedServices;
-    return this.#cache.update(names, services, (n) => this.endpoints.endpoints(n), ctx);
+    return this.#cache.update(names, services, (n) => this.endpoints.endpoints(n), ctx, names.size > DEFER_LINES_ABOVE);
   }
 
   /**
@@ -284,7 +287,7 @@ export class Proxier {
       else rerender.add(this.#cache.ports.get(portName)?.service ?? portName);
     }
     if (rerender.size > 0 && this.#ctx !== undefined) {
-      const again = this.#cache.update(rerender, this.services.services(), (n) => this.endpoints.endpoints(n), this.#ctx);
+      const again = this.#cache.update(rerender, this.services.services(), (n) => this.endpoints.endpoints(n), this.#ctx, rerender.size > DEFER_LINES_ABOVE);
       for (const p of again) out.add(p);
     }
     return out;

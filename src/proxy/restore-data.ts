@@ -49,6 +49,8 @@ export interface RestoreInput {
   previous?: WrittenTop;
   /** Called with each service port whose nat chain lines have been turned into restore text (may drop them). */
   release?: (name: string) => void;
+  /** The nat chains (with lines) of a written service port, when not those in `services` (deferred rendering). */
+  chainsOf?: (name: string) => ReadonlyMap<string, readonly string[]>;
 }
 
 /**
@@ -175,7 +177,7 @@ function* transactions(input: RestoreInput, out: RestoreData, t: TopContent): Ge
   }
   for (const [name, r] of services) {
     if (!writes(name)) continue;
-    for (const [chain, rules] of r.natChains) {
+    for (const [chain, rules] of input.chainsOf?.(name) ?? r.natChains) {
       svcChainLines.push(chainLine(chain));
       for (const l of rules) svcRuleLines.push(l);
       out.natRules += rules.length;

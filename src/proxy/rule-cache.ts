@@ -33,19 +33,28 @@ export class RuleCache {
   #natRules = 0;
   readonly #counts = new Map<string, number>();
   readonly #fresh = new Set<string>();
+  /** Freshly rendered ports whose chain lines were dropped at once (rendered again when written). */
+  readonly #deferred = new Set<string>();
   /** Service port → {@link chainsDigest} of its rendered nat chains. */
   readonly #digests = new Map<string, string>();
 
+  /** What the last update rendered with (to render deferred chain lines again while writing). */
+  #renderedWith: { endpoints: (service: string) => ServiceEndpoints | undefined; ctx: RenderContext } | undefined;
+
   /**
    * Re-renders the ports of `names` from `services`/`endpoints`; returns the service ports whose chains must be
-   * written.
+   * written. With `deferLines` (bulk renders: full syncs) only the digests, counts and top-level lines are kept: the
+   * chain lines are rendered again, one batch at a time, by {@link chainsOf} while the restore input is produced, so
+   * the rules of 10,000 services never sit in memory at once.
    */
   update(
     names: Iterable<string>,
     services: ReadonlyMap<string, Map<string, ServicePortInfo>>,
     endpoints: (service: string) => ServiceEndpoints | undefined,
     ctx: RenderContext,
+    deferLines = false,
   ): Set<string> {
+    this.#renderedWith = { endpoints, ctx };
     const written = new Set<string>();
     for (const name of names) {
       const old = new Map<string, ServiceRules>();
@@ -71,7 +80,12 @@ export class RuleCache {
           this.#counts.set(portName, count);
           this.#digests.set(portName, chainsDigest([...r.natChains].map(([c, l]) => [c, rulesDigest(l)] as const)));
           this.#natRules += count;
-          this.#fresh.add(portName);
+          if (deferLines) {
+            for (const chain of r.natChains.keys()) r.natChains.set(chain, WRITTEN);
+            this.#deferred.add(portName);
+          } else {
+            this.#fresh.add(portName);
+          }
           if (topText(old.get(portName)) !== topText(r)) this.#topDirty = true;
           old.delete(portName);
           written.add(portName);
@@ -95,6 +109,7 @@ export class RuleCache {
     this.#counts.delete(portName);
     this.#digests.delete(portName);
     this.#fresh.delete(portName);
+    this.#deferred.delete(portName);
     this.rules.delete(portName);
     this.ports.delete(portName);
   }
@@ -140,8 +155,21 @@ export class RuleCache {
     this.#topDirty = false;
   }
 
+  /**
+   * The nat chains of a service port with their rule lines, for writing: as kept, or rendered again when they were
+   * deferred (the inputs cannot have changed in between: they only change when the next sync applies changes).
+   */
+  chainsOf(portName: string): ReadonlyMap<string, readonly string[]> {
+    const r = this.rules.get(portName);
+    const p = this.ports.get(portName);
+    const w = this.#renderedWith;
+    if (r === undefined || p === undefined || w === undefined || !this.#deferred.has(portName)) return r?.natChains ?? new Map();
+    return renderServicePort(p, w.endpoints(p.service)?.get(endpointPortKey(p.portName, p.protocol)) ?? [], w.ctx).natChains;
+  }
+
   /** Drops the rule lines of one freshly rendered service port (they are in the restore input now). */
   release(portName: string): void {
+    this.#deferred.delete(portName);
     if (!this.#fresh.delete(portName)) return;
     const chains = this.rules.get(portName)?.natChains;
     if (chains !== undefined) for (const chain of chains.keys()) chains.set(chain, WRITTEN);
@@ -157,6 +185,7 @@ export class RuleCache {
       if (chains !== undefined) for (const chain of chains.keys()) chains.set(chain, WRITTEN);
     }
     this.#fresh.clear();
+    this.#deferred.clear();
   }
 
   /** Forces the next write to include the top-level chains (after a failure or a full sync request). */

@@ -4,21 +4,42 @@
  * rewriting chains that already hold exactly the rendered rules). Holding digests instead of the 170,000 rule lines
  * of a 10,000-service table keeps a full sync's memory small.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { SavedTable } from './iptables.js';
 import { isServiceChainName } from './names.js';
 import type { Table } from './render-top.js';
 
 /** Canonical form of a rule for comparison: the kernel stores probabilities as 32-bit fractions (0.20000000019). */
 export function canonicalRule(line: string): string {
+  if (!line.includes('--probability')) return line;
   return line.replace(/--probability (\S+)/, (_m, p: string) => `--probability ${Number(p).toFixed(8)}`);
+}
+
+/**
+ * Digest of a sequence of lines fed one at a time (canonicalized, each followed by a line break): SHA-1 of their
+ * text, computed in one native call when done (no hash object per chain).
+ */
+export class LineHash {
+  readonly #lines: string[] = [];
+
+  /** Adds one line. */
+  update(line: string): this {
+    this.#lines.push(canonicalRule(line));
+    return this;
+  }
+
+  /** The digest (base64). */
+  digest(): string {
+    const text = this.#lines.length === 0 ? '' : `${this.#lines.join('\n')}\n`;
+    return hash('sha1', text, 'base64');
+  }
 }
 
 /** Digest of a chain's rules (canonical lines). */
 export function rulesDigest(lines: readonly string[]): string {
-  const h = createHash('sha1');
-  for (const l of lines) h.update(canonicalRule(l)).update('\n');
-  return h.digest('base64');
+  const h = new LineHash();
+  for (const l of lines) h.update(l);
+  return h.digest();
 }
 
 /**
@@ -26,9 +47,9 @@ export function rulesDigest(lines: readonly string[]): string {
  * value is computed from the kernel's per-chain digests by {@link kernelChainsDigest}.
  */
 export function chainsDigest(chains: Iterable<readonly [string, string]>): string {
-  const h = createHash('sha1');
-  for (const [name, digest] of chains) h.update(name).update(' ').update(digest).update('\n');
-  return h.digest('base64');
+  const h = new LineHash();
+  for (const [name, digest] of chains) h.update(`${name} ${digest}`);
+  return h.digest();
 }
 
 /** {@link chainsDigest} of the kernel's copy of `chains` (a missing chain makes it differ from any rendered one). */
@@ -59,11 +80,11 @@ export class SnapshotBuilder {
   readonly #tables = new Map<Table, SavedTable>();
   readonly #digests = new Map<string, string>();
   #hashChain: string | undefined;
-  #hash: Hash | undefined;
+  #hash: LineHash | undefined;
   #table: Table | undefined;
 
   #finishHash(): void {
-    if (this.#hashChain !== undefined && this.#hash !== undefined) this.#digests.set(this.#hashChain, this.#hash.digest('base64'));
+    if (this.#hashChain !== undefined && this.#hash !== undefined) this.#digests.set(this.#hashChain, this.#hash.digest());
     this.#hashChain = undefined;
     this.#hash = undefined;
   }
@@ -91,9 +112,9 @@ export class SnapshotBuilder {
             return;
           }
           this.#hashChain = chain;
-          this.#hash = createHash('sha1');
+          this.#hash = new LineHash();
         }
-        this.#hash?.update(canonicalRule(line)).update('\n');
+        this.#hash?.update(line);
       } else {
         this.#finishHash();
         if (chain.startsWith('KUBE-')) return;
@@ -113,7 +134,7 @@ export class SnapshotBuilder {
     const empty = (): SavedTable => ({ chains: [], rules: new Map() });
     const nat = this.#tables.get('nat') ?? empty();
     const natDigests = new Map<string, string>();
-    const none = createHash('sha1').digest('base64');
+    const none = new LineHash().digest();
     for (const c of nat.chains) if (isServiceChainName(c)) natDigests.set(c, this.#digests.get(c) ?? none);
     return { nat, filter: this.#tables.get('filter') ?? empty(), natDigests };
   }

@@ -102,7 +102,7 @@ function recordInstances(podName: string): { instances: Map<string, Instance>; s
 
 let crashRecorder: ReturnType<typeof recordInstances> | undefined;
 /** What the API showed for the crash pod, collected by a watch from its creation on. */
-const crash = { messages: new Set<string>(), counts: [] as number[], instances: new Map<string, { startedAt?: number; finishedAt?: number }>() };
+const crash = { messages: new Set<string>(), counts: [] as number[], mixedStates: [] as string[], instances: new Map<string, { startedAt?: number; finishedAt?: number }>() };
 /** Records an instance's times as the API shows them, by containerID. */
 function seenInstance(id: string | undefined, startedAt: string | undefined, finishedAt?: string): void {
   if (id === undefined || startedAt === undefined) return;
@@ -119,6 +119,8 @@ function watchCrash(): Promise<PodLike> {
     const c = ev.object.status?.containerStatuses?.[0];
     if (c === undefined) return false;
     if (crash.counts[crash.counts.length - 1] !== c.restartCount) crash.counts.push(c.restartCount);
+    // Status patches hold only what changed, with removed keys deleted: a state is never waiting and running at once.
+    if (Object.keys(c.state ?? {}).length !== 1) crash.mixedStates.push(JSON.stringify(c.state));
     if (c.state?.waiting?.reason === 'CrashLoopBackOff') crash.messages.add(c.state.waiting.message ?? '');
     seenInstance(c.containerID, c.state?.running?.startedAt);
     for (const t of [c.state?.terminated, c.lastState?.terminated]) seenInstance(t?.containerID, t?.startedAt, t?.finishedAt);
@@ -223,6 +225,7 @@ describe('restart policies through the daemon', () => {
     expect([...crash.messages].sort()).toEqual(['10s', '20s', '40s'].map((d) => `back-off ${d} restarting failed container=c ${`pod=${full}`}`));
     expect(crash.counts).toEqual([...crash.counts].sort((a, b) => a - b));
     expect(crash.counts[crash.counts.length - 1]).toBe(4);
+    expect(crash.mixedStates).toEqual([]);
     await waitFor(() => [...(crashRecorder?.instances.values() ?? [])].filter((i) => i.startedAt > 0).length >= 5, { timeoutMs: 5_000, description: '5 instances seen' });
     const runs = [...(crashRecorder?.instances.values() ?? [])].filter((i) => i.startedAt > 0).sort((a, b) => a.startedAt - b.startedAt);
     // The back-off is what the agent controls: from one instance's exit to the creation of the next (±1 s; measured

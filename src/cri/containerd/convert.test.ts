@@ -97,27 +97,28 @@ describe('CRI conversion', () => {
       additionalIps: ['fd00::5'],
       namespaceOptions: { network: 'node', pid: 'pod', ipc: 'node' },
     });
-    const st = fromCriContainerStatus(
-      {
-        id: 'c',
-        metadata: { name: 'app', attempt: 2 },
-        image: { image: 'localhost/x:1' },
-        imageRef: 'sha256:abc',
-        state: 'CONTAINER_EXITED',
-        createdAt: '1000000',
-        startedAt: '2000000',
-        finishedAt: '3000000',
-        exitCode: 137,
-        reason: 'OOMKilled',
-        message: '',
-        labels: {},
-        annotations: {},
-        mounts: [{ containerPath: '/d', hostPath: '/h', readonly: false, propagation: 'PROPAGATION_BIDIRECTIONAL' }],
-        logPath: '/l/app/2.log',
-      },
-      's',
-    );
+    const base = (): Parameters<typeof fromCriContainerStatus>[0] => ({
+      id: 'c',
+      metadata: { name: 'app', attempt: 2 },
+      image: { image: 'localhost/x:1' },
+      imageRef: 'sha256:abc',
+      state: 'CONTAINER_EXITED',
+      createdAt: '1000000',
+      startedAt: '2000000',
+      finishedAt: '3000000',
+      exitCode: 137,
+      reason: 'OOMKilled',
+      message: '',
+      labels: {},
+      annotations: {},
+      mounts: [{ containerPath: '/d', hostPath: '/h', readonly: false, propagation: 'PROPAGATION_BIDIRECTIONAL' }],
+      logPath: '/l/app/2.log',
+    });
+    const st = fromCriContainerStatus(base(), 's');
     expect(st).toMatchObject({ podSandboxId: 's', state: 'exited', createdAt: 1, startedAt: 2, finishedAt: 3, exitCode: 137, reason: 'OOMKilled' });
     expect(st.mounts).toEqual([{ containerPath: '/d', hostPath: '/h', readonly: false, propagation: 'rshared' }]);
+    // A process that exited before containerd stamped its start: finished is never before started.
+    const quick = fromCriContainerStatus({ ...base(), startedAt: '5000000', finishedAt: '4000000' }, 's');
+    expect([quick.startedAt, quick.finishedAt]).toEqual([5, 5]);
   });
 });

@@ -246,12 +246,18 @@ export function fromCriContainer(c: CriContainer): Container {
   };
 }
 
-/** Seam container status of a CRI ContainerStatus (the sandbox id comes from the caller: CRI status omits it). */
+/**
+ * Seam container status of a CRI ContainerStatus (the sandbox id comes from the caller: CRI status omits it).
+ * containerd stamps `startedAt` when its start call returns but `finishedAt` with the process's real exit, so a
+ * process that exits at once can seem to finish before it started; finishedAt is raised to startedAt then.
+ */
 export function fromCriContainerStatus(s: CriContainerStatus, podSandboxId: string): ContainerStatus {
+  const startedAt = nanosToMs(s.startedAt);
+  const finishedAt = nanosToMs(s.finishedAt);
   return {
     ...fromCriContainer({ ...s, podSandboxId }),
-    startedAt: nanosToMs(s.startedAt),
-    finishedAt: nanosToMs(s.finishedAt),
+    startedAt,
+    finishedAt: finishedAt !== 0 && finishedAt < startedAt ? startedAt : finishedAt,
     exitCode: s.exitCode,
     reason: s.reason,
     message: s.message,

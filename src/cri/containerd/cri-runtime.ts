@@ -167,7 +167,8 @@ export class CriRuntime implements ContainerRuntime, ContainerLogs {
     const call = this.#client.runtime('StopContainer', { containerId: id, timeout }, { op: 'stop', object: `container ${id}` }, {
       timeoutMs: Math.max(this.#timeoutMs, timeout * 1000 + 30_000),
     });
-    if (await this.#idempotent(call)) this.#reportContainer(id, 2);
+    // Not reported locally: a container that was only created stays so; the tracker's poll sees real exits.
+    await this.#idempotent(call);
   }
 
   async removeContainer(id: string): Promise<void> {
@@ -292,7 +293,7 @@ export class CriRuntime implements ContainerRuntime, ContainerLogs {
     }
   }
 
-  #reportContainer(id: string, phase: 1 | 2): void {
+  #reportContainer(id: string, phase: 1): void {
     const sb = this.#sandboxOf.get(id);
     if (sb !== undefined) this.#events.report({ id, podSandboxId: sb, isSandbox: false, phase });
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { goArch, parseDefaultRouteInterface, parseMemInfo, parseOsImage } from './host-parse.js';
+import { goArch, parseDefaultRouteInterface, parseLoadAvgTasks, parseMemInfo, parseOsImage } from './host-parse.js';
 
 describe('host file parsers', () => {
   it('reads MemTotal, MemAvailable and SwapTotal from /proc/meminfo', () => {
@@ -22,6 +22,11 @@ describe('host file parsers', () => {
     ].join('\n');
     expect(parseDefaultRouteInterface(route)).toBe('eth0');
     expect(parseDefaultRouteInterface(route.split('\n').slice(0, 1).join('\n'))).toBeUndefined();
+  });
+
+  it('reads the task count from /proc/loadavg', () => {
+    expect(parseLoadAvgTasks('0.52 0.58 0.59 3/467 12345\n')).toBe(467);
+    expect(parseLoadAvgTasks('garbage')).toBeUndefined();
   });
 
   it('maps Node arch names to GOARCH', () => {

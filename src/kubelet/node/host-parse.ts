@@ -44,3 +44,12 @@ export function goArch(arch: string): string {
   const map: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' };
   return map[arch] ?? arch;
 }
+
+/**
+ * The number of tasks (threads) from /proc/loadavg's fourth field (`running/total`), as upstream's runningTaskCount
+ * (cheaper than listing /proc, and it counts what pid_max limits); undefined when the text does not parse.
+ */
+export function parseLoadAvgTasks(text: string): number | undefined {
+  const m = /^\S+ \S+ \S+ \d+\/(\d+) /.exec(text);
+  return m === null ? undefined : Number(m[1]);
+}

@@ -3,9 +3,9 @@
  * OS and kernel, and the default-route address. The {@link HostReader} seam lets node status be tested with fixed
  * readings.
  */
-import { readFileSync, readdirSync, statfsSync } from 'node:fs';
+import { readFileSync, statfsSync } from 'node:fs';
 import os from 'node:os';
-import { goArch, parseDefaultRouteInterface, parseMemInfo, parseOsImage, type MemInfo } from './host-parse.js';
+import { goArch, parseDefaultRouteInterface, parseLoadAvgTasks, parseMemInfo, parseOsImage, type MemInfo } from './host-parse.js';
 
 /** Filesystem figures of the root dir's filesystem, in bytes / inodes. */
 export interface FsInfo {
@@ -17,7 +17,7 @@ export interface FsInfo {
 
 /** Process id figures. */
 export interface PidInfo {
-  /** Processes currently running. */
+  /** Tasks (processes and threads) that exist now, from /proc/loadavg as upstream counts them against pid_max. */
   running: number;
   /** kernel.pid_max. */
   max: number;
@@ -74,13 +74,7 @@ function fsInfo(path: string): FsInfo {
 }
 
 function pidInfo(): PidInfo {
-  let running = 0;
-  try {
-    running = readdirSync('/proc').filter((n) => /^\d+$/.test(n)).length;
-  } catch {
-    running = 0;
-  }
-  return { running, max: Number(read('/proc/sys/kernel/pid_max').trim()) || 32768 };
+  return { running: parseLoadAvgTasks(read('/proc/loadavg')) ?? 0, max: Number(read('/proc/sys/kernel/pid_max').trim()) || 32768 };
 }
 
 /** The real host. */

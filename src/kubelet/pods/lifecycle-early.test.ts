@@ -162,6 +162,36 @@ describe('pod lifecycle: app containers created while the sandbox starts', () =>
   });
 });
 
+describe('pod lifecycle: completing the IP files fails', () => {
+  it('removes the early-created containers and tries again later', async () => {
+    const log: EnvLog = { calls: [] };
+    const env = ipAwareEnv(log);
+    let broken = true;
+    const known = env.podIPsKnown?.bind(env);
+    env.podIPsKnown = async (pod, ips) => {
+      if (broken) throw new Error('disk full');
+      await known?.(pod, ips);
+    };
+    w = await world({ podEnvironment: env });
+    const gate = slowSandboxStart(w.runtime);
+    w.api.apply(mkPod('hosts', { containers: [ctr('a')] }));
+    await w.settle();
+    gate.release();
+    await w.settle();
+    const earlyId = w.runtime.callsTo('removeContainer')[0]?.args[0];
+    expect(w.runtime.callsTo('removeContainer')).toHaveLength(1);
+    expect(w.runtime.callsTo('createContainer').length).toBeGreaterThanOrEqual(1);
+    // The removal wakes the worker: the sandbox is up now, so the container is created and started the usual way.
+    broken = false;
+    await w.advance(10_000);
+    const ids = (await w.runtime.listContainers({})).map((c) => c.id);
+    expect(ids).toHaveLength(1);
+    expect(ids).not.toContain(earlyId);
+    expect(apiPod(w, 'hosts')?.status?.phase).toBe('Running');
+    expect(apiPod(w, 'hosts')?.status?.containerStatuses?.[0]?.restartCount).toBe(0);
+  });
+});
+
 describe('pod lifecycle: bounded sandbox starts', () => {
   it('starts at most parallelSandboxStarts sandboxes at a time, in arrival order', async () => {
     w = await world({ parallelSandboxStarts: 1 });

@@ -59,13 +59,16 @@ describe('statusPatch', () => {
       c.containerID = 'docker://x';
     });
     const p = statusPatch(api, ours);
-    expect(p).toEqual({
-      '$setElementOrder/containerStatuses': [{ name: 'a' }, { name: 'b' }],
-      containerStatuses: [{ name: 'a', containerID: 'docker://x', ready: true, started: true, state: { running: { startedAt: T1 }, waiting: null } }],
-    });
-    const stored = serverApply(api, p ?? {});
-    expect(stored.containerStatuses?.[0]?.state).toEqual({ running: { startedAt: T1 } });
-    expect(stored.containerStatuses?.[1]).toEqual(JSON.parse(JSON.stringify(api.containerStatuses?.[1])));
+    // Container statuses have no patch strategy upstream (replaced whole): the whole list, removed keys as null.
+    expect(Object.keys(p ?? {})).toEqual(['containerStatuses']);
+    const [a, b] = (p?.containerStatuses ?? []) as Record<string, unknown>[];
+    expect(a).toMatchObject({ name: 'a', containerID: 'docker://x', ready: true, started: true, image: 'img:1', state: { running: { startedAt: T1 }, waiting: null } });
+    expect(b).toEqual(JSON.parse(JSON.stringify(api.containerStatuses?.[1])));
+    // A replacing server (upstream) and a merging one (the test API server) both end with exactly the new list.
+    for (const stored of [applyStatusPatch(api, p ?? {}), serverApply(api, p ?? {})]) {
+      expect(stored.containerStatuses?.[0]?.state).toEqual({ running: { startedAt: T1 } });
+      expect(stored.containerStatuses).toEqual((norm(ours) as V1PodStatus).containerStatuses);
+    }
   });
 
   it('sends only the changed kubelet conditions and never touches conditions others own', () => {
@@ -83,8 +86,11 @@ describe('statusPatch', () => {
     const api = { ...withContainer(base(), 'a', (c) => { c.lastState = { terminated: { exitCode: 1, finishedAt: T0 } }; }), reason: 'X', message: 'y' };
     const ours = { ...base(), containerStatuses: base().containerStatuses?.slice(0, 1) };
     const p = statusPatch(api, ours);
-    expect(p).toMatchObject({ reason: null, message: null, containerStatuses: [{ name: 'a', lastState: null }, { name: 'b', $patch: 'delete' }] });
-    expect(norm(serverApply(api, p ?? {}))).toEqual(norm(ours));
+    expect(p).toMatchObject({ reason: null, message: null, containerStatuses: [{ name: 'a', lastState: null }] });
+    expect(p?.containerStatuses).toHaveLength(1);
+    expect(applyStatusPatch(api, p ?? {})).toEqual(norm(ours));
+    const dualStack = { ...api, hostIPs: [{ ip: '10.0.0.1' }, { ip: 'fd00::1' }] };
+    expect(statusPatch(dualStack, ours)?.hostIPs).toEqual([{ ip: 'fd00::1', $patch: 'delete' }]);
   });
 
   it('never regresses a terminal phase in the API', () => {
@@ -93,7 +99,7 @@ describe('statusPatch', () => {
     const p = statusPatch(api, { ...ours, phase: 'Running' });
     expect(p).not.toHaveProperty('phase');
     expect(p).not.toHaveProperty('reason');
-    expect(p?.containerStatuses).toEqual([{ name: 'a', restartCount: 1 }]);
+    expect((p?.containerStatuses as Record<string, unknown>[] | undefined)?.map((c) => c.restartCount)).toEqual([1, 0]);
     expect(statusPatch(api, { ...base(), phase: 'Running' })).toBeUndefined();
   });
 
@@ -150,7 +156,7 @@ describe('StatusManager writes', () => {
     await m.flush();
     expect(api.patches).toHaveLength(2);
     const second = api.patches[1]?.patch as { status: Record<string, unknown> };
-    expect(Object.keys(second.status).sort()).toEqual(['$setElementOrder/containerStatuses', 'containerStatuses']);
+    expect(Object.keys(second.status)).toEqual(['containerStatuses']);
     const stored = api.pods.get('default/p')?.status;
     expect(stored?.conditions?.find((c) => c.type === 'example.com/gate')?.status).toBe('True');
     expect(stored?.containerStatuses?.[0]?.state).toEqual({ running: { startedAt: T1 } });
@@ -179,7 +185,7 @@ describe('StatusManager writes', () => {
     stale.setPodStatus(pod, base());
     await stale.flush();
     const last = api.patches[api.patches.length - 1]?.patch as { status: Record<string, unknown> };
-    expect(last.status.containerStatuses).toEqual([{ name: 'a', state: { waiting: { reason: 'ContainerCreating' } } }]);
+    expect(Object.keys(last.status)).toEqual(['containerStatuses']);
     expect(api.pods.get('default/p')?.status?.containerStatuses?.[0]?.state).toEqual({ waiting: { reason: 'ContainerCreating' } });
   });
 });

@@ -1,0 +1,115 @@
+/**
+ * e2e: the daemon with `--container-runtime-endpoint` on a PRIVATE containerd (CRI v1; bridge nlctr1 on
+ * 10.213.141.0/24, started by scripts/ensure-containerd.sh and stopped by PID afterwards) runs a pod to Ready
+ * (an HTTP readiness probe against the pod IP on that local bridge), reports the runtime in the node status, and
+ * tears the pod down when it is deleted. Checked with kubectl against the test API server.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CriRuntime } from '../../src/cri/containerd/index.js';
+import { containerdMissing, startPrivateContainerd, type PrivateContainerd } from '../../src/cri/containerd/testing.js';
+import { runNodelet, startCluster, waitFor, type Cluster, type NodeletProcess } from './harness/index.js';
+import { fastKubeletConfig, freePort, tempDir } from './node-helpers.js';
+
+const NODE = 'nlctr-e2e-node';
+const NS = 'nlctr-e2e';
+const missing = containerdMissing();
+
+interface PodLike {
+  metadata: { uid: string };
+  status?: { podIP?: string; conditions?: { type: string; status: string }[]; containerStatuses?: { containerID?: string; ready: boolean }[] };
+}
+
+describe.skipIf(missing !== undefined)(`pods on containerd through the daemon ${missing === undefined ? '' : `(skipped: ${missing})`}`, () => {
+  let cluster: Cluster | undefined;
+  let ctrd: PrivateContainerd | undefined;
+  let nodelet: NodeletProcess | undefined;
+  let dir: ReturnType<typeof tempDir> | undefined;
+
+  const kubectlOk = (args: string[], input?: string): Promise<string> =>
+    (cluster as Cluster).kubectlOk(args, input === undefined ? {} : { input });
+  const getPod = async (name: string): Promise<PodLike | undefined> => {
+    const r = await (cluster as Cluster).kubectl(['get', 'pod', name, '-n', NS, '-o', 'json']);
+    return r.code === 0 ? (JSON.parse(r.stdout) as PodLike) : undefined;
+  };
+
+  beforeAll(async () => {
+    cluster = await startCluster();
+    dir = tempDir('nlctr-e2e-');
+    ctrd = await startPrivateContainerd({ bridge: 'nlctr1', subnet: '10.213.141.0/24' });
+    nodelet = runNodelet(
+      [
+        `--kubeconfig=${cluster.kubeconfigPath}`,
+        `--config=${fastKubeletConfig(dir.path, 'fileCheckFrequency: 1s\nsyncFrequency: 10s\n')}`,
+        '--roles=kubelet',
+        `--hostname-override=${NODE}`,
+        `--root-dir=${dir.path}/root`,
+        `--container-runtime-endpoint=unix://${ctrd.socketPath}`,
+        `--healthz-port=${await freePort()}`,
+        '--fail-swap-on=false',
+      ],
+      { name: 'nlctr-e2e' },
+    );
+    await kubectlOk(['create', 'namespace', NS]);
+    await waitFor(async () => (await cluster?.kubectl(['get', 'node', NODE]))?.code === 0, { timeoutMs: 30_000, description: 'node registered' });
+  }, 120_000);
+
+  afterAll(async () => {
+    await cluster?.kubectl(['delete', 'pods', '--all', '-n', NS, '--grace-period=0', '--force', '--wait=false']);
+    await nodelet?.stop();
+    if (ctrd !== undefined) {
+      // Whatever the agent left behind goes with the runtime (the stop script also kills stray tasks).
+      const rt = new CriRuntime({ socketPath: ctrd.socketPath });
+      await Promise.all((await rt.listPodSandboxes().catch(() => [])).map((s) => rt.removePodSandbox(s.id).catch(() => undefined)));
+      await rt.close();
+      await ctrd.stop();
+    }
+    await cluster?.kubectl(['delete', 'node', NODE, '--wait=false']);
+    await cluster?.stop();
+    dir?.remove();
+  }, 90_000);
+
+  it('reports containerd as the node runtime and runs a pod to Ready on the CNI bridge, then removes it', async () => {
+    const runtimeVersion = await kubectlOk(['get', 'node', NODE, '-o', 'jsonpath={.status.nodeInfo.containerRuntimeVersion}']);
+    expect(runtimeVersion).toMatch(/^containerd:\/\/.+/);
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'web', namespace: NS, labels: { 'io.nodelet.test': 'containerd-pod' } },
+      spec: {
+        nodeName: NODE,
+        terminationGracePeriodSeconds: 2,
+        containers: [
+          {
+            name: 'web',
+            image: 'localhost/nodelet/testbox:1.0',
+            imagePullPolicy: 'Never',
+            command: ['sh', '-c', 'mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 8080 -h /www'],
+            readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 1 },
+          },
+        ],
+      },
+    };
+    await kubectlOk(['create', '-f', '-'], JSON.stringify(pod));
+    const ready = await waitFor(
+      async () => {
+        const p = await getPod('web');
+        return p?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true ? p : undefined;
+      },
+      { timeoutMs: 60_000, description: 'pod web Ready' },
+    );
+    expect(ready.status?.podIP).toMatch(/^10\.213\.141\.\d+$/);
+    expect(ready.status?.containerStatuses?.[0]?.containerID).toMatch(/^containerd:\/\/[0-9a-f]{64}$/);
+
+    await kubectlOk(['delete', 'pod', 'web', '-n', NS, '--wait=false']);
+    await waitFor(async () => ((await getPod('web')) === undefined ? true : undefined), { timeoutMs: 30_000, description: 'pod web gone' });
+    const rt = new CriRuntime({ socketPath: ctrd?.socketPath ?? '' });
+    try {
+      await waitFor(async () => ((await rt.listPodSandboxes({ labelSelector: { 'io.kubernetes.pod.uid': ready.metadata.uid } })).length === 0 ? true : undefined), {
+        timeoutMs: 30_000,
+        description: 'sandbox of pod web removed',
+      });
+    } finally {
+      await rt.close();
+    }
+  }, 120_000);
+});
