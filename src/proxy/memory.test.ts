@@ -1,4 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { KubeConfig } from '../api/kubeconfig.js';
+import type { ApiRequest, ApiTransport } from '../api/client.js';
+import { createInformer } from '../api/informer.js';
+import { silentLogger } from '../util/index.js';
 import type { EndpointSliceObject, ServiceObject } from './apitypes.js';
 import { mergeSlices } from './endpoints.js';
 import { buildRestoreData } from './restore-data.js';
@@ -30,6 +34,39 @@ describe('informer transforms', () => {
       expect(thin.metadata?.labels?.['kubernetes.io/service-name']).toBe(s.metadata?.labels?.['kubernetes.io/service-name']);
     }
     expect(trimNode({ metadata: { name: 'n', labels: { 'topology.kubernetes.io/zone': 'z', big: 'y' } } }).metadata?.labels).toEqual({ 'topology.kubernetes.io/zone': 'z' });
+  });
+
+  it('the informer caches and delivers transformed objects (listed and watched)', async () => {
+    const fat = (name: string, rv: string): EndpointSliceObject =>
+      ({ metadata: { namespace: 'ns', name, resourceVersion: rv, managedFields: [{ manager: 'x' }] }, addressType: 'IPv4', endpoints: [{ addresses: ['10.0.0.1'], targetRef: { kind: 'Pod' } }] }) as unknown as EndpointSliceObject;
+    let watched = false;
+    const client: ApiTransport = {
+      request: <T>(): Promise<T> => Promise.resolve({ kind: 'EndpointSliceList', apiVersion: 'discovery.k8s.io/v1', metadata: { resourceVersion: '1' }, items: [fat('a', '1')] } as T),
+      stream: (req: ApiRequest, onLine: (v: unknown) => void): Promise<void> =>
+        new Promise((resolve) => {
+          if (!watched) onLine({ type: 'ADDED', object: fat('b', '2') });
+          watched = true;
+          req.signal?.addEventListener('abort', () => resolve());
+        }),
+    };
+    const inf = createInformer<EndpointSliceObject>({} as KubeConfig, { path: '/apis/discovery.k8s.io/v1/endpointslices' }, silentLogger(), { client, transform: trimEndpointSlice });
+    const delivered: string[] = [];
+    const watchedAdd = new Promise<void>((resolve) => {
+      inf.addHandlers({
+        onAdd: (o) => {
+          delivered.push(JSON.stringify(o));
+          if (o.metadata?.name === 'b') resolve();
+        },
+      });
+    });
+    inf.start();
+    await watchedAdd;
+    inf.stop();
+    expect(delivered).toHaveLength(2);
+    for (const text of [...delivered, ...inf.list().map((o) => JSON.stringify(o))]) {
+      expect(text).not.toMatch(/managedFields|targetRef/);
+      expect(text).toContain('10.0.0.1');
+    }
   });
 
   it('bad shapes pass through without throwing', () => {

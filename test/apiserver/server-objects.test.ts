@@ -126,6 +126,13 @@ describe('pods', () => {
     expect(smp.body.status.conditions[0]).toEqual({ type: 'Ready', status: 'False', lastProbeTime: null, lastTransitionTime: '2026-11-22T05:07:48Z' });
     expect(smp.body.status.containerStatuses[0].lastState).toEqual({});
     expect(smp.body.status.qosClass).toBe('BestEffort');
+    const atomic = await raw(s, 'PATCH', `${NS}/pods/p1/status`, {
+      contentType: 'application/strategic-merge-patch+json',
+      body: { status: { containerStatuses: [{ name: 'd', ready: true, restartCount: 1, image: 'busybox:latest', imageID: '', state: { waiting: { reason: 'X' } } }] } },
+    });
+    // containerStatuses has no patch strategy upstream (+listType=atomic): the list is replaced, not merged by name.
+    expect(atomic.body.status.containerStatuses.map((c: { name: string }) => c.name)).toEqual(['d']);
+    expect(atomic.body.status.containerStatuses[0].state).toEqual({ waiting: { reason: 'X' } });
     const one = await raw(s, 'PATCH', `${NS}/pods/p1/status`, { contentType: 'application/strategic-merge-patch+json', body: { status: { conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-11-22T05:07:48Z' }] } } });
     expect(one.body.status.conditions.map((c: { type: string; status: string }) => `${c.type}=${c.status}`)).toEqual(['Ready=True', 'ContainersReady=False']);
     const merge = await raw(s, 'PATCH', `${NS}/pods/p1/status`, { contentType: 'application/merge-patch+json', body: { status: { conditions: [{ type: 'Ready', status: 'True' }] } } });

@@ -4,7 +4,9 @@ import { clone, isObject, jsonEqual, type Json, type JsonObject } from './json.j
 /**
  * Strategic merge patch for the built-in types this server stores. Upstream reads `patchStrategy`/`patchMergeKey`
  * from Go struct tags; here the same facts are a table keyed by the field name and its parent path.
- * Lists without an entry are replaced whole (like `tolerations`, `taints`, `envFrom` upstream).
+ * Lists without an entry are replaced whole (like `tolerations`, `taints`, `envFrom` upstream, and the pod status's
+ * `containerStatuses`/`initContainerStatuses`/`ephemeralContainerStatuses`, which are `+listType=atomic` without a
+ * patch strategy in k8s.io/api core/v1).
  */
 function listStrategy(path: string[]): { key?: string; primitive?: boolean } | undefined {
   const name = path[path.length - 1];
@@ -15,9 +17,6 @@ function listStrategy(path: string[]): { key?: string; primitive?: boolean } | u
     case 'containers':
     case 'initContainers':
     case 'ephemeralContainers':
-    case 'containerStatuses':
-    case 'initContainerStatuses':
-    case 'ephemeralContainerStatuses':
     case 'volumes':
     case 'env':
     case 'imagePullSecrets':

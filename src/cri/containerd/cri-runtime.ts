@@ -89,7 +89,9 @@ export class CriRuntime implements ContainerRuntime, ContainerLogs {
    */
   async runPodSandbox(config: PodSandboxConfig): Promise<string> {
     if ((await images.imageWithConfig(this.#client, config.image)) === null) {
-      throw new ImageNotFoundError(`sandbox image ${config.image} is not present`, { object: `image ${config.image}` });
+      const own = await this.#runtimeSandboxImage();
+      const hint = own === undefined || own === config.image ? '' : ` (the runtime runs its own sandbox image ${own}; set --pod-infra-container-image=${own})`;
+      throw new ImageNotFoundError(`sandbox image ${config.image} is not present in the runtime${hint}`, { object: `image ${config.image}` });
     }
     const logDirectory = config.logDirectory ?? defaultLogDirectory(this.#logsRoot, config);
     await mkdir(logDirectory, { recursive: true, mode: 0o755 });
@@ -290,6 +292,17 @@ export class CriRuntime implements ContainerRuntime, ContainerLogs {
     } catch (err) {
       if (hasCode(err, 'NOT_FOUND')) return false;
       throw err;
+    }
+  }
+
+  /** The sandbox image the runtime is configured with (containerd: Status verbose info.config.sandboxImage). */
+  async #runtimeSandboxImage(): Promise<string | undefined> {
+    try {
+      const res = await this.#client.runtime('Status', { verbose: true }, { op: 'query status of', object: 'container runtime' });
+      const image = (JSON.parse(res.info['config'] ?? '{}') as { sandboxImage?: unknown }).sandboxImage;
+      return typeof image === 'string' && image !== '' ? image : undefined;
+    } catch {
+      return undefined;
     }
   }
 

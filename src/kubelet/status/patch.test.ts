@@ -59,12 +59,13 @@ describe('statusPatch', () => {
       c.containerID = 'docker://x';
     });
     const p = statusPatch(api, ours);
-    // Container statuses have no patch strategy upstream (replaced whole): the whole list, removed keys as null.
+    // Container statuses have no patch strategy upstream (replaced whole): the whole new list, as it is.
     expect(Object.keys(p ?? {})).toEqual(['containerStatuses']);
     const [a, b] = (p?.containerStatuses ?? []) as Record<string, unknown>[];
-    expect(a).toMatchObject({ name: 'a', containerID: 'docker://x', ready: true, started: true, image: 'img:1', state: { running: { startedAt: T1 }, waiting: null } });
+    expect(a).toMatchObject({ name: 'a', containerID: 'docker://x', ready: true, started: true, image: 'img:1', state: { running: { startedAt: T1 } } });
+    expect(Object.keys((a?.state ?? {}) as object)).toEqual(['running']);
     expect(b).toEqual(JSON.parse(JSON.stringify(api.containerStatuses?.[1])));
-    // A replacing server (upstream) and a merging one (the test API server) both end with exactly the new list.
+    // The API server (upstream and the test server replace the list) and applyStatusPatch end with exactly the new list.
     for (const stored of [applyStatusPatch(api, p ?? {}), serverApply(api, p ?? {})]) {
       expect(stored.containerStatuses?.[0]?.state).toEqual({ running: { startedAt: T1 } });
       expect(stored.containerStatuses).toEqual((norm(ours) as V1PodStatus).containerStatuses);
@@ -86,7 +87,8 @@ describe('statusPatch', () => {
     const api = { ...withContainer(base(), 'a', (c) => { c.lastState = { terminated: { exitCode: 1, finishedAt: T0 } }; }), reason: 'X', message: 'y' };
     const ours = { ...base(), containerStatuses: base().containerStatuses?.slice(0, 1) };
     const p = statusPatch(api, ours);
-    expect(p).toMatchObject({ reason: null, message: null, containerStatuses: [{ name: 'a', lastState: null }] });
+    expect(p).toMatchObject({ reason: null, message: null, containerStatuses: [{ name: 'a' }] });
+    expect((p?.containerStatuses as Record<string, unknown>[] | undefined)?.[0]).not.toHaveProperty('lastState');
     expect(p?.containerStatuses).toHaveLength(1);
     expect(applyStatusPatch(api, p ?? {})).toEqual(norm(ours));
     const dualStack = { ...api, hostIPs: [{ ip: '10.0.0.1' }, { ip: 'fd00::1' }] };

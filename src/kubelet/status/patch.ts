@@ -7,9 +7,8 @@
  * - Lists with merge keys are diffed element by element: conditions by `type` (kubelet-owned types only: conditions
  *   written by others, e.g. readiness gates, are never sent, so never overwritten) and pod/host IPs by `ip`;
  *   vanished elements get `$patch: delete`, and `$setElementOrder/<list>` keeps the order.
- * - Container status lists have no patch strategy upstream (the API server replaces them whole), so a change sends
- *   the whole new list; keys an element no longer has are sent as `null` inside it, which a replacing server decodes
- *   as unset and a merging one as a deletion, so both end with exactly the new list.
+ * - Container status lists have no patch strategy upstream (`+listType=atomic`: the API server replaces them whole),
+ *   so a change sends the whole new list, as upstream's two-way merge patch does.
  * - A terminal phase in the API is never regressed: phase, reason and message are then left alone.
  * - undefined when there is nothing to send.
  */
@@ -34,12 +33,8 @@ const MERGE_KEYS: Record<string, string> = {
   hostIPs: 'ip',
 };
 
-/** Lists upstream replaces whole (no patch strategy), with the key that pairs old and new elements. */
-const ATOMIC_LISTS: Record<string, string> = {
-  containerStatuses: 'name',
-  initContainerStatuses: 'name',
-  ephemeralContainerStatuses: 'name',
-};
+/** Lists upstream replaces whole (no patch strategy). */
+const ATOMIC_LISTS: ReadonlySet<string> = new Set(['containerStatuses', 'initContainerStatuses', 'ephemeralContainerStatuses']);
 
 const isObject = (v: Json | undefined): v is JsonObject => v !== null && typeof v === 'object' && !Array.isArray(v);
 const same = (a: Json | undefined, b: Json | undefined): boolean => JSON.stringify(a) === JSON.stringify(b);
@@ -69,20 +64,6 @@ function diffValue(from: Json | undefined, to: Json): Json | undefined {
 }
 
 const keyOf = (e: Json, mk: string): Json | undefined => (isObject(e) ? e[mk] : undefined);
-
-/** `to` with every key `from` has and `to` lacks set to null, at every depth of nested maps. */
-function withDeletions(from: Json | undefined, to: Json): Json {
-  if (!isObject(from) || !isObject(to)) return to;
-  const out: JsonObject = {};
-  for (const [k, v] of Object.entries(to)) out[k] = withDeletions(from[k], v);
-  for (const k of Object.keys(from)) if (!(k in to)) out[k] = null;
-  return out;
-}
-
-/** The whole new list of an atomic list, elements paired with the old ones by `key` to mark removed keys null. */
-function replaceList(from: Json[], to: Json[], key: string): Json[] {
-  return to.map((e) => withDeletions(from.find((o) => same(keyOf(o, key), keyOf(e, key))), e));
-}
 
 /**
  * Element-wise diff of a list with a merge key. `owned` says which elements the kubelet may touch (others are
@@ -129,9 +110,8 @@ export function statusPatch(api: V1PodStatus | undefined, ours: V1PodStatus): Re
     const a = from[field];
     const b = to[field];
     const mk = MERGE_KEYS[field];
-    const atomicKey = ATOMIC_LISTS[field];
-    if (atomicKey !== undefined && Array.isArray(b)) {
-      if (!same(a, b)) out[field] = replaceList(Array.isArray(a) ? a : [], b, atomicKey);
+    if (ATOMIC_LISTS.has(field) && Array.isArray(b)) {
+      if (!same(a, b)) out[field] = b;
       continue;
     }
     if (b === undefined) {
@@ -162,7 +142,7 @@ function mergeMap(base: JsonObject, patch: JsonObject, top: boolean): JsonObject
   for (const [k, v] of Object.entries(patch)) {
     if (k.startsWith('$')) continue;
     if (v === null) delete out[k];
-    else if (top && ATOMIC_LISTS[k] !== undefined && Array.isArray(v)) out[k] = v.map((e) => (isObject(e) ? mergeMap({}, e, false) : e));
+    else if (top && ATOMIC_LISTS.has(k) && Array.isArray(v)) out[k] = v.map((e) => (isObject(e) ? mergeMap({}, e, false) : e));
     else if (top && MERGE_KEYS[k] !== undefined && Array.isArray(v)) {
       const order = patch[`$setElementOrder/${k}`];
       out[k] = mergeList(Array.isArray(out[k]) ? out[k] : [], v, MERGE_KEYS[k], Array.isArray(order) ? order : undefined);
