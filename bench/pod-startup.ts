@@ -107,7 +107,7 @@ async function run(env: PodBenchEnv, args: Args): Promise<void> {
     `  sandbox and app starts, with nodelet's app create overlapped): ${quartet(engineSpan)}; everything else in create →`,
     `  Ready is nodelet, the API server and the watch.`,
     `- nodelet creates the app container while the sandbox starts (Docker accepts \`container:<id>\` namespaces of a`,
-    `  created sandbox) and starts it as soon as the sandbox is up; at most 8 sandboxes start at a time (a burst only).`,
+    `  created sandbox) and starts it as soon as the sandbox is up.`,
     `- Warm-up pod: Running ${sec((warm?.running ?? NaN) - (warm?.created ?? NaN))}, Ready ${sec((warm?.ready ?? NaN) - (warm?.created ?? NaN))}.`,
     `- Teardown of all ${names.length} pods (one delete-collection): gone from the API ${sec(del.apiGoneMs)}, containers gone ${sec(del.containersGoneMs)}.`,
   ].join('\n');

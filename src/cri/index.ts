@@ -6,3 +6,5 @@ export { FakeRuntime, FAKE_DEFAULT_IMAGES } from './fake/index.js';
 export type { FakeRuntimeOptions, FakeExecHandler, RecordedCall, RuntimeMethod, FakeImageSpec } from './fake/index.js';
 export { DockerRuntime, DOCKER_LABELS } from './docker/index.js';
 export type { DockerRuntimeOptions } from './docker/index.js';
+export { CriRuntime, probeCri } from './containerd/index.js';
+export type { CriRuntimeOptions } from './containerd/index.js';

@@ -7,7 +7,6 @@ import type { Backoff } from '../../util/backoff.js';
 import type { Clock } from '../../util/clock.js';
 import type { ImageManager } from '../images/manager.js';
 import type { PodEnvironment } from '../podenv/types.js';
-import type { Limiter } from './limiter.js';
 
 /** Shared dependencies of the pod steps. */
 export interface PodDeps {
@@ -29,8 +28,6 @@ export interface PodDeps {
   track(id: string, podUID: string): void;
   /** Directory for the pod's container logs. */
   logDirectory(podUID: string): string;
-  /** Bounds concurrent sandbox starts (runPodSandbox) across pods; absent: no bound. */
-  sandboxStarts?: Limiter;
 }
 
 /** `namespace/name` for logs. */

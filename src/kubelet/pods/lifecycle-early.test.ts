@@ -192,26 +192,6 @@ describe('pod lifecycle: completing the IP files fails', () => {
   });
 });
 
-describe('pod lifecycle: bounded sandbox starts', () => {
-  it('starts at most parallelSandboxStarts sandboxes at a time, in arrival order', async () => {
-    w = await world({ parallelSandboxStarts: 1 });
-    const gate = slowSandboxStart(w.runtime);
-    w.api.apply(mkPod('one', { containers: [ctr('a')] }));
-    w.api.apply(mkPod('two', { containers: [ctr('a')] }));
-    await w.settle();
-    const sandboxes = (): string[] => w?.runtime.callsTo('runPodSandbox').map((c) => (c.args[0] as PodSandboxConfig).metadata.name) ?? [];
-    expect(sandboxes()).toEqual(['one']);
-    gate.release();
-    await w.settle();
-    expect(sandboxes()).toEqual(['one', 'two']);
-    expect(apiPod(w, 'one')?.status?.phase).toBe('Running');
-    expect(apiPod(w, 'two')?.status?.phase).not.toBe('Running');
-    gate.release();
-    await w.settle();
-    expect(apiPod(w, 'two')?.status?.phase).toBe('Running');
-  });
-});
-
 describe('earlyCreatable', () => {
   const env = { env: { ...minimalPodEnvironment(PAUSE_IMAGE), podIPsKnown: async () => undefined } };
   const actions = (over: Partial<Parameters<typeof earlyCreatable>[1]>): Parameters<typeof earlyCreatable>[1] => ({

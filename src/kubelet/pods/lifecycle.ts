@@ -27,16 +27,12 @@ import { minimalPodEnvironment } from './default-env.js';
 import { podRef } from '../../api/refs.js';
 import type { PodDeps } from './deps.js';
 import { DesiredPods } from './desired.js';
-import { Limiter } from './limiter.js';
 import { reconcileMirrors } from './mirror.js';
 import type { HealthCheck, PodLifecycle, PodLifecycleOptions } from './options.js';
 import { LABELS } from '../../cri/types.js';
 import { ownerLabels } from './state.js';
 import { createSteps, ORPHAN_ANNOTATION, type PodMemory } from './steps.js';
 import { PodWorkers, type WorkerSteps } from './workers.js';
-
-/** Default of {@link PodLifecycleOptions.parallelSandboxStarts}. */
-const DEFAULT_PARALLEL_SANDBOX_STARTS = 8;
 
 function buildInformer(o: PodLifecycleOptions): Informer<V1Pod> {
   if (o.kubeConfig === undefined) throw new ConfigError('kubeConfig is required for the API pod source');
@@ -104,7 +100,6 @@ class Lifecycle implements PodLifecycle {
       runtimeName: 'docker',
       owner: ownerLabels(o.nodeName),
       track: (id, uid) => this.#pleg.track(id, uid),
-      sandboxStarts: new Limiter(o.parallelSandboxStarts ?? DEFAULT_PARALLEL_SANDBOX_STARTS),
       hostIPs: () => this.#hostIPs(),
       logDirectory: (uid) => {
         const p = this.#desired.get(uid) ?? this.#workers.pod(uid);

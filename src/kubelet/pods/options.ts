@@ -53,11 +53,6 @@ export interface PodLifecycleOptions {
   housekeepingPeriodMs?: number;
   /** maxPods (default 110). */
   maxPods?: number;
-  /**
-   * How many pod sandboxes may be starting at the same time (default 8; Infinity: no limit). Bounds the engine's
-   * work in a burst of pods so the first pods' app containers are not queued behind every other sandbox start.
-   */
-  parallelSandboxStarts?: number;
   /** Node labels for admission when `getNode` gives none (default: hostname/os/arch labels). */
   nodeLabels?: Record<string, string>;
   /** The registered Node (labels for admission, uid for mirror pod ownerReferences, InternalIP as host IP). */

@@ -76,8 +76,7 @@ async function createSandbox(deps: PodDeps, pod: V1Pod, actions: PodActions, mem
       deps.track(created, config.metadata.uid);
       early.begin(created, config);
     };
-    const run = (): Promise<string> => deps.runtime.runPodSandbox(config, early.wanted ? { onCreated } : undefined);
-    const id = await (deps.sandboxStarts === undefined ? run() : deps.sandboxStarts.run(run));
+    const id = await deps.runtime.runPodSandbox(config, early.wanted ? { onCreated } : undefined);
     deps.track(id, config.metadata.uid);
     mem.sandboxConfig = { id, config };
     return id;
