@@ -29,7 +29,7 @@ import { createNamespace, deleteNamespaces, inNs } from '../test/support/netns.j
 
 const PREFIX = 'nlpx-bench';
 /** V8 flag the measured processes run with (a small young generation keeps RSS close to the live heap). */
-const NODE_FLAGS = '--max-semi-space-size=1';
+const NODE_FLAGS = process.env['NLPX_BENCH_NODE_FLAGS'] ?? '--max-semi-space-size=1';
 const NS = `${PREFIX}-a`;
 const NS2 = `${PREFIX}-b`;
 
@@ -207,20 +207,21 @@ async function main(): Promise<void> {
   const runner = arg('runner', 'bundle');
   const tmp = mkdtempSync(join(os.tmpdir(), 'nlpx-bench-'));
   try {
-    const argv0 = runner === 'tsx' ? ['tsx', 'bench/proxy.ts'] : [process.execPath, await bundleSelf(join(tmp, 'proxy-bench.mjs'))];
+    // V8 flags go on node's command line (some, like --optimize-for-size, are not allowed in NODE_OPTIONS).
+    const argv0 = runner === 'tsx' ? ['tsx', 'bench/proxy.ts'] : [process.execPath, ...NODE_FLAGS.split(' '), await bundleSelf(join(tmp, 'proxy-bench.mjs'))];
     const rows: Row[] = [];
     for (const n of sizes) {
       const [cmd = 'tsx', ...rest] = argv0;
       const out = spawnSync(cmd, [...rest, '--one', String(n), '--changes', String(changes)], {
         encoding: 'utf8',
         maxBuffer: 1 << 26,
-        env: { ...process.env, NODE_OPTIONS: NODE_FLAGS },
+        env: runner === 'tsx' ? { ...process.env, NODE_OPTIONS: NODE_FLAGS } : process.env,
       });
       const line = out.stdout.split('\n').find((l) => l.startsWith('RESULT '));
       if (line === undefined) throw new Error(`size ${n} failed: ${out.stderr}`);
       const r = JSON.parse(line.slice(7)) as Row;
       rows.push(r);
-      console.log(`${n} services: full ${s(r.full.ms)} s, full again ${s(r.fullAgain.ms)} s, change median ${s(med(r.change))} s, rss ${(r.rss / 2 ** 20).toFixed(0)} MB (max ${(r.maxRss / 2 ** 20).toFixed(0)}), base ${(r.baseRss / 2 ** 20).toFixed(0)} MB, load ${r.load}`);
+      console.log(`${n} services: full ${s(r.full.ms)} s (CPU ${(r.full.cpuSelf + r.full.cpuChildren).toFixed(2)} s, self ${r.full.cpuSelf.toFixed(2)} s), full again ${s(r.fullAgain.ms)} s, change median ${s(med(r.change))} s, rss ${(r.rss / 2 ** 20).toFixed(0)} MB (max ${(r.maxRss / 2 ** 20).toFixed(0)}), base ${(r.baseRss / 2 ** 20).toFixed(0)} MB, load ${r.load}`);
     }
     if (arg('write', 'yes') === 'yes') writeSection(rows, changes, runner);
   } finally {

@@ -174,7 +174,7 @@ export class ExecIptables implements Iptables {
  * streamed input without keeping all of it (the tool fails on a line it has just read, so it is in a recent chunk).
  */
 class RecentLines {
-  static readonly KEEP = 4;
+  static readonly KEEP = 32;
   readonly #chunks: { first: number; text: string }[] = [];
   #lines = 0;
 

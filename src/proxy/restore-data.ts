@@ -58,7 +58,7 @@ export interface RestoreInput {
  * are final once it has been iterated to the end.
  */
 export interface RestoreData {
-  /** One string per transaction (`*table … COMMIT\n`); yields nothing when there is nothing to write. */
+  /** The restore text in pieces (transactions `*table … COMMIT\n`, split into small strings); may yield nothing. */
   chunks: Iterable<string>;
   bytes: number;
   filterRules: number;
@@ -70,6 +70,8 @@ export interface RestoreData {
 }
 
 const chainLine = (c: string): string => `:${c} - [0:0]`;
+/** Lines per string handed to iptables-restore (about 30 KB). */
+const PIECE_LINES = 200;
 
 /** Builds the restore input. Pure apart from `input.release`, which is called while `chunks` is iterated. */
 export function buildRestoreData(input: RestoreInput): RestoreData {
@@ -137,23 +139,29 @@ interface TopContent {
 
 /** The transactions, produced one at a time; counts go into `out`. */
 function* transactions(input: RestoreInput, out: RestoreData, t: TopContent): Generator<string, void, undefined> {
-  const text = (...lines: string[]): string => {
-    const s = `${lines.join('\n')}\n`;
-    out.bytes += s.length;
+  // One transaction as pieces of at most PIECE_LINES lines: strings stay small (V8 puts strings over ~128 KB in
+  // its large-object space, where a 10,000-service sync's batches would pile up as old-generation garbage).
+  const text = (...lines: string[]): string[] => {
+    const pieces: string[] = [];
+    for (let i = 0; i < lines.length; i += PIECE_LINES) {
+      const s = `${lines.slice(i, i + PIECE_LINES).join('\n')}\n`;
+      out.bytes += s.length;
+      pieces.push(s);
+    }
     out.transactions++;
-    return s;
+    return pieces;
   };
   const { services } = input;
   const writeAll = input.write === 'all';
   const writes = (name: string): boolean => writeAll || (input.write as ReadonlySet<string>).has(name);
 
-  if (input.canary) yield text('*mangle', chainLine(CANARY_CHAIN), 'COMMIT');
+  if (input.canary) yield* text('*mangle', chainLine(CANARY_CHAIN), 'COMMIT');
 
   // filter: small, rewritten whole when anything in it changed.
   const filterJumps = input.jumps.filter((j) => j.table === 'filter').map(jumpInsertLine);
   if (t.writeFilter || filterJumps.length > 0 || input.canary) {
     const chains = input.canary ? [...t.filterChains, CANARY_CHAIN] : t.filterChains;
-    yield text('*filter', ...chains.map(chainLine), ...t.filterRules, ...filterJumps, 'COMMIT');
+    yield* text('*filter', ...chains.map(chainLine), ...t.filterRules, ...filterJumps, 'COMMIT');
   }
 
   // nat
@@ -162,7 +170,7 @@ function* transactions(input: RestoreInput, out: RestoreData, t: TopContent): Ge
   const inBatch: string[] = [];
   const writeCount = writeAll ? services.length : (input.write as ReadonlySet<string>).size;
   const batched = input.batchSize > 0 && writeCount > input.batchSize;
-  const batchText = (): string => {
+  const batchText = (): string[] => {
     const s = text('*nat', ...svcChainLines, ...svcRuleLines, 'COMMIT');
     svcChainLines.length = 0;
     svcRuleLines.length = 0;
@@ -172,7 +180,7 @@ function* transactions(input: RestoreInput, out: RestoreData, t: TopContent): Ge
   };
   if (batched && t.writeHeader) {
     // KUBE-MARK-MASQ must exist before the batches jump to it.
-    yield text('*nat', ...t.header, 'COMMIT');
+    yield* text('*nat', ...t.header, 'COMMIT');
     out.natRules += t.header.length - 2;
   }
   for (const [name, r] of services) {
@@ -183,9 +191,9 @@ function* transactions(input: RestoreInput, out: RestoreData, t: TopContent): Ge
       out.natRules += rules.length;
     }
     inBatch.push(name);
-    if (batched && inBatch.length >= input.batchSize) yield batchText();
+    if (batched && inBatch.length >= input.batchSize) yield* batchText();
   }
-  if (batched && svcChainLines.length > 0) yield batchText();
+  if (batched && svcChainLines.length > 0) yield* batchText();
   const chains: string[] = [];
   const rules: string[] = [];
   if (t.writeHeader && !batched) {
@@ -207,6 +215,6 @@ function* transactions(input: RestoreInput, out: RestoreData, t: TopContent): Ge
     const stale = input.staleNatChains;
     const s = text('*nat', ...chains, ...svcChainLines, ...stale.map(chainLine), ...rules, ...svcRuleLines, ...stale.map((c) => `-X ${c}`), ...natJumps, 'COMMIT');
     for (const n of inBatch) input.release?.(n);
-    yield s;
+    yield* s;
   }
 }
