@@ -28,8 +28,12 @@ import { Proxier } from '../src/proxy/proxier.js';
 import { createNamespace, deleteNamespaces, inNs } from '../test/support/netns.js';
 
 const PREFIX = 'nlpx-bench';
-/** V8 flag the measured processes run with (a small young generation keeps RSS close to the live heap). */
-const NODE_FLAGS = process.env['NLPX_BENCH_NODE_FLAGS'] ?? '--max-semi-space-size=1';
+/**
+ * V8 flags the measured processes run with (override: NLPX_BENCH_NODE_FLAGS): a small young generation, and an old
+ * generation limit, which also caps V8's heap growing factor (about 1.4 instead of up to 4 with the default limit), so
+ * RSS stays closer to the live heap. The daemon needs the same flags on its node command line (see the notes).
+ */
+const NODE_FLAGS = process.env['NLPX_BENCH_NODE_FLAGS'] ?? '--max-semi-space-size=1 --max-old-space-size=512';
 const NS = `${PREFIX}-a`;
 const NS2 = `${PREFIX}-b`;
 
@@ -280,9 +284,12 @@ function writeSection(rows: Row[], changes: number, runner: string): void {
     '  existing rules re-renders only services whose digest differs from the kernel\'s; informer caches hold trimmed',
     '  objects (no managedFields/targetRefs; the benchmark feeds such objects directly). Before these changes the same',
     '  benchmark (tsx runner) measured 292 MB after / 305 MB max at 10,000 (2026-11-22 07:5x, load ~4–13).',
-    '- The V8 flag matters: one-off run of the same work without `--max-semi-space-size=1` (bundled, 10,000 services,',
-    '  load ~50): peak 243 MB vs 174 MB with it. The daemon gets it only if its start command sets it (NODE_OPTIONS or',
-    '  the node command line in the systemd units).',
+    '- V8 flags decide most of the rest (the live heap after GC is ~68 MB at 10,000 services; the rest of the RSS is',
+    '  Node itself and garbage V8 lets the heap grow into). One-off runs at 10,000 services, bundled, 2026-11-22 08:5x',
+    '  (RSS after / max): no flags 197 / 243 (mem script, load ~50); `--max-semi-space-size=1` 257 / 261 (load ~10),',
+    '  239 / 255 (load ~27); + `--optimize-for-size` 155 / 201 but 70 % more JavaScript CPU in the first full sync;',
+    '  + `--max-old-space-size=1024` 195 / 199; + `--max-old-space-size=512` 180 / 185 (CPU unchanged). The daemon gets',
+    '  these only if its start command passes them (node command line in the systemd units, or NODE_OPTIONS).',
     '<!-- bench:proxy:end -->',
   ];
   const path = 'docs/benchmarks.md';

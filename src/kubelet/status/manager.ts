@@ -46,6 +46,11 @@ interface Entry {
   writtenTo: string | undefined;
   /** The API object's status as our last patch of `writtenTo` returned it (the base of the next diff). */
   acked: V1PodStatus | undefined;
+  /**
+   * The API status object (by reference: the informer replaces it on every change) that was last found to need
+   * nothing; a resync that sees the same object and an unchanged status skips the diff.
+   */
+  checked: V1PodStatus | undefined;
   deleteRequested: boolean;
 }
 
@@ -94,6 +99,7 @@ export class StatusManager {
       written: old?.written,
       writtenTo: old?.writtenTo,
       acked: old?.acked,
+      checked: undefined,
       deleteRequested: old?.deleteRequested ?? false,
     });
     this.#markDirty(uid);
@@ -161,6 +167,9 @@ export class StatusManager {
     if (target === undefined) return;
     const log = this.#o.logger.child({ pod: `${target.namespace}/${target.name}`, podUID: uid });
     const { version, json, status } = e;
+    // Periodic resyncs of idle pods: nothing to diff when neither our status nor the API object changed.
+    if (!e.deleteRequested && e.written === json && e.writtenTo === target.uid &&
+      target.apiStatus !== undefined && target.apiStatus === e.checked) return;
     try {
       const base = e.writtenTo === target.uid && e.acked !== undefined ? e.acked : target.apiStatus;
       const patch = statusPatch(base, status);
@@ -169,6 +178,7 @@ export class StatusManager {
         e.acked = res?.status;
         log.debug({ version, phase: status.phase, fields: Object.keys(patch) }, 'pod status patched');
       }
+      else e.checked = target.apiStatus;
       e.written = json;
       e.writtenTo = target.uid;
       if (e.deleteRequested && this.#cache.get(uid)?.version === version) {
