@@ -37,7 +37,7 @@ interface Args {
 /** The NODE_OPTIONS the systemd units start nodelet with (systemd/nodelet-kubelet.service), '' when none. */
 function deployedNodeOptions(): string {
   const unit = readFileSync(new URL('../systemd/nodelet-kubelet.service', import.meta.url), 'utf8');
-  return /^Environment=NODE_OPTIONS=(.*)$/m.exec(unit)?.[1]?.trim() ?? '';
+  return /^Environment=NODE_OPTIONS=(.*)$/m.exec(unit)?.[1]?.trim().replace(/^"(.*)"$/, '$1') ?? '';
 }
 
 const DEPLOYED_NODE_OPTIONS = deployedNodeOptions();

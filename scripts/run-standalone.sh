@@ -11,8 +11,8 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 node scripts/build.mjs
 echo "[run-standalone] nodelet --pod-manifest-path=examples/manifests --root-dir=/var/lib/nodelet-standalone" \
   "(health: http://127.0.0.1:10248/healthz, metrics: http://127.0.0.1:10248/metrics)"
-# Same V8 flag as the systemd units (smaller young generation: less RSS, no measurable CPU cost; docs/benchmarks.md).
-exec node --max-semi-space-size=1 dist/nodelet.mjs \
+# Same V8 flags as systemd/nodelet-kubelet.service (less RSS, no measurable CPU cost; docs/benchmarks.md).
+exec node --max-semi-space-size=1 --max-old-space-size=512 dist/nodelet.mjs \
   --pod-manifest-path="$PWD/examples/manifests" \
   --root-dir=/var/lib/nodelet-standalone \
   --roles=kubelet \

@@ -17,6 +17,9 @@ export class IptablesError extends NodeletError {
   }
 }
 
+/** Bytes of stdin queued ahead of the child before waiting for it to drain. */
+const WRITE_AHEAD = 1 << 20;
+
 /** Result of one command. */
 export interface CommandResult {
   code: number;
@@ -53,7 +56,8 @@ export function runCommand(argv: readonly string[], stdin?: string | Iterable<st
         const next = chunks.next();
         if (next.done === true) break;
         onChunk?.(next.value);
-        if (!child.stdin.write(next.value)) {
+        // Keep up to WRITE_AHEAD bytes queued, so producing the next chunks overlaps with the tool consuming these.
+        if (!child.stdin.write(next.value) && child.stdin.writableLength > WRITE_AHEAD) {
           child.stdin.once('drain', pump);
           return;
         }

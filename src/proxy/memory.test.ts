@@ -125,4 +125,30 @@ describe('lazy restore input', () => {
     expect(written).toHaveLength(1);
     expect(h.ipt.rules('nat', sep).join('\n')).toContain('DNAT');
   });
+
+  it('bulk renders (> 100 services) render chain lines again while writing, with the same result', async () => {
+    const svc = (i: number): ServiceObject => ({ metadata: { namespace: 'bulk', name: `s${i}` }, spec: { clusterIP: `10.97.0.${i}`, ports: [{ port: 80, protocol: 'TCP' }] } });
+    const sl = (i: number, ips: string[]): EndpointSliceObject => ({
+      metadata: { namespace: 'bulk', name: `s${i}-1`, labels: { 'kubernetes.io/service-name': `s${i}` } },
+      addressType: 'IPv4',
+      ports: [{ name: '', port: 8080, protocol: 'TCP' }],
+      endpoints: ips.map((ip) => ({ addresses: [ip], conditions: { ready: true } })),
+    });
+    const idx = Array.from({ length: 150 }, (_, i) => i + 1);
+    const h = newHarness();
+    h.load(idx.map(svc), idx.map((i) => sl(i, [`10.250.${i}.1`, `10.250.${i}.2`])));
+    await h.proxier.sync();
+    const trace = (i: number): string => h.tracer.trace({ sourceIP: '10.244.0.5', destIP: `10.97.0.${i}`, destPort: 80 }).endpoints;
+    expect(trace(7)).toBe('10.250.7.1:8080, 10.250.7.2:8080');
+    expect(trace(150)).toBe('10.250.150.1:8080, 10.250.150.2:8080');
+    // After a flush every service differs from the kernel: all are rendered again (deferred) and written.
+    h.ipt.flushTable('nat');
+    h.proxier.forceFullSync();
+    expect(await h.proxier.sync()).toMatchObject({ kind: 'full', ok: true });
+    expect(trace(99)).toBe('10.250.99.1:8080, 10.250.99.2:8080');
+    h.proxier.onEndpointSlice(sl(99, ['10.250.99.3']), false);
+    expect(await h.proxier.sync()).toMatchObject({ kind: 'partial', ok: true });
+    expect(trace(99)).toBe('10.250.99.3:8080');
+    expect(trace(100)).toBe('10.250.100.1:8080, 10.250.100.2:8080');
+  });
 });
