@@ -115,22 +115,23 @@ async function run(env: PodBenchEnv, args: Args): Promise<void> {
 
 /** Startup experiments measured on 2026-11-22 and not kept (printed with every run so the reasons stay with the numbers). */
 const NOT_KEPT = [
-  '- Measured and not kept (2026-11-22, 07:50–09:00 UTC, load 7–130 from other sessions; A/B runs alternated):',
+  '- Measured and not kept (2026-11-22, 07:50–09:10 UTC, load 3–130 from other sessions; A/B runs alternated):',
   '  (1) creating the app container while the sandbox starts (Docker accepts `container:<id>` namespaces of a created',
-  '  sandbox; an *inspect* of the starting sandbox would wait for its start): sandbox started → app started changed',
-  '  by −83 and +12 ms p50 in the two calmer pairs, but the sandbox start got slower by about as much on the 2 loaded',
-  '  cores: create → Ready / docker-CLI floor p50 was 1.06, 1.02, 1.07 with it and 1.00, 1.12, 1.07 without (same',
-  '  tree); on the bare engine the overlap changed a pair\'s median by −159, +27, −14, −140 ms (4 rounds).',
-  '  (2) At most 8 sandbox starts at a time in a 100-pod burst (one pair of runs, load 40–120): all Ready 154 s vs',
-  '  106 s unbounded (p50 91 s vs 96 s). (3) `--network none` sandboxes on the bare engine: sandbox start 803 vs',
-  '  823 ms, so bridge/veth setup is not the cost; the runc/shim start is.',
+  '  sandbox; an *inspect* of the starting sandbox would wait for its start). In 7 alternating pairs of this benchmark',
+  '  (same tree with and without) create → Ready p50 / same-run docker-CLI floor p50 was 1.06, 1.02, 1.07, 0.98, 0.85,',
+  '  0.91, 1.07 with it and 1.00, 1.12, 1.07, 1.09, 0.98, 1.17, 0.92 without (mean 0.99 vs 1.05; 4 better, 2 worse):',
+  '  the app create moved into the sandbox start, which got slower by about as much on the 2 loaded cores. On the bare',
+  '  engine the overlap changed a pair\'s median by −159, +27, −14, −140 ms (4 rounds). Not a measurable gain here;',
+  '  it may pay on idle cores. (2) At most 8 sandbox starts at a time in a 100-pod burst (one pair of runs, load',
+  '  40–120): all Ready 154 s vs 106 s unbounded (p50 91 s vs 96 s). (3) `--network none` sandboxes on the bare',
+  '  engine: sandbox start 803 vs 823 ms, so bridge/veth setup is not the cost; the runc/shim start is.',
 ];
 
 /** Per-step durations (ms) of the pods, from create call → engine events → Ready seen. */
 function breakdown(engine: EngineEvents, pods: [string, PodTimes][]): [string, Summary][] {
   const rows: [string, (e: PodEngineTimes, created: number, ready: number) => number][] = [
     ['create call → sandbox container created (API, watch, admission, volumes, sandbox config)', (e, c) => (e.sandboxCreate ?? NaN) - c],
-    ['sandbox created → started (engine: network setup)', (e) => (e.sandboxStart ?? NaN) - (e.sandboxCreate ?? NaN)],
+    ['sandbox created → started (engine: shim + runc start, network setup)', (e) => (e.sandboxStart ?? NaN) - (e.sandboxCreate ?? NaN)],
     ['sandbox started → app container created (sandbox IP, image, config, create)', (e) => (e.appCreate ?? NaN) - (e.sandboxStart ?? NaN)],
     ['app created → started (engine)', (e) => (e.appStart ?? NaN) - (e.appCreate ?? NaN)],
     ['app started → Ready=True seen on the watch (status update)', (e, _c, r) => r - (e.appStart ?? NaN)],

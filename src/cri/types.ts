@@ -287,21 +287,10 @@ export interface PullOptions {
   signal?: AbortSignal;
 }
 
-/** Options for {@link PodSandboxManager.runPodSandbox}. */
-export interface RunPodSandboxOptions {
-  /**
-   * Called at most once with the sandbox's id, after the sandbox exists and before it is started (a runtime that
-   * creates and starts in one step need not call it). From then on containers may be created, not started, in the
-   * sandbox while it starts. When runPodSandbox then fails the sandbox is gone; the caller removes the containers
-   * it created in it. Exceptions thrown by the callback are ignored.
-   */
-  onCreated?(id: string): void;
-}
-
 /** Sandbox half of CRI RuntimeService. */
 export interface PodSandboxManager {
   /** Creates and starts the sandbox; returns its id. Throws ImageNotFoundError when the infra image is missing. */
-  runPodSandbox(config: PodSandboxConfig, options?: RunPodSandboxOptions): Promise<string>;
+  runPodSandbox(config: PodSandboxConfig): Promise<string>;
   /** Stops the sandbox and every container in it (idempotent). */
   stopPodSandbox(id: string): Promise<void>;
   /** Removes the sandbox and every container in it (idempotent). */

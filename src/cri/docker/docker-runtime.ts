@@ -16,7 +16,6 @@ import type {
   PodSandboxFilter,
   PodSandboxStatus,
   PullOptions,
-  RunPodSandboxOptions,
   RuntimeStatus,
   RuntimeVersion,
 } from '../types.js';
@@ -79,17 +78,10 @@ export class DockerRuntime implements ContainerRuntime, ContainerLogs {
 
   // ---- sandboxes -----------------------------------------------------------------------------------------------
 
-  async runPodSandbox(config: PodSandboxConfig, options: RunPodSandboxOptions = {}): Promise<string> {
+  async runPodSandbox(config: PodSandboxConfig): Promise<string> {
     const opts = sandboxCreateOptions(config, this.#spec);
     const what = { op: 'create', object: `sandbox ${opts.name ?? ''}`, createCall: true };
     const created = await this.#call(what, () => this.#docker.createContainer(opts));
-    try {
-      // Docker accepts `container:<id>` network/IPC modes for a created, not yet started sandbox: the caller may
-      // create its app containers while the (slow) start sets up the network.
-      options.onCreated?.(created.id);
-    } catch (err) {
-      this.#log.warn({ err, id: created.id }, 'Sandbox onCreated callback failed');
-    }
     try {
       await this.#call({ op: 'start', object: `sandbox ${created.id}` }, () => created.start());
     } catch (err) {
@@ -133,12 +125,7 @@ export class DockerRuntime implements ContainerRuntime, ContainerLogs {
   // ---- containers ----------------------------------------------------------------------------------------------
 
   async createContainer(podSandboxId: string, config: ContainerConfig, sandboxConfig: PodSandboxConfig): Promise<string> {
-    // Listed, not inspected: an inspect waits for the container's lock, which the engine holds for a whole start,
-    // and the sandbox may still be starting (see runPodSandbox's onCreated).
-    const sandbox = (await this.#listRaw('podsandbox', [], podSandboxId)).find((s) => s.Id.startsWith(podSandboxId));
-    if (sandbox === undefined) {
-      throw new NotFoundError(`pod sandbox ${podSandboxId} not found`, { object: `pod sandbox ${podSandboxId}` });
-    }
+    const sandbox = await this.#inspect(podSandboxId, 'podsandbox');
     const logPath =
       sandboxConfig.logDirectory !== undefined && config.logPath !== undefined
         ? join(sandboxConfig.logDirectory, config.logPath)

@@ -8,7 +8,7 @@ import type { EventRecorder } from '../../api/types.js';
 import { FakeClock } from '../../util/clock.js';
 import { hasCode } from '../../util/errors.js';
 import { silentLogger } from '../../util/logger.js';
-import { FakeMounter, createPodEnvironment, readsPodIPs } from './index.js';
+import { FakeMounter, createPodEnvironment } from './index.js';
 import type { PodEnvironment } from './types.js';
 
 const image = { id: 'sha256:1', repoTags: [], repoDigests: [], size: 1, user: '', stopSignal: '' };
@@ -129,28 +129,6 @@ describe('createPodEnvironment', () => {
     expect(await readFile(hosts!.hostPath, 'utf8')).toBe(
       '# Kubernetes-managed hosts file (host network).\n127.0.0.1 localhost node-1\n\n# Entries added by HostAliases.\n10.9.9.9\tdb.local\n',
     );
-  });
-
-  it('with the pod IPs pending: /etc/hosts is mounted without them and completed by podIPsKnown', async () => {
-    const p = pod();
-    await env.prepareVolumes(p);
-    const ctx = { podIPs: [], podIPsPending: true, hostIPs: [], attempt: 0, image, isInit: false, logDirectory: '/x' };
-    const cfg = await env.containerConfig(p, p.spec!.containers[0]!, ctx);
-    const hosts = cfg.mounts.find((m) => m.containerPath === '/etc/hosts');
-    expect(hosts?.hostPath).toBe(path.join(root, 'pods/u-1/etc-hosts'));
-    expect(await readFile(hosts!.hostPath, 'utf8')).not.toContain('web.front.shop.svc.cluster.local');
-    await env.podIPsKnown?.(p, ['172.17.0.7']);
-    const text = await readFile(hosts!.hostPath, 'utf8');
-    expect(text).toContain('172.17.0.7\tweb.front.shop.svc.cluster.local\tweb\n');
-    expect(text).toContain('# Entries added by HostAliases.\n10.9.9.9\tdb.local\n');
-  });
-
-  it('readsPodIPs: only env from fieldRef status.podIP(s) embeds the pod IPs', () => {
-    const c = pod().spec!.containers[0]!;
-    expect(readsPodIPs(c)).toBe(false);
-    expect(readsPodIPs({ ...c, env: [{ name: 'IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }] })).toBe(true);
-    expect(readsPodIPs({ ...c, env: [{ name: 'IPS', valueFrom: { fieldRef: { fieldPath: 'status.podIPs' } } }] })).toBe(true);
-    expect(readsPodIPs({ ...c, env: [{ name: 'H', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } }] })).toBe(false);
   });
 
   it('hostNetwork pods with ClusterFirstWithHostNet get a kubelet-written resolv.conf; ClusterFirst keeps the node file', async () => {

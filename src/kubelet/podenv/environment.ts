@@ -23,7 +23,7 @@ import { VolumeManager } from '../volumes/manager.js';
 import { HostMounter } from '../volumes/mounter.js';
 import { isSafeUID } from '../volumes/paths.js';
 import { TokenManager } from '../volumes/token-manager.js';
-import { hostsMount, needsResolvConfMount, resolvConfMount, terminationMessageMount, writePodHosts, type HostsInputs } from './files.js';
+import { hostsMount, needsResolvConfMount, resolvConfMount, terminationMessageMount } from './files.js';
 import type { PodEnvironmentOptions } from './options.js';
 import { buildSandboxConfig } from './sandbox.js';
 import type { ContainerContext, PodEnvironment } from './types.js';
@@ -133,7 +133,12 @@ export class NodePodEnvironment implements PodEnvironment {
     });
     const { command, args } = expandCommandAndArgs(c, envs);
     const mounts = await this.#volumes.mountsFor(pod, c, envs);
-    const hosts = await hostsMount(pod, c, { ...this.#hostsInputs(ctx.podIPs), podIPsPending: ctx.podIPsPending });
+    const hosts = await hostsMount(pod, c, {
+      rootDir: this.#o.rootDir,
+      clusterDomain: this.#o.clusterDomain,
+      hostsFile: this.#o.hostsFile ?? '/etc/hosts',
+      podIPs: ctx.podIPs,
+    });
     if (hosts !== undefined) mounts.push(hosts);
     if (needsResolvConfMount(pod, c)) {
       // DNS warnings were recorded when the sandbox was configured; only the config is needed here.
@@ -164,21 +169,6 @@ export class NodePodEnvironment implements PodEnvironment {
     if (c.stdinOnce === true) cfg.stdinOnce = true;
     if (c.tty === true) cfg.tty = true;
     return cfg;
-  }
-
-  async podIPsKnown(pod: V1Pod, podIPs: string[]): Promise<void> {
-    // Only the pod-network file shows the IPs; a host-network pod's file was complete when it was written.
-    if (pod.spec?.hostNetwork === true) return;
-    await writePodHosts(pod, this.#hostsInputs(podIPs));
-  }
-
-  #hostsInputs(podIPs: string[]): HostsInputs {
-    return {
-      rootDir: this.#o.rootDir,
-      clusterDomain: this.#o.clusterDomain,
-      hostsFile: this.#o.hostsFile ?? '/etc/hosts',
-      podIPs,
-    };
   }
 
   async cleanupPod(podUID: string): Promise<void> {

@@ -15,8 +15,6 @@ export interface HostsInputs {
   clusterDomain: string;
   hostsFile: string;
   podIPs: readonly string[];
-  /** The IPs are not known yet (sandbox starting): mount the file anyway; {@link writePodHosts} completes it. */
-  podIPsPending?: boolean;
 }
 
 /**
@@ -25,18 +23,13 @@ export interface HostsInputs {
  */
 export async function hostsMount(pod: V1Pod, c: V1Container, i: HostsInputs): Promise<Mount | undefined> {
   const hostNetwork = pod.spec?.hostNetwork === true;
-  if (!hostNetwork && i.podIPs.length === 0 && i.podIPsPending !== true) return undefined;
+  if (!hostNetwork && i.podIPs.length === 0) return undefined;
   if ((c.volumeMounts ?? []).some((m) => m.mountPath === '/etc/hosts')) return undefined;
-  const file = await writePodHosts(pod, i);
-  return { containerPath: '/etc/hosts', hostPath: file, readonly: false };
-}
-
-/** Writes the pod's `<rootDir>/pods/<uid>/etc-hosts` (shared by its containers) from `i`; returns its path. */
-export async function writePodHosts(pod: V1Pod, i: HostsInputs): Promise<string> {
-  const file = etcHostsPath(i.rootDir, pod.metadata?.uid ?? '');
+  const uid = pod.metadata?.uid ?? '';
+  const file = etcHostsPath(i.rootDir, uid);
   const aliases = pod.spec?.hostAliases;
   let content: string;
-  if (pod.spec?.hostNetwork === true) {
+  if (hostNetwork) {
     content = hostNetworkHostsContent(await readFile(i.hostsFile, 'utf8'), aliases);
   } else {
     const { hostname, domain } = podHostnameAndDomain(pod, i.clusterDomain);
@@ -45,7 +38,7 @@ export async function writePodHosts(pod: V1Pod, i: HostsInputs): Promise<string>
   await mkdir(path.dirname(file), { recursive: true, mode: 0o750 });
   await writeFile(file, content, { mode: 0o644 });
   await chmod(file, 0o644);
-  return file;
+  return { containerPath: '/etc/hosts', hostPath: file, readonly: false };
 }
 
 /**

@@ -9,7 +9,6 @@ import type { PodEnvironment } from './types.js';
 export * from './types.js';
 export type { PodEnvironmentOptions } from './options.js';
 export { NodePodEnvironment } from './environment.js';
-export { readsPodIPs } from './ips.js';
 export { qosClass, type QOSClass } from '../security/qos.js';
 export { podFullName } from '../../util/pod-names.js';
 export { isStaticPod } from '../env/sources.js';

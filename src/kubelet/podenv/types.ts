@@ -10,12 +10,6 @@ import type { ContainerConfig, Image, PodSandboxConfig } from '../../cri/types.j
 export interface ContainerContext {
   /** Pod IPs from the sandbox ('' entries never appear; empty list when not known yet). */
   podIPs: string[];
-  /**
-   * The sandbox is still starting, so its IPs are not known yet but will be before the container starts: the
-   * config must not depend on them (the caller only asks for containers where `readsPodIPs` is false), and
-   * files that show them (/etc/hosts) are mounted anyway and completed by {@link PodEnvironment.podIPsKnown}.
-   */
-  podIPsPending?: boolean;
   /** Node's IPs (status.hostIP(s)). */
   hostIPs: string[];
   /** Restart attempt of this container (0 for the first). */
@@ -47,12 +41,6 @@ export interface PodEnvironment {
    * pod workers add the identity labels and the container hash annotation themselves.
    */
   containerConfig(pod: V1Pod, container: V1Container, ctx: ContainerContext): Promise<ContainerConfig>;
-  /**
-   * Optional capability: the sandbox's IPs are now known. Completes the files written for containers configured
-   * with `podIPsPending` (the pod's /etc/hosts). Called after the sandbox started and before any such container
-   * starts. Idempotent. Without it the pod workers never configure a container with `podIPsPending`.
-   */
-  podIPsKnown?(pod: V1Pod, podIPs: string[]): Promise<void>;
   /** Removes the pod's volumes and generated files. Idempotent; called once the pod has no containers left. */
   cleanupPod(podUID: string): Promise<void>;
   /**

@@ -18,8 +18,6 @@ import { WaitingError } from './waiting.js';
 export interface StartTarget {
   sandboxId: string;
   podIPs: string[];
-  /** The sandbox is still starting; its IPs are not known yet (see ContainerContext.podIPsPending). */
-  podIPsPending?: boolean;
   /** The sandbox config the sandbox was created with (needed by createContainer). */
   sandboxConfig: PodSandboxConfig;
 }
@@ -68,23 +66,6 @@ export async function startContainer(
   state: PodRuntimeState,
   target: StartTarget,
 ): Promise<string> {
-  const id = await createContainer(deps, pod, c, isInit, state, target);
-  await runContainer(deps, pod, c, isInit, id, target);
-  return id;
-}
-
-/**
- * First half of {@link startContainer}: crash-loop gate, image, config, create (event Created); returns the id of
- * the created, not started, container. Throws WaitingError.
- */
-export async function createContainer(
-  deps: PodDeps,
-  pod: V1Pod,
-  c: V1Container,
-  isInit: boolean,
-  state: PodRuntimeState,
-  target: StartTarget,
-): Promise<string> {
   checkCrashLoop(deps, pod, c, isInit, state);
   const ref = containerRef(pod, c.name, isInit);
   const image = await deps.images.ensureImage(pod, c, ref);
@@ -95,7 +76,6 @@ export async function createContainer(
   try {
     config = await deps.env.containerConfig(pod, c, {
       podIPs: target.podIPs,
-      podIPsPending: target.podIPsPending,
       hostIPs: deps.hostIPs(),
       attempt: restartCount,
       image,
@@ -130,22 +110,6 @@ export async function createContainer(
     throw failed(deps, pod, c, isInit, 'CreateContainerError', err);
   }
   deps.recorder.event(ref, 'Normal', 'Created', `Created container ${c.name}`);
-  return id;
-}
-
-/**
- * Second half of {@link startContainer}: starts the created container `id` (event Started) and runs its postStart
- * hook (`target` must carry the pod IPs by now). Throws WaitingError.
- */
-export async function runContainer(
-  deps: PodDeps,
-  pod: V1Pod,
-  c: V1Container,
-  isInit: boolean,
-  id: string,
-  target: StartTarget,
-): Promise<void> {
-  const ref = containerRef(pod, c.name, isInit);
   try {
     await deps.runtime.startContainer(id);
   } catch (err) {
@@ -172,4 +136,5 @@ export async function runContainer(
       throw new WaitingError('RUNTIME_ERROR', 'PostStartHookError', msg, { cause: err });
     }
   }
+  return id;
 }

@@ -25,7 +25,6 @@ import type {
   PodSandboxFilter,
   PodSandboxStatus,
   PullOptions,
-  RunPodSandboxOptions,
   RuntimeStatus,
   RuntimeVersion,
 } from '../../cri/types.js';
@@ -145,9 +144,9 @@ export class StateCachingRuntime implements ContainerRuntime {
     }
   }
 
-  async runPodSandbox(config: PodSandboxConfig, options?: RunPodSandboxOptions): Promise<string> {
+  async runPodSandbox(config: PodSandboxConfig): Promise<string> {
     const uid = config.metadata.uid;
-    const id = await this.#mutate({ uid }, () => this.inner.runPodSandbox(config, options));
+    const id = await this.#mutate({ uid }, () => this.inner.runPodSandbox(config));
     this.#podOf.set(id, uid);
     return id;
   }

@@ -16,8 +16,7 @@ import { findContainer, type PodDeps } from './deps.js';
 import { killContainer, killPod } from './kill.js';
 import { isSidecar } from './policy.js';
 import { readPodRuntimeState, type PodRuntimeState } from './state.js';
-import { runContainer, startContainer } from './start.js';
-import { EarlyCreates, earlyCreatable } from './early.js';
+import { startContainer } from './start.js';
 import { isWaitingError } from './waiting.js';
 
 /** Per-pod memory kept by the worker between syncs. */
@@ -47,7 +46,7 @@ function earliest(a: number | undefined, b: number | undefined): number | undefi
   return Math.min(a, b);
 }
 
-async function createSandbox(deps: PodDeps, pod: V1Pod, actions: PodActions, mem: PodSyncMemory, early: EarlyCreates): Promise<string> {
+async function createSandbox(deps: PodDeps, pod: V1Pod, actions: PodActions, mem: PodSyncMemory): Promise<string> {
   const ref = podRef(pod);
   try {
     await deps.env.prepareVolumes(pod);
@@ -72,11 +71,7 @@ async function createSandbox(deps: PodDeps, pod: V1Pod, actions: PodActions, mem
       [LABELS.podUID]: config.metadata.uid,
       ...deps.owner,
     };
-    const onCreated = (created: string): void => {
-      deps.track(created, config.metadata.uid);
-      early.begin(created, config);
-    };
-    const id = await deps.runtime.runPodSandbox(config, early.wanted ? { onCreated } : undefined);
+    const id = await deps.runtime.runPodSandbox(config);
     deps.track(id, config.metadata.uid);
     mem.sandboxConfig = { id, config };
     return id;
@@ -120,14 +115,8 @@ export async function syncPod(deps: PodDeps, pod: V1Pod, mem: PodSyncMemory): Pr
   }
   let sandboxId = actions.sandboxId;
   let attempt = state.sandboxes[0]?.attempt ?? 0;
-  const early = new EarlyCreates(deps, pod, state, earlyCreatable(pod, actions, deps));
   if (actions.createSandbox) {
-    try {
-      sandboxId = await createSandbox(deps, pod, actions, mem, early);
-    } catch (err) {
-      await early.discard();
-      throw err;
-    }
+    sandboxId = await createSandbox(deps, pod, actions, mem);
     attempt = actions.attempt;
     changed = true;
   } else if (actions.killPod || sandboxId === '') {
@@ -141,24 +130,14 @@ export async function syncPod(deps: PodDeps, pod: V1Pod, mem: PodSyncMemory): Pr
     }
   }
   const sandboxConfig = await currentSandboxConfig(deps, pod, sandboxId, attempt, mem);
-  let podIPs: string[];
-  try {
-    const sbStatus = await deps.runtime.podSandboxStatus(sandboxId);
-    podIPs = [sbStatus.ip, ...sbStatus.additionalIps].filter((ip) => ip !== '');
-    await early.complete(podIPs);
-  } catch (err) {
-    // Containers created early and never started would count as earlier instances (restartCount) in the next sync.
-    await early.discard();
-    throw err;
-  }
+  const sbStatus = await deps.runtime.podSandboxStatus(sandboxId);
+  const podIPs = [sbStatus.ip, ...sbStatus.additionalIps].filter((ip) => ip !== '');
   const target = { sandboxId, podIPs, sandboxConfig };
   const start = async (name: string): Promise<boolean> => {
     const spec = findContainer(pod, name);
     if (spec === undefined) return false;
     try {
-      const id = await early.take(name);
-      if (id === undefined) await startContainer(deps, pod, spec.c, spec.isInit, state, target);
-      else await runContainer(deps, pod, spec.c, spec.isInit, id, target);
+      await startContainer(deps, pod, spec.c, spec.isInit, state, target);
       mem.reasons.delete(name);
       changed = true;
       return true;
