@@ -182,4 +182,13 @@ describe('DockerRuntime settings', () => {
     await rt.readLogs(id, { limitBytes: 2 }, new Writable({ write: (c: Buffer, _e, cb) => ((limited += c.toString()), cb()) }));
     expect(limited).toBe('on');
   });
+
+  it('reports NetworkReady from the named network (present: bridge; missing: NetworkPluginNotReady)', async () => {
+    const ready = (await rt.status()).conditions.find((c) => c.type === 'NetworkReady');
+    expect(ready).toMatchObject({ status: true });
+    // 'bridg' matches 'bridge' as a substring in Docker's name filter: only the exact name counts.
+    const missing = new DockerRuntime({ socketPath: DOCKER_SOCKET, networkName: 'bridg' });
+    const cond = (await missing.status()).conditions.find((c) => c.type === 'NetworkReady');
+    expect(cond).toMatchObject({ status: false, reason: 'NetworkPluginNotReady', message: 'docker: network plugin is not ready: network bridg not found' });
+  });
 });

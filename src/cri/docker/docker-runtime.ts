@@ -194,10 +194,10 @@ export class DockerRuntime implements ContainerRuntime, ContainerLogs {
   async status(): Promise<RuntimeStatus> {
     await this.#call({ op: 'ping', object: 'docker engine' }, () => this.#docker.ping());
     let network = { status: true, reason: '', message: '' };
-    try {
-      await this.#docker.getNetwork(this.#networkName).inspect();
-    } catch (err) {
-      if (engineStatus(err) !== 404) throw mapDockerError(err, { op: 'inspect', object: `network ${this.#networkName}` }, this.#socketPath);
+    // A filtered list, not an inspect: the inspect answer lists every container on the network (pods × 5 s).
+    const name = this.#networkName;
+    const networks = await this.#call({ op: 'list', object: `network ${name}` }, () => this.#docker.listNetworks({ filters: { name: [name] } }));
+    if (!networks.some((n) => n.Name === name)) {
       network = {
         status: false,
         reason: 'NetworkPluginNotReady',
