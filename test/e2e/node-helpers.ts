@@ -4,6 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type Docker from 'dockerode';
+import { waitFor, type Cluster, type NodeletProcess } from './harness/index.js';
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -154,4 +156,40 @@ export async function startPrivateDockerd(dir: string, bridge: string, subnet: s
   await d.start();
   d.loadImages();
   return d;
+}
+
+/** What a daemon scenario started (any part may be missing when its start failed), for {@link tearDownDaemonScenario}. */
+export interface DaemonScenario {
+  cluster?: Cluster;
+  nodelet?: NodeletProcess;
+  engine?: PrivateDockerd;
+  /** Client of `engine`. */
+  docker?: Docker;
+  namespace: string;
+  node: string;
+  dir?: { remove: () => void };
+  /** How long the agent gets to tear the pods down before it is stopped (default 20 s). */
+  podsGoneTimeoutMs?: number;
+}
+
+/**
+ * Tears a daemon scenario down in the order that leaves nothing behind: force-delete the namespace's pods and let the
+ * agent remove their containers and volume mounts, stop the agent, remove leftover containers (before the engine: a
+ * stopped dockerd leaves running containers' shims behind), destroy the engine (also unmounts what is left under
+ * its directory), delete the Node, stop the cluster, remove the temp dir.
+ */
+export async function tearDownDaemonScenario(s: DaemonScenario): Promise<void> {
+  const { cluster, docker } = s;
+  await cluster?.kubectl(['delete', 'pods', '--all', '-n', s.namespace, '--grace-period=0', '--force', '--wait=false']);
+  await waitFor(async () => (await docker?.listContainers())?.length === 0, {
+    timeoutMs: s.podsGoneTimeoutMs ?? 20_000,
+    description: 'pods torn down',
+  }).catch(() => undefined);
+  await s.nodelet?.stop();
+  const left = (await docker?.listContainers({ all: true }).catch(() => [])) ?? [];
+  await Promise.all(left.map((c) => docker?.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  await s.engine?.destroy();
+  await cluster?.kubectl(['delete', 'node', s.node, '--wait=false']);
+  await cluster?.stop();
+  s.dir?.remove();
 }

@@ -14,7 +14,7 @@
 import Docker from 'dockerode';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dumpOnFailure, runNodelet, startCluster, waitFor, waitForWatch, type Cluster, type NodeletProcess } from './harness/index.js';
-import { fastKubeletConfig, freePort, PrivateDockerd, tempDir } from './node-helpers.js';
+import { fastKubeletConfig, freePort, PrivateDockerd, tearDownDaemonScenario, tempDir } from './node-helpers.js';
 
 const NODE = 'nlcl-e2e-node';
 const NS = 'nlcl-e2e';
@@ -161,15 +161,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await crashRecorder?.stop();
-  await cluster?.kubectl(['delete', 'pods', '--all', '-n', NS, '--grace-period=0', '--force', '--wait=false']);
-  await waitFor(async () => (await docker?.listContainers())?.length === 0, { timeoutMs: 20_000, description: 'pods torn down' }).catch(() => undefined);
-  await nodelet?.stop();
-  const left = (await docker?.listContainers({ all: true }).catch(() => [])) ?? [];
-  await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
-  await engine?.destroy();
-  await cluster?.kubectl(['delete', 'node', NODE, '--wait=false']);
-  await cluster?.stop();
-  dir?.remove();
+  await tearDownDaemonScenario({ cluster, nodelet, engine, docker, namespace: NS, node: NODE, dir });
 }, 60_000);
 
 beforeEach(() => dumpOnFailure(cluster, () => (nodelet ? [nodelet] : [])));

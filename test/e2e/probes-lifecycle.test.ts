@@ -11,7 +11,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import Docker from 'dockerode';
 import { dumpOnFailure, runNodelet, startCluster, waitFor, waitForWatch, type Cluster, type NodeletProcess } from './harness/index.js';
-import { fastKubeletConfig, freePort, startPrivateDockerd, tempDir, type PrivateDockerd } from './node-helpers.js';
+import { fastKubeletConfig, freePort, startPrivateDockerd, tempDir, tearDownDaemonScenario, type PrivateDockerd } from './node-helpers.js';
 
 const NODE = 'nlpr-e2e-node';
 const NS = 'nlpr-e2e';
@@ -138,19 +138,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  await cluster?.kubectl(['delete', 'pods', '--all', '-n', NS, '--grace-period=0', '--force', '--wait=false']);
-  // Let the agent tear the pods down (containers, volume mounts) before it stops.
-  await waitFor(async () => (await docker?.listContainers())?.length === 0, { timeoutMs: 15_000, description: 'pods torn down' }).catch(
-    () => undefined,
-  );
-  await nodelet?.stop();
-  // Containers must go before the engine: a stopped dockerd leaves running containers' shims behind.
-  const left = (await docker?.listContainers({ all: true }).catch(() => [])) ?? [];
-  await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
-  await engine?.destroy(); // also unmounts whatever is left under the temp dir
-  await cluster?.kubectl(['delete', 'node', NODE, '--wait=false']);
-  await cluster?.stop();
-  dir?.remove();
+  await tearDownDaemonScenario({ cluster, nodelet, engine, docker, namespace: NS, node: NODE, dir, podsGoneTimeoutMs: 15_000 });
 });
 
 beforeEach(() => dumpOnFailure(cluster, () => (nodelet ? [nodelet] : [])));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { containerConfig, sandboxConfig } from '../contract-fixtures.js';
+import { DEFAULT_MASKED_PATHS } from '../security-defaults.js';
 import {
-  DEFAULT_MASKED_PATHS,
   DEFAULT_PATH,
   defaultLogDirectory,
   fromCriContainerStatus,

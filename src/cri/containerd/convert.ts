@@ -26,23 +26,8 @@ import type {
   CriPodSandboxConfig,
   CriPodSandboxStatus,
 } from './messages.js';
+import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../security-defaults.js';
 
-/** Upstream kubelet's default masked paths (securitycontext.DefaultMaskedPaths), used when none are given. */
-export const DEFAULT_MASKED_PATHS = [
-  '/proc/asound',
-  '/proc/acpi',
-  '/proc/kcore',
-  '/proc/keys',
-  '/proc/latency_stats',
-  '/proc/timer_list',
-  '/proc/timer_stats',
-  '/proc/sched_debug',
-  '/proc/scsi',
-  '/sys/firmware',
-];
-
-/** Upstream kubelet's default read-only paths (securitycontext.DefaultReadonlyPaths). */
-export const DEFAULT_READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
 /** The PATH Docker gives containers whose image sets none (CRI runtimes add no default). */
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -165,8 +150,8 @@ export function toCriContainerConfig(
     readonlyRootfs: sc.readonlyRootfs === true,
     supplementalGroups: sc.supplementalGroups ?? [],
     noNewPrivs: sc.noNewPrivs === true,
-    maskedPaths: sc.maskedPaths ?? (sc.privileged === true ? [] : DEFAULT_MASKED_PATHS),
-    readonlyPaths: sc.readonlyPaths ?? (sc.privileged === true ? [] : DEFAULT_READONLY_PATHS),
+    maskedPaths: sc.maskedPaths ?? (sc.privileged === true ? [] : [...DEFAULT_MASKED_PATHS]),
+    readonlyPaths: sc.readonlyPaths ?? (sc.privileged === true ? [] : [...DEFAULT_READONLY_PATHS]),
   };
   if (sc.capabilities !== undefined) {
     security.capabilities = { addCapabilities: sc.capabilities.add, dropCapabilities: sc.capabilities.drop };

@@ -5,27 +5,11 @@
  */
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import type { Image, LinuxContainerSecurityContext } from '../../cri/types.js';
+import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../../cri/security-defaults.js';
 import { NodeletError } from '../../util/errors.js';
 import { podFullName } from '../../util/pod-names.js';
 import { podNamespaceOptions } from './namespaces.js';
 
-/** Paths masked in /proc and /sys unless the container is privileged or uses procMount Unmasked (upstream set). */
-export const DEFAULT_MASKED_PATHS = [
-  '/proc/asound',
-  '/proc/acpi',
-  '/proc/kcore',
-  '/proc/keys',
-  '/proc/latency_stats',
-  '/proc/timer_list',
-  '/proc/timer_stats',
-  '/proc/sched_debug',
-  '/proc/scsi',
-  '/sys/firmware',
-  '/sys/devices/virtual/powercap',
-];
-
-/** Paths mounted read-only unless privileged or procMount Unmasked (upstream set). */
-export const DEFAULT_READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
 /** The user an image runs as: a numeric uid, a user name, or root (uid 0) when unset (as CRI reports it). */
 export function imageUser(image: Pick<Image, 'user'>): { uid?: number; username?: string } {

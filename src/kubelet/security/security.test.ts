@@ -4,7 +4,8 @@ import { hasCode } from '../../util/errors.js';
 import { containerAnnotations, sandboxLabels } from './labels.js';
 import { qosClass } from './qos.js';
 import { containerOOMScoreAdj, containerResources, milliCPUToQuota, milliCPUToShares } from './resources.js';
-import { DEFAULT_MASKED_PATHS, containerSecurityContext, verifyRunAsNonRoot } from './security-context.js';
+import { DEFAULT_MASKED_PATHS } from '../../cri/security-defaults.js';
+import { containerSecurityContext, verifyRunAsNonRoot } from './security-context.js';
 import { podSysctls } from './sysctls.js';
 import { podNamespaceOptions } from './namespaces.js';
 
