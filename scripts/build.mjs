@@ -2,6 +2,9 @@
 import { build } from 'esbuild';
 import { chmodSync } from 'node:fs';
 
+/** Output path: dist/nodelet.mjs, or $NODELET_BUILD_OUT (a private bundle, e.g. for one developer's e2e runs). */
+const outfile = process.env.NODELET_BUILD_OUT || 'dist/nodelet.mjs';
+
 /** docker-modem loads ssh2 for ssh:// engines only; nodelet speaks to unix sockets, so ssh2 is replaced by a stub. */
 const stubSsh2 = {
   name: 'stub-ssh2',
@@ -17,7 +20,7 @@ const stubSsh2 = {
 
 await build({
   entryPoints: ['src/cli/main.ts'],
-  outfile: 'dist/nodelet.mjs',
+  outfile,
   bundle: true,
   platform: 'node',
   target: 'node24',
@@ -34,4 +37,4 @@ await build({
   },
   logLevel: 'warning',
 });
-chmodSync('dist/nodelet.mjs', 0o755);
+chmodSync(outfile, 0o755);

@@ -17,7 +17,7 @@ export interface RunNodeletOptions {
   name?: string;
   /** Working directory (default the repository root). */
   cwd?: string;
-  /** Script run instead of dist/nodelet.mjs (for the harness's own tests). */
+  /** Script run instead of dist/nodelet.mjs (for the harness's own tests); default $NODELET_ENTRY, else dist/nodelet.mjs. */
   entry?: string;
 }
 
@@ -46,7 +46,7 @@ let exitHook = false;
 export function runNodelet(args: string[], opts: RunNodeletOptions = {}): NodeletProcess {
   mkdirSync(E2E_LOG_DIR, { recursive: true });
   const node = join(REPO_ROOT, 'node_modules', '.bin', 'node');
-  const entry = opts.entry ?? join(REPO_ROOT, 'dist', 'nodelet.mjs');
+  const entry = opts.entry ?? process.env.NODELET_ENTRY ?? join(REPO_ROOT, 'dist', 'nodelet.mjs');
   const child = spawn(node, [entry, ...args], {
     cwd: opts.cwd ?? REPO_ROOT,
     env: { ...process.env, ...opts.env },
