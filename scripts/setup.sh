@@ -9,7 +9,7 @@ log() { printf '[setup] %s\n' "$*"; }
 # 1. Debian packages, installed only when dpkg does not list them as installed. busybox-static (not the dynamic
 #    busybox) is needed because its binary is copied into the testbox image.
 PACKAGES=(
-  docker.io containerd iptables conntrack iproute2 busybox-static containernetworking-plugins
+  docker.io containerd iptables nftables conntrack iproute2 busybox-static containernetworking-plugins
   gcc libc6-dev curl procps systemd tar openssl
 )
 missing=()

@@ -1,5 +1,6 @@
 import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { accessDenials } from './access.js';
 import type { KubeConfig } from './kubeconfig.js';
 import { NodeletError, type ErrorCode } from '../util/index.js';
 
@@ -52,6 +53,12 @@ export function isRetryable(err: unknown): boolean {
   return true;
 }
 
+/** Equal TLS credential values (Buffers by content: some kubeconfig loaders build a new Buffer per request). */
+function samePem(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  return Buffer.isBuffer(a) && Buffer.isBuffer(b) && a.equals(b);
+}
+
 /** One API request. */
 export interface ApiRequest {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -96,6 +103,12 @@ export class ApiClient implements ApiTransport {
     const opts: RequestOptions = { method: req.method ?? 'GET', headers: {} };
     await this.#kc.applyToHTTPSOptions(opts);
     if (url.protocol === 'https:') {
+      // A new client certificate (rotation) gets a new agent; the old one's connections, watches included, are
+      // closed so the server sees the new identity (as client-go does after a rotation).
+      if (this.#agent !== undefined && (!samePem(this.#agent.options.cert, opts.cert) || !samePem(this.#agent.options.key, opts.key))) {
+        this.#agent.destroy();
+        this.#agent = undefined;
+      }
       this.#agent ??= new Agent({ keepAlive: true, ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: opts.rejectUnauthorized, servername: opts.servername });
       opts.agent = this.#agent;
     }
@@ -144,8 +157,10 @@ export class ApiClient implements ApiTransport {
     }
     if (status < 200 || status >= 300) {
       const st = typeof body === 'object' && body !== null ? (body as ApiStatus) : { message: text.slice(0, 200) };
+      if (status === 403) accessDenials(this.#kc).denied(opts.method ?? 'GET', req.path, st.message ?? 'forbidden');
       throw new ApiStatusError(status, st, `${opts.method} ${req.path}`);
     }
+    accessDenials(this.#kc).allowed(opts.method ?? 'GET', req.path);
     return body as T;
   }
 
@@ -172,8 +187,10 @@ export class ApiClient implements ApiTransport {
       } catch {
         st = undefined;
       }
+      if (res.statusCode === 403) accessDenials(this.#kc).denied('WATCH', req.path, st?.message ?? 'forbidden');
       throw new ApiStatusError(res.statusCode ?? 0, st, `watch ${req.path}`);
     }
+    accessDenials(this.#kc).allowed('WATCH', req.path);
     await new Promise<void>((resolve) => {
       let buf = '';
       let idle: NodeJS.Timeout | undefined;

@@ -8,3 +8,4 @@ export { loadKubeConfig, ClientConfig, type KubeConfig } from './kubeconfig.js';
 export { ApiClient, ApiStatusError, isGone, isRetryable, type ApiRequest as ApiClientRequest, type ApiStatus, type ApiTransport } from './client.js';
 export { createInformer, type InformerDeps } from './informer.js';
 export { patchObject, patchStatus, PATCH_CONTENT_TYPE, type PatchType, type PatchOptions, type JsonPatchOp } from './patch.js';
+export { accessDenials, AccessDenials, type AccessDenial } from './access.js';

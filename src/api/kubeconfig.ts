@@ -5,7 +5,7 @@
  * tokenFile, username/password, and the in-cluster service account. exec and auth-provider plugins are rejected with
  * a ConfigError naming the field.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { RequestOptions } from 'node:https';
 import { homedir } from 'node:os';
 import { dirname } from 'node:path';
@@ -28,6 +28,9 @@ export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccoun
 
 /** How long a tokenFile's content is reused before it is read again (client-go's cached file token source). */
 const TOKEN_FILE_TTL_MS = 60_000;
+
+/** How often client certificate files are checked for a change (rotation). */
+const CERT_FILE_CHECK_MS = 1000;
 
 function readField(path: string, field: string, file: string): Buffer {
   try {
@@ -52,11 +55,13 @@ export class ClientConfig implements KubeConfig {
   /** The context's default namespace, if any. */
   readonly namespace: string | undefined;
   readonly #ca: Buffer | undefined;
-  readonly #cert: Buffer | undefined;
-  readonly #key: Buffer | undefined;
+  #cert: Buffer | undefined;
+  #key: Buffer | undefined;
   readonly #file: string;
   readonly #now: () => number;
   #token: { value: string; at: number } | undefined;
+  /** Identity (inode, mtime, size) of the certificate/key files last read, and when it was checked. */
+  #certStamp: { id: string; at: number } | undefined;
 
   constructor(o: { cluster: KubeCluster; user: KubeUser; namespace?: string; file: string; now?: () => number }) {
     this.cluster = o.cluster;
@@ -74,6 +79,42 @@ export class ClientConfig implements KubeConfig {
         object: `file ${o.file}`,
         field: this.#cert === undefined ? 'client-certificate' : 'client-key',
       });
+    }
+    if (u.clientCertificateData === undefined && u.clientCertificate !== undefined) this.#certStamp = { id: this.#certFilesId(), at: this.#now() };
+  }
+
+  #certFilesId(): string {
+    const id = (p: string | undefined): string => {
+      if (p === undefined) return '';
+      try {
+        const st = statSync(p);
+        return `${st.ino}:${st.mtimeMs}:${st.size}`;
+      } catch {
+        return 'missing';
+      }
+    };
+    return `${id(this.user.clientCertificate)}|${id(this.user.clientKey)}`;
+  }
+
+  /**
+   * Client certificate files are re-read when they change (checked at most once per second), so a rotated
+   * certificate (kubelet-client-current.pem re-pointed by the certificate manager) is used by the next request.
+   * A pair that cannot be read (mid-rotation) keeps the previous one.
+   */
+  #refreshCert(): void {
+    const stamp = this.#certStamp;
+    if (stamp === undefined || this.#now() - stamp.at < CERT_FILE_CHECK_MS) return;
+    const id = this.#certFilesId();
+    this.#certStamp = { id: stamp.id, at: this.#now() };
+    if (id === stamp.id) return;
+    try {
+      const cert = readFileSync(this.user.clientCertificate ?? '');
+      const key = this.user.clientKey === undefined ? undefined : readFileSync(this.user.clientKey);
+      this.#cert = cert;
+      this.#key = key;
+      this.#certStamp = { id, at: this.#now() };
+    } catch {
+      // keep the previous pair; the next check tries again
     }
   }
 
@@ -94,6 +135,7 @@ export class ClientConfig implements KubeConfig {
 
   applyToHTTPSOptions(opts: RequestOptions): Promise<void> {
     try {
+      this.#refreshCert();
       if (this.#ca !== undefined) opts.ca = this.#ca;
       if (this.#cert !== undefined) opts.cert = this.#cert;
       if (this.#key !== undefined) opts.key = this.#key;

@@ -12,6 +12,7 @@ import { createKubeletMetrics, HealthChecks, instrumentRuntime, refreshRunningCo
 import { RealClock, type Clock } from '../util/clock.js';
 import { ConfigError, errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
+import { reportAccessDenials } from './access-report.js';
 import { createKubeletRole } from './kubelet-role.js';
 import { lockRootDir, type RootDirLock } from './lock.js';
 import { startRoles, stopRoles, type Role } from './role.js';
@@ -47,11 +48,11 @@ export interface Daemon {
   shutdown(reason: string): Promise<void>;
 }
 
-function loadKubeConfig(path: string): KubeConfig {
+function loadKubeConfig(path: string, field = '--kubeconfig'): KubeConfig {
   try {
     return loadKubeConfigFile(path);
   } catch (err) {
-    throw new ConfigError(`flag --kubeconfig: cannot load ${path}: ${errorMessage(err)}`, { field: '--kubeconfig', cause: err });
+    throw new ConfigError(`flag ${field}: cannot load ${path}: ${errorMessage(err)}`, { field, cause: err });
   }
 }
 
@@ -61,6 +62,9 @@ export async function startDaemon(config: NodeletConfig, factories: RoleFactorie
     throw new ConfigError('running with swap on is not supported, please disable swap or set --fail-swap-on flag to false', { field: '--fail-swap-on' });
   }
   const kubeConfig = config.kubeconfig === undefined ? undefined : loadKubeConfig(config.kubeconfig);
+  // The proxy role's own identity (KubeProxyConfiguration.clientConnection.kubeconfig / --proxy-kubeconfig), else the kubelet's.
+  const proxyKubeconfigPath = config.proxy.document.clientConnection?.kubeconfig || undefined;
+  const proxyKubeConfig = proxyKubeconfigPath === undefined || proxyKubeconfigPath === config.kubeconfig ? kubeConfig : loadKubeConfig(proxyKubeconfigPath, '--proxy-kubeconfig');
   const lock: RootDirLock = lockRootDir(config.rootDir);
   const clock = new RealClock();
   const checks = new HealthChecks();
@@ -69,6 +73,11 @@ export async function startDaemon(config: NodeletConfig, factories: RoleFactorie
   let server: HealthServer | undefined;
   let runtime: ContainerRuntime | undefined;
   const extraRegistries: Registry[] = [];
+  const stopReports: (() => void)[] = [];
+  if (config.roles.kubelet && kubeConfig !== undefined) stopReports.push(reportAccessDenials(kubeConfig, config.kubeconfig, 'api-access', checks, logger.child({ role: 'kubelet' })));
+  if (config.roles.proxy && proxyKubeConfig !== undefined && (proxyKubeConfig !== kubeConfig || !config.roles.kubelet)) {
+    stopReports.push(reportAccessDenials(proxyKubeConfig, proxyKubeconfigPath ?? config.kubeconfig, proxyKubeConfig === kubeConfig ? 'api-access' : 'proxy-api-access', checks, logger.child({ role: 'proxy' })));
+  }
   try {
     if (config.roles.kubelet) {
       runtime = instrumentRuntime(factories.createRuntime(config, logger), metrics);
@@ -76,7 +85,7 @@ export async function startDaemon(config: NodeletConfig, factories: RoleFactorie
       roles.push(createKubeletRole({ config, runtime, kubeConfig, checks, clock, logger, parts: (agent) => factories.kubeletParts?.(ctx, agent) ?? [] }));
     }
     if (config.roles.proxy) {
-      const ctx = { config, runtime: runtime as ContainerRuntime, kubeConfig, metrics, checks, clock, logger, extraRegistries };
+      const ctx = { config, runtime: runtime as ContainerRuntime, kubeConfig: proxyKubeConfig, metrics, checks, clock, logger, extraRegistries };
       const proxy = factories.proxy?.(ctx);
       if (proxy === undefined) logger.warn('the proxy role is not available in this build; running without it');
       else roles.push(proxy);
@@ -107,6 +116,7 @@ export async function startDaemon(config: NodeletConfig, factories: RoleFactorie
     shutdown(reason) {
       stopping ??= (async () => {
         logger.info({ reason }, 'shutting down (pods keep running)');
+        for (const stop of stopReports) stop();
         const errors = await stopRoles(roles);
         for (const e of errors) logger.error({ err: errorMessage(e) }, 'error while stopping');
         await server?.close();

@@ -7,7 +7,9 @@ import { ApiClient, createEventRecorder } from '../api/index.js';
 import { ApiObjectSource } from '../api/objects.js';
 import { createPodEnvironment } from '../kubelet/podenv/index.js';
 import { createPodLifecycle, type PodLifecycle } from '../kubelet/pods/index.js';
-import { createHostReader, type NodeAgent } from '../kubelet/node/index.js';
+import { ImageGcManager, statfsUsage } from '../kubelet/images/index.js';
+import { createHostReader, Loop, type NodeAgent } from '../kubelet/node/index.js';
+import { errorMessage } from '../util/errors.js';
 import { createProberManager } from '../probes/index.js';
 import type { WiringContext } from './daemon.js';
 import type { Role } from './role.js';
@@ -39,6 +41,7 @@ export function createPodsRole(ctx: WiringContext, nodeAgent: NodeAgent | undefi
     logger: logger.child({ component: 'podenv' }),
     clock,
     podPidsLimit: k.podPidsLimit,
+    allowedUnsafeSysctls: k.allowedUnsafeSysctls,
   });
   // The prober reads statuses the lifecycle computes; the lifecycle takes the prober: bind late.
   const ref: { lifecycle?: PodLifecycle } = {};
@@ -65,6 +68,7 @@ export function createPodsRole(ctx: WiringContext, nodeAgent: NodeAgent | undefi
     syncFrequencyMs: k.syncFrequencyMs,
     housekeepingPeriodMs: k.nodeStatusUpdateFrequencyMs,
     maxPods: k.maxPods,
+    allowedUnsafeSysctls: k.allowedUnsafeSysctls,
     getNode: nodeAgent === undefined ? undefined : () => nodeAgent.node(),
     hostIPs: [nodeIP],
     runtime,
@@ -77,6 +81,7 @@ export function createPodsRole(ctx: WiringContext, nodeAgent: NodeAgent | undefi
     metrics: ctx.metrics,
   });
   ref.lifecycle = pods;
+  const imageGc = imageGcLoop(ctx, recorder);
   for (const hc of pods.healthChecks()) {
     ctx.checks.add(hc.name, () => {
       const r = hc.check();
@@ -85,8 +90,12 @@ export function createPodsRole(ctx: WiringContext, nodeAgent: NodeAgent | undefi
   }
   return {
     name: 'pods',
-    start: () => pods.start(),
+    async start() {
+      await pods.start();
+      imageGc.start();
+    },
     async stop() {
+      await imageGc.stop();
       await pods.stop();
       prober.stop();
       await recorder.flush();
@@ -94,4 +103,55 @@ export function createPodsRole(ctx: WiringContext, nodeAgent: NodeAgent | undefi
       eventClient?.close();
     },
   };
+}
+
+/** Upstream ImageGCPeriod. */
+const IMAGE_GC_PERIOD_MS = 5 * 60_000;
+
+/**
+ * The image garbage collector on its own loop (every 5 min, first run at start): a failure is logged with its code;
+ * from the second failure on it is also a Node event `ImageGCFailed`, as upstream (the first may be stats warming up).
+ */
+function imageGcLoop(ctx: WiringContext, recorder: ReturnType<typeof createEventRecorder>): Loop {
+  const { config, clock } = ctx;
+  const k = config.kubelet;
+  const logger = ctx.logger.child({ role: 'kubelet', component: 'image-gc' });
+  const gc = new ImageGcManager({
+    runtime: ctx.runtime,
+    fsStats: statfsUsage,
+    policy: {
+      highThresholdPercent: k.imageGCHighThresholdPercent,
+      lowThresholdPercent: k.imageGCLowThresholdPercent,
+      minAgeMs: k.imageMinimumGCAgeMs,
+      maxAgeMs: k.imageMaximumGCAgeMs,
+    },
+    pinnedImages: [k.podInfraContainerImage],
+    nodeName: config.nodeName,
+    recorder,
+    clock,
+    logger,
+    registry: ctx.metrics.registry,
+  });
+  let failedBefore = false;
+  return new Loop({
+    clock,
+    logger,
+    errorDelayMs: IMAGE_GC_PERIOD_MS,
+    step: async () => {
+      try {
+        await gc.garbageCollect();
+        failedBefore = false;
+      } catch (err) {
+        const code = (err as { code?: string }).code ?? 'IMAGE_GC_FAILED';
+        if (failedBefore) {
+          recorder.event({ kind: 'Node', apiVersion: 'v1', name: config.nodeName, uid: config.nodeName }, 'Warning', 'ImageGCFailed', errorMessage(err));
+          logger.warn({ code, err: errorMessage(err) }, 'image garbage collection failed');
+        } else {
+          logger.info({ code, err: errorMessage(err) }, 'image garbage collection failed once; stats initialization may not have completed yet');
+        }
+        failedBefore = true;
+      }
+      return IMAGE_GC_PERIOD_MS;
+    },
+  });
 }

@@ -23,7 +23,8 @@ export function toProxyConfig(config: NodeletConfig): ProxyConfig {
     mode: doc.mode ?? d.mode,
     nodePortAddresses: doc.nodePortAddresses ?? d.nodePortAddresses,
     configSyncPeriod: doc.configSyncPeriod ?? d.configSyncPeriod,
-    iptables: { ...d.iptables, ...doc.iptables },
+    // nftables mode reads masquerade/sync settings from the `nftables` section (upstream), iptables mode from `iptables`.
+    iptables: { ...d.iptables, ...doc.iptables, ...(doc.mode === 'nftables' ? doc.nftables : {}) },
     conntrack: { ...d.conntrack, ...doc.conntrack },
     detectLocalMode: doc.detectLocalMode || d.detectLocalMode,
     detectLocal: { ...d.detectLocal, ...doc.detectLocal },

@@ -7,7 +7,7 @@ import type { KubeletConfigurationDoc } from './kubelet-schema.js';
 import type { KubeProxyConfigurationDoc } from './proxy-schema.js';
 import { parseQuantity } from '../util/quantity.js';
 import { parseThreshold, type Threshold } from './quantity.js';
-import type { EvictionThresholds, KubeletSettings, ProxySettings, ResourceReservation } from './types.js';
+import type { EvictionThresholds, KubeletServerSettings, KubeletSettings, ProxySettings, ResourceReservation } from './types.js';
 
 /** nodelet's defaults for settings that are flags only upstream. */
 export const NODELET_DEFAULTS = {
@@ -65,6 +65,7 @@ export function kubeletSettings(doc: Partial<KubeletConfigurationDoc>, extras: K
     nodeLeaseDurationSeconds: doc.nodeLeaseDurationSeconds ?? 40,
     maxPods: doc.maxPods ?? 110,
     podPidsLimit: doc.podPidsLimit ?? -1,
+    allowedUnsafeSysctls: doc.allowedUnsafeSysctls ?? [],
     clusterDNS: doc.clusterDNS ?? [],
     clusterDomain: doc.clusterDomain ?? '',
     resolvConf: doc.resolvConf ?? '/etc/resolv.conf',
@@ -88,17 +89,45 @@ export function kubeletSettings(doc: Partial<KubeletConfigurationDoc>, extras: K
     kubeAPIBurst: doc.kubeAPIBurst ?? 100,
     imageGCHighThresholdPercent: doc.imageGCHighThresholdPercent ?? 85,
     imageGCLowThresholdPercent: doc.imageGCLowThresholdPercent ?? 80,
+    imageMinimumGCAgeMs: ms(doc.imageMinimumGCAge, '2m'),
+    imageMaximumGCAgeMs: ms(doc.imageMaximumGCAge, '0s'),
     containerLogMaxSizeBytes: parseQuantity(doc.containerLogMaxSize ?? '10Mi') ?? 10 * 2 ** 20,
     containerLogMaxFiles: doc.containerLogMaxFiles ?? 5,
     cgroupDriver: doc.cgroupDriver ?? 'cgroupfs',
     featureGates: doc.featureGates ?? {},
+    rotateCertificates: doc.rotateCertificates ?? false,
+    server: serverSettings(doc),
+  };
+}
+
+/** The kubelet API server settings with the KubeletConfiguration v1beta1 defaults (secure, with or without a file). */
+export function serverSettings(doc: Partial<KubeletConfigurationDoc>): KubeletServerSettings {
+  return {
+    enabled: doc.enableServer ?? true,
+    address: doc.address ?? '0.0.0.0',
+    port: doc.port ?? 10250,
+    readOnlyPort: doc.readOnlyPort ?? 0,
+    tlsCertFile: doc.tlsCertFile ?? '',
+    tlsPrivateKeyFile: doc.tlsPrivateKeyFile ?? '',
+    tlsMinVersion: doc.tlsMinVersion ?? '',
+    tlsCipherSuites: doc.tlsCipherSuites ?? [],
+    clientCAFile: doc.authentication?.x509?.clientCAFile ?? '',
+    webhookAuthentication: doc.authentication?.webhook?.enabled ?? true,
+    webhookAuthenticationCacheTTLMs: ms(doc.authentication?.webhook?.cacheTTL, '2m'),
+    anonymousAuthentication: doc.authentication?.anonymous?.enabled ?? false,
+    authorizationMode: doc.authorization?.mode ?? 'Webhook',
+    authorizedTTLMs: ms(doc.authorization?.webhook?.cacheAuthorizedTTL, '5m'),
+    unauthorizedTTLMs: ms(doc.authorization?.webhook?.cacheUnauthorizedTTL, '30s'),
+    enableDebuggingHandlers: doc.enableDebuggingHandlers ?? true,
+    enableSystemLogHandler: doc.enableSystemLogHandler ?? true,
+    serverTLSBootstrap: doc.serverTLSBootstrap ?? false,
   };
 }
 
 /** Applies upstream defaults to a (possibly empty) KubeProxyConfiguration. */
 export function proxySettings(doc: Partial<KubeProxyConfigurationDoc>, cleanup = false): ProxySettings {
   return {
-    mode: 'iptables',
+    mode: doc.mode === 'nftables' ? 'nftables' : 'iptables',
     clusterCIDRs: (doc.clusterCIDR ?? '')
       .split(',')
       .map((c) => c.trim())

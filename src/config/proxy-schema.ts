@@ -11,7 +11,7 @@ export const PROXY_API_VERSION = 'kubeproxy.config.k8s.io/v1alpha1';
 export const PROXY_KIND = 'KubeProxyConfiguration';
 
 /** Modes nodelet's proxy implements ('' = default = iptables). */
-export const PROXY_MODES = ['', 'iptables'] as const;
+export const PROXY_MODES = ['', 'iptables', 'nftables'] as const;
 
 const cidrList = (what: string) =>
   z
@@ -43,7 +43,15 @@ export const kubeProxyConfigurationSchema = z.strictObject({
   bindAddressHardFail: bool().optional(),
   enableProfiling: bool().optional(),
   showHiddenMetricsForVersion: str().optional(),
-  mode: z.enum(PROXY_MODES, { error: 'allowed values: "iptables" (or "" for the default, iptables)' }).optional(),
+  mode: z.enum(PROXY_MODES, { error: 'allowed values: "iptables", "nftables" (or "" for the default, iptables)' }).optional(),
+  nftables: z
+    .strictObject({
+      masqueradeBit: intRange(0, 31).optional(),
+      masqueradeAll: bool().optional(),
+      syncPeriod: duration().optional(),
+      minSyncPeriod: duration().optional(),
+    })
+    .optional(),
   iptables: z
     .strictObject({
       masqueradeBit: intRange(0, 31).optional(),

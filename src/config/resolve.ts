@@ -180,8 +180,11 @@ export function resolveConfig(input: ResolveInput): NodeletConfig {
     podInfraContainerImage: str(flags, 'pod-infra-container-image'),
     nodeLabels: nodeLabels(flags),
   });
-  if (kubelet.imageGCLowThresholdPercent > kubelet.imageGCHighThresholdPercent) {
-    throw new ConfigError(`field "imageGCLowThresholdPercent" (${kubelet.imageGCLowThresholdPercent}) must not be greater than "imageGCHighThresholdPercent" (${kubelet.imageGCHighThresholdPercent})`, { field: 'imageGCLowThresholdPercent' });
+  if (kubelet.imageGCLowThresholdPercent >= kubelet.imageGCHighThresholdPercent) {
+    throw new ConfigError(`field "imageGCLowThresholdPercent" (--image-gc-low-threshold) ${kubelet.imageGCLowThresholdPercent} must be less than "imageGCHighThresholdPercent" (--image-gc-high-threshold) ${kubelet.imageGCHighThresholdPercent}`, { field: 'imageGCLowThresholdPercent' });
+  }
+  if (kubelet.imageMaximumGCAgeMs !== 0 && kubelet.imageMaximumGCAgeMs <= kubelet.imageMinimumGCAgeMs) {
+    throw new ConfigError(`field "imageMaximumGCAge" (${kubelet.imageMaximumGCAgeMs / 1000}s) must be greater than "imageMinimumGCAge" (${kubelet.imageMinimumGCAgeMs / 1000}s)`, { field: 'imageMaximumGCAge' });
   }
   const proxy = proxySettings(proxyDoc, cleanup);
   if (proxy.minSyncPeriodMs > proxy.syncPeriodMs) {
@@ -193,6 +196,8 @@ export function resolveConfig(input: ResolveInput): NodeletConfig {
     nodeName,
     nodeIP,
     rootDir: str(flags, 'root-dir') || NODELET_DEFAULTS.rootDir,
+    bootstrapKubeconfig: str(flags, 'bootstrap-kubeconfig') || undefined,
+    certDir: str(flags, 'cert-dir') || `${str(flags, 'root-dir') || NODELET_DEFAULTS.rootDir}/pki`,
     log: logSettings(flags, kubeletDoc),
     kubelet,
     proxy,

@@ -37,6 +37,42 @@ export interface TaintSetting {
   effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
 }
 
+/** The kubelet API server (port 10250) settings, defaulted as KubeletConfiguration v1beta1 (not the legacy flags). */
+export interface KubeletServerSettings {
+  /** enableServer: serve the kubelet API at all (default true). */
+  enabled: boolean;
+  /** address (default 0.0.0.0). */
+  address: string;
+  /** port (default 10250); reported in the Node's status.daemonEndpoints.kubeletEndpoint.Port. */
+  port: number;
+  /** readOnlyPort: plain-HTTP read-only API without authentication, 0 = off (default). */
+  readOnlyPort: number;
+  /** tlsCertFile / tlsPrivateKeyFile ('' = self-signed in <root-dir>/pki, or serverTLSBootstrap). */
+  tlsCertFile: string;
+  tlsPrivateKeyFile: string;
+  /** tlsMinVersion (Go name, e.g. VersionTLS12; '' = Node's default). */
+  tlsMinVersion: string;
+  /** tlsCipherSuites (Go/IANA names; [] = Node's default). */
+  tlsCipherSuites: string[];
+  /** authentication.x509.clientCAFile ('' = no client certificates). */
+  clientCAFile: string;
+  /** authentication.webhook.enabled (default true) and cacheTTL (default 2m). */
+  webhookAuthentication: boolean;
+  webhookAuthenticationCacheTTLMs: number;
+  /** authentication.anonymous.enabled (default false). */
+  anonymousAuthentication: boolean;
+  /** authorization.mode (default Webhook) and the webhook cache TTLs (5m / 30s). */
+  authorizationMode: 'AlwaysAllow' | 'Webhook';
+  authorizedTTLMs: number;
+  unauthorizedTTLMs: number;
+  /** enableDebuggingHandlers: /run, /exec, /attach, /portForward, /containerLogs, /logs (default true). */
+  enableDebuggingHandlers: boolean;
+  /** enableSystemLogHandler: /logs/ (default true). */
+  enableSystemLogHandler: boolean;
+  /** serverTLSBootstrap (default false). */
+  serverTLSBootstrap: boolean;
+}
+
 /** Kubelet role settings (upstream KubeletConfiguration + kubelet flags), defaulted. */
 export interface KubeletSettings {
   /** Directory of static pod manifests ('' = none). */
@@ -53,6 +89,8 @@ export interface KubeletSettings {
   maxPods: number;
   /** -1 = unlimited. */
   podPidsLimit: number;
+  /** Unsafe sysctls (or `prefix.*` patterns) pods may set besides the safe set (allowedUnsafeSysctls). */
+  allowedUnsafeSysctls: string[];
   clusterDNS: string[];
   clusterDomain: string;
   resolvConf: string;
@@ -78,15 +116,23 @@ export interface KubeletSettings {
   kubeAPIBurst: number;
   imageGCHighThresholdPercent: number;
   imageGCLowThresholdPercent: number;
+  /** imageMinimumGCAge: images detected more recently are not collected for disk space (default 2m). */
+  imageMinimumGCAgeMs: number;
+  /** imageMaximumGCAge: images unused for longer are collected whatever the disk usage; 0 = off (default). */
+  imageMaximumGCAgeMs: number;
   containerLogMaxSizeBytes: number;
   containerLogMaxFiles: number;
   cgroupDriver: 'cgroupfs' | 'systemd';
   featureGates: Record<string, boolean>;
+  /** The kubelet API server (port 10250). */
+  server: KubeletServerSettings;
+  /** rotateCertificates: request a new client certificate before the current one expires. */
+  rotateCertificates: boolean;
 }
 
 /** Proxy role settings (upstream KubeProxyConfiguration + kube-proxy flags), defaulted. */
 export interface ProxySettings {
-  mode: 'iptables';
+  mode: 'iptables' | 'nftables';
   /** Pod CIDRs from clusterCIDR (comma-separated upstream), [] when unset. */
   clusterCIDRs: string[];
   /** CIDRs (or "primary") NodePorts answer on; [] = all local addresses. */
@@ -131,6 +177,10 @@ export interface NodeletConfig {
   /** --node-ip, when given. */
   nodeIP: string | undefined;
   rootDir: string;
+  /** --bootstrap-kubeconfig (TLS bootstrap), when given. */
+  bootstrapKubeconfig: string | undefined;
+  /** --cert-dir (default `<root-dir>/pki`). */
+  certDir: string;
   log: LogSettings;
   kubelet: KubeletSettings;
   proxy: ProxySettings;

@@ -335,6 +335,16 @@ export interface ImageService {
   listImages(): Promise<Image[]>;
   /** Removes the image (idempotent). */
   removeImage(image: string): Promise<void>;
+  /** Where the runtime keeps images (CRI ImageFsInfo): the mount point to statfs, and the bytes images use. */
+  imageFsInfo(): Promise<ImageFsInfo>;
+}
+
+/** The filesystem holding the runtime's images (CRI FilesystemUsage). */
+export interface ImageFsInfo {
+  /** A path on the image filesystem (Docker's data root, containerd's snapshotter root). */
+  mountpoint: string;
+  /** Bytes used by images as the runtime counts them. */
+  usedBytes: number;
 }
 
 /** Container logs, separate because it streams. */
@@ -346,6 +356,52 @@ export interface ContainerLogs {
     out: NodeJS.WritableStream,
     signal?: AbortSignal,
   ): Promise<void>;
+}
+
+/** Terminal size of a TTY session (remotecommand TerminalSize). */
+export interface TerminalSize {
+  width: number;
+  height: number;
+}
+
+/**
+ * The client's side of an interactive exec/attach session. A stream is absent when the client did not ask for it;
+ * with `tty` there is no stderr (the terminal merges it into stdout).
+ */
+export interface StreamIO {
+  /** Ends when the client closes stdin; the runtime then closes the process's stdin. */
+  stdin?: NodeJS.ReadableStream;
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
+  tty: boolean;
+  /** Aborted when the client goes away: the runtime must free the session (and, for exec, kill the process). */
+  signal: AbortSignal;
+}
+
+/** A running exec/attach session. */
+export interface StreamSession {
+  /** Resizes the session's terminal; ignored without a TTY or after the end. Never throws. */
+  resize(size: TerminalSize): void;
+  /**
+   * Settles when the session ends: the exit code for exec, undefined for attach (the container keeps running, or its
+   * exit is reported through the pod status). Rejects when the session could not run or was aborted.
+   */
+  readonly done: Promise<number | undefined>;
+}
+
+/**
+ * Interactive streaming into containers (upstream's StreamingRuntime: what the kubelet's `/exec`, `/attach` and
+ * `/portForward` endpoints drive). Separate from ContainerRuntime because it streams. Contract (src/cri/contract-streaming.ts):
+ * - exec/attach of a missing container throws NotFoundError; of a container that is not running throws
+ *   InvalidError; the returned session's `done` settles exactly once.
+ * - Aborting `io.signal` frees the session: no process, socket, fd or timer of it survives.
+ * - portForward connects to `port` on the loopback of the sandbox's own network namespace (never a host address),
+ *   pipes `stream` both ways and resolves when both directions are done (or rejects when the connection fails).
+ */
+export interface ContainerStreaming {
+  exec(containerId: string, cmd: string[], io: StreamIO): Promise<StreamSession>;
+  attach(containerId: string, io: StreamIO): Promise<StreamSession>;
+  portForward(podSandboxId: string, port: number, stream: import('node:stream').Duplex, signal: AbortSignal): Promise<void>;
 }
 
 /** Everything a backend implements. */

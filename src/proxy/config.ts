@@ -49,7 +49,7 @@ export interface ProxyConfig {
   /** Comma-separated cluster CIDR(s); used by detectLocalMode ClusterCIDR. */
   clusterCIDR: string;
   hostnameOverride: string;
-  mode: '' | 'iptables';
+  mode: '' | 'iptables' | 'nftables';
   /** CIDRs (or the word 'primary') selecting node addresses that accept NodePorts; empty = all local addresses. */
   nodePortAddresses: string[];
   configSyncPeriod: string;
@@ -103,6 +103,8 @@ export interface LocalDetector {
 
 /** The validated, parsed configuration used inside src/proxy. */
 export interface ResolvedProxyConfig {
+  /** The proxy mode ('' resolves to iptables). */
+  mode: 'iptables' | 'nftables';
   masqueradeAll: boolean;
   /** e.g. '0x4000'. */
   masqueradeMark: string;
@@ -201,8 +203,8 @@ function localDetectorFor(cfg: ProxyConfig, clusterCIDRs: string[], nodePodCIDRs
  * Throws ConfigError (code CONFIG_INVALID) naming the field. `nodePodCIDRs` feeds detectLocalMode NodeCIDR.
  */
 export function resolveProxyConfig(cfg: ProxyConfig, nodePodCIDRs: string[] = []): ResolvedProxyConfig {
-  if (cfg.mode !== '' && cfg.mode !== 'iptables') {
-    throw new ConfigError(`unsupported proxy mode ${JSON.stringify(cfg.mode)} (only "iptables")`, { field: 'mode' });
+  if (cfg.mode !== '' && cfg.mode !== 'iptables' && cfg.mode !== 'nftables') {
+    throw new ConfigError(`unsupported proxy mode ${JSON.stringify(cfg.mode)} (only "iptables" or "nftables")`, { field: 'mode' });
   }
   const bit = cfg.iptables.masqueradeBit;
   if (!Number.isInteger(bit) || bit < 0 || bit > 31) {
@@ -224,6 +226,7 @@ export function resolveProxyConfig(cfg: ProxyConfig, nodePodCIDRs: string[] = []
   const masqueradeMark = `0x${(1 << bit >>> 0).toString(16)}`;
   const podCIDRs = nodePodCIDRs.map((c) => checkCIDR(c, 'node.spec.podCIDRs'));
   return {
+    mode: cfg.mode === 'nftables' ? 'nftables' : 'iptables',
     masqueradeAll: cfg.iptables.masqueradeAll,
     masqueradeMark,
     minSyncPeriodMs,

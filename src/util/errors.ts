@@ -21,7 +21,11 @@ export type ErrorCode =
   | 'CREATE_CONTAINER_CONFIG'
   | 'MOUNT_FAILED'
   | 'IPTABLES_FAILED'
+  | 'NFTABLES_FAILED'
+  | 'NFTABLES_UNSUPPORTED'
   | 'SYSCTL_FAILED'
+  | 'NETWORK_PLUGIN_FAILED'
+  | 'IMAGE_GC_FAILED'
   | 'INTERNAL';
 
 /** Options accepted by every nodelet error. */

@@ -38,7 +38,7 @@ describe.skipIf(missing !== undefined)(`pods on containerd through the daemon ${
     ctrd = await startPrivateContainerd({ bridge: 'nlctr1', subnet: '10.213.141.0/24' });
     nodelet = runNodelet(
       [
-        `--kubeconfig=${cluster.kubeconfigPath}`,
+        `--kubeconfig=${await cluster.nodeKubeconfig(NODE)}`, // a node identity on a real cluster
         `--config=${fastKubeletConfig(dir.path, 'fileCheckFrequency: 1s\nsyncFrequency: 10s\n')}`,
         '--roles=kubelet',
         `--hostname-override=${NODE}`,
@@ -49,7 +49,7 @@ describe.skipIf(missing !== undefined)(`pods on containerd through the daemon ${
       ],
       { name: 'nlctr-e2e' },
     );
-    await kubectlOk(['create', 'namespace', NS]);
+    await cluster.freshNamespace(NS); // a real cluster may still hold the namespace of an earlier run
     await waitFor(async () => (await cluster?.kubectl(['get', 'node', NODE]))?.code === 0, { timeoutMs: 30_000, description: 'node registered' });
   }, 120_000);
 

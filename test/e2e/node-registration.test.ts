@@ -37,7 +37,7 @@ beforeAll(async () => {
   port = await freePort();
   nodelet = runNodelet(
     [
-      `--kubeconfig=${cluster.kubeconfigPath}`,
+      `--kubeconfig=${await cluster.nodeKubeconfig(NODE)}`, // a node identity on a real cluster
       `--config=${fastKubeletConfig(dir.path)}`,
       '--roles=kubelet',
       `--hostname-override=${NODE}`,

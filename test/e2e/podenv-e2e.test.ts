@@ -90,7 +90,7 @@ beforeAll(async () => {
   dir = tempDir('nlpe-e2e-');
   nodelet = runNodelet(
     [
-      `--kubeconfig=${cluster.kubeconfigPath}`,
+      `--kubeconfig=${await cluster.nodeKubeconfig(NODE)}`, // a node identity on a real cluster
       `--config=${fastKubeletConfig(dir.path, 'syncFrequency: 3s\n')}`,
       '--roles=kubelet',
       `--hostname-override=${NODE}`,
@@ -102,7 +102,7 @@ beforeAll(async () => {
     ],
     { name: 'nlpe-podenv' },
   );
-  await cluster.kubectlOk(['create', 'namespace', NS]);
+  await cluster.freshNamespace(NS); // a real cluster may still hold the namespace of an earlier run
   await waitFor(async () => (await cluster.kubectl(['-n', NS, 'get', 'sa', 'default'])).code === 0, { description: 'default service account' });
   // All pods start together; each test then waits for its own.
   await apply(`apiVersion: v1

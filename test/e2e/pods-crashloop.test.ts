@@ -138,7 +138,7 @@ beforeAll(async () => {
   engine.loadImages();
   docker = new Docker({ socketPath: engine.socket });
   nodelet = runNodelet([
-    `--kubeconfig=${cluster.kubeconfigPath}`,
+    `--kubeconfig=${await cluster.nodeKubeconfig(NODE)}`, // a node identity on a real cluster
     `--config=${fastKubeletConfig(dir.path, 'syncFrequency: 10s\n')}`,
     '--roles=kubelet',
     `--hostname-override=${NODE}`,
@@ -146,7 +146,7 @@ beforeAll(async () => {
     `--container-runtime-endpoint=unix://${engine.socket}`,
     `--healthz-port=${await freePort()}`,
   ], { name: 'nlcl-pods' });
-  await cluster.kubectlOk(['create', 'namespace', NS]);
+  await cluster.freshNamespace(NS); // a real cluster may still hold the namespace of an earlier run
   await waitFor(async () => (await cluster.kubectl(['get', 'node', NODE])).code === 0, { timeoutMs: 30_000, description: 'node registered' });
   crashRecorder = recordInstances('crash');
   crashWatch = watchCrash();

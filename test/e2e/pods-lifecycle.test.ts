@@ -71,7 +71,7 @@ beforeAll(async () => {
   rmSync(manifests, { recursive: true, force: true });
   (await import('node:fs')).mkdirSync(manifests);
   args = [
-    `--kubeconfig=${cluster.kubeconfigPath}`,
+    `--kubeconfig=${await cluster.nodeKubeconfig(NODE)}`, // a node identity on a real cluster
     `--config=${fastKubeletConfig(dir.path, 'fileCheckFrequency: 1s\nsyncFrequency: 10s\n')}`,
     '--roles=kubelet',
     `--hostname-override=${NODE}`,
@@ -81,7 +81,7 @@ beforeAll(async () => {
     `--healthz-port=${(healthzPort = await freePort())}`,
   ];
   nodelet = start();
-  await cluster.kubectlOk(['create', 'namespace', NS]);
+  await cluster.freshNamespace(NS); // a real cluster may still hold the namespace of an earlier run
   await waitFor(async () => (await cluster.kubectl(['get', 'node', NODE])).code === 0, { timeoutMs: 30_000, description: 'node registered' });
 }, 90_000);
 

@@ -88,7 +88,7 @@ beforeAll(async () => {
   docker = new Docker({ socketPath: engine.socket });
   nodelet = runNodelet(
     [
-      `--kubeconfig=${cluster.kubeconfigPath}`,
+      `--kubeconfig=${await cluster.nodeKubeconfig(NODE)}`, // a node identity on a real cluster
       `--config=${fastKubeletConfig(dir.path)}`,
       '--roles=kubelet',
       `--hostname-override=${NODE}`,
@@ -98,7 +98,7 @@ beforeAll(async () => {
     ],
     { name: 'nlpr-probes' },
   );
-  await cluster.kubectlOk(['create', 'namespace', NS]);
+  await cluster.freshNamespace(NS); // a real cluster may still hold the namespace of an earlier run
   await waitFor(async () => (await cluster.kubectl(['get', 'node', NODE])).code === 0, { timeoutMs: 30_000, description: 'node registered' });
   const pods = [
     pod('liveness-exec', {

@@ -193,7 +193,7 @@ beforeAll(async () => {
     ],
     { name: 'nlpx-proxy' },
   );
-  await cluster.kubectlOk(['create', 'namespace', NS]);
+  await cluster.freshNamespace(NS); // a real cluster may still hold the namespace of an earlier run
   await cluster.kubectlOk(['apply', '-f', '-'], { input: objects.map((o) => stringify(o)).join('---\n') });
   clusterIP = (await kc(['get', 'svc', 'web', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
   nodePort = Number(await kc(['get', 'svc', 'web-np', '-o', 'jsonpath={.spec.ports[0].nodePort}']));

@@ -109,7 +109,6 @@ describe('pod environment on Docker', () => {
       clusterDNS: ['10.96.0.10'],
       clusterDomain: 'cluster.local',
       resolvConf: join(root, 'resolv.conf'),
-      allowPrivileged: false,
       objects,
       logger: silentLogger(),
       clock: new RealClock(),

@@ -114,7 +114,8 @@ describe('resolveConfig', () => {
   });
 
   it('checks cross-field rules', () => {
-    expect(message(() => resolve({ 'image-gc-low-threshold': '90' }))).toContain('"imageGCLowThresholdPercent" (90) must not be greater than "imageGCHighThresholdPercent" (85)');
+    expect(message(() => resolve({ 'image-gc-low-threshold': '90' }))).toContain('"imageGCLowThresholdPercent" (--image-gc-low-threshold) 90 must be less than "imageGCHighThresholdPercent" (--image-gc-high-threshold) 85');
+    expect(message(() => resolve({ 'image-gc-low-threshold': '85' }))).toContain('must be less than');
     expect(message(() => resolve({ 'iptables-min-sync-period': '1m', kubeconfig: '/k' }))).toContain('iptables.minSyncPeriod');
   });
 
@@ -123,5 +124,14 @@ describe('resolveConfig', () => {
     expect(resolve({ v: '2', 'log-level': 'warn', 'logging-format': 'json' }).log).toEqual({ level: 'warn', format: 'json' });
     const c = resolve({}, 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nreadOnlyPort: 10255\n');
     expect(c.warnings).toEqual(['KubeletConfiguration field "readOnlyPort" is accepted but has no effect in nodelet']);
+  });
+
+  it('does not call runtimeRequestTimeout ineffective (it bounds runtime calls); reads allowedUnsafeSysctls', () => {
+    const c = resolve({ 'allowed-unsafe-sysctls': 'kernel.msg*,net.core.somaxconn' }, 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nruntimeRequestTimeout: 30s\n');
+    expect(c.warnings).toEqual([]);
+    expect(c.kubelet.runtimeRequestTimeoutMs).toBe(30_000);
+    expect(c.kubelet.allowedUnsafeSysctls).toEqual(['kernel.msg*', 'net.core.somaxconn']);
+    const f = resolve({}, 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nallowedUnsafeSysctls: [net.core.somaxconn]\n');
+    expect(f.kubelet.allowedUnsafeSysctls).toEqual(['net.core.somaxconn']);
   });
 });

@@ -20,6 +20,7 @@ import type {
   RuntimeCondition,
   RuntimeStatus,
   RuntimeVersion,
+  ImageFsInfo,
 } from '../types.js';
 import { CriClient } from './client.js';
 import {
@@ -274,6 +275,10 @@ export class CriRuntime implements ContainerRuntime, ContainerLogs {
 
   removeImage(image: string): Promise<void> {
     return images.removeImage(this.#client, image);
+  }
+
+  imageFsInfo(): Promise<ImageFsInfo> {
+    return images.imageFsInfo(this.#client);
   }
 
   async close(): Promise<void> {

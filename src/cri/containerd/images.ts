@@ -3,7 +3,7 @@
  * env) is known; ListImages has only CRI's uid/username.
  */
 import { hasCode, NodeletError } from '../../util/index.js';
-import type { Image, PullOptions } from '../types.js';
+import type { Image, ImageFsInfo, PullOptions } from '../types.js';
 import type { CriClient } from './client.js';
 import type { CriImage } from './messages.js';
 
@@ -88,6 +88,13 @@ export async function pullImage(client: CriClient, image: string, options: PullO
     const detail = err instanceof Error ? err.message : String(err);
     throw new NodeletError('IMAGE_PULL_FAILED', `failed to pull image ${image}: ${detail}`, { cause: err, object: `image ${image}` });
   }
+}
+
+/** The image filesystem as containerd reports it (first entry of ImageFsInfo). */
+export async function imageFsInfo(client: CriClient): Promise<ImageFsInfo> {
+  const res = await client.image('ImageFsInfo', {}, { op: 'image fs info', object: 'image filesystem' });
+  const fs = res.imageFilesystems[0];
+  return { mountpoint: fs?.fsId?.mountpoint ?? '/', usedBytes: Number(fs?.usedBytes?.value ?? 0) };
 }
 
 /**

@@ -205,4 +205,8 @@ export interface ImageMethods {
     { imageRef: string },
   ];
   RemoveImage: [{ image: { image: string } }, object];
+  ImageFsInfo: [
+    object,
+    { imageFilesystems: { fsId?: { mountpoint: string }; usedBytes?: { value: string | number } }[] },
+  ];
 }

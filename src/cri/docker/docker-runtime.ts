@@ -1,5 +1,6 @@
 import Docker from 'dockerode';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { NotFoundError, silentLogger, type Logger } from '../../util/index.js';
 import type {
   Container,
@@ -9,6 +10,7 @@ import type {
   ContainerLogs,
   ContainerRuntime,
   ContainerStatus,
+  ContainerStreaming,
   ExecResult,
   Image,
   PodSandbox,
@@ -18,6 +20,9 @@ import type {
   PullOptions,
   RuntimeStatus,
   RuntimeVersion,
+  StreamIO,
+  StreamSession,
+  ImageFsInfo,
 } from '../types.js';
 import { defaultOomScoreAdjFloor } from './capabilities.js';
 import { engineStatus, mapDockerError, type DockerErrorContext } from './errors.js';
@@ -27,6 +32,7 @@ import * as images from './images.js';
 import { DOCKER_LABELS, type DockerObjectType } from './labels.js';
 import { readDockerLogs, type DockerLogOptions } from './logs.js';
 import { containerCreateOptions, sandboxCreateOptions, type SpecOptions } from './specs.js';
+import { DockerStreaming } from './streaming.js';
 import { containerFromInspect, containerFromList, containerState, sandboxFromInspect, sandboxFromList } from './status.js';
 
 /** Options for {@link DockerRuntime}. */
@@ -55,7 +61,7 @@ export interface DockerRuntimeOptions {
  * the pod's network, IPC and UTS namespaces; app containers join it (`container:<sandboxId>`). Everything the agent
  * needs after a restart (metadata, sandbox id, annotations) is stored in Docker labels. Safe for concurrent calls.
  */
-export class DockerRuntime implements ContainerRuntime, ContainerLogs {
+export class DockerRuntime implements ContainerRuntime, ContainerLogs, ContainerStreaming {
   readonly #docker: Docker;
   readonly #socketPath: string;
   readonly #log: Logger;
@@ -64,6 +70,7 @@ export class DockerRuntime implements ContainerRuntime, ContainerLogs {
   readonly #sandboxStopTimeout: number;
   readonly #listeners = new Set<(e: ContainerEvent) => void>();
   #events: DockerEventStream | undefined;
+  readonly #streaming: DockerStreaming;
 
   constructor(options: DockerRuntimeOptions = {}) {
     this.#socketPath = options.socketPath ?? '/var/run/docker.sock';
@@ -74,6 +81,7 @@ export class DockerRuntime implements ContainerRuntime, ContainerLogs {
     if (floor !== null && floor !== undefined) this.#spec.oomScoreAdjFloor = floor;
     this.#networkName = options.networkName ?? 'bridge';
     this.#sandboxStopTimeout = options.sandboxStopTimeoutSeconds ?? 10;
+    this.#streaming = new DockerStreaming({ docker: this.#docker, socketPath: this.#socketPath, logger: this.#log });
   }
 
   // ---- sandboxes -----------------------------------------------------------------------------------------------
@@ -184,6 +192,21 @@ export class DockerRuntime implements ContainerRuntime, ContainerLogs {
     );
   }
 
+  /** Interactive exec (see {@link ContainerStreaming.exec}). */
+  exec(containerId: string, cmd: string[], io: StreamIO): Promise<StreamSession> {
+    return this.#streaming.exec(containerId, cmd, io);
+  }
+
+  /** Attach to the container's PID 1 (see {@link ContainerStreaming.attach}). */
+  attach(containerId: string, io: StreamIO): Promise<StreamSession> {
+    return this.#streaming.attach(containerId, io);
+  }
+
+  /** Port-forward inside the sandbox's network namespace (see {@link ContainerStreaming.portForward}). */
+  portForward(podSandboxId: string, port: number, stream: Duplex, signal: AbortSignal): Promise<void> {
+    return this.#streaming.portForward(podSandboxId, port, stream, signal);
+  }
+
   // ---- runtime info --------------------------------------------------------------------------------------------
 
   async version(): Promise<RuntimeVersion> {
@@ -252,6 +275,10 @@ export class DockerRuntime implements ContainerRuntime, ContainerLogs {
 
   removeImage(image: string): Promise<void> {
     return images.removeImage(this.#docker, image, this.#socketPath);
+  }
+
+  imageFsInfo(): Promise<ImageFsInfo> {
+    return images.imageFsInfo(this.#docker, this.#socketPath);
   }
 
   async close(): Promise<void> {

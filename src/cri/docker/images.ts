@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import { NodeletError } from '../../util/index.js';
 import { normalizeImageRef } from '../refs.js';
-import type { AuthConfig, Image, PullOptions, PullProgress } from '../types.js';
+import type { AuthConfig, Image, ImageFsInfo, PullOptions, PullProgress } from '../types.js';
 import { engineMessage, engineStatus, mapDockerError } from './errors.js';
 import { LineSplitter } from './lines.js';
 
@@ -126,6 +126,16 @@ export async function listImages(docker: Docker, socketPath: string): Promise<Im
   }
   const out = await Promise.all(infos.map((i) => imageStatus(docker, i.Id, socketPath)));
   return out.filter((i): i is Image => i !== null);
+}
+
+/** Docker's data root (where image layers live) and the bytes its images use. */
+export async function imageFsInfo(docker: Docker, socketPath: string): Promise<ImageFsInfo> {
+  try {
+    const [info, list] = await Promise.all([docker.info() as Promise<{ DockerRootDir?: string }>, docker.listImages()]);
+    return { mountpoint: info.DockerRootDir ?? '/var/lib/docker', usedBytes: list.reduce((n, i) => n + (i.Size ?? 0), 0) };
+  } catch (err) {
+    throw mapDockerError(err, { op: 'info', object: 'image filesystem' }, socketPath);
+  }
 }
 
 /** Removes an image reference (idempotent). Removing by ID removes all its tags. */

@@ -21,6 +21,11 @@ import {
 
 /** Settings that shape every create call. */
 export interface SpecOptions {
+  /**
+   * Pod network of non-host sandboxes: 'bridge' (Docker's bridge, ports published by Docker) or 'cni' (network mode
+   * `none`; a CNI plugin attaches the sandbox and maps host ports). Default 'bridge'.
+   */
+  podNetwork?: 'bridge' | 'cni';
   /** json-file `max-size` (e.g. '10m'). */
   logMaxSize: string;
   /** json-file `max-file`. */
@@ -67,9 +72,11 @@ export function extraHosts(lines: string[]): string[] {
 export function sandboxCreateOptions(cfg: PodSandboxConfig, o: SpecOptions): Docker.ContainerCreateOptions {
   const ns = cfg.linux.namespaceOptions;
   const hostNet = ns.network === 'node';
-  const p = ports(cfg.portMappings);
+  const cni = !hostNet && o.podNetwork === 'cni';
+  // With CNI the portmap plugin maps host ports: Docker publishes nothing.
+  const p = ports(cni ? [] : cfg.portMappings);
   const host: Docker.HostConfig & Record<string, unknown> = {
-    NetworkMode: hostNet ? 'host' : 'bridge',
+    NetworkMode: hostNet ? 'host' : cni ? 'none' : 'bridge',
     IpcMode: ns.ipc === 'node' ? 'host' : 'shareable',
     PidMode: ns.pid === 'node' ? 'host' : '',
     PortBindings: hostNet ? {} : p.PortBindings,

@@ -27,6 +27,7 @@ import type {
   PullOptions,
   RuntimeStatus,
   RuntimeVersion,
+  ImageFsInfo,
 } from '../types.js';
 import { FakeImageStore, type FakeImage, type FakeImageSpec } from './images.js';
 import { readFakeLogs, type ReadLogsOptions } from './logs.js';
@@ -59,6 +60,8 @@ export class FakeRuntime implements ContainerRuntime, ContainerLogs {
   readonly #honorStopTimeout: boolean;
   #execHandler: FakeExecHandler | undefined;
   #unavailable = false;
+  /** What {@link imageFsInfo} reports as the image filesystem's mount point (tests set it). */
+  imageFsMountpoint = '/';
   #runtimeReady = { status: true, reason: '', message: '' };
   #networkReady = { status: true, reason: '', message: '' };
   #nextIp = 2;
@@ -375,6 +378,11 @@ export class FakeRuntime implements ContainerRuntime, ContainerLogs {
   async removeImage(image: string): Promise<void> {
     this.#enter('removeImage', [image]);
     this.#images.remove(image);
+  }
+
+  async imageFsInfo(): Promise<ImageFsInfo> {
+    this.#enter('imageFsInfo', []);
+    return { mountpoint: this.imageFsMountpoint, usedBytes: this.#images.list().reduce((n, i) => n + toPublicImage(i).size, 0) };
   }
 
   async close(): Promise<void> {

@@ -36,7 +36,6 @@ describe('createPodEnvironment', () => {
       clusterDomain: 'cluster.local',
       resolvConf: path.join(root, 'resolv.conf'),
       hostsFile: path.join(root, 'hosts'),
-      allowPrivileged: false,
       objects,
       recorder,
       logger: silentLogger(),
@@ -154,6 +153,16 @@ describe('createPodEnvironment', () => {
     const err = await env.containerConfig(p, p.spec!.containers[0]!, ctx).catch((e: unknown) => e);
     expect(hasCode(err, 'CREATE_CONTAINER_CONFIG')).toBe(true);
     expect((err as Error).message).toBe('container has runAsNonRoot and image will run as root (pod: "web_shop(u-1)", container: app)');
+  });
+
+  it('runs privileged containers (upstream always allows them since v1.15; admission decides who may create them)', async () => {
+    const p = pod();
+    p.spec!.containers[0]!.securityContext = { privileged: true };
+    await env.prepareVolumes(p);
+    const ctx = { podIPs: ['172.17.0.5'], hostIPs: [], attempt: 0, image, isInit: false, logDirectory: '/x' };
+    const cfg = await env.containerConfig(p, p.spec!.containers[0]!, ctx);
+    expect(cfg.linux.securityContext.privileged).toBe(true);
+    expect(cfg.linux.securityContext.maskedPaths).toEqual([]);
   });
 
   it('a malformed quantity is a CREATE_CONTAINER_CONFIG error naming the field', async () => {

@@ -21,8 +21,6 @@ export interface PodEnvironmentOptions {
   clusterDomain: string;
   /** The host's resolv.conf (default /etc/resolv.conf); '' = none (upstream: pods use a localhost resolver). */
   resolvConf?: string;
-  /** Whether privileged containers may run (default false). */
-  allowPrivileged?: boolean;
   /** API objects (ConfigMaps, Secrets, Services, TokenRequest); undefined in standalone mode. */
   objects?: PodObjectSource;
   /** Events (FailedMount is the worker's; this records DNSConfigForming, MissingClusterDNS, InvalidEnvironmentVariableNames). */

@@ -10,6 +10,7 @@ import type { V1NodeSelectorRequirement, V1Pod, V1Taint } from '@kubernetes/clie
 import { errorMessage } from '../../util/errors.js';
 import { isTerminalPhase } from '../status/phase.js';
 import { isStaticPod } from '../sources/static-pod.js';
+import { podSysctls } from '../security/sysctls.js';
 import { insufficientResources, untoleratedNoExecuteTaint } from './admission-fit.js';
 
 /** Why a pod was rejected. */
@@ -33,6 +34,8 @@ export interface AdmissionContext {
   allocatable?: Record<string, string>;
   /** The Node's spec.taints; only NoExecute ones matter to the kubelet. */
   taints?: V1Taint[];
+  /** allowedUnsafeSysctls (names or `prefix*` patterns) besides the safe set. */
+  allowedUnsafeSysctls?: readonly string[];
 }
 
 /** Upstream InsufficientResourceError.Error(). */
@@ -116,8 +119,25 @@ function resourceRejection(pod: V1Pod, active: V1Pod[], ctx: AdmissionContext): 
   return { reason: `OutOf${first.resource}`, message: insufficientMessage(first.resource, first.requested, first.used, first.capacity) };
 }
 
+/**
+ * The sysctl allowlist admission handler (upstream pkg/kubelet/sysctl/allowlist.go, which runs before the
+ * predicates): reason `SysctlForbidden`, message `forbidden sysctl: "<name>" not allowlisted` (or `… not allowed
+ * with host net/ipc enabled`).
+ */
+function sysctlRejection(pod: V1Pod, allowedUnsafe: readonly string[]): Rejection | undefined {
+  try {
+    podSysctls(pod, allowedUnsafe);
+    return undefined;
+  } catch (err) {
+    const m = errorMessage(err);
+    return { reason: 'SysctlForbidden', message: m.startsWith('forbidden sysctl: ') ? m : `forbidden sysctl: ${m.replace(/^sysctl /, '')}` };
+  }
+}
+
 /** Pure: undefined when the pod can run here, else the first failing predicate (upstream order). */
 export function admitPod(pod: V1Pod, ctx: AdmissionContext): Rejection | undefined {
+  const sysctl = sysctlRejection(pod, ctx.allowedUnsafeSysctls ?? []);
+  if (sysctl !== undefined) return sysctl;
   const active = ctx.activePods.filter((p) => !isTerminalPhase(p.status?.phase));
   const os = pod.spec?.os?.name;
   if (os !== undefined && os !== 'linux') {

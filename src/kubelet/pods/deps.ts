@@ -7,6 +7,7 @@ import type { Backoff } from '../../util/backoff.js';
 import type { Clock } from '../../util/clock.js';
 import type { ImageManager } from '../images/manager.js';
 import type { PodEnvironment } from '../podenv/types.js';
+import { hashContainer } from './hash.js';
 
 /** Shared dependencies of the pod steps. */
 export interface PodDeps {
@@ -35,9 +36,12 @@ export function podKey(pod: V1Pod): string {
   return `${pod.metadata?.namespace ?? 'default'}/${pod.metadata?.name ?? ''}`;
 }
 
-/** Crash-loop backoff key (upstream getStableKey without the hash: a spec change keeps counting). */
+/**
+ * Crash-loop backoff key (upstream getStableKey): pod, container name and the container's spec hash, so a changed
+ * container (`kubectl set image`) starts with a fresh backoff.
+ */
 export function backoffKey(pod: V1Pod, c: V1Container): string {
-  return `${pod.metadata?.name ?? ''}_${pod.metadata?.namespace ?? ''}_${pod.metadata?.uid ?? ''}_${c.name}`;
+  return `${pod.metadata?.name ?? ''}_${pod.metadata?.namespace ?? ''}_${pod.metadata?.uid ?? ''}_${c.name}_${hashContainer(c)}`;
 }
 
 /** Finds a container spec by name (app containers first, then init containers). */

@@ -2,6 +2,8 @@
  * Container lifecycle handlers (postStart / preStop): exec in the container, HTTP GET (host defaults to the pod IP),
  * or sleep. `runHandler` resolves on success and throws an Error whose message is the upstream-style description.
  */
+import http from 'node:http';
+import https from 'node:https';
 import type { V1Container, V1LifecycleHandler } from '@kubernetes/client-node';
 import type { ContainerRuntime } from '../../cri/types.js';
 import type { Clock } from '../../util/clock.js';
@@ -20,6 +22,9 @@ export interface HandlerContext {
   timeoutSeconds: number;
   signal?: AbortSignal;
 }
+
+/** Enough of a failing hook's response body for the message. */
+const MAX_BODY_BYTES = 10 * 1024;
 
 function resolvePort(port: number | string | undefined, c: V1Container): number {
   if (typeof port === 'number') return port;
@@ -42,11 +47,33 @@ async function httpGet(h: NonNullable<V1LifecycleHandler['httpGet']>, ctx: Handl
   for (const x of h.httpHeaders ?? []) headers[x.name] = x.value;
   const signals = [ctx.signal, ctx.timeoutSeconds > 0 ? AbortSignal.timeout(ctx.timeoutSeconds * 1000) : undefined]
     .filter((s): s is AbortSignal => s !== undefined);
-  const res = await fetch(url, { headers, signal: signals.length > 0 ? AbortSignal.any(signals) : undefined });
-  const body = await res.text().catch(() => '');
+  const res = await get(url, headers, signals.length > 0 ? AbortSignal.any(signals) : undefined);
   if (res.status < 200 || res.status >= 400) {
-    throw new Error(`HTTP lifecycle hook (${path}) for Container "${ctx.container.name}" in Pod "${ctx.podFullName}" failed - error: HTTP status code ${res.status}, message: "${body.slice(0, 200)}"`);
+    throw new Error(`HTTP lifecycle hook (${path}) for Container "${ctx.container.name}" in Pod "${ctx.podFullName}" failed - error: HTTP status code ${res.status}, message: "${res.body.slice(0, 200)}"`);
   }
+}
+
+/**
+ * One GET. HTTPS hooks do not verify the server certificate, as upstream (its hook client sets InsecureSkipVerify,
+ * like the probes'): a pod serving a self-signed certificate is the normal case.
+ */
+function get(url: string, headers: Record<string, string>, signal: AbortSignal | undefined): Promise<{ status: number; body: string }> {
+  const u = new URL(url);
+  const mod = u.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = mod.request(u, { method: 'GET', headers, signal, rejectUnauthorized: false, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        if (size < MAX_BODY_BYTES) chunks.push(c);
+        size += c.length;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 /** Runs one handler; throws with a descriptive message on failure. */

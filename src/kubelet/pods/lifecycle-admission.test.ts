@@ -47,4 +47,21 @@ describe('admission against the Node (allocatable, taints)', () => {
     });
     expect(apiPod(w, 'tolerant')?.status?.phase).toBe('Running');
   });
+
+  it('rejects unsafe sysctls at admission (SysctlForbidden, never run) and runs the allowed ones', async () => {
+    w = await world({ getNode: () => node(), allowedUnsafeSysctls: ['kernel.msg*'] });
+    const sysctls = (name: string) => ({ securityContext: { sysctls: [{ name: 'kernel.shm_rmid_forced', value: '1' }, { name, value: '1' }] } });
+    w.api.apply(mkPod('unsafe', { ...sysctls('net.core.somaxconn'), containers: [ctr('a')] }));
+    w.api.apply(mkPod('allowed', { ...sysctls('kernel.msgmax'), containers: [ctr('a')] }));
+    await w.settle();
+    expect(apiPod(w, 'unsafe')?.status).toMatchObject({
+      phase: 'Failed',
+      reason: 'SysctlForbidden',
+      message: 'Pod was rejected: forbidden sysctl: "net.core.somaxconn" not allowlisted',
+    });
+    expect(w.recorder.of('SysctlForbidden').map((e) => e.message)).toEqual(['forbidden sysctl: "net.core.somaxconn" not allowlisted']);
+    expect(apiPod(w, 'allowed')?.status?.phase).toBe('Running');
+    await w.advance(30_000, 10_000);
+    expect((await w.runtime.listPodSandboxes()).map((s) => s.metadata.name)).toEqual(['allowed']);
+  });
 });

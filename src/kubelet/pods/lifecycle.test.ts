@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { LABELS } from '../../cri/index.js';
+import { LABELS, PAUSE_IMAGE } from '../../cri/index.js';
 import { apiPod, ctr, mkPod, world, type World } from './harness.test-util.js';
 
 let w: World | undefined;
@@ -65,6 +65,20 @@ describe('pod lifecycle: running pods', () => {
     // the restart count lives in the runtime: a restarted agent keeps it
     await w.restart();
     expect(cstat('crash', 'c')?.restartCount).toBe(3);
+  });
+
+  it('keys crash-loop back-off by the container spec hash: a changed image starts fresh (upstream getStableKey)', async () => {
+    w = await world();
+    const p = w.api.apply(mkPod('crash', { containers: [ctr('c', 'exit 1')] }));
+    await w.advance(10_000 + 20_000 + 40_000 + 80_000 + 5_000, 5_000);
+    const creates = (): number => w?.runtime.callsTo('createContainer').length ?? 0;
+    expect(cstat('crash', 'c')?.state?.waiting?.message).toContain('back-off 2m40s');
+    const before = creates();
+    w.api.apply({ ...p, spec: { ...p.spec, containers: [ctr('c', 'exit 1', { image: PAUSE_IMAGE })] } });
+    await w.settle();
+    expect(creates()).toBe(before + 1);
+    expect(cstat('crash', 'c')?.state?.waiting?.message).toContain('back-off 10s');
+    expect(cstat('crash', 'c')?.image).toBe(PAUSE_IMAGE);
   });
 
   it('Never: a failed container fails the pod; OnFailure: a successful one completes it', async () => {

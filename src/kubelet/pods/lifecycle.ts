@@ -321,6 +321,7 @@ class Lifecycle implements PodLifecycle {
       nodeLabels: labels,
       activePods: active,
       maxPods: this.#o.maxPods ?? 110,
+      allowedUnsafeSysctls: this.#o.allowedUnsafeSysctls ?? [],
       allocatable: this.#node?.status?.allocatable,
       taints: this.#node?.spec?.taints,
     });

@@ -53,6 +53,8 @@ export interface PodLifecycleOptions {
   housekeepingPeriodMs?: number;
   /** maxPods (default 110). */
   maxPods?: number;
+  /** allowedUnsafeSysctls: a pod asking for any other non-safe sysctl is rejected at admission (SysctlForbidden). */
+  allowedUnsafeSysctls?: string[];
   /** Node labels for admission when `getNode` gives none (default: hostname/os/arch labels). */
   nodeLabels?: Record<string, string>;
   /** The registered Node (labels for admission, uid for mirror pod ownerReferences, InternalIP as host IP). */

@@ -6,6 +6,7 @@ import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { ANNOTATIONS, LABELS, type PodSandboxConfig } from '../../cri/types.js';
 import { errorMessage } from '../../util/errors.js';
 import { goDuration } from '../status/time.js';
+import { TERMINATION_MESSAGE_POLICY_ANNOTATION } from '../security/labels.js';
 import { containerRef } from '../../api/refs.js';
 import { podFullName } from '../../util/pod-names.js';
 import { backoffKey, podGracePeriod, type PodDeps } from './deps.js';
@@ -35,9 +36,10 @@ export function checkCrashLoop(deps: PodDeps, pod: V1Pod, c: V1Container, isInit
   const key = backoffKey(pod, c);
   const now = deps.clock.now();
   const since = rec.finishedAt > 0 ? rec.finishedAt : now;
-  if (deps.crashBackoff.get(key) === 0 && rec.restartCount > 0) {
+  if (deps.crashBackoff.get(key) === 0 && rec.restartCount > 0 && rec.hash === hashContainer(c)) {
     // A restarted agent has no backoff memory: rebuild it from the restart count kept in the runtime, so a crash
-    // looping container does not get a free restart (instance n was started after n doublings).
+    // looping container does not get a free restart (instance n was started after n doublings). Only for the same
+    // spec: a changed container starts fresh, as its key (with the spec hash) says.
     for (let i = 0; i < Math.min(rec.restartCount, 6); i++) deps.crashBackoff.next(key, since);
   }
   if (deps.crashBackoff.isInBackoffSince(key, since, now)) {
@@ -99,6 +101,7 @@ export async function startContainer(
     [ANNOTATIONS.containerHash]: hashContainer(c),
     [ANNOTATIONS.restartCount]: String(restartCount),
     [ANNOTATIONS.terminationMessagePath]: c.terminationMessagePath ?? '/dev/termination-log',
+    [TERMINATION_MESSAGE_POLICY_ANNOTATION]: c.terminationMessagePolicy ?? 'File',
     [ANNOTATIONS.terminationGracePeriod]: String(podGracePeriod(pod)),
   };
   if (c.lifecycle?.preStop !== undefined) config.annotations[ANNOTATIONS.preStopHandler] = JSON.stringify(c.lifecycle.preStop);

@@ -27,6 +27,7 @@ import type {
   PullOptions,
   RuntimeStatus,
   RuntimeVersion,
+  ImageFsInfo,
 } from '../../cri/types.js';
 import { LABELS } from '../../cri/types.js';
 import type { Clock } from '../../util/clock.js';
@@ -222,6 +223,10 @@ export class StateCachingRuntime implements ContainerRuntime {
 
   removeImage(image: string): Promise<void> {
     return this.inner.removeImage(image);
+  }
+
+  imageFsInfo(): Promise<ImageFsInfo> {
+    return this.inner.imageFsInfo();
   }
 
   close(): Promise<void> {

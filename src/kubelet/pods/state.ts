@@ -7,6 +7,7 @@ import type { ContainerRuntime, ContainerState, NamespaceMode } from '../../cri/
 import { ANNOTATIONS, LABELS } from '../../cri/types.js';
 import { isNotFound } from '../../util/errors.js';
 import { StateCachingRuntime } from './state-cache.js';
+import { containerMessage } from './termination-message.js';
 
 /** Label naming the node whose agent created a sandbox/container: agents sharing an engine never touch each other's. */
 export const NODE_LABEL = 'io.nodelet.node';
@@ -129,7 +130,7 @@ async function readFresh(runtime: ContainerRuntime, uid: string, owner: Record<s
           state: st.state,
           exitCode: st.exitCode,
           reason: st.reason,
-          message: st.message,
+          message: await containerMessage(runtime, st),
           createdAt: st.createdAt,
           startedAt: st.startedAt,
           finishedAt: st.finishedAt,

@@ -47,7 +47,7 @@ export function runNodelet(args: string[], opts: RunNodeletOptions = {}): Nodele
   mkdirSync(E2E_LOG_DIR, { recursive: true });
   const node = join(REPO_ROOT, 'node_modules', '.bin', 'node');
   const entry = opts.entry ?? process.env.NODELET_ENTRY ?? join(REPO_ROOT, 'dist', 'nodelet.mjs');
-  const child = spawn(node, [entry, ...args], {
+  const child = spawn(node, [entry, ...withTestDefaults(args)], {
     cwd: opts.cwd ?? REPO_ROOT,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -102,4 +102,15 @@ export function runNodelet(args: string[], opts: RunNodeletOptions = {}): Nodele
       return exited;
     },
   };
+}
+
+/**
+ * Image garbage collection is off in e2e daemons unless a test sets a threshold itself: the engine is shared by the
+ * whole suite, and a daemon collecting unused images (the suite's local test images among them) on a full disk
+ * would break the tests that run after it. Only agent runs (with a root dir) get the flag.
+ */
+function withTestDefaults(args: string[]): string[] {
+  const agentRun = args.some((a) => a.startsWith('--root-dir'));
+  const setsGc = args.some((a) => a.startsWith('--image-gc-high-threshold'));
+  return agentRun && !setsGc ? [...args, '--image-gc-high-threshold=100'] : args;
 }

@@ -1,0 +1,114 @@
+/**
+ * Streams a CRI log file (`<RFC3339Nano> <stdout|stderr> <P|F> <text>` records, as containerd writes them under
+ * /var/log/pods) to a writable with bounded memory: `tailLines` finds its start by reading backwards from the end in
+ * fixed chunks (cost O(tail), not O(file)), the rest is read forward chunk by chunk with backpressure, `limitBytes`
+ * stops reading, and `follow` polls for growth until the container stops or the signal aborts (its timer goes with
+ * the signal).
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { StringDecoder } from 'node:string_decoder';
+import { CriLogParser, type LogLine } from '../../../cri/containerd/logs.js';
+import type { Clock } from '../../../util/clock.js';
+import type { LogRequest } from './log-request.js';
+
+const CHUNK = 64 * 1024;
+
+/** Byte offset where the last `tailLines` records of a file of `size` bytes begin (reads backwards). */
+export async function tailStart(fh: Pick<FileHandle, 'read'>, size: number, tailLines: number): Promise<number> {
+  if (tailLines <= 0) return size;
+  const buf = Buffer.alloc(Math.min(CHUNK, Math.max(1, size)));
+  let end = size;
+  let count = 0;
+  let skipFinal = true;
+  while (end > 0) {
+    const start = Math.max(0, end - buf.length);
+    const { bytesRead } = await fh.read(buf, 0, end - start, start);
+    for (let i = bytesRead - 1; i >= 0; i--) {
+      if (buf[i] !== 0x0a) {
+        skipFinal = false;
+        continue;
+      }
+      // The newline that ends the file closes the last record; it does not separate two records.
+      if (skipFinal) {
+        skipFinal = false;
+        continue;
+      }
+      if (++count === tailLines) return start + i + 1;
+    }
+    end = start;
+  }
+  return 0;
+}
+
+/** Where lines go: resolves false once no more should be written (limit reached or the client left). */
+export interface LineSink {
+  write(line: LogLine): Promise<boolean>;
+}
+
+/** Options of {@link streamCriLogFile}. */
+export interface StreamLogFileOptions {
+  path: string;
+  request: LogRequest;
+  sink: LineSink;
+  signal: AbortSignal;
+  /** Whether the container may still write (asked about once a second while following). */
+  stillRunning: () => Promise<boolean>;
+  clock: Pick<Clock, 'sleep' | 'monotonic'>;
+  /** Poll period while following (default 250 ms). */
+  pollMs?: number;
+}
+
+async function readRange(fh: FileHandle, from: number, to: number, parser: CriLogParser, decoder: StringDecoder, emit: (l: LogLine) => Promise<boolean>, signal: AbortSignal): Promise<{ pos: number; more: boolean }> {
+  const buf = Buffer.alloc(CHUNK);
+  let pos = from;
+  while (pos < to && !signal.aborted) {
+    const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, to - pos), pos);
+    if (bytesRead === 0) break;
+    pos += bytesRead;
+    for (const line of parser.push(decoder.write(buf.subarray(0, bytesRead)))) if (!(await emit(line))) return { pos, more: false };
+  }
+  return { pos, more: !signal.aborted };
+}
+
+/** Streams the file as requested; resolves when done, the limit is reached or `signal` aborts. */
+export async function streamCriLogFile(o: StreamLogFileOptions): Promise<void> {
+  let fh: FileHandle;
+  try {
+    fh = await open(o.path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // nothing written yet
+    throw err;
+  }
+  try {
+    const parser = new CriLogParser();
+    const decoder = new StringDecoder('utf8');
+    const since = o.request.sinceMs;
+    const emit = (l: LogLine): Promise<boolean> => (since !== undefined && l.ms < since ? Promise.resolve(true) : o.sink.write(l));
+    const size = (await fh.stat()).size;
+    const start = o.request.tailLines === undefined ? 0 : await tailStart(fh, size, o.request.tailLines);
+    let { pos, more } = await readRange(fh, start, size, parser, decoder, emit, o.signal);
+    if (!more || !o.request.follow) return;
+    let lastCheck = o.clock.monotonic();
+    for (;;) {
+      const now = o.clock.monotonic();
+      const running = now - lastCheck < 1000 ? true : await o.stillRunning();
+      if (now - lastCheck >= 1000) lastCheck = now;
+      const cur = (await fh.stat()).size;
+      if (cur < pos) pos = 0; // truncated in place
+      ({ pos, more } = await readRange(fh, pos, cur, parser, decoder, emit, o.signal));
+      if (!more) return;
+      if (!running) {
+        const last = (await fh.stat()).size;
+        await readRange(fh, pos, last, parser, decoder, emit, o.signal);
+        return;
+      }
+      try {
+        await o.clock.sleep(o.pollMs ?? 250, o.signal);
+      } catch {
+        return; // aborted: the client went away
+      }
+    }
+  } finally {
+    await fh.close();
+  }
+}
