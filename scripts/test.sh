@@ -1,6 +1,14 @@
 #!/usr/bin/env bash
-# The whole test suite: host setup, typecheck, lint, build, then unit + integration + e2e tests (vitest).
+# The whole test suite: host setup, typecheck, lint, build, then unit + integration + e2e tests (vitest), and the e2e
+# tests again on a REAL Kubernetes control plane when one is available (scripts/e2e-control-plane.sh: the cluster
+# named by $NODELET_E2E_KUBECONFIG, else upstream Kubernetes from ../shared/k8s started for the run and stopped after).
 # Ends with a plain `N passed, N failed` line; exits non-zero when anything failed.
+#
+# Which e2e files run where: every e2e file runs on the test API server. On the real control plane run the files
+# whose cluster comes from `startCluster()` without `forceLocal` (nodelet there runs as system:node:<name>, the proxy
+# role as system:kube-proxy); files with `startCluster({ forceLocal: true })` (fault injection, the test API server's
+# own tests) or without a cluster (CLI, install, standalone) exercise paths that do not depend on the API server and
+# run once. The list of both is printed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 if ! bash scripts/setup.sh; then
@@ -24,11 +32,49 @@ check build node scripts/build.mjs
 # The projects run one after another: integration and e2e tests drive the one shared Docker engine and iptables,
 # and a nodelet under test garbage-collects kubelet-labelled containers it does not own.
 reports=()
+notes="$results/notes.txt"
+: >"$notes"
 for project in unit integration e2e; do
   echo "== vitest --project $project"
   rm -f "$results/vitest-$project.json"
-  vitest run --project "$project" --reporter=default --reporter=json \
+  # The first e2e pass is always on the test API server, whatever $KUBECONFIG says.
+  env -u KUBECONFIG -u NODELET_E2E_KUBECONFIG vitest run --project "$project" --reporter=default --reporter=json \
     --outputFile.json="$results/vitest-$project.json" "$@"
   reports+=("$results/vitest-$project.json")
 done
-node scripts/summarize-results.mjs --checks "$checks" "${reports[@]}"
+
+# The e2e suite on a real control plane.
+mapfile -t real_files < <(grep -l 'startCluster(' test/e2e/*.test.ts | xargs grep -L 'forceLocal: true')
+mapfile -t once_files < <(grep -L 'startCluster(' test/e2e/*.test.ts; grep -l 'forceLocal: true' test/e2e/*.test.ts)
+rm -f "$results/vitest-e2e-real.json"
+if [ "$#" -gt 0 ]; then
+  echo "e2e on a real control plane: not run (test filters given: $*)" | tee -a "$notes"
+else
+  echo "== e2e on a real Kubernetes control plane"
+  nodes=$(grep -ho "const NODE = '[a-z0-9.-]*'" "${real_files[@]}" | cut -d"'" -f2 | sort -u | tr '\n' ' ')
+  cp_out=$(bash scripts/e2e-control-plane.sh up $nodes); cp_rc=$?
+  trap 'bash scripts/e2e-control-plane.sh down >/dev/null 2>&1' EXIT
+  real_kc=$(sed -n 's/^KUBECONFIG=//p' <<<"$cp_out")
+  why=$(sed -n 's/^UNAVAILABLE=//p' <<<"$cp_out")
+  if [ -n "$real_kc" ]; then
+    echo "$(sed -n 's/^INFO=//p' <<<"$cp_out")"
+    echo "real control plane: $real_kc ($(kubectl --kubeconfig "$real_kc" version -o json 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{console.log(JSON.parse(s).serverVersion.gitVersion)}catch{console.log("version unknown")}})'))" | tee -a "$notes"
+    echo "run there: ${real_files[*]}"
+    echo "run on the test API server only (fault injection, the test server's own tests, or no API server): ${once_files[*]}"
+    # kubectl of the same version as the server first on PATH, when up.sh provided one.
+    real_path=$PATH
+    [ -x "$(dirname "$real_kc")/bin/kubectl" ] && real_path="$(dirname "$real_kc")/bin:$PATH"
+    env -u KUBECONFIG PATH="$real_path" NODELET_E2E_KUBECONFIG="$real_kc" vitest run --project e2e --reporter=default --reporter=json \
+      --outputFile.json="$results/vitest-e2e-real.json" "${real_files[@]}"
+    reports+=("$results/vitest-e2e-real.json")
+    bash scripts/e2e-control-plane.sh down
+  elif [ "$cp_rc" != 0 ]; then
+    echo "real control plane failed to start: $why" | tee -a "$notes"
+    echo "real-control-plane fail" >>"$checks"
+  else
+    echo "e2e on a real control plane: NOT RUN ($why); the e2e suite ran on the test API server only" | tee -a "$notes"
+  fi
+fi
+# Cgroup roots the e2e daemons made (test/e2e/harness: --cgroup-root=/nodelet-e2e-…), innermost first; busy ones stay.
+find /sys/fs/cgroup/*/nodelet-e2e-* /sys/fs/cgroup/nodelet-e2e-* -depth -type d -exec rmdir {} + 2>/dev/null || true
+node scripts/summarize-results.mjs --checks "$checks" --notes "$notes" "${reports[@]}"

@@ -2,6 +2,8 @@ import { Agent, request as httpsRequest, type RequestOptions } from 'node:https'
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { accessDenials } from './access.js';
 import type { KubeConfig } from './kubeconfig.js';
+import { serverProfile } from './server-profile.js';
+import { stripUnknownFields, unknownFieldFromError, writtenKind } from './server-version.js';
 import { NodeletError, type ErrorCode } from '../util/index.js';
 
 /** A Status object as the API server sends it in error responses and watch ERROR events. */
@@ -137,8 +139,27 @@ export class ApiClient implements ApiTransport {
     });
   }
 
-  /** Sends a request and parses the JSON answer; non-2xx throws {@link ApiStatusError}. */
+  /**
+   * Sends a request and parses the JSON answer; non-2xx throws {@link ApiStatusError}. Pod and Node bodies lose the
+   * fields the server does not know (its {@link serverProfile}); a `500 unable to find api field …` teaches one more
+   * and the request is sent again without it.
+   */
   async request<T = unknown>(req: ApiRequest): Promise<T> {
+    const kind = req.body === undefined || req.method === undefined || req.method === 'GET' ? undefined : writtenKind(req.path);
+    if (kind === undefined || Buffer.isBuffer(req.body) || typeof req.body === 'string') return this.#request<T>(req);
+    const profile = serverProfile(this.#kc);
+    for (let attempt = 0; ; attempt++) {
+      const body = stripUnknownFields(kind, req.body, profile.unknownFields).body;
+      try {
+        return await this.#request<T>({ ...req, body });
+      } catch (err) {
+        const field = err instanceof ApiStatusError && err.httpStatus === 500 ? unknownFieldFromError(err.apiStatus?.message) : undefined;
+        if (field === undefined || attempt >= 5 || !profile.learn(field, stripUnknownFields(kind, req.body, new Set([field])).stripped)) throw err;
+      }
+    }
+  }
+
+  async #request<T>(req: ApiRequest): Promise<T> {
     const { url, opts } = await this.#options(req);
     const res = await this.#send(req, url, opts);
     const text = await new Promise<string>((resolve, reject) => {

@@ -8,11 +8,15 @@ import { loadKubeConfig as loadKubeConfigFile, type KubeConfig } from '../api/ku
 import type { NodeletConfig } from '../config/index.js';
 import type { ContainerRuntime } from '../cri/types.js';
 import type { NodeAgent } from '../kubelet/node/index.js';
+import type { ServingCertificateSource } from '../kubelet/server/api/types.js';
 import { createKubeletMetrics, HealthChecks, instrumentRuntime, refreshRunningCounts, startHealthServer, type HealthServer, type KubeletMetrics } from '../kubelet/server/index.js';
 import { RealClock, type Clock } from '../util/clock.js';
 import { ConfigError, errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { reportAccessDenials } from './access-report.js';
+import { checkServerVersion } from './server-check.js';
+import { KUBELET_VERSION } from './version.js';
+import { certificateRoles, runTlsBootstrap } from './certificates.js';
 import { createKubeletRole } from './kubelet-role.js';
 import { lockRootDir, type RootDirLock } from './lock.js';
 import { startRoles, stopRoles, type Role } from './role.js';
@@ -38,6 +42,8 @@ export interface WiringContext {
   logger: Logger;
   /** Registries of other roles (the proxy's kubeproxy_*); merged into the kubelet's /metrics. */
   extraRegistries: Registry[];
+  /** The kubelet API's serving certificate from a kubelet-serving CSR (serverTLSBootstrap), when enabled. */
+  servingCertificates?: ServingCertificateSource;
 }
 
 /** A running daemon. */
@@ -61,6 +67,8 @@ export async function startDaemon(config: NodeletConfig, factories: RoleFactorie
   if (config.roles.kubelet && config.kubelet.failSwapOn && swapBytes > 0) {
     throw new ConfigError('running with swap on is not supported, please disable swap or set --fail-swap-on flag to false', { field: '--fail-swap-on' });
   }
+  // TLS bootstrap (--bootstrap-kubeconfig) writes --kubeconfig first when it is missing or its certificate unusable.
+  await runTlsBootstrap(config, new RealClock(), logger);
   const kubeConfig = config.kubeconfig === undefined ? undefined : loadKubeConfig(config.kubeconfig);
   // The proxy role's own identity (KubeProxyConfiguration.clientConnection.kubeconfig / --proxy-kubeconfig), else the kubelet's.
   const proxyKubeconfigPath = config.proxy.document.clientConnection?.kubeconfig || undefined;
@@ -78,10 +86,15 @@ export async function startDaemon(config: NodeletConfig, factories: RoleFactorie
   if (config.roles.proxy && proxyKubeConfig !== undefined && (proxyKubeConfig !== kubeConfig || !config.roles.kubelet)) {
     stopReports.push(reportAccessDenials(proxyKubeConfig, proxyKubeconfigPath ?? config.kubeconfig, proxyKubeConfig === kubeConfig ? 'api-access' : 'proxy-api-access', checks, logger.child({ role: 'proxy' })));
   }
+  for (const kc of new Set([config.roles.kubelet ? kubeConfig : undefined, config.roles.proxy ? proxyKubeConfig : undefined])) {
+    if (kc !== undefined) stopReports.push(checkServerVersion(kc, KUBELET_VERSION, clock, logger.child({ component: 'server-version' })));
+  }
   try {
+    const certs = certificateRoles(config, kubeConfig, clock, logger);
+    roles.push(...certs.roles);
     if (config.roles.kubelet) {
       runtime = instrumentRuntime(factories.createRuntime(config, logger), metrics);
-      const ctx: WiringContext = { config, runtime, kubeConfig, metrics, checks, clock, logger, extraRegistries };
+      const ctx: WiringContext = { config, runtime, kubeConfig, metrics, checks, clock, logger, extraRegistries, servingCertificates: certs.serving };
       roles.push(createKubeletRole({ config, runtime, kubeConfig, checks, clock, logger, parts: (agent) => factories.kubeletParts?.(ctx, agent) ?? [] }));
     }
     if (config.roles.proxy) {

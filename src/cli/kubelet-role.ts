@@ -56,7 +56,7 @@ export function createKubeletRole(o: KubeletRoleOptions): KubeletRole {
           rootDir: config.rootDir,
           settings: { ...config.kubelet },
           versions: { kubeletVersion: KUBELET_VERSION, kubeProxyVersion: KUBELET_VERSION },
-          kubeletPort: 10250,
+          kubeletPort: config.kubelet.server.port,
           nodes: createNodeApi(api),
           leases: createLeaseApi(api),
           host,

@@ -7,7 +7,10 @@ import { ApiClient, createEventRecorder } from '../api/index.js';
 import { ApiObjectSource } from '../api/objects.js';
 import { createPodEnvironment } from '../kubelet/podenv/index.js';
 import { createPodLifecycle, type PodLifecycle } from '../kubelet/pods/index.js';
+import { HostCgroups, PodCgroupManager } from '../kubelet/cm/index.js';
 import { ImageGcManager, statfsUsage } from '../kubelet/images/index.js';
+import type { PodCgroups } from '../kubelet/pods/deps.js';
+import { LABELS } from '../cri/types.js';
 import { createHostReader, Loop, type NodeAgent } from '../kubelet/node/index.js';
 import { errorMessage } from '../util/errors.js';
 import { createProberManager } from '../probes/index.js';
@@ -15,8 +18,15 @@ import type { WiringContext } from './daemon.js';
 import type { Role } from './role.js';
 import { KUBELET_VERSION } from './version.js';
 
+/** The pods role with its lifecycle exposed (the kubelet API reads the pods it runs). */
+export interface PodsRole extends Role {
+  readonly lifecycle: PodLifecycle;
+  /** The node IP the pods role uses (host IP of pods). */
+  readonly nodeIP: string;
+}
+
 /** Builds the pods role. Nothing starts before `start()`. */
-export function createPodsRole(ctx: WiringContext, nodeAgent: NodeAgent | undefined): Role {
+export function createPodsRole(ctx: WiringContext, nodeAgent: NodeAgent | undefined): PodsRole {
   const { config, runtime, kubeConfig, clock } = ctx;
   const logger = ctx.logger.child({ role: 'kubelet' });
   const k = config.kubelet;
@@ -56,7 +66,9 @@ export function createPodsRole(ctx: WiringContext, nodeAgent: NodeAgent | undefi
     kubeletVersion: KUBELET_VERSION,
   });
   const headers = Object.fromEntries(Object.entries(k.staticPodURLHeader).map(([name, v]) => [name, v[0] ?? '']));
+  const cgroups = podCgroupsPart(ctx);
   const pods = createPodLifecycle({
+    podCgroups: cgroups?.podCgroups,
     nodeName: config.nodeName,
     rootDir: config.rootDir,
     podInfraImage: k.podInfraContainerImage,
@@ -90,11 +102,15 @@ export function createPodsRole(ctx: WiringContext, nodeAgent: NodeAgent | undefi
   }
   return {
     name: 'pods',
+    lifecycle: pods,
+    nodeIP,
     async start() {
+      await cgroups?.start(() => new Set(pods.pods().map((p) => p.metadata?.uid ?? '')));
       await pods.start();
       imageGc.start();
     },
     async stop() {
+      await cgroups?.stop();
       await imageGc.stop();
       await pods.stop();
       prober.stop();
@@ -154,4 +170,64 @@ function imageGcLoop(ctx: WiringContext, recorder: ReturnType<typeof createEvent
       return IMAGE_GC_PERIOD_MS;
     },
   });
+}
+
+/** How often orphaned pod cgroups are looked for (upstream does it in its 2 s housekeeping; this is cheaper). */
+const CGROUP_CLEANUP_PERIOD_MS = 30_000;
+
+/**
+ * The pod cgroup hierarchy (cgroupsPerQOS): opened and created at start (a failure stops the agent from starting, as
+ * upstream), pod cgroups made by the pod workers, orphans removed on a loop. Undefined with cgroupsPerQOS false.
+ */
+function podCgroupsPart(ctx: WiringContext):
+  | { podCgroups: PodCgroups; start(activeUIDs: () => Set<string>): Promise<void>; stop(): Promise<void> }
+  | undefined {
+  const { config, clock } = ctx;
+  const k = config.kubelet;
+  if (!k.cgroupsPerQOS) return undefined;
+  const logger = ctx.logger.child({ role: 'kubelet', component: 'cgroups' });
+  let manager: PodCgroupManager | undefined;
+  let loop: Loop | undefined;
+  const notStarted = (): never => {
+    throw new Error('pod cgroups used before the kubelet started');
+  };
+  return {
+    podCgroups: {
+      ensurePod: (pod) => (manager ?? notStarted()).ensurePod(pod),
+      removePod: (uid) => (manager === undefined ? Promise.resolve(true) : manager.removePod(uid)),
+    },
+    async start(activeUIDs) {
+      const host = createHostReader();
+      const capacity = { cpuMilli: host.identity().cpuCount * 1000, memoryBytes: host.readings(config.rootDir).memory.totalBytes };
+      const enforce = k.enforceNodeAllocatable.includes('pods');
+      const reserved = (r: 'cpuMilli' | 'memoryBytes'): number => (enforce ? k.kubeReserved[r] + k.systemReserved[r] : 0);
+      const m = new PodCgroupManager({
+        cgroups: await HostCgroups.open(),
+        driver: k.cgroupDriver,
+        cgroupRoot: k.cgroupRoot,
+        kubepods: { cpuMilli: capacity.cpuMilli - reserved('cpuMilli'), memoryBytes: capacity.memoryBytes - reserved('memoryBytes') },
+        cpuCFSQuota: k.cpuCFSQuota,
+        podPidsLimit: k.podPidsLimit,
+        logger,
+      });
+      await m.start();
+      manager = m;
+      logger.info({ cgroupRoot: k.cgroupRoot, driver: k.cgroupDriver, enforceNodeAllocatable: k.enforceNodeAllocatable }, 'pod cgroup hierarchy ready');
+      loop = new Loop({
+        clock,
+        logger,
+        errorDelayMs: CGROUP_CLEANUP_PERIOD_MS,
+        step: async () => {
+          const active = activeUIDs();
+          for (const s of await ctx.runtime.listPodSandboxes()) active.add(s.labels[LABELS.podUID] ?? s.metadata.uid);
+          await m.cleanupOrphans(active);
+          return CGROUP_CLEANUP_PERIOD_MS;
+        },
+      });
+      loop.start(CGROUP_CLEANUP_PERIOD_MS);
+    },
+    async stop() {
+      await loop?.stop();
+    },
+  };
 }

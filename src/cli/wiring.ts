@@ -5,6 +5,10 @@ import { CriRuntime } from '../cri/containerd/index.js';
 import { DockerRuntime } from '../cri/docker/index.js';
 import type { RoleFactories } from './daemon.js';
 import { runtimeKind, socketPath } from './endpoint.js';
+import { dockerPodNetwork } from './network-wiring.js';
+import { createKubeletApiRole } from './kubelet-api-role.js';
+import { createStreamingHandler, streamingOf } from '../kubelet/streaming/index.js';
+import { createPodLookup } from '../kubelet/server/api/index.js';
 import { createPodsRole } from './pods-role.js';
 import { createProxyRole } from './proxy-role.js';
 
@@ -23,10 +27,28 @@ export const wiring: RoleFactories = {
       logMaxSize: `${Math.max(1, Math.floor(config.kubelet.containerLogMaxSizeBytes / 2 ** 20))}m`,
       logMaxFiles: config.kubelet.containerLogMaxFiles,
       logger,
+      podNetwork: dockerPodNetwork(config, logger),
     });
   },
   kubeletParts(ctx, nodeAgent) {
-    return [createPodsRole(ctx, nodeAgent)];
+    const pods = createPodsRole(ctx, nodeAgent);
+    // The kubelet API (port 10250) starts after the pods role; the streaming and stats handlers plug in here.
+    const streamingRuntime = streamingOf(ctx.runtime);
+    const streaming =
+      streamingRuntime === undefined
+        ? undefined
+        : createStreamingHandler({
+            lookup: createPodLookup({ pods: () => pods.lifecycle.pods(), runtime: ctx.runtime }),
+            runtime: streamingRuntime,
+            logger: ctx.logger,
+          });
+    const api = createKubeletApiRole(ctx, {
+      lifecycle: pods.lifecycle,
+      nodeIPs: [pods.nodeIP],
+      servingCertificates: ctx.servingCertificates,
+      ...(streaming === undefined ? {} : { streaming }),
+    });
+    return [pods, api];
   },
   proxy(ctx) {
     return createProxyRole(ctx);

@@ -99,8 +99,10 @@ export class CniPodNetwork implements PodNetwork {
     }
   }
 
-  async garbageCollect(live: ReadonlySet<string>): Promise<number> {
-    const stale = new Set((await this.#plugin.listCached()).map((a) => a.containerId).filter((id) => !live.has(id)));
+  async garbageCollect(listLive: () => Promise<ReadonlySet<string>>): Promise<number> {
+    const recorded = (await this.#plugin.listCached()).map((a) => a.containerId);
+    const live = await listLive();
+    const stale = new Set(recorded.filter((id) => !live.has(id)));
     for (const id of stale) {
       this.#log.info({ sandbox: id }, 'Releasing the network of a sandbox that no longer exists');
       await this.tearDown({ id, netns: '', namespace: '', name: '', uid: '' });

@@ -38,7 +38,7 @@ export class FakeCniPlugin implements CniPlugin {
   /** network → container/ifName key → allocated host octet. */
   readonly #alloc = new Map<string, Map<string, number>>();
   readonly #cache = new Map<string, CachedAttachment>();
-  readonly #failures: { command: FakeCniCall['command']; message: string; afterAlloc: boolean }[] = [];
+  readonly #failures: { command: FakeCniCall['command']; message: string; afterAlloc: boolean; network: string | undefined }[] = [];
   readonly #broken = new Set<string>();
 
   constructor(options: FakeCniPluginOptions = {}) {
@@ -47,9 +47,12 @@ export class FakeCniPlugin implements CniPlugin {
     this.#missing = new Set(options.missingTypes ?? []);
   }
 
-  /** The next `command` fails with `message`; with `afterAlloc` an ADD fails after allocating (like a chained plugin). */
-  failNext(command: FakeCniCall['command'], message: string, afterAlloc = false): void {
-    this.#failures.push({ command, message, afterAlloc });
+  /**
+   * The next `command` (on `network`, or any) fails with `message`; with `afterAlloc` an ADD fails after allocating
+   * (like a chained plugin failing after IPAM).
+   */
+  failNext(command: FakeCniCall['command'], message: string, afterAlloc = false, network?: string): void {
+    this.#failures.push({ command, message, afterAlloc, network });
   }
 
   /** CHECK of this container fails from now on (its interface "vanished"). */
@@ -76,7 +79,7 @@ export class FakeCniPlugin implements CniPlugin {
   async add(list: NetworkConfigList, rt: RuntimeConf): Promise<CniResult> {
     this.#record('ADD', list, rt);
     await this.validate(list);
-    const failure = this.#takeFailure('ADD');
+    const failure = this.#takeFailure('ADD', list.name);
     if (failure !== undefined && !failure.afterAlloc) throw new CniError('plugin-error', `plugin type="${list.plugins[0]?.type ?? ''}" name="${list.name}" failed (add): ${failure.message}`);
     const octet = this.#allocate(list.name, `${rt.containerId}/${rt.ifName}`);
     if (failure !== undefined) throw new CniError('plugin-error', `plugin type="${list.plugins.at(-1)?.type ?? ''}" name="${list.name}" failed (add): ${failure.message}`);
@@ -99,7 +102,7 @@ export class FakeCniPlugin implements CniPlugin {
 
   async del(list: NetworkConfigList, rt: RuntimeConf): Promise<void> {
     this.#record('DEL', list, rt);
-    const failure = this.#takeFailure('DEL');
+    const failure = this.#takeFailure('DEL', list.name);
     if (failure !== undefined) throw new CniError('plugin-error', `plugin type="${list.plugins[0]?.type ?? ''}" name="${list.name}" failed (del): ${failure.message}`);
     this.#alloc.get(list.name)?.delete(`${rt.containerId}/${rt.ifName}`);
     this.#cache.delete(key(list.name, rt));
@@ -110,7 +113,7 @@ export class FakeCniPlugin implements CniPlugin {
     if (!versionAtLeast(list.cniVersion, '0.4.0')) throw new CniError('bad-config', `network ${list.name}: configuration version "${list.cniVersion}" does not support the CHECK command`);
     if (list.disableCheck) return;
     if (this.#cache.get(key(list.name, rt))?.result === undefined) throw new CniError('no-cached-result', `network ${list.name}: no cached result for container ${rt.containerId}`);
-    const failure = this.#takeFailure('CHECK');
+    const failure = this.#takeFailure('CHECK', list.name);
     if (failure !== undefined || this.#broken.has(rt.containerId)) {
       throw new CniError('plugin-error', `plugin type="${list.plugins[0]?.type ?? ''}" name="${list.name}" failed (check): ${failure?.message ?? `interface ${rt.ifName} not found`}`);
     }
@@ -144,8 +147,8 @@ export class FakeCniPlugin implements CniPlugin {
     throw new CniError('plugin-error', `network ${network}: no IP addresses available`);
   }
 
-  #takeFailure(command: FakeCniCall['command']): { message: string; afterAlloc: boolean } | undefined {
-    const i = this.#failures.findIndex((f) => f.command === command);
+  #takeFailure(command: FakeCniCall['command'], network: string): { message: string; afterAlloc: boolean } | undefined {
+    const i = this.#failures.findIndex((f) => f.command === command && (f.network === undefined || f.network === network));
     return i < 0 ? undefined : this.#failures.splice(i, 1)[0];
   }
 

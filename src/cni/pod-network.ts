@@ -36,7 +36,8 @@ export interface PodNetworkStatus {
  *   restart and with netns '' (from what setUp cached).
  * - `podIps` answers from what setUp recorded ([] for an unknown sandbox), also after a restart.
  * - `check` verifies a running sandbox's attachment (CNI CHECK); throws when it is broken.
- * - `garbageCollect` detaches every recorded sandbox not in `live` and returns how many.
+ * - `garbageCollect` reads its records, then calls `listLive`, and detaches every recorded sandbox not in it (in that
+ *   order, so a sandbox attached meanwhile is never released); returns how many.
  * - Calls for one sandbox are serialized internally; different sandboxes proceed concurrently.
  */
 export interface PodNetwork {
@@ -45,5 +46,5 @@ export interface PodNetwork {
   podIps(sandboxId: string): Promise<string[]>;
   check(sandbox: SandboxNetworkRef): Promise<void>;
   status(): Promise<PodNetworkStatus>;
-  garbageCollect(live: ReadonlySet<string>): Promise<number>;
+  garbageCollect(listLive: () => Promise<ReadonlySet<string>>): Promise<number>;
 }

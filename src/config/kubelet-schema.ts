@@ -123,8 +123,6 @@ export type KubeletConfigurationDoc = z.infer<typeof kubeletConfigurationSchema>
 export const KUBELET_FIELDS_WITHOUT_EFFECT: readonly (keyof KubeletConfigurationDoc)[] = [
   'streamingConnectionIdleTimeout',
   'volumeStatsAggPeriod',
-  'cgroupsPerQOS',
-  'cgroupRoot',
   'hairpinMode',
   'cpuCFSQuota',
   'maxOpenFiles',
@@ -133,7 +131,6 @@ export const KUBELET_FIELDS_WITHOUT_EFFECT: readonly (keyof KubeletConfiguration
   'evictionPressureTransitionPeriod',
   'protectKernelDefaults',
   'makeIPTablesUtilChains',
-  'enforceNodeAllocatable',
   'shutdownGracePeriod',
   'shutdownGracePeriodCriticalPods',
   'nodeStatusMaxImages',
@@ -145,6 +142,5 @@ export const KUBELET_FIELDS_WITHOUT_EFFECT: readonly (keyof KubeletConfiguration
   'eventBurst',
   'serializeImagePulls',
   'maxParallelImagePulls',
-  'cgroupDriver',
   'featureGates',
 ];

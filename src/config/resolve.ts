@@ -19,6 +19,7 @@ import {
   type KubeletConfigurationDoc,
 } from './kubelet-schema.js';
 import { loadConfigFile, type ConfigDocuments } from './load.js';
+import { networkSettings } from './network.js';
 import {
   PROXY_API_VERSION,
   PROXY_FIELDS_WITHOUT_EFFECT,
@@ -183,6 +184,13 @@ export function resolveConfig(input: ResolveInput): NodeletConfig {
   if (kubelet.imageGCLowThresholdPercent >= kubelet.imageGCHighThresholdPercent) {
     throw new ConfigError(`field "imageGCLowThresholdPercent" (--image-gc-low-threshold) ${kubelet.imageGCLowThresholdPercent} must be less than "imageGCHighThresholdPercent" (--image-gc-high-threshold) ${kubelet.imageGCHighThresholdPercent}`, { field: 'imageGCLowThresholdPercent' });
   }
+  const enforce = kubelet.enforceNodeAllocatable;
+  if (enforce.includes('none') && enforce.length > 1) {
+    throw new ConfigError('field "enforceNodeAllocatable" (--enforce-node-allocatable) may not contain additional enforcements when "none" is specified', { field: 'enforceNodeAllocatable' });
+  }
+  for (const level of enforce.filter((l) => l === 'kube-reserved' || l === 'system-reserved')) {
+    throw new ConfigError(`field "enforceNodeAllocatable" (--enforce-node-allocatable): "${level}" enforcement needs a ${level === 'kube-reserved' ? 'kubeReservedCgroup' : 'systemReservedCgroup'}, which nodelet does not support (use "pods")`, { field: 'enforceNodeAllocatable' });
+  }
   if (kubelet.imageMaximumGCAgeMs !== 0 && kubelet.imageMaximumGCAgeMs <= kubelet.imageMinimumGCAgeMs) {
     throw new ConfigError(`field "imageMaximumGCAge" (${kubelet.imageMaximumGCAgeMs / 1000}s) must be greater than "imageMinimumGCAge" (${kubelet.imageMinimumGCAgeMs / 1000}s)`, { field: 'imageMaximumGCAge' });
   }
@@ -201,6 +209,7 @@ export function resolveConfig(input: ResolveInput): NodeletConfig {
     log: logSettings(flags, kubeletDoc),
     kubelet,
     proxy,
+    network: networkSettings(flags),
     warnings: warnings(kubeletDoc, proxyDoc),
   };
 }

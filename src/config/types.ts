@@ -123,6 +123,14 @@ export interface KubeletSettings {
   containerLogMaxSizeBytes: number;
   containerLogMaxFiles: number;
   cgroupDriver: 'cgroupfs' | 'systemd';
+  /** cgroupsPerQOS: the kubepods / QoS / pod cgroup hierarchy (default true). */
+  cgroupsPerQOS: boolean;
+  /** cgroupRoot: where `kubepods` is created (default `/`). */
+  cgroupRoot: string;
+  /** enforceNodeAllocatable (default [pods]): `pods` limits `kubepods` to node allocatable. */
+  enforceNodeAllocatable: string[];
+  /** cpuCFSQuota: enforce CPU limits with CFS quota (default true). */
+  cpuCFSQuota: boolean;
   featureGates: Record<string, boolean>;
   /** The kubelet API server (port 10250). */
   server: KubeletServerSettings;
@@ -167,6 +175,19 @@ export interface LogSettings {
   format: 'json' | 'text' | 'auto';
 }
 
+/** Pod network settings (CNI for the Docker backend, the built-in host-gw pod network). */
+export interface NetworkSettings {
+  /** --network-plugin: 'auto' = cni when the config dir holds a config or a pod network is set, else docker. */
+  plugin: 'auto' | 'cni' | 'docker';
+  cniConfDir: string;
+  cniBinDirs: string[];
+  cniCacheDir: string;
+  /** --pod-network ('' = none). */
+  podNetwork: '' | 'host-gw';
+  /** Kubeconfig of the route keeper ('' = the node's --kubeconfig). */
+  podNetworkKubeconfig: string;
+}
+
 /** Everything a nodelet process needs, validated and defaulted. */
 export interface NodeletConfig {
   roles: Record<RoleName, boolean>;
@@ -184,6 +205,7 @@ export interface NodeletConfig {
   log: LogSettings;
   kubelet: KubeletSettings;
   proxy: ProxySettings;
+  network: NetworkSettings;
   /** Non-fatal findings (fields accepted without effect, …) to log once at startup. */
   warnings: string[];
 }

@@ -3,7 +3,7 @@ import type { V1PodStatus, V1Probe } from '@kubernetes/client-node';
 import { FakeClock, silentLogger } from '../util/index.js';
 import { createProberManager } from './manager.js';
 import type { ProbeOutcome } from './handlers/types.js';
-import { podWithProbes, runningStatus, scriptedHandlers, terminatedStatus, unusedRuntime } from './testing.js';
+import { applyResults, podWithProbes, runningStatus, scriptedHandlers, terminatedStatus, unusedRuntime } from './testing.js';
 
 const execProbe = (extra: Partial<V1Probe> = {}): V1Probe => ({ exec: { command: ['true'] }, ...extra });
 
@@ -29,17 +29,17 @@ function make(opts: { autoRun: boolean; random?: () => number; outcomes?: () => 
   return { clock, st, calls, m };
 }
 
-describe('updatePodStatus', () => {
+describe('results (as status generation reads them)', () => {
   it('without probes: ready and started once running; not when not running', () => {
     const { m, clock } = make({ autoRun: false });
     m.addPod(podWithProbes({}));
     expect(m.workerCount()).toBe(0);
     const s = runningStatus('docker://a', new Date(clock.now()));
-    m.updatePodStatus('uid-1', s);
+    applyResults(m, 'uid-1', s);
     expect(s.containerStatuses![0]).toMatchObject({ ready: true, started: true });
     const t = terminatedStatus('docker://a', 0);
     t.containerStatuses![0]!.ready = true;
-    m.updatePodStatus('uid-1', t);
+    applyResults(m, 'uid-1', t);
     expect(t.containerStatuses![0]).toMatchObject({ ready: false, started: false });
   });
 
@@ -47,10 +47,10 @@ describe('updatePodStatus', () => {
     const { m, clock } = make({ autoRun: false });
     m.addPod(podWithProbes({ readiness: execProbe() }));
     const s = runningStatus('docker://a', new Date(clock.now()));
-    m.updatePodStatus('uid-1', s);
+    applyResults(m, 'uid-1', s);
     expect(s.containerStatuses![0]).toMatchObject({ ready: false, started: true });
     await m.getWorker('uid-1', 'c', 'readiness')!.doProbe();
-    m.updatePodStatus('uid-1', s);
+    applyResults(m, 'uid-1', s);
     expect(s.containerStatuses![0]).toMatchObject({ ready: true, started: true });
   });
 
@@ -58,10 +58,10 @@ describe('updatePodStatus', () => {
     const { m, clock } = make({ autoRun: false });
     m.addPod(podWithProbes({ startup: execProbe() }));
     const s = runningStatus('docker://a', new Date(clock.now()));
-    m.updatePodStatus('uid-1', s);
+    applyResults(m, 'uid-1', s);
     expect(s.containerStatuses![0]).toMatchObject({ ready: false, started: false });
     await m.getWorker('uid-1', 'c', 'startup')!.doProbe();
-    m.updatePodStatus('uid-1', s);
+    applyResults(m, 'uid-1', s);
     expect(s.containerStatuses![0]).toMatchObject({ ready: true, started: true });
   });
 
@@ -70,7 +70,7 @@ describe('updatePodStatus', () => {
     m.addPod(podWithProbes({ readiness: execProbe() }));
     await m.getWorker('uid-1', 'c', 'readiness')!.doProbe();
     const s = runningStatus('docker://b', new Date(clock.now()));
-    m.updatePodStatus('uid-1', s);
+    applyResults(m, 'uid-1', s);
     expect(s.containerStatuses![0]!.ready).toBe(false);
   });
 });
@@ -153,13 +153,13 @@ describe('run loop (FakeClock)', () => {
     m.stop();
   });
 
-  it('updatePodStatus triggers an immediate readiness probe while not ready', async () => {
+  it('results() triggers an immediate readiness probe while not ready', async () => {
     const { m, clock, calls, st } = make({ autoRun: true, outcomes: () => ({ result: 'failure', output: 'no' }) });
     m.addPod(podWithProbes({ readiness: execProbe({ periodSeconds: 30 }) }));
     clock.advance(0); // jitter 0
     await flush();
     expect(calls).toHaveLength(1);
-    m.updatePodStatus('uid-1', st.status!);
+    applyResults(m, 'uid-1', st.status!);
     await flush();
     expect(calls).toHaveLength(2);
     clock.advance(29_999);

@@ -3,7 +3,7 @@
  * pod status, and fans changes out to the kubelet. All methods are synchronous and idempotent; listeners are called
  * synchronously from worker steps and must not throw (a throwing listener is logged and ignored).
  */
-import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
+import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { errorMessage, type Logger } from '../util/index.js';
 import { probeUserAgent } from './handlers/http-request.js';
 import { ProbeMetrics } from './metrics.js';
@@ -11,7 +11,8 @@ import type { ProberManagerOptions } from './options.js';
 import { Prober, defaultProbeHandlers } from './prober.js';
 import { ResultsCache } from './results.js';
 import { probeOf } from './spec.js';
-import type { ContainerProbeFailure, ProberManager, ProbeType } from './types.js';
+import type { ContainerProbeFailure, ProberManager, ProbeResult, ProbeType } from './types.js';
+import type { PodProbeResults } from './view.js';
 import { ProbeWorker, type WorkerHost } from './worker.js';
 
 const TYPES_IN_ORDER: ProbeType[] = ['startup', 'readiness', 'liveness'];
@@ -69,7 +70,7 @@ export class DefaultProberManager implements ProberManager {
       this.#log.error({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}` }, 'Pod without metadata.uid, not probing');
       return;
     }
-    (pod.spec?.containers ?? []).forEach((c, i) => {
+    const add = (c: V1Container, i: number, isInit: boolean): void => {
       for (const t of TYPES_IN_ORDER) {
         if (!probeOf(c, t)) continue;
         const key = keyOf(uid, c.name, t);
@@ -78,10 +79,15 @@ export class DefaultProberManager implements ProberManager {
           existing.updatePod(pod);
           continue;
         }
-        const w = new ProbeWorker(this.#host, t, pod, c, i);
+        const w = new ProbeWorker(this.#host, t, pod, c, i, isInit);
         this.#workers.set(key, w);
         if (this.#o.autoRun !== false) void w.run();
       }
+    };
+    (pod.spec?.containers ?? []).forEach((c, i) => add(c, i, false));
+    // Sidecars (restartable init containers) are probed like app containers (upstream since v1.29).
+    (pod.spec?.initContainers ?? []).forEach((c, i) => {
+      if (c.restartPolicy === 'Always') add(c, i, true);
     });
   }
 
@@ -93,28 +99,18 @@ export class DefaultProberManager implements ProberManager {
     for (const w of [...this.#workers.values()]) if (!keepUIDs.has(w.podUID)) this.#drop(w);
   }
 
-  updatePodStatus(podUID: string, status: V1PodStatus): void {
-    for (const c of status.containerStatuses ?? []) {
-      const running = c.state?.running !== undefined && c.state.running !== null;
-      const id = c.containerID ?? '';
-      const started = running && this.#isStarted(podUID, c.name, id);
-      c.started = started;
-      if (!started) {
-        c.ready = false;
-        continue;
-      }
-      if (this.#results.readiness.get(id) === 'success') {
-        c.ready = true;
-        continue;
-      }
-      const w = this.#workers.get(keyOf(podUID, c.name, 'readiness'));
-      c.ready = w === undefined; // no readiness probe ⇒ ready once started
+  results(podUID: string): PodProbeResults {
+    const out = { startupProbed: new Set<string>(), readinessProbed: new Set<string>(), startup: new Map<string, ProbeResult>(), readiness: new Map<string, ProbeResult>() };
+    for (const w of this.#workers.values()) {
+      if (w.podUID !== podUID || w.probeType === 'liveness') continue;
+      const type = w.probeType;
+      (type === 'startup' ? out.startupProbed : out.readinessProbed).add(w.containerName);
+      const r = w.containerID === '' ? undefined : this.#results[type].get(w.containerID);
+      if (r !== undefined) (type === 'startup' ? out.startup : out.readiness).set(w.containerID, r);
       // A readiness probe that has not succeeded yet: probe now rather than at the next tick (upstream).
-      w?.trigger();
+      if (type === 'readiness' && r !== 'success') w.trigger();
     }
-    for (const c of status.initContainerStatuses ?? []) {
-      c.ready = c.state?.terminated?.exitCode === 0;
-    }
+    return out;
   }
 
   onResultChange(listener: (podUID: string) => void): () => void {

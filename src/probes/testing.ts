@@ -6,6 +6,8 @@ import type { V1Container, V1Pod, V1PodStatus, V1Probe } from '@kubernetes/clien
 import type { EventRecorder, ObjectReference } from '../api/types.js';
 import type { ProbeHandlers } from './prober.js';
 import type { ProbeOutcome } from './handlers/types.js';
+import type { ProberManager } from './types.js';
+import { probeReadiness } from './view.js';
 
 /** An event as recorded. */
 export interface RecordedEvent {
@@ -133,3 +135,14 @@ export const unusedRuntime = {
     return Promise.reject(new Error('execSync must not be called: handlers are faked'));
   },
 };
+
+/**
+ * Sets `started`/`ready` of the status's app and sidecar containers from `m.results(podUID)` (what the kubelet's
+ * status generation does with the same data).
+ */
+export function applyResults(m: Pick<ProberManager, 'results'>, podUID: string, status: V1PodStatus): void {
+  const r = m.results(podUID);
+  for (const c of [...(status.containerStatuses ?? []), ...(status.initContainerStatuses ?? [])]) {
+    Object.assign(c, probeReadiness(r, c.name, c.containerID ?? '', c.state?.running !== undefined && c.state.running !== null));
+  }
+}

@@ -2,13 +2,15 @@
  * The seam between the pod workers / status manager (src/kubelet) and the prober (src/probes).
  *
  * Flow: the pod workers call addPod when a pod starts running and removePod when it is terminated; the prober runs one
- * worker per (pod UID, container, probe type) and keeps a results cache. Readiness and startup results are merged into
- * the pod status the kubelet computes (`updatePodStatus`), and a change of any result wakes the kubelet through
+ * worker per (pod UID, container, probe type) — app containers and sidecars (init containers with `restartPolicy:
+ * Always`) — and keeps a results cache. Readiness and startup results are handed to the pod status generation as
+ * data (`results`), and a change of any result wakes the kubelet through
  * `onResultChange` so status is recomputed promptly. A liveness or startup failure is reported through
  * `onContainerFailure`; the kubelet then kills the container (Killing event, message below) and the restart policy
  * and crash-loop backoff apply.
  */
-import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
+import type { PodProbeResults } from './view.js';
 
 /** Which probe. */
 export type ProbeType = 'liveness' | 'readiness' | 'startup';
@@ -40,11 +42,12 @@ export interface ProberManager {
   /** Stops workers of pods not in `keepUIDs` (safety net after relists). */
   cleanupPods(keepUIDs: ReadonlySet<string>): void;
   /**
-   * Fills `ready` and `started` of each container status in `status` from the cache (containers without a readiness
-   * probe are ready once running and started; without a startup probe, started once running). Mutates `status`.
-   * Call `addPod` first: for a pod the prober does not know, no probe exists yet and running containers read as ready.
+   * A snapshot of the pod's probe results as data, for status generation (see probeReadiness in view.ts). Readiness
+   * workers whose result is not a success yet are asked to probe now (upstream), so a new container becomes ready
+   * promptly. Call `addPod` first: for a pod the prober does not know, no probe exists and running containers read as
+   * ready.
    */
-  updatePodStatus(podUID: string, status: V1PodStatus): void;
+  results(podUID: string): PodProbeResults;
   /** Listener called when any cached result of a pod changes; returns an unsubscribe function. */
   onResultChange(listener: (podUID: string) => void): () => void;
   /**

@@ -67,14 +67,18 @@ export class ProbeWorker {
   #triggered = false;
   #wake: ((why: WakeReason) => void) | undefined;
 
-  constructor(host: WorkerHost, probeType: ProbeType, pod: V1Pod, container: V1Container, containerIndex: number) {
+  /** Whether the container is a sidecar (a restartable init container), found in initContainerStatuses. */
+  readonly #isInit: boolean;
+
+  constructor(host: WorkerHost, probeType: ProbeType, pod: V1Pod, container: V1Container, containerIndex: number, isInit = false) {
+    this.#isInit = isInit;
     this.#host = host;
     this.probeType = probeType;
     this.#pod = pod;
     this.#container = container;
     this.podUID = pod.metadata?.uid ?? '';
     this.containerName = container.name;
-    const field = `spec.containers[${containerIndex}].${probeField(probeType)}`;
+    const field = `spec.${isInit ? 'initContainers' : 'containers'}[${containerIndex}].${probeField(probeType)}`;
     let spec: ResolvedProbe | Error;
     try {
       spec = resolveProbe(probeOf(container, probeType) ?? {}, probeType, field);
@@ -126,7 +130,7 @@ export class ProbeWorker {
     const status = h.getPodStatus(this.podUID);
     if (status === undefined) return true;
     if (status.phase === 'Failed' || status.phase === 'Succeeded') return false;
-    const c = status.containerStatuses?.find((s) => s.name === this.containerName);
+    const c = (this.#isInit ? status.initContainerStatuses : status.containerStatuses)?.find((s) => s.name === this.containerName);
     if (c === undefined || !c.containerID) return true;
     const results = h.results(this.probeType);
     if (this.#containerID !== c.containerID) {
@@ -141,7 +145,8 @@ export class ProbeWorker {
     const id = this.#containerID;
     if (c.state?.running === undefined || c.state.running === null) {
       results.set(id, 'failure', this.podUID);
-      return c.state?.terminated === undefined || this.#pod.spec?.restartPolicy !== 'Never';
+      // A sidecar restarts whatever the pod's restart policy says.
+      return c.state?.terminated === undefined || this.#pod.spec?.restartPolicy !== 'Never' || this.#isInit;
     }
     if (this.#pod.metadata?.deletionTimestamp && this.probeType !== 'readiness') {
       results.set(id, 'success', this.podUID);

@@ -5,12 +5,15 @@ import type { Logger } from '../util/index.js';
 import { cleanupIptables } from './cleanup.js';
 import { ExecIptables, detectBackend } from './exec.js';
 import type { Iptables } from './iptables.js';
+import { cleanupNftTables } from './nft/role.js';
 
 export { createProxy, type ProxyOptions, type ProxyRole, type ProxyRoleInternals, type ProxyInformers } from './role.js';
 export { defaultProxyConfig, resolveProxyConfig, parseDuration, type ProxyConfig, type ResolvedProxyConfig, type DetectLocalMode } from './config.js';
 export { IptablesError } from './exec.js';
 export type { Iptables } from './iptables.js';
 export { ProcSysctl, SysctlError, type Sysctl } from './sysctl.js';
+export { NftError, NftUnsupportedError, type Nft } from './nft/exec.js';
+export { NftProxier } from './nft/proxier.js';
 
 /** Options of {@link cleanupProxyRules}. */
 export interface CleanupOptions {
@@ -21,7 +24,8 @@ export interface CleanupOptions {
 }
 
 /**
- * `--cleanup`: removes every rule and chain the proxy installed (IPv4, and IPv6 when ip6tables is usable), leaving
+ * `--cleanup`: removes every rule and chain the proxy installed (IPv4, and IPv6 when ip6tables is usable, and the
+ * nftables mode's tables), leaving
  * other programs' rules alone. Resolves true when everything was removed cleanly; errors are logged, never thrown.
  */
 export async function cleanupProxyRules(options: CleanupOptions): Promise<boolean> {
@@ -35,5 +39,7 @@ export async function cleanupProxyRules(options: CleanupOptions): Promise<boolea
     () => false,
   );
   if (usable) clean = (await cleanupIptables(v6, options.logger.child({ ipFamily: 'IPv6' }))) && clean;
+  // The nftables mode's tables too (`ip kube-proxy` / `ip6 kube-proxy`), when nft is installed.
+  clean = (await cleanupNftTables(ns, options.logger)) && clean;
   return clean;
 }

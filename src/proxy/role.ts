@@ -22,6 +22,9 @@ import { ServiceHealthServer } from './svchealth.js';
 import { proxyFamilies } from './families.js';
 import { ProcSysctl, applyConntrackSysctls, type Sysctl } from './sysctl.js';
 import { trimEndpointSlice, trimNode, trimService } from './trim.js';
+import type { Nft } from './nft/exec.js';
+import type { NftProxier } from './nft/proxier.js';
+import { cleanupNftTables, createNftProxiers } from './nft/role.js';
 
 /** Injected informers (tests); otherwise created from `kubeConfig`. */
 export interface ProxyInformers {
@@ -48,6 +51,8 @@ export interface ProxyOptions {
   netnsPid?: number;
   /** Inject an iptables implementation (e.g. FakeIptables); default: the real tools, backend auto-detected. */
   iptables?: Iptables;
+  /** Inject an nft implementation (e.g. FakeNft) for `mode: nftables`; default: the real `nft` tool. */
+  nft?: Nft;
   conntrack?: Conntrack;
   /**
    * Where the `conntrack` sysctls are applied at start. Default: /proc and /sys of this process when the proxy
@@ -71,9 +76,9 @@ export interface ProxyRole {
 /** Extra surface for tests and benchmarks. */
 export interface ProxyRoleInternals extends ProxyRole {
   /** The primary (first) family's proxier. */
-  readonly proxier: Proxier | undefined;
+  readonly proxier: Proxier | NftProxier | undefined;
   /** Every family's proxier (two on a dual-stack node). */
-  readonly proxiers: readonly Proxier[];
+  readonly proxiers: readonly (Proxier | NftProxier)[];
   readonly metrics: ProxyMetrics;
   readonly healthzPort: number | undefined;
   readonly metricsPort: number | undefined;
@@ -87,12 +92,12 @@ class ProxyRoleImpl implements ProxyRoleInternals {
   readonly #log: Logger;
   readonly #clock: Clock;
   readonly metrics: ProxyMetrics;
-  proxier: Proxier | undefined;
+  proxier: Proxier | NftProxier | undefined;
   #cfg: ResolvedProxyConfig | undefined;
   #runner: BoundedFrequencyRunner | undefined;
   readonly #monitors: CanaryMonitor[] = [];
   /** One proxier per IP family (IPv4 first); `proxier` is the first. */
-  readonly proxiers: Proxier[] = [];
+  readonly proxiers: (Proxier | NftProxier)[] = [];
   #servers: StartedServer[] = [];
   #svcHealth: ServiceHealthServer | undefined;
   #cleanups: (() => void)[] = [];
@@ -114,7 +119,10 @@ class ProxyRoleImpl implements ProxyRoleInternals {
     const families = o.iptables !== undefined ? [o.iptables.family] : proxyFamilies(cfg.clusterCIDRs, o.nodeIPs);
     const backend = o.iptables === undefined ? await detectBackend(ns) : 'nft';
     const randomFully = o.iptables === undefined ? await supportsRandomFully(ns, backend) : false;
-    if (o.iptables === undefined && cfg.localhostNodePorts && families.includes('IPv4')) await this.#routeLocalnet();
+    // nftables mode does not support localhost NodePorts (as upstream): route_localnet is left alone there.
+    if (cfg.mode === 'iptables' && o.iptables === undefined && cfg.localhostNodePorts && families.includes('IPv4')) await this.#routeLocalnet();
+    // Switching modes cleans up the other mode (as upstream): the iptables mode removes the nftables tables.
+    if (cfg.mode === 'iptables' && o.iptables === undefined) await cleanupNftTables(ns, this.#log);
     const sysctl = o.sysctl ?? (o.iptables === undefined && o.netns === undefined && o.netnsPid === undefined ? new ProcSysctl() : undefined);
     if (sysctl !== undefined) {
       // Like upstream, a sysctl that cannot be set fails the start (set the value to 0 to leave an entry alone).
@@ -123,7 +131,19 @@ class ProxyRoleImpl implements ProxyRoleInternals {
     const health = new ProxierHealth(this.#clock, 2 * cfg.syncPeriodMs);
     this.#svcHealth = new ServiceHealthServer({ logger: this.#log, proxyHealthy: () => health.status().healthy });
     await this.#startServers(cfg, health);
-    for (const [i, family] of families.entries()) {
+    if (cfg.mode === 'nftables') {
+      const nftFamilies = o.nft !== undefined ? [o.nft.family] : proxyFamilies(cfg.clusterCIDRs, o.nodeIPs);
+      const svcHealth = this.#svcHealth;
+      this.proxiers.push(
+        ...(await createNftProxiers({
+          ...{ families: nftFamilies, ns, config: cfg, nodeName: o.nodeName, nodeIPs: o.nodeIPs, logger: this.#log, clock: this.#clock },
+          ...{ metrics: this.metrics, health, serviceHealth: svcHealth, nft: o.nft, conntrack: o.conntrack },
+          requestSync: () => this.#runner?.run(),
+          retryAfter: (ms) => this.#runner?.retryAfter(ms),
+        })),
+      );
+    }
+    for (const [i, family] of (cfg.mode === 'nftables' ? [] : families).entries()) {
       const iptables = o.iptables ?? new ExecIptables({ ...ns, family, backend, randomFully });
       const log = families.length > 1 ? this.#log.child({ ipFamily: family }) : this.#log;
       const proxier = new Proxier({
@@ -193,8 +213,8 @@ class ProxyRoleImpl implements ProxyRoleInternals {
     }
   }
 
-  async #startInformers(proxiers: readonly Proxier[]): Promise<void> {
-    const each = (fn: (p: Proxier) => void): void => {
+  async #startInformers(proxiers: readonly (Proxier | NftProxier)[]): Promise<void> {
+    const each = (fn: (p: Proxier | NftProxier) => void): void => {
       for (const p of proxiers) fn(p);
     };
     let inf = this.#o.informers;

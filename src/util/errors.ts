@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'SYSCTL_FAILED'
   | 'NETWORK_PLUGIN_FAILED'
   | 'IMAGE_GC_FAILED'
+  | 'CGROUP_FAILED'
   | 'INTERNAL';
 
 /** Options accepted by every nodelet error. */
@@ -128,4 +129,34 @@ export const isTimeout = (err: unknown): boolean => hasCode(err, 'TIMEOUT');
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
+}
+
+/** Log fields of anything thrown. */
+export interface ErrorLogFields {
+  /** The message. */
+  err: string;
+  /** The stable code (NodeletError), a Node system error code (`ENOENT`), or `INTERNAL`. */
+  code: string;
+  field?: string;
+  object?: string;
+  /** Message of the cause, when there is one. */
+  cause?: string;
+}
+
+/**
+ * The fields to log an error with (`logger.error({ ...errorFields(err) }, 'sentence')`), so log queries can match on
+ * its stable code, the offending field and the cause.
+ */
+export function errorFields(err: unknown): ErrorLogFields {
+  const out: ErrorLogFields = { err: errorMessage(err), code: 'INTERNAL' };
+  if (err instanceof NodeletError) {
+    out.code = err.code;
+    if (err.field !== undefined) out.field = err.field;
+    if (err.object !== undefined) out.object = err.object;
+  } else if (typeof (err as { code?: unknown } | null)?.code === 'string') {
+    out.code = (err as { code: string }).code;
+  }
+  const cause = err instanceof Error ? err.cause : undefined;
+  if (cause !== undefined) out.cause = errorMessage(cause);
+  return out;
 }

@@ -6,8 +6,13 @@ import { join } from 'node:path';
 /** PEM material of the test server's TLS: a CA and a serving certificate signed by it. */
 export interface ServerCerts {
   caCertPem: string;
+  /** The CA's private key (PEM), for the CSR signer. */
+  caKeyPem: string;
   certPem: string;
   keyPem: string;
+  /** Client certificate the server presents to kubelets (CN=kube-apiserver-kubelet-client, O=system:masters). */
+  kubeletClientCertPem: string;
+  kubeletClientKeyPem: string;
 }
 
 let cached: ServerCerts | undefined;
@@ -44,10 +49,19 @@ export function generateCerts(): ServerCerts {
     );
     ossl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial',
       '-days', '3650', '-sha256', '-extfile', f('ext.cnf'), '-out', f('server.crt'));
+    ossl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', f('kc.key.ec'));
+    ossl('pkcs8', '-topk8', '-nocrypt', '-in', f('kc.key.ec'), '-out', f('kc.key'));
+    ossl('req', '-new', '-key', f('kc.key'), '-subj', '/O=system:masters/CN=kube-apiserver-kubelet-client', '-out', f('kc.csr'));
+    writeFileSync(f('kc.cnf'), ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=clientAuth'].join('\n'));
+    ossl('x509', '-req', '-in', f('kc.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial',
+      '-days', '3650', '-sha256', '-extfile', f('kc.cnf'), '-out', f('kc.crt'));
     cached = {
       caCertPem: readFileSync(f('ca.crt'), 'utf8'),
+      caKeyPem: readFileSync(f('ca.key'), 'utf8'),
       certPem: readFileSync(f('server.crt'), 'utf8'),
       keyPem: readFileSync(f('server.key'), 'utf8'),
+      kubeletClientCertPem: readFileSync(f('kc.crt'), 'utf8'),
+      kubeletClientKeyPem: readFileSync(f('kc.key'), 'utf8'),
     };
     return cached;
   } finally {

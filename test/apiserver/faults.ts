@@ -36,7 +36,7 @@ export interface DelayOptions extends FaultMatch {
   forMs?: number;
 }
 
-const REASONS: Record<number, string> = { 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable', 504: 'Timeout' };
+const REASONS: Record<number, string> = { 403: 'Forbidden', 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable', 504: 'Timeout' };
 
 /**
  * Fault injection for the test API server: drop watch connections, answer 410 on watches, fail or delay requests.

@@ -152,7 +152,7 @@ export class Registry {
     }
     delete m.managedFields;
     if (def.statusField !== undefined) {
-      if (sub === 'status') {
+      if (sub === 'status' || sub === 'approval') {
         for (const k of Object.keys(next)) if (k !== 'metadata' && k !== 'status' && k !== 'kind' && k !== 'apiVersion') delete next[k];
         for (const k of Object.keys(old)) if (k !== 'metadata' && k !== 'status') next[k] = clone(old[k]!);
         if (def.plural === 'pods') m.ownerReferences = clone(om.ownerReferences ?? null);

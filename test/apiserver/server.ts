@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -25,9 +25,14 @@ import { writeKubeconfigFile } from './kubeconfig.js';
 import { decodeProtobufObject } from './proto.js';
 import { Registry } from './registry.js';
 import { route } from './router.js';
+import { minorOf, versionBody } from './versions.js';
 import { ApiError, unauthorized } from './status.js';
 import { Store } from './store.js';
 import { decodeToken } from './tokens.js';
+import { bootstrapTokenUser, clientCertUser, createBootstrapToken, stampCsrRequester } from './certificates/auth.js';
+import { startCsrController } from './certificates/controller.js';
+import { kubeletAgent, kubeletRoute, serveNodeProxy, servePodLog } from './kubelet/proxy.js';
+import { handleUpgrade, resolveStream } from './kubelet/upgrade.js';
 
 /** Options of {@link startTestApiServer}. */
 export interface TestApiServerOptions {
@@ -52,6 +57,11 @@ export interface TestApiServerOptions {
   listenHost?: string;
   /** Address published in `default/kubernetes` endpoints (default: listenHost, or 127.0.0.1 for 0.0.0.0). */
   advertiseAddress?: string;
+  /**
+   * Emulate an older kube-apiserver (e.g. `v1.24.17`): /version reports it and the Pod/Node fields added after it are
+   * unknown (strategic-merge patches carrying them fail with upstream's 500, other writes drop them). See versions.ts.
+   */
+  version?: string;
 }
 
 /** A running test API server. */
@@ -63,6 +73,16 @@ export interface TestApiServer {
   readonly token: string;
   /** A kubeconfig for this server, written to a private temp dir (removed by stop()). */
   readonly kubeconfigPath: string;
+  /**
+   * Creates a bootstrap token (Secret `kube-system/bootstrap-token-<id>`, as `kubeadm token create`) and writes a
+   * kubeconfig using it to `path` (TLS bootstrap). Returns the token.
+   */
+  writeBootstrapKubeconfig(path: string): string;
+  /**
+   * The CA (PEM file) that signed the client certificate this server presents to kubelets
+   * (CN=kube-apiserver-kubelet-client, O=system:masters): pass it to nodelet as `--client-ca-file`.
+   */
+  readonly kubeletClientCaPath: string;
   /** Writes another copy of the kubeconfig (e.g. with a default namespace). */
   writeKubeconfig(path: string, opts?: { namespace?: string }): void;
   readonly faults: Faults;
@@ -114,19 +134,29 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}): Promi
   const faults = new Faults(store, watches);
   const sockets = new Set<Socket>();
   const requests: string[] = [];
-  const env: ResourceEnv = { registry, watches, faults, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 5000, now: () => Date.now() };
+  const env: ResourceEnv = { registry, watches, faults, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 5000, now: () => Date.now(), serverMinor: minorOf(opts.version) };
   const listenHost = opts.listenHost ?? '127.0.0.1';
   const advertise = opts.advertiseAddress ?? (listenHost === '0.0.0.0' ? '127.0.0.1' : listenHost);
   let serverAddress = `${advertise}:0`;
 
+  // CSR creates carry the requester (client certificate or bootstrap token user; else the admin).
+  const csrBody = (method: string, path: string, req: IncomingMessage, body: Buffer): Buffer => {
+    const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const user = (bearer === undefined ? undefined : bootstrapTokenUser(registry, bearer, Date.now())) ?? clientCertUser(req);
+    return stampCsrRequester(method, path, body, user);
+  };
   const authenticated = (req: IncomingMessage): boolean => {
     const h = req.headers.authorization ?? '';
     const m = /^Bearer\s+(\S+)$/i.exec(h);
-    if (!m) return false;
+    if (!m) return clientCertUser(req) !== undefined;
+    if (bootstrapTokenUser(registry, m[1]!, Date.now()) !== undefined) return true;
     if (m[1] === token) return true;
     const claims = decodeToken(m[1]!);
     return claims !== undefined && typeof claims.exp === 'number' && claims.exp > Date.now() / 1000 && String(claims.sub ?? '').startsWith('system:serviceaccount:');
   };
+
+  const agent = kubeletAgent({ certPem: certs.kubeletClientCertPem, keyPem: certs.kubeletClientKeyPem });
+  const upgradeSockets = new Set<import('node:stream').Duplex>();
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'https://localhost');
@@ -142,7 +172,7 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}): Promi
         throw fault.error;
       }
       if (!PUBLIC_PATHS.has(url.pathname) && !authenticated(req)) throw unauthorized();
-      const r: Request = { method, path: url.pathname, query: url.searchParams, headers: req.headers, body: normalizeBody(method, req, body), raw: req, res };
+      const r: Request = { method, path: url.pathname, query: url.searchParams, headers: req.headers, body: csrBody(method, url.pathname, req, normalizeBody(method, req, body)), raw: req, res };
       dispatch(r);
     } catch (e) {
       sendError(res, e);
@@ -151,13 +181,20 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}): Promi
 
   const dispatch = (r: Request): void => {
     const p = r.path.replace(/\/+$/, '') || '/';
-    if (p === '/version') return sendJson(r.res, 200, SERVER_VERSION);
+    if (p === '/version') return sendJson(r.res, 200, opts.version === undefined ? SERVER_VERSION : versionBody(opts.version));
     if (p === '/healthz' || p === '/livez' || p === '/readyz') {
       r.res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
       r.res.end('ok');
       return;
     }
     if (p.startsWith('/openapi/')) return serveOpenApi(r.res, p);
+    const kr = kubeletRoute(r.path);
+    if (kr?.kind === 'log') return servePodLog(r, registry, agent, kr.namespace, kr.name);
+    if (kr?.kind === 'nodeProxy') return serveNodeProxy(r, registry, agent, kr.node, kr.rest);
+    if (kr !== undefined) {
+      resolveStream(registry, r.method, kr.kind, kr.namespace, kr.name, r.query);
+      throw new ApiError(400, 'BadRequest', 'Upgrade request required');
+    }
     const rt = route(p);
     if (rt.kind === 'discovery') {
       if (!serveDiscovery(r.res, serverAddress, rt.group, rt.version, rt.legacy)) throw unknownResource();
@@ -169,7 +206,7 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}): Promi
     serveResource(r, rt.target, env);
   };
 
-  const server: Server = createServer({ key: certs.keyPem, cert: certs.certPem }, (req, res) => {
+  const server: Server = createServer({ key: certs.keyPem, cert: certs.certPem, requestCert: true, rejectUnauthorized: false, ca: certs.caCertPem }, (req, res) => {
     void handle(req, res);
   });
   server.on('connection', (s: Socket) => {
@@ -177,6 +214,23 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}): Promi
     s.on('close', () => sockets.delete(s));
   });
   server.on('tlsClientError', () => undefined);
+  server.on('upgrade', (req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
+    requests.push(`${req.method ?? 'GET'} ${req.url ?? '/'}`);
+    handleUpgrade(
+      {
+        registry,
+        agent,
+        authenticated,
+        track: (sock) => {
+          upgradeSockets.add(sock);
+          sock.on('close', () => upgradeSockets.delete(sock));
+        },
+      },
+      req,
+      socket,
+      head,
+    );
+  });
   const listen = (port: number): Promise<number> =>
     new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -192,6 +246,8 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}): Promi
       watches.clear();
       for (const s of sockets) s.destroy();
       sockets.clear();
+      for (const s of upgradeSockets) s.destroy();
+      upgradeSockets.clear();
       if (!server.listening) {
         resolve();
         return;
@@ -203,7 +259,7 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}): Promi
   serverAddress = `${advertise}:${port}`;
   const url = `https://${listenHost === '0.0.0.0' ? '127.0.0.1' : listenHost}:${port}`;
   bootstrap(registry, port, advertise);
-  const loops: ControllerLoop[] = [startNamespaceController(registry, certs.caCertPem)];
+  const loops: ControllerLoop[] = [startNamespaceController(registry, certs.caCertPem), startCsrController(registry, certs)];
   if (opts.nodeController !== false) loops.push(startNodeController(registry));
   if (opts.endpointSliceController !== false) loops.push(startEndpointSliceController(registry), startEndpointsController(registry));
   if (opts.scheduler !== false) loops.push(startScheduler(registry));
@@ -214,6 +270,8 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}): Promi
   const writeKubeconfig = (path: string, o: { namespace?: string } = {}): void =>
     writeKubeconfigFile(path, { server: url, caCertPem: certs.caCertPem, token, namespace: o.namespace });
   writeKubeconfig(kubeconfigPath);
+  const kubeletClientCaPath = join(dir, 'kubelet-client-ca.crt');
+  writeFileSync(kubeletClientCaPath, certs.caCertPem);
   let stopped = false;
 
   return {
@@ -222,7 +280,13 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}): Promi
     caCertPem: certs.caCertPem,
     token,
     kubeconfigPath,
+    kubeletClientCaPath,
     writeKubeconfig,
+    writeBootstrapKubeconfig(path: string): string {
+      const bootstrapToken = createBootstrapToken(registry);
+      writeKubeconfigFile(path, { server: url, caCertPem: certs.caCertPem, token: bootstrapToken, name: 'bootstrap' });
+      return bootstrapToken;
+    },
     faults,
     store,
     registry,
@@ -232,6 +296,7 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}): Promi
       stopped = true;
       for (const l of loops) l.stop();
       await close();
+      agent.destroy();
       rmSync(dir, { recursive: true, force: true });
     },
     async restart(downtimeMs = 0) {

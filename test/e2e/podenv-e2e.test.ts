@@ -86,7 +86,7 @@ ${extra}
 ${volumes}`;
 
 beforeAll(async () => {
-  cluster = await startCluster({ forceLocal: true });
+  cluster = await startCluster();
   dir = tempDir('nlpe-e2e-');
   nodelet = runNodelet(
     [

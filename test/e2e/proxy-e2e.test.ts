@@ -163,7 +163,7 @@ beforeAll(async () => {
   hostWasClean = true;
   routeLocalnetBefore = readSysctl(ROUTE_LOCALNET);
   undo.push(installServiceCidrSink());
-  cluster = await startCluster({ forceLocal: true });
+  cluster = await startCluster();
   dir = tempDir('nlpx-e2e-');
   const t0 = Date.now();
   engine = await startPrivateDockerd(dir.path, BRIDGE, BRIDGE_ADDR);
@@ -173,7 +173,9 @@ beforeAll(async () => {
   proxyMetricsPort = await freePort();
   nodelet = runNodelet(
     [
-      `--kubeconfig=${cluster.kubeconfigPath}`,
+      // As in a real cluster: the kubelet role with the node's identity, the proxy role with kube-proxy's own.
+      `--kubeconfig=${await cluster.nodeKubeconfig(NODE)}`,
+      `--proxy-kubeconfig=${await cluster.proxyKubeconfig()}`,
       `--config=${fastKubeletConfig(dir.path)}`,
       '--roles=kubelet,proxy',
       `--hostname-override=${NODE}`,
@@ -232,7 +234,7 @@ afterAll(async () => {
   });
   await step('nodelet --cleanup', () => {
     if (!hostWasClean) return; // never remove chains this test did not create
-    const r = spawnSync(join(REPO_ROOT, 'node_modules/.bin/node'), [join(REPO_ROOT, 'dist/nodelet.mjs'), '--cleanup'], { encoding: 'utf8', timeout: 20_000 });
+    const r = spawnSync(join(REPO_ROOT, 'node_modules/.bin/node'), [process.env.NODELET_ENTRY ?? join(REPO_ROOT, 'dist/nodelet.mjs'), '--cleanup'], { encoding: 'utf8', timeout: 20_000 });
     if (r.status !== 0) throw new Error(`exit ${r.status}: ${r.stderr || r.stdout}`);
     // Anything --cleanup left (KUBE-FIREWALL included) fails the host check below.
   });

@@ -10,7 +10,7 @@ import { RealClock, silentLogger } from '../../src/util/index.js';
 import type { ContainerManager } from '../../src/cri/types.js';
 import { DockerRuntime } from '../../src/cri/docker/index.js';
 import { createProberManager, type ContainerProbeFailure, type ProberManager } from '../../src/probes/index.js';
-import { RecordingRecorder, podWithProbes } from '../../src/probes/testing.js';
+import { RecordingRecorder, applyResults, podWithProbes } from '../../src/probes/testing.js';
 
 const IMAGE = 'localhost/nodelet/testbox:1.0';
 const LABEL = { 'io.nodelet.test': 'probes' };
@@ -129,7 +129,7 @@ describe('probes against a real container', () => {
     }));
     await m.getWorker('uid-1', 'c', 'readiness')!.doProbe();
     const s = status();
-    m.updatePodStatus('uid-1', s);
+    applyResults(m, 'uid-1', s);
     expect(s.containerStatuses![0]).toMatchObject({ ready: true, started: true });
     await m.getWorker('uid-1', 'c', 'liveness')!.doProbe();
     expect(recorder.lines()).toEqual(['Warning Unhealthy Liveness probe failed: HTTP probe failed with statuscode: 404']);
@@ -172,7 +172,7 @@ describe('probes against a real container', () => {
     m.addPod(podWithProbes({ readiness: { exec: { command: ['test', '-f', '/tmp/ready'] }, periodSeconds: 1, failureThreshold: 1 } }));
     const ready = async (): Promise<boolean> => {
       const s = status();
-      m.updatePodStatus('uid-1', s);
+      applyResults(m, 'uid-1', s);
       return s.containerStatuses![0]!.ready;
     };
     const waitFor = async (want: boolean, withinMs: number): Promise<number> => {

@@ -1,7 +1,8 @@
 import Docker from 'dockerode';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { NotFoundError, silentLogger, type Logger } from '../../util/index.js';
+import type { PodNetwork } from '../../cni/pod-network.js';
+import { errorMessage, NotFoundError, silentLogger, type Logger } from '../../util/index.js';
 import type {
   Container,
   ContainerConfig,
@@ -54,6 +55,16 @@ export interface DockerRuntimeOptions {
   networkName?: string;
   /** Seconds the pause container gets to stop on SIGTERM in stopPodSandbox (default 10). */
   sandboxStopTimeoutSeconds?: number;
+  /**
+   * CNI mode (cri-dockerd's network plugin): non-host sandboxes get network mode `none` and this network attaches
+   * them (ADD after start, DEL on stop/remove, CHECK at most every `networkCheckIntervalMs`); it also answers
+   * NetworkReady. Unset: Docker's bridge network.
+   */
+  podNetwork?: PodNetwork;
+  /** Minimum interval between CNI CHECKs of one sandbox, done while reading its status (default 60 s; 0 = never). */
+  networkCheckIntervalMs?: number;
+  /** Interval of releasing the networks of sandboxes that vanished (default 60 s). */
+  networkGcIntervalMs?: number;
 }
 
 /**
@@ -68,6 +79,10 @@ export class DockerRuntime implements ContainerRuntime, ContainerLogs, Container
   readonly #spec: SpecOptions;
   readonly #networkName: string;
   readonly #sandboxStopTimeout: number;
+  readonly #podNetwork: PodNetwork | undefined;
+  readonly #checkInterval: number;
+  readonly #lastCheck = new Map<string, number>();
+  #gcTimer: NodeJS.Timeout | undefined;
   readonly #listeners = new Set<(e: ContainerEvent) => void>();
   #events: DockerEventStream | undefined;
   readonly #streaming: DockerStreaming;
@@ -81,6 +96,13 @@ export class DockerRuntime implements ContainerRuntime, ContainerLogs, Container
     if (floor !== null && floor !== undefined) this.#spec.oomScoreAdjFloor = floor;
     this.#networkName = options.networkName ?? 'bridge';
     this.#sandboxStopTimeout = options.sandboxStopTimeoutSeconds ?? 10;
+    this.#podNetwork = options.podNetwork;
+    this.#checkInterval = options.networkCheckIntervalMs ?? 60_000;
+    if (this.#podNetwork !== undefined) {
+      this.#spec.podNetwork = 'cni';
+      this.#gcTimer = setInterval(() => void this.releaseStaleNetworks().catch(() => undefined), options.networkGcIntervalMs ?? 60_000);
+      this.#gcTimer.unref();
+    }
     this.#streaming = new DockerStreaming({ docker: this.#docker, socketPath: this.#socketPath, logger: this.#log });
   }
 
@@ -92,6 +114,7 @@ export class DockerRuntime implements ContainerRuntime, ContainerLogs, Container
     const created = await this.#call(what, () => this.#docker.createContainer(opts));
     try {
       await this.#call({ op: 'start', object: `sandbox ${created.id}` }, () => created.start());
+      if (opts.HostConfig?.NetworkMode === 'none') await this.#attach(created.id, config);
     } catch (err) {
       await created.remove({ force: true }).catch(() => undefined);
       throw err;
@@ -103,23 +126,47 @@ export class DockerRuntime implements ContainerRuntime, ContainerLogs, Container
   async stopPodSandbox(id: string): Promise<void> {
     const info = await this.#inspectOrNull(id, 'podsandbox');
     if (info === null) return;
+    // Like cri-dockerd: detach the network first (while the netns exists), stop anyway, then report a DEL failure.
+    const detachErr = await this.#detach(info).then(() => undefined, (err: unknown) => err);
     for (const c of await this.#listRaw('container', [`${DOCKER_LABELS.sandboxId}=${info.Id}`])) {
       if (containerState(c.State) === 'running') await this.stopContainer(c.Id, 0);
     }
     await this.#stop(info.Id, this.#sandboxStopTimeout, 'sandbox');
+    if (detachErr !== undefined) throw detachErr;
   }
 
   async removePodSandbox(id: string): Promise<void> {
     const info = await this.#inspectOrNull(id, 'podsandbox');
     if (info === null) return;
+    // DEL again (idempotent) so an IP is released even when stop was skipped; on failure keep the container as the
+    // record of what still needs a DEL.
+    await this.#detach(info);
     for (const c of await this.#listRaw('container', [`${DOCKER_LABELS.sandboxId}=${info.Id}`])) {
       await this.removeContainer(c.Id);
     }
     await this.#remove(info.Id, 'sandbox');
+    this.#lastCheck.delete(info.Id);
   }
 
   async podSandboxStatus(id: string): Promise<PodSandboxStatus> {
-    return sandboxFromInspect(await this.#inspect(id, 'podsandbox'));
+    const info = await this.#inspect(id, 'podsandbox');
+    const st = sandboxFromInspect(info);
+    if (this.#podNetwork === undefined || info.HostConfig.NetworkMode !== 'none') return st;
+    const [ip = '', ...more] = await this.#podNetwork.podIps(info.Id);
+    st.ip = ip;
+    st.additionalIps = more;
+    if (st.state === 'ready' && !(await this.#networkHealthy(info))) st.state = 'notready';
+    return st;
+  }
+
+  /**
+   * Releases the CNI attachments of sandboxes that no longer exist (removed behind nodelet's back, or the agent was
+   * killed between ADD and removal). Returns how many. No-op without a pod network.
+   */
+  async releaseStaleNetworks(): Promise<number> {
+    if (this.#podNetwork === undefined) return 0;
+    // The network reads its records before this lists the sandboxes: a sandbox created meanwhile is never released.
+    return this.#podNetwork.garbageCollect(async () => new Set((await this.#listRaw('podsandbox', [])).map((c) => c.Id)));
   }
 
   async listPodSandboxes(filter: PodSandboxFilter = {}): Promise<PodSandbox[]> {
@@ -216,6 +263,15 @@ export class DockerRuntime implements ContainerRuntime, ContainerLogs, Container
 
   async status(): Promise<RuntimeStatus> {
     await this.#call({ op: 'ping', object: 'docker engine' }, () => this.#docker.ping());
+    if (this.#podNetwork !== undefined) {
+      const n = await this.#podNetwork.status();
+      return {
+        conditions: [
+          { type: 'RuntimeReady', status: true, reason: '', message: '' },
+          { type: 'NetworkReady', status: n.ready, reason: n.reason, message: n.message },
+        ],
+      };
+    }
     let network = { status: true, reason: '', message: '' };
     // A filtered list, not an inspect: the inspect answer lists every container on the network (pods × 5 s).
     const name = this.#networkName;
@@ -282,11 +338,53 @@ export class DockerRuntime implements ContainerRuntime, ContainerLogs, Container
   }
 
   async close(): Promise<void> {
+    if (this.#gcTimer !== undefined) clearInterval(this.#gcTimer);
     this.#listeners.clear();
     this.#stopEvents();
   }
 
   // ---- internals -----------------------------------------------------------------------------------------------
+
+  /** CNI ADD for a started `none`-network sandbox. */
+  async #attach(id: string, config: PodSandboxConfig): Promise<void> {
+    if (this.#podNetwork === undefined) return;
+    const info = await this.#inspect(id, 'podsandbox');
+    const m = config.metadata;
+    await this.#podNetwork.setUp({
+      id,
+      netns: netnsOf(info),
+      namespace: m.namespace,
+      name: m.name,
+      uid: m.uid,
+      portMappings: config.portMappings,
+      annotations: config.annotations,
+    });
+    this.#lastCheck.set(id, Date.now());
+  }
+
+  /** CNI DEL of a `none`-network sandbox (idempotent). */
+  async #detach(info: Docker.ContainerInspectInfo): Promise<void> {
+    if (this.#podNetwork === undefined || info.HostConfig.NetworkMode !== 'none') return;
+    const m = sandboxFromInspect(info).metadata;
+    await this.#podNetwork.tearDown({ id: info.Id, netns: netnsOf(info), namespace: m.namespace, name: m.name, uid: m.uid });
+  }
+
+  /** CNI CHECK, at most once per interval per sandbox; false when the attachment is broken. */
+  async #networkHealthy(info: Docker.ContainerInspectInfo): Promise<boolean> {
+    if (this.#podNetwork === undefined || this.#checkInterval <= 0) return true;
+    const now = Date.now();
+    const last = this.#lastCheck.get(info.Id);
+    if (last !== undefined && now - last < this.#checkInterval) return true;
+    this.#lastCheck.set(info.Id, now);
+    const m = sandboxFromInspect(info).metadata;
+    try {
+      await this.#podNetwork.check({ id: info.Id, netns: netnsOf(info), namespace: m.namespace, name: m.name, uid: m.uid });
+      return true;
+    } catch (err) {
+      this.#log.warn({ sandbox: info.Id, err: errorMessage(err) }, 'CNI CHECK of the pod sandbox failed; reporting it not ready');
+      return false;
+    }
+  }
 
   #stopEvents(): void {
     this.#events?.stop();
@@ -348,6 +446,11 @@ export class DockerRuntime implements ContainerRuntime, ContainerLogs, Container
       throw mapDockerError(err, { op: 'remove', object: `${what} ${id}` }, this.#socketPath);
     }
   }
+}
+
+/** The network namespace of a running container, '' when it does not run. */
+function netnsOf(info: Docker.ContainerInspectInfo): string {
+  return info.State.Running && info.State.Pid > 0 ? `/proc/${info.State.Pid}/ns/net` : '';
 }
 
 function selectorFilters(selector: Record<string, string> | undefined): string[] {

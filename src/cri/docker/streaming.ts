@@ -45,24 +45,35 @@ async function killExec(exec: Docker.Exec): Promise<void> {
 /** Connects the hijacked engine stream to the client's streams; resolves when the engine side ends. */
 function wire(stream: Duplex, io: StreamIO, tty: boolean, docker: Docker): Promise<void> {
   const stdout = io.stdout ?? sink();
-  if (tty) {
-    stream.pipe(stdout as Writable, { end: false });
-  } else {
-    const out = new PassThrough();
-    const err = new PassThrough();
-    out.pipe(stdout as Writable, { end: false });
-    err.pipe((io.stderr ?? sink()) as Writable, { end: false });
-    docker.modem.demuxStream(stream, out, err);
-  }
   if (io.stdin !== undefined) {
     const stdin = io.stdin;
     stdin.pipe(stream);
     stream.on('close', () => stdin.unpipe(stream));
   }
-  return new Promise<void>((resolve) => {
+  const engineDone = new Promise<void>((resolve) => {
     stream.once('end', resolve);
     stream.once('close', resolve);
     stream.once('error', () => resolve());
+  });
+  if (tty) {
+    // pipe() writes on every 'data' event, so everything has been handed on when the stream ends.
+    stream.pipe(stdout as Writable, { end: false });
+    return engineDone;
+  }
+  const out = new PassThrough();
+  const err = new PassThrough();
+  out.pipe(stdout as Writable, { end: false });
+  err.pipe((io.stderr ?? sink()) as Writable, { end: false });
+  docker.modem.demuxStream(stream, out, err);
+  const drained = (p: PassThrough): Promise<void> =>
+    new Promise((resolve) => {
+      p.once('end', resolve);
+      p.once('close', resolve);
+    });
+  return engineDone.then(async () => {
+    out.end();
+    err.end();
+    await Promise.all([drained(out), drained(err)]);
   });
 }
 

@@ -14,6 +14,9 @@ import { buildCsrPem, csrObject, generateKey, type CsrSubject } from './csr.js';
 import { retryDelayMs, rotationDeadline, UPSTREAM_ROTATION, type RotationPolicy } from './schedule.js';
 import type { CertificatePair, CertificateStore } from './store.js';
 
+/** Least time between two successful rotations. */
+export const MIN_ROTATION_INTERVAL_MS = 10_000;
+
 /** Options of {@link CertificateManager}. */
 export interface CertificateManagerOptions {
   /** `client` or `serving` (logs). */
@@ -111,7 +114,9 @@ export class CertificateManager implements ServingCertificateSource {
     try {
       await this.rotate();
       this.#failures = 0;
-      return Math.max(0, (this.deadline() ?? now) - this.#o.clock.now());
+      // A certificate whose deadline has already passed (a signer issuing very short lifetimes) must not make the
+      // loop request certificates back to back.
+      return Math.max(MIN_ROTATION_INTERVAL_MS, (this.deadline() ?? now) - this.#o.clock.now());
     } catch (err) {
       this.#failures++;
       const delay = retryDelayMs(this.#failures);

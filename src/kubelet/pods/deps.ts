@@ -29,6 +29,16 @@ export interface PodDeps {
   track(id: string, podUID: string): void;
   /** Directory for the pod's container logs. */
   logDirectory(podUID: string): string;
+  /** The pod cgroup hierarchy (cgroupsPerQOS); undefined = sandboxes get no cgroup parent. */
+  podCgroups?: PodCgroups;
+}
+
+/** The part of the pod cgroup manager (src/kubelet/cm) the pod steps use. */
+export interface PodCgroups {
+  /** Creates/updates the pod's cgroup and returns the sandbox's cgroup parent; throws CgroupError. */
+  ensurePod(pod: V1Pod): Promise<string>;
+  /** Removes the pod's cgroup (false when still busy: retried by the orphan cleanup). */
+  removePod(uid: string): Promise<boolean>;
 }
 
 /** `namespace/name` for logs. */

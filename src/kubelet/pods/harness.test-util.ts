@@ -1,5 +1,5 @@
 /** Shared setup of the lifecycle unit tests: FakeRuntime + FakeClock + FakePodApi, and a settle helper. */
-import type { V1Container, V1Pod, V1PodSpec } from '@kubernetes/client-node';
+import type { V1Container, V1Pod, V1PodSpec, V1PodStatus } from '@kubernetes/client-node';
 import { FakeRuntime, PAUSE_IMAGE, TESTBOX_IMAGE } from '../../cri/index.js';
 import type { ProberManager } from '../../probes/types.js';
 import { FakeClock } from '../../util/clock.js';
@@ -35,10 +35,21 @@ export function mkPod(name: string, spec: Partial<V1PodSpec> & { containers: V1C
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { nodeName: NODE, ...spec } };
 }
 
-/** Builds and starts a world. */
-export async function world(extra: Partial<PodLifecycleOptions> = {}, prober?: ProberManager): Promise<World> {
+/** What a prober factory gets: the world's clock and runtime, and the lifecycle's computed status (bound late). */
+export interface ProberWorld {
+  clock: FakeClock;
+  runtime: FakeRuntime;
+  podStatus(uid: string): V1PodStatus | undefined;
+}
+
+/** Builds and starts a world; `prober` may be a factory, to build the real prober as src/cli/pods-role.ts does. */
+export async function world(extra: Partial<PodLifecycleOptions> = {}, proberOrFactory?: ProberManager | ((pw: ProberWorld) => ProberManager)): Promise<World> {
   const clock = new FakeClock();
   const runtime = new FakeRuntime({ clock });
+  const late: { lc?: PodLifecycle } = {};
+  const prober = typeof proberOrFactory === 'function'
+    ? proberOrFactory({ clock, runtime, podStatus: (uid) => late.lc?.podStatus(uid) })
+    : proberOrFactory;
   const api = new FakePodApi();
   const recorder = new MemoryRecorder();
   const make = (): PodLifecycle =>
@@ -86,10 +97,12 @@ export async function world(extra: Partial<PodLifecycleOptions> = {}, prober?: P
     async restart() {
       await w.lc.stop();
       w.lc = make();
+      late.lc = w.lc;
       await w.lc.start();
       await w.settle();
     },
   };
+  late.lc = w.lc;
   await w.lc.start();
   await w.settle();
   return w;

@@ -1,7 +1,7 @@
 import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LABELS } from '../../cri/index.js';
-import type { ContainerProbeFailure, ProberManager } from '../../probes/types.js';
+import { NO_PROBE_RESULTS, type ContainerProbeFailure, type ProberManager } from '../../probes/index.js';
 import { apiPod, ctr, mkPod, world, type World } from './harness.test-util.js';
 
 let w: World | undefined;
@@ -29,9 +29,7 @@ function fakeProber(overrides: Partial<ProberManager> = {}): FakeProber {
     addPod: () => undefined,
     removePod: () => undefined,
     cleanupPods: () => undefined,
-    updatePodStatus: (_uid, s) => {
-      for (const c of s.containerStatuses ?? []) c.ready = c.started = c.state?.running !== undefined;
-    },
+    results: () => NO_PROBE_RESULTS,
     onResultChange: () => () => undefined,
     onContainerFailure: (l) => {
       listeners.push(l);
@@ -161,12 +159,7 @@ describe('pod lifecycle: termination', () => {
     const known = new Set<string>();
     const { prober } = fakeProber({
       addPod: (pod) => known.add(pod.metadata?.uid ?? ''),
-      updatePodStatus: (uid, s) => {
-        for (const c of s.containerStatuses ?? []) {
-          c.started = c.state?.running !== undefined;
-          c.ready = c.started && !known.has(uid);
-        }
-      },
+      results: (uid) => ({ ...NO_PROBE_RESULTS, readinessProbed: new Set(known.has(uid) ? ['a'] : []) }),
     });
     w = await world({}, prober);
     w.api.apply(mkPod('probed', { containers: [ctr('a', undefined, { readinessProbe: { exec: { command: ['true'] } } })] }));

@@ -105,6 +105,7 @@ class Lifecycle implements PodLifecycle {
         const p = this.#desired.get(uid) ?? this.#workers.pod(uid);
         return `${logsDir}/${p?.metadata?.namespace ?? 'default'}_${p?.metadata?.name ?? ''}_${uid}`;
       },
+      podCgroups: o.podCgroups,
     };
     this.#status = new StatusManager({
       api: this.#api,
@@ -186,15 +187,16 @@ class Lifecycle implements PodLifecycle {
     }
     const onPods = (source: SourceName, pods: V1Pod[]): void => this.#onPods(source, pods);
     const log = o.logger.child({ component: 'sources' });
+    const onHandlerError = (source: SourceName): void => o.metrics?.podSourceHandlerErrors?.inc({ source });
     if (o.staticPodPath !== undefined && o.staticPodPath !== '') {
-      this.#sources.push(new FileSource({ path: o.staticPodPath, nodeName: o.nodeName, periodMs: o.fileCheckFrequencyMs, clock: this.#clock, logger: log, onPods }));
+      this.#sources.push(new FileSource({ path: o.staticPodPath, nodeName: o.nodeName, periodMs: o.fileCheckFrequencyMs, clock: this.#clock, logger: log, onPods, onHandlerError }));
     }
     if (o.manifestURL !== undefined && o.manifestURL !== '') {
-      this.#sources.push(new HttpSource({ url: o.manifestURL, headers: o.manifestURLHeaders, nodeName: o.nodeName, periodMs: o.httpCheckFrequencyMs, clock: this.#clock, logger: log, onPods }));
+      this.#sources.push(new HttpSource({ url: o.manifestURL, headers: o.manifestURLHeaders, nodeName: o.nodeName, periodMs: o.httpCheckFrequencyMs, clock: this.#clock, logger: log, onPods, onHandlerError }));
     }
     if (o.podInformer !== undefined || o.kubeConfig !== undefined) {
       const informer = o.podInformer ?? buildInformer(o);
-      this.#apiSource = new ApiSource(informer, onPods);
+      this.#apiSource = new ApiSource(informer, onPods, { logger: log, clock: this.#clock, onHandlerError });
       this.#sources.push(this.#apiSource);
     }
     this.#pleg.start();

@@ -1,4 +1,5 @@
 /** Options and the public handle of the pod lifecycle (the kubelet role's pod half). */
+import type { PodCgroups } from './deps.js';
 import type { V1Node, V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { KubeConfig } from '../../api/kubeconfig.js';
 import type { Logger } from 'pino';
@@ -20,6 +21,8 @@ export interface PodLifecycleMetrics {
   podWorkerDuration?: { observe(labels: { operation_type: string }, seconds: number): void };
   /** kubelet_pleg_relist_duration_seconds. */
   plegRelistDuration?: { observe(seconds: number): void };
+  /** nodelet_pod_source_handler_errors_total{source}: the handler of a pod source's set threw (it is retried). */
+  podSourceHandlerErrors?: { inc(labels: { source: string }): void };
 }
 
 /**
@@ -29,6 +32,8 @@ export interface PodLifecycleMetrics {
 export interface PodLifecycleOptions {
   /** This node's name (fieldSelector spec.nodeName, static pod name suffix, event source host). */
   nodeName: string;
+  /** The pod cgroup hierarchy (cgroupsPerQOS: true); omitted = no pod cgroups. */
+  podCgroups?: PodCgroups;
   /** Kubelet root dir (informational here; the PodEnvironment owns the layout). Default `/var/lib/kubelet`. */
   rootDir?: string;
   /** Where container logs go: `<podLogsDir>/<ns>_<name>_<uid>` (default `/var/log/pods`). */

@@ -74,7 +74,7 @@ export function createSteps(ctx: StepContext, memory: Map<string, PodMemory>): W
       runtimeName: deps.runtimeName,
       podIsTerminal: terminal,
       failure: m.failure,
-      applyProbes: ctx.prober === undefined ? undefined : (s) => ctx.prober?.updatePodStatus(uid, s),
+      probes: ctx.prober?.results(uid),
     });
     ctx.status.setPodStatus(pod, status);
     return status;
@@ -161,6 +161,7 @@ export function createSteps(ctx: StepContext, memory: Map<string, PodMemory>): W
       if (removed || deleted || isOrphan(pod)) {
         const state = await readPodRuntimeState(deps.runtime, uid, deps.owner);
         await removePodFromRuntime(deps, state);
+        await deps.podCgroups?.removePod(uid);
         await deps.env.cleanupPod(uid);
       }
       if (deleted && ctx.hasApi && !isStaticPod(pod) && !removed) ctx.status.requestDeletion(uid);

@@ -46,7 +46,21 @@ function earliest(a: number | undefined, b: number | undefined): number | undefi
   return Math.min(a, b);
 }
 
-async function createSandbox(deps: PodDeps, pod: V1Pod, actions: PodActions, mem: PodSyncMemory): Promise<string> {
+/**
+ * Creates or updates the pod's cgroup (every sync, as upstream syncPod); returns the sandbox's cgroup parent
+ * (undefined without cgroupsPerQOS). A failure is a `FailedCreatePodContainer` event and fails the sync.
+ */
+async function ensurePodCgroup(deps: PodDeps, pod: V1Pod): Promise<string | undefined> {
+  if (deps.podCgroups === undefined) return undefined;
+  try {
+    return await deps.podCgroups.ensurePod(pod);
+  } catch (err) {
+    deps.recorder.event(podRef(pod), 'Warning', 'FailedCreatePodContainer', `unable to ensure pod container exists: ${errorMessage(err)}`);
+    throw err;
+  }
+}
+
+async function createSandbox(deps: PodDeps, pod: V1Pod, actions: PodActions, mem: PodSyncMemory, cgroupParent: string | undefined): Promise<string> {
   const ref = podRef(pod);
   try {
     await deps.env.prepareVolumes(pod);
@@ -63,6 +77,7 @@ async function createSandbox(deps: PodDeps, pod: V1Pod, actions: PodActions, mem
       attempt: actions.attempt,
     };
     config.image = config.image || deps.podInfraImage;
+    if (cgroupParent !== undefined) config.linux.cgroupParent = cgroupParent;
     config.logDirectory ??= deps.logDirectory(pod.metadata?.uid ?? '');
     config.labels = {
       ...config.labels,
@@ -81,11 +96,12 @@ async function createSandbox(deps: PodDeps, pod: V1Pod, actions: PodActions, mem
   }
 }
 
-async function currentSandboxConfig(deps: PodDeps, pod: V1Pod, id: string, attempt: number, mem: PodSyncMemory): Promise<PodSandboxConfig> {
+async function currentSandboxConfig(deps: PodDeps, pod: V1Pod, id: string, attempt: number, mem: PodSyncMemory, cgroupParent: string | undefined): Promise<PodSandboxConfig> {
   if (mem.sandboxConfig?.id === id) return mem.sandboxConfig.config;
   // After an agent restart: rebuild the config the sandbox was made with (same pod, same attempt).
   const config = await deps.env.sandboxConfig(pod, attempt);
   config.image = config.image || deps.podInfraImage;
+  if (cgroupParent !== undefined) config.linux.cgroupParent = cgroupParent;
   mem.sandboxConfig = { id, config };
   return config;
 }
@@ -115,8 +131,9 @@ export async function syncPod(deps: PodDeps, pod: V1Pod, mem: PodSyncMemory): Pr
   }
   let sandboxId = actions.sandboxId;
   let attempt = state.sandboxes[0]?.attempt ?? 0;
+  const cgroupParent = actions.killPod && !actions.createSandbox ? undefined : await ensurePodCgroup(deps, pod);
   if (actions.createSandbox) {
-    sandboxId = await createSandbox(deps, pod, actions, mem);
+    sandboxId = await createSandbox(deps, pod, actions, mem, cgroupParent);
     attempt = actions.attempt;
     changed = true;
   } else if (actions.killPod || sandboxId === '') {
@@ -129,7 +146,7 @@ export async function syncPod(deps: PodDeps, pod: V1Pod, mem: PodSyncMemory): Pr
       throw err;
     }
   }
-  const sandboxConfig = await currentSandboxConfig(deps, pod, sandboxId, attempt, mem);
+  const sandboxConfig = await currentSandboxConfig(deps, pod, sandboxId, attempt, mem, cgroupParent);
   const sbStatus = await deps.runtime.podSandboxStatus(sandboxId);
   const podIPs = [sbStatus.ip, ...sbStatus.additionalIps].filter((ip) => ip !== '');
   const target = { sandboxId, podIPs, sandboxConfig };

@@ -16,6 +16,8 @@ export interface KubeletMetrics {
   runtimeOperationsErrors: Counter<'operation_type'>;
   runtimeOperationsDuration: Histogram<'operation_type'>;
   plegRelistDuration: Histogram;
+  /** nodelet's own: the kubelet's handler of a pod source's set threw (logged with its code, retried). */
+  podSourceHandlerErrors: Counter<'source'>;
 }
 
 /** Creates the registry (when not given) with default process metrics and the kubelet metrics. */
@@ -52,6 +54,12 @@ export function createKubeletMetrics(nodeName: string, registry = new Registry()
       name: 'kubelet_pleg_relist_duration_seconds',
       help: 'Duration in seconds for relisting pods in PLEG.',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    podSourceHandlerErrors: new Counter({
+      name: 'nodelet_pod_source_handler_errors_total',
+      help: 'Times the handler of a pod source (api, file, http) threw on a pod set; the set is delivered again.',
+      labelNames: ['source'],
       registers: [registry],
     }),
   };

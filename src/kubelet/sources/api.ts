@@ -5,6 +5,7 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Informer } from '../../api/types.js';
+import { PodSetDelivery, type DeliveryOptions } from './deliver.js';
 import type { PodSetListener, PodSource } from './types.js';
 
 /** The list+watch options for the pods bound to `nodeName`. */
@@ -15,14 +16,15 @@ export function podInformerOptions(nodeName: string): { path: string; fieldSelec
 /** See module comment. */
 export class ApiSource implements PodSource {
   readonly #informer: Informer<V1Pod>;
-  readonly #onPods: PodSetListener;
+  readonly #delivery: PodSetDelivery;
   #remove: (() => void) | undefined;
   #scheduled = false;
   #synced = false;
 
-  constructor(informer: Informer<V1Pod>, onPods: PodSetListener) {
+  /** `delivery`: how a throwing handler is logged, counted and retried (deliver.ts). */
+  constructor(informer: Informer<V1Pod>, onPods: PodSetListener, delivery: DeliveryOptions) {
     this.#informer = informer;
-    this.#onPods = onPods;
+    this.#delivery = new PodSetDelivery('api', onPods, delivery);
   }
 
   start(): void {
@@ -44,6 +46,7 @@ export class ApiSource implements PodSource {
   }
 
   stop(): void {
+    this.#delivery.stop();
     this.#remove?.();
     this.#informer.stop();
   }
@@ -62,7 +65,7 @@ export class ApiSource implements PodSource {
     this.#scheduled = true;
     queueMicrotask(() => {
       this.#scheduled = false;
-      this.#onPods('api', this.#informer.list());
+      this.#delivery.deliver(this.#informer.list());
     });
   }
 }

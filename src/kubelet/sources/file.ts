@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import { errorMessage } from '../../util/errors.js';
 import { ManifestError, staticPodsFromText } from './static-pod.js';
+import { PodSetDelivery, type DeliveryOptions } from './deliver.js';
 import type { PodSetListener, PodSource } from './types.js';
 
 /** Options for {@link FileSource}. */
@@ -24,6 +25,8 @@ export interface FileSourceOptions {
   clock: Clock;
   logger: Logger;
   onPods: PodSetListener;
+  /** How a throwing handler is counted and retried (deliver.ts); logged on `logger`. */
+  onHandlerError?: DeliveryOptions['onHandlerError'];
   /** Called for every bad manifest (once per content). */
   onInvalid?: (err: ManifestError | Error, file: string) => void;
 }
@@ -48,8 +51,11 @@ export class FileSource implements PodSource {
   #scanning: Promise<void> | undefined;
   #again = false;
 
+  readonly #delivery: PodSetDelivery;
+
   constructor(options: FileSourceOptions) {
     this.#o = options;
+    this.#delivery = new PodSetDelivery('file', options.onPods, { logger: options.logger, clock: options.clock, onHandlerError: options.onHandlerError });
   }
 
   start(): void {
@@ -60,6 +66,7 @@ export class FileSource implements PodSource {
 
   stop(): void {
     this.#stopped = true;
+    this.#delivery.stop();
     this.#watcher?.close();
     this.#watcher = undefined;
     if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer);
@@ -133,7 +140,7 @@ export class FileSource implements PodSource {
     for (const f of this.#reported.keys()) if (!live.has(f)) this.#reported.delete(f);
     if (this.#stopped) return;
     this.#synced = true;
-    this.#o.onPods('file', pods);
+    this.#delivery.deliver(pods);
     this.#watch();
     if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer);
     this.#timer = this.#o.clock.setTimeout(() => void this.scan(), this.#o.periodMs ?? 20_000);

@@ -4,10 +4,12 @@
  * kept; on a bad body the error is logged once per content and the previous set is kept too.
  */
 import { createHash } from 'node:crypto';
+import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import { errorMessage } from '../../util/errors.js';
 import { ManifestError, staticPodsFromText } from './static-pod.js';
+import { PodSetDelivery, type DeliveryOptions } from './deliver.js';
 import type { PodSetListener, PodSource } from './types.js';
 
 /** Options for {@link HttpSource}. */
@@ -20,6 +22,8 @@ export interface HttpSourceOptions {
   clock: Clock;
   logger: Logger;
   onPods: PodSetListener;
+  /** How a throwing handler is counted and retried (deliver.ts); logged on `logger`. */
+  onHandlerError?: DeliveryOptions['onHandlerError'];
 }
 
 /** See module comment. */
@@ -31,8 +35,11 @@ export class HttpSource implements PodSource {
   #digest = '';
   #reported = '';
 
+  readonly #delivery: PodSetDelivery;
+
   constructor(options: HttpSourceOptions) {
     this.#o = options;
+    this.#delivery = new PodSetDelivery('http', options.onPods, { logger: options.logger, clock: options.clock, onHandlerError: options.onHandlerError });
   }
 
   start(): void {
@@ -42,6 +49,7 @@ export class HttpSource implements PodSource {
 
   stop(): void {
     this.#stopped = true;
+    this.#delivery.stop();
     if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer);
   }
 
@@ -58,17 +66,21 @@ export class HttpSource implements PodSource {
       const text = await res.text();
       const digest = createHash('sha256').update(text).digest('hex');
       if (digest !== this.#digest || !this.#synced) {
+        let pods: V1Pod[] | undefined;
         try {
-          const pods = staticPodsFromText(text, { kind: 'http', location: url, nodeName: this.#o.nodeName, seenAt: this.#o.clock.now() });
-          this.#digest = digest;
-          this.#synced = true;
-          if (!this.#stopped) this.#o.onPods('http', pods);
+          pods = staticPodsFromText(text, { kind: 'http', location: url, nodeName: this.#o.nodeName, seenAt: this.#o.clock.now() });
         } catch (err) {
           if (this.#reported !== digest) {
             this.#reported = digest;
             const problems = err instanceof ManifestError ? err.problems : [];
-            logger.error({ url, problems, field: problems[0]?.field }, `invalid pod manifest from URL: ${errorMessage(err)}`);
+            logger.error({ url, problems, field: problems[0]?.field, code: 'MANIFEST_INVALID' }, `invalid pod manifest from URL: ${errorMessage(err)}`);
           }
+        }
+        if (pods !== undefined) {
+          this.#digest = digest;
+          this.#synced = true;
+          // A throwing handler is the delivery's to log and retry, never "an invalid manifest".
+          if (!this.#stopped) this.#delivery.deliver(pods);
         }
       }
     } catch (err) {

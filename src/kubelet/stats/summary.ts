@@ -47,7 +47,7 @@ export interface InterfaceStats {
 }
 
 /** statsapi.NetworkStats (the default interface inline, all interfaces in `interfaces`). */
-export interface NetworkStats extends Partial<InterfaceStats> {
+export interface NetworkStats extends InterfaceStats {
   time: string;
   interfaces?: InterfaceStats[];
 }
@@ -148,7 +148,7 @@ export function networkStats(time: string, ifaces: InterfaceCounters[] | undefin
   if (ifaces === undefined) return undefined;
   const list: InterfaceStats[] = ifaces.map((i) => ({ name: i.name, rxBytes: i.rxBytes, rxErrors: i.rxErrors, txBytes: i.txBytes, txErrors: i.txErrors }));
   const def = list.find((i) => i.name === 'eth0');
-  return { time, ...(def ?? {}), interfaces: list };
+  return { time, ...(def ?? { name: '' }), interfaces: list };
 }
 
 function containerStats(time: string, c: ContainerSample, imageFs: FsUsage | undefined, logsFs: FsUsage | undefined): ContainerStats {

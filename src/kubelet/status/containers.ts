@@ -5,6 +5,7 @@
 import type { V1Container, V1ContainerState, V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import { containerHistory, type ContainerRecord, type PodRuntimeState } from '../pods/state.js';
 import { isSidecar, shouldRestart } from '../pods/policy.js';
+import { probeReadiness, type PodProbeResults } from '../../probes/index.js';
 import { apiTime } from './time.js';
 
 /** Why a container is waiting, as the last sync saw it. */
@@ -103,13 +104,18 @@ export function convertContainerStatuses(input: ContainerStatusInput, isInit: bo
 }
 
 /**
- * Default readiness when no prober is wired: a running container is ready and started; a regular init container
- * that exited 0 is ready. Mutates the statuses.
+ * Fills `started` and `ready` of freshly converted statuses from the probe results (upstream UpdatePodStatus): app
+ * containers and sidecars (init containers with `restartPolicy: Always`) are started once running and past their
+ * startup probe, ready once started and past their readiness probe; a regular init container is ready when it exited
+ * 0. Without probe results (`NO_PROBE_RESULTS`), running means started and ready. Mutates the statuses it was given
+ * (they are this computation's own output, not a status reported before).
  */
-export function applyDefaultReadiness(statuses: V1ContainerStatus[], isInit: boolean): void {
+export function applyProbeResults(statuses: V1ContainerStatus[], specs: readonly V1Container[], isInit: boolean, probes: PodProbeResults): void {
   for (const s of statuses) {
     const running = s.state?.running !== undefined;
-    s.started = running;
-    s.ready = running || (isInit && s.state?.terminated?.exitCode === 0);
+    const r = probeReadiness(probes, s.name, s.containerID ?? '', running);
+    s.started = r.started;
+    const spec = specs.find((c) => c.name === s.name);
+    s.ready = isInit && (spec === undefined || !isSidecar(spec)) ? s.state?.terminated?.exitCode === 0 : r.ready;
   }
 }

@@ -3,7 +3,8 @@
  */
 import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { PodRuntimeState } from '../pods/state.js';
-import { applyDefaultReadiness, convertContainerStatuses, type WaitingReason } from './containers.js';
+import { NO_PROBE_RESULTS, type PodProbeResults } from '../../probes/index.js';
+import { applyProbeResults, convertContainerStatuses, type WaitingReason } from './containers.js';
 import { computeConditions } from './conditions.js';
 import { computePodPhase, isTerminalPhase } from './phase.js';
 import { qosClass } from '../security/qos.js';
@@ -33,8 +34,8 @@ export interface GenerateInput {
   /** The worker decided nothing will run again (terminating/terminated). */
   podIsTerminal: boolean;
   failure?: PodFailure;
-  /** Fills ready/started (ProberManager.updatePodStatus); default: running ⇒ ready. */
-  applyProbes?: (status: V1PodStatus) => void;
+  /** The pod's probe results (ProberManager.results) as data; default: no probes (running ⇒ started and ready). */
+  probes?: PodProbeResults;
 }
 
 /** Pure: the pod status. Never regresses a terminal phase found in `oldStatus`. */
@@ -43,11 +44,9 @@ export function generatePodStatus(input: GenerateInput): V1PodStatus {
   const init = convertContainerStatuses(input, true);
   const app = convertContainerStatuses(input, false);
   const status: V1PodStatus = { initContainerStatuses: init, containerStatuses: app };
-  if (input.applyProbes !== undefined) input.applyProbes(status);
-  else {
-    applyDefaultReadiness(init, true);
-    applyDefaultReadiness(app, false);
-  }
+  const probes = input.probes ?? NO_PROBE_RESULTS;
+  applyProbeResults(init, pod.spec?.initContainers ?? [], true, probes);
+  applyProbeResults(app, pod.spec?.containers ?? [], false, probes);
   const old = input.oldStatus;
   let phase: string = computePodPhase(pod, init, app, input.podIsTerminal);
   if (input.failure !== undefined) {

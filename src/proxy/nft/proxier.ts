@@ -190,7 +190,7 @@ export class NftProxier {
 
   #ctx(): NftRenderContext {
     const family = this.#o.nft.family;
-    const [podMatch, notPodMatch] = nftLocalMatches(family === 'IPv4' ? this.#o.config.localDetector : this.#o.config.localDetector, family);
+    const [podMatch, notPodMatch] = nftLocalMatches(this.#o.config.localDetector, family);
     return { family, masqueradeAll: this.#o.config.masqueradeAll, podMatch, notPodMatch, nodeIPs: this.#o.nodeIPs, zone: this.#zone };
   }
 

@@ -151,7 +151,12 @@ export class NftState {
         rules += list.length;
         chains++;
       }
-      for (const chain of prev?.chains.keys() ?? []) if (!nextChains.has(chain)) lateChains.push(`delete chain ${t} ${chain}`);
+      for (const [chain, list] of prev?.chains ?? []) {
+        if (nextChains.has(chain)) continue;
+        // The kernel deletes only empty chains.
+        if (list.length > 0) rewrite.push(`flush chain ${t} ${chain}`);
+        lateChains.push(`delete chain ${t} ${chain}`);
+      }
       for (const [set, timeout] of next?.affinitySets ?? []) {
         const old = prev?.affinitySets.get(set);
         // A changed timeout means re-creating a set that rules still reference: left to a full transaction.

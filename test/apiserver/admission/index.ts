@@ -4,11 +4,13 @@ import { endpointSliceAdmission, eventAdmission, leaseAdmission, namespaceAdmiss
 import { podAdmission } from './pod.js';
 import { serviceAdmission } from './service.js';
 import type { Admission } from './types.js';
+import { validateCsr } from '../certificates/controller.js';
 
 export type { Admission, AdmissionContext } from './types.js';
 export { ServiceAllocator } from './service-alloc.js';
 
 const BY_KEY: Record<string, Admission> = {
+  'certificatesigningrequests.certificates.k8s.io': { validate: validateCsr },
   pods: podAdmission,
   services: serviceAdmission,
   nodes: nodeAdmission,

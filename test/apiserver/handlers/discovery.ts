@@ -6,8 +6,8 @@ import { groupVersions, RESOURCES, SUBRESOURCE_KIND, verbsOf } from '../resource
 /** Version the server reports (a current server: kubectl's version skew warning stays quiet). */
 export const SERVER_VERSION: JsonObject = {
   major: '1',
-  minor: '32',
-  gitVersion: 'v1.32.0-nodelet-test',
+  minor: '33',
+  gitVersion: 'v1.33.0-nodelet-test',
   gitCommit: '0000000000000000000000000000000000000000',
   gitTreeState: 'clean',
   buildDate: '2026-01-01T00:00:00Z',

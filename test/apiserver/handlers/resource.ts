@@ -12,6 +12,7 @@ import { toTable } from '../table.js';
 import { checkStrict } from '../strict.js';
 import { serveWatch, type WatchRegistry } from './watch.js';
 import type { Faults } from '../faults.js';
+import { checkPatchFields, dropUnknownFields } from '../versions.js';
 
 /** What the resource handlers need from the server. */
 export interface ResourceEnv {
@@ -20,6 +21,8 @@ export interface ResourceEnv {
   faults: Faults;
   bookmarkIntervalMs: number;
   now(): number;
+  /** Minor version of an older server being emulated (option `version`): fields newer than it are unknown. */
+  serverMinor?: number;
 }
 
 const wantsTable = (r: Request): boolean => /as=Table/.test(String(r.headers.accept ?? ''));
@@ -172,7 +175,7 @@ export function serveResource(r: Request, t: Target, env: ResourceEnv): void {
   if (collection) {
     if (r.method === 'GET') return r.query.get('watch') === 'true' || r.query.get('watch') === '1' ? watch(r, t, env) : list(r, t, env);
     if (r.method === 'POST') {
-      const body = parseObject(r.body, def.kind);
+      const body = dropUnknownFields(def.kind, parseObject(r.body, def.kind), env.serverMinor);
       strictIfAsked(r, def, body);
       return sendJson(r.res, 201, reg.create(def, t.namespace, body, { dryRun }));
     }
@@ -186,14 +189,14 @@ export function serveResource(r: Request, t: Target, env: ResourceEnv): void {
     throw methodNotAllowed();
   }
   const name = t.name!;
-  if (t.subresource !== undefined && t.subresource !== 'status') throw methodNotAllowed();
+  if (t.subresource !== undefined && t.subresource !== 'status' && t.subresource !== 'approval') throw methodNotAllowed();
   switch (r.method) {
     case 'GET': {
       const o = reg.get(def, t.namespace, name);
       return sendJson(r.res, 200, wantsTable(r) ? toTable(storageKey(def), [o], String(meta(o).resourceVersion), env.now()) : o);
     }
     case 'PUT': {
-      const body = parseObject(r.body, def.kind);
+      const body = dropUnknownFields(def.kind, parseObject(r.body, def.kind), env.serverMinor);
       strictIfAsked(r, def, body);
       const existed = reg.store.get(storageKey(def), def.namespaced ? `${t.namespace}/${name}` : name) !== undefined;
       const out = reg.update(def, t.namespace, name, body, { sub: t.subresource, dryRun });
@@ -203,7 +206,8 @@ export function serveResource(r: Request, t: Target, env: ResourceEnv): void {
       const ct = String(r.headers['content-type'] ?? '').split(';')[0]!.trim();
       if (ct === 'application/apply-patch+yaml') return sendJson(r.res, 200, applyPatch(r, t, env));
       const cur = reg.get(def, t.namespace, name);
-      const patched = patchDoc(r, cur);
+      if (ct === 'application/strategic-merge-patch+json') checkPatchFields(def.kind, parseJson(r.body), env.serverMinor);
+      const patched = dropUnknownFields(def.kind, patchDoc(r, cur), env.serverMinor);
       strictIfAsked(r, def, patched);
       return sendJson(r.res, 200, reg.update(def, t.namespace, name, patched, { sub: t.subresource, dryRun }));
     }

@@ -104,13 +104,22 @@ export function runNodelet(args: string[], opts: RunNodeletOptions = {}): Nodele
   };
 }
 
+let daemons = 0;
+
+/** Prefix of the cgroup roots e2e daemons get (`/sys/fs/cgroup/<hierarchy>/nodelet-e2e-…`); scripts/test.sh removes what is left. */
+export const E2E_CGROUP_PREFIX = 'nodelet-e2e-';
+
 /**
- * Image garbage collection is off in e2e daemons unless a test sets a threshold itself: the engine is shared by the
- * whole suite, and a daemon collecting unused images (the suite's local test images among them) on a full disk
- * would break the tests that run after it. Only agent runs (with a root dir) get the flag.
+ * Test defaults for agent runs (with a root dir) unless the test sets them itself:
+ * - image garbage collection off: the engine is shared by the whole suite, and a daemon collecting unused images
+ *   (the suite's local test images among them) on a full disk would break the tests that run after it;
+ * - a cgroup root of its own (`--cgroup-root=/nodelet-e2e-<pid>-<n>`): daemons running one after another (or side by
+ *   side) never see each other's pod cgroups as orphans.
  */
 function withTestDefaults(args: string[]): string[] {
-  const agentRun = args.some((a) => a.startsWith('--root-dir'));
-  const setsGc = args.some((a) => a.startsWith('--image-gc-high-threshold'));
-  return agentRun && !setsGc ? [...args, '--image-gc-high-threshold=100'] : args;
+  if (!args.some((a) => a.startsWith('--root-dir'))) return args;
+  const out = [...args];
+  if (!args.some((a) => a.startsWith('--image-gc-high-threshold'))) out.push('--image-gc-high-threshold=100');
+  if (!args.some((a) => a.startsWith('--cgroup-root'))) out.push(`--cgroup-root=/${E2E_CGROUP_PREFIX}${process.pid}-${++daemons}`);
+  return out;
 }

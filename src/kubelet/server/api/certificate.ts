@@ -7,6 +7,8 @@ import { webcrypto, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
+// @peculiar/x509 loads tsyringe, which needs the reflect-metadata polyfill loaded first.
+import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { ConfigError, errorMessage } from '../../../util/errors.js';
 import type { ServingCertificateSource } from './types.js';

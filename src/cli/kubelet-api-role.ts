@@ -1,0 +1,199 @@
+/**
+ * Wires the kubelet API (src/kubelet/server/api) on `port` (10250) and, when set, `readOnlyPort`: the serving
+ * certificate (files, a serverTLSBootstrap source, or self-signed in `<root-dir>/pki`), the client CA, webhook
+ * authentication/authorization through the API server (TokenReview / SubjectAccessReview) or AlwaysAllow, the pod
+ * lookup over the pod lifecycle, and the optional streaming and stats handlers built elsewhere.
+ */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { ApiClient } from '../api/index.js';
+import type { ContainerLogs, ContainerRuntime } from '../cri/types.js';
+import type { PodLifecycle } from '../kubelet/pods/index.js';
+import {
+  alwaysAllow,
+  createApiHandler,
+  createAuthenticator,
+  createPodLookup,
+  createReviewClient,
+  createWebhookAuthorizer,
+  loadOrCreateSelfSigned,
+  readCertificateFiles,
+  startKubeletApiServer,
+  staticCertificateSource,
+  tlsOptions,
+  type KubeletApiServer,
+  type ServingCertificateSource,
+  type StatsHandler,
+  type StreamingHandler,
+} from '../kubelet/server/api/index.js';
+import { refreshRunningCounts } from '../kubelet/server/index.js';
+import type { TimerHandle } from '../util/clock.js';
+import { ConfigError, errorMessage } from '../util/errors.js';
+import type { WiringContext } from './daemon.js';
+import { runtimeKind } from './endpoint.js';
+import type { Role } from './role.js';
+
+/** What the API role needs besides the wiring context. */
+export interface KubeletApiRoleOptions {
+  lifecycle: Pick<PodLifecycle, 'pods'>;
+  /** The node's IPs (SANs of the self-signed certificate). */
+  nodeIPs: string[];
+  streaming?: StreamingHandler;
+  stats?: StatsHandler;
+  /** serverTLSBootstrap's certificate source (src/kubelet/certificate), when available. */
+  servingCertificates?: ServingCertificateSource;
+}
+
+/** Retry period of a failed bind (port in use). */
+const RETRY_MS = 10_000;
+
+/** The running API role (the bound ports, for tests and logs). */
+export interface KubeletApiRole extends Role {
+  server(): KubeletApiServer | undefined;
+}
+
+function readClientCA(path: string): string {
+  if (path === '') return '';
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`--client-ca-file: cannot read ${path}: ${errorMessage(err)}`, { field: '--client-ca-file', cause: err });
+  }
+}
+
+/** The `kubeletconfig` of /configz: the effective settings under their upstream names. */
+export function configzDocument(ctx: WiringContext): Record<string, unknown> {
+  const k = ctx.config.kubelet;
+  const s = k.server;
+  const dur = (ms: number): string => `${ms / 1000}s`;
+  return {
+    enableServer: s.enabled,
+    staticPodPath: k.staticPodPath,
+    syncFrequency: dur(k.syncFrequencyMs),
+    fileCheckFrequency: dur(k.fileCheckFrequencyMs),
+    httpCheckFrequency: dur(k.httpCheckFrequencyMs),
+    address: s.address,
+    port: s.port,
+    readOnlyPort: s.readOnlyPort,
+    tlsCertFile: s.tlsCertFile,
+    tlsPrivateKeyFile: s.tlsPrivateKeyFile,
+    tlsMinVersion: s.tlsMinVersion,
+    tlsCipherSuites: s.tlsCipherSuites,
+    serverTLSBootstrap: s.serverTLSBootstrap,
+    authentication: {
+      x509: { clientCAFile: s.clientCAFile },
+      webhook: { enabled: s.webhookAuthentication, cacheTTL: dur(s.webhookAuthenticationCacheTTLMs) },
+      anonymous: { enabled: s.anonymousAuthentication },
+    },
+    authorization: { mode: s.authorizationMode, webhook: { cacheAuthorizedTTL: dur(s.authorizedTTLMs), cacheUnauthorizedTTL: dur(s.unauthorizedTTLMs) } },
+    healthzPort: k.healthzPort,
+    healthzBindAddress: k.healthzBindAddress,
+    clusterDomain: k.clusterDomain,
+    clusterDNS: k.clusterDNS,
+    nodeStatusUpdateFrequency: dur(k.nodeStatusUpdateFrequencyMs),
+    nodeStatusReportFrequency: dur(k.nodeStatusReportFrequencyMs),
+    nodeLeaseDurationSeconds: k.nodeLeaseDurationSeconds,
+    runtimeRequestTimeout: dur(k.runtimeRequestTimeoutMs),
+    maxPods: k.maxPods,
+    podPidsLimit: k.podPidsLimit,
+    resolvConf: k.resolvConf,
+    cgroupDriver: k.cgroupDriver,
+    failSwapOn: k.failSwapOn,
+    containerLogMaxSize: `${Math.round(k.containerLogMaxSizeBytes / 2 ** 20)}Mi`,
+    containerLogMaxFiles: k.containerLogMaxFiles,
+    enableDebuggingHandlers: s.enableDebuggingHandlers,
+    enableSystemLogHandler: s.enableSystemLogHandler,
+    containerRuntimeEndpoint: k.containerRuntimeEndpoint,
+    registerNode: k.registerNode,
+    featureGates: k.featureGates,
+  };
+}
+
+/** Builds the kubelet API role (nothing listens before `start()`). */
+export function createKubeletApiRole(ctx: WiringContext, o: KubeletApiRoleOptions): KubeletApiRole {
+  const { config, clock } = ctx;
+  const s = config.kubelet.server;
+  const logger = ctx.logger.child({ role: 'kubelet', component: 'api' });
+  let server: KubeletApiServer | undefined;
+  let api: ApiClient | undefined;
+  let retry: TimerHandle | undefined;
+  let stopped = false;
+  return {
+    name: 'kubelet-api',
+    server: () => server,
+    async start() {
+      if (!s.enabled) {
+        logger.info('kubelet API disabled (enableServer: false)');
+        return;
+      }
+      const tls = tlsOptions(s.tlsMinVersion, s.tlsCipherSuites);
+      const clientCA = readClientCA(s.clientCAFile);
+      let certificates: ServingCertificateSource;
+      if (s.tlsCertFile !== '') certificates = staticCertificateSource(readCertificateFiles(s.tlsCertFile, s.tlsPrivateKeyFile));
+      else if (s.serverTLSBootstrap && o.servingCertificates !== undefined) certificates = o.servingCertificates;
+      else {
+        if (s.serverTLSBootstrap) logger.warn('serverTLSBootstrap is set but no certificate source is available; using a self-signed certificate');
+        const names = [...new Set([config.nodeName, hostname().toLowerCase(), ...o.nodeIPs])];
+        certificates = staticCertificateSource(await loadOrCreateSelfSigned(join(config.rootDir, 'pki'), config.nodeName, names, clock.now()));
+      }
+      api = ctx.kubeConfig === undefined ? undefined : new ApiClient(ctx.kubeConfig);
+      const reviews = api === undefined ? undefined : createReviewClient(api);
+      if (reviews === undefined && (s.webhookAuthentication || s.authorizationMode === 'Webhook')) {
+        logger.warn('no API server (standalone): bearer tokens are not accepted and Webhook authorization denies every request');
+      }
+      const runtime = ctx.runtime as ContainerRuntime & Partial<ContainerLogs>;
+      const registry = ctx.extraRegistries.length === 0 ? ctx.metrics.registry : Registry.merge([ctx.metrics.registry, ...ctx.extraRegistries]);
+      const handler = createApiHandler({
+        nodeName: config.nodeName,
+        authenticator: createAuthenticator({
+          x509: clientCA !== '',
+          tokenReviews: s.webhookAuthentication ? reviews : undefined,
+          cacheTTLMs: s.webhookAuthenticationCacheTTLMs,
+          anonymous: s.anonymousAuthentication,
+          clock,
+          logger,
+        }),
+        authorizer: s.authorizationMode === 'AlwaysAllow' ? alwaysAllow : createWebhookAuthorizer({ reviews, authorizedTTLMs: s.authorizedTTLMs, unauthorizedTTLMs: s.unauthorizedTTLMs, clock }),
+        lookup: createPodLookup({ pods: () => o.lifecycle.pods(), runtime }),
+        runtime,
+        logBackend: runtimeKind(config.kubelet.containerRuntimeEndpoint) === 'docker' ? 'engine' : 'cri-files',
+        checks: ctx.checks,
+        registry,
+        beforeScrape: () => refreshRunningCounts(runtime, ctx.metrics),
+        configz: () => configzDocument(ctx),
+        ...(o.streaming === undefined ? {} : { streaming: o.streaming }),
+        ...(o.stats === undefined ? {} : { stats: o.stats }),
+        enableDebuggingHandlers: s.enableDebuggingHandlers,
+        enableSystemLogHandler: s.enableSystemLogHandler,
+        runTimeoutSeconds: Math.ceil(config.kubelet.runtimeRequestTimeoutMs / 1000),
+        clock,
+        logger,
+      });
+      // A port in use is not fatal (upstream exits and its supervisor restarts it): the pods keep being run and
+      // binding is retried every RETRY_MS until it succeeds.
+      const listen = async (): Promise<void> => {
+        retry = undefined;
+        try {
+          server = await startKubeletApiServer({ address: s.address, port: s.port, readOnlyPort: s.readOnlyPort, certificates, clientCA, tls, handler, logger });
+          logger.info({ address: s.address, port: server.port, readOnlyPort: server.readOnlyPort, authorization: s.authorizationMode, anonymous: s.anonymousAuthentication }, 'kubelet API listening');
+        } catch (err) {
+          if (stopped) return;
+          logger.error({ err: errorMessage(err), address: s.address, port: s.port, retryInMs: RETRY_MS }, 'cannot listen for the kubelet API; retrying');
+          retry = clock.setTimeout(() => void listen(), RETRY_MS);
+        }
+      };
+      await listen();
+    },
+    async stop() {
+      stopped = true;
+      if (retry !== undefined) clock.clearTimeout(retry);
+      await server?.close();
+      server = undefined;
+      api?.close();
+      api = undefined;
+    },
+  };
+}
+

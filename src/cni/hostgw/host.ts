@@ -1,0 +1,109 @@
+/**
+ * The node-level effects of the host-gw pod network behind one small interface: routes with the route keeper's own
+ * `proto` and the masquerade chain. Real: {@link LinuxPodNetworkHost} (`ip`, `iptables-restore`); fake:
+ * {@link FakePodNetworkHost}.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { masqueradeRestore, MASQ_CHAIN, ROUTE_PROTO, type PodRoute } from './render.js';
+
+const run = promisify(execFile);
+
+/**
+ * Contract: `listRoutes` returns only routes with the keeper's proto; `replaceRoute` is idempotent (adds or moves the
+ * route to the new gateway); `deleteRoute` of a missing route succeeds; `ensureMasquerade` replaces the chain's rules
+ * and hooks it into POSTROUTING once.
+ */
+export interface PodNetworkHost {
+  listRoutes(): Promise<PodRoute[]>;
+  replaceRoute(r: PodRoute): Promise<void>;
+  deleteRoute(r: PodRoute): Promise<void>;
+  ensureMasquerade(clusterCIDRs: readonly string[]): Promise<void>;
+}
+
+/** Options for {@link LinuxPodNetworkHost}. */
+export interface LinuxPodNetworkHostOptions {
+  /** Run every command inside this named network namespace (tests). */
+  netns?: string;
+}
+
+/** {@link PodNetworkHost} with iproute2 and iptables-restore. */
+export class LinuxPodNetworkHost implements PodNetworkHost {
+  readonly #prefix: string[];
+
+  constructor(options: LinuxPodNetworkHostOptions = {}) {
+    this.#prefix = options.netns === undefined ? [] : ['ip', 'netns', 'exec', options.netns];
+  }
+
+  async listRoutes(): Promise<PodRoute[]> {
+    const out: PodRoute[] = [];
+    for (const fam of ['-4', '-6']) {
+      const { stdout } = await this.#exec(['ip', fam, '-j', 'route', 'show', 'proto', String(ROUTE_PROTO)]);
+      const rows = JSON.parse(stdout === '' ? '[]' : stdout) as { dst?: string; gateway?: string }[];
+      for (const r of rows) if (r.dst !== undefined && r.gateway !== undefined) out.push({ dst: r.dst, via: r.gateway });
+    }
+    return out;
+  }
+
+  async replaceRoute(r: PodRoute): Promise<void> {
+    await this.#exec(['ip', 'route', 'replace', r.dst, 'via', r.via, 'proto', String(ROUTE_PROTO)]);
+  }
+
+  async deleteRoute(r: PodRoute): Promise<void> {
+    try {
+      await this.#exec(['ip', 'route', 'del', r.dst, 'via', r.via, 'proto', String(ROUTE_PROTO)]);
+    } catch (err) {
+      if (!/No such process|not found/i.test(String((err as { stderr?: string }).stderr ?? err))) throw err;
+    }
+  }
+
+  async ensureMasquerade(clusterCIDRs: readonly string[]): Promise<void> {
+    const v4 = clusterCIDRs.filter((c) => !c.includes(':'));
+    await this.#exec(['iptables-restore', '--noflush', '-w', '5'], masqueradeRestore(v4));
+    const hook = ['-t', 'nat', '-C', 'POSTROUTING', '-m', 'comment', '--comment', 'nodelet pod network masquerade', '-j', MASQ_CHAIN];
+    try {
+      await this.#exec(['iptables', '-w', '5', ...hook]);
+    } catch {
+      hook[2] = '-A';
+      await this.#exec(['iptables', '-w', '5', ...hook]);
+    }
+  }
+
+  async #exec(argv: string[], stdin?: string): Promise<{ stdout: string }> {
+    const [cmd = '', ...args] = [...this.#prefix, ...argv];
+    if (stdin === undefined) return run(cmd, args, { encoding: 'utf8' });
+    return new Promise((resolve, reject) => {
+      const child = execFile(cmd, args, { encoding: 'utf8' }, (err, stdout, stderr) => (err ? reject(Object.assign(err, { stderr })) : resolve({ stdout })));
+      child.stdin?.end(stdin);
+    });
+  }
+}
+
+/** In-memory {@link PodNetworkHost}: routes by dst, foreign routes (other protos) kept apart and never touched. */
+export class FakePodNetworkHost implements PodNetworkHost {
+  readonly routes = new Map<string, PodRoute>();
+  /** Routes of other owners (e.g. the bridge's own /24): listRoutes never returns them. */
+  readonly foreign: PodRoute[] = [];
+  masquerade: string[] = [];
+  calls = 0;
+
+  async listRoutes(): Promise<PodRoute[]> {
+    this.calls++;
+    return [...this.routes.values()];
+  }
+
+  async replaceRoute(r: PodRoute): Promise<void> {
+    this.calls++;
+    this.routes.set(r.dst, r);
+  }
+
+  async deleteRoute(r: PodRoute): Promise<void> {
+    this.calls++;
+    if (this.routes.get(r.dst)?.via === r.via) this.routes.delete(r.dst);
+  }
+
+  async ensureMasquerade(clusterCIDRs: readonly string[]): Promise<void> {
+    this.calls++;
+    this.masquerade = [...clusterCIDRs];
+  }
+}

@@ -1,0 +1,10 @@
+export type { CniPlugin } from './plugin.js';
+export type { PodNetwork, PodNetworkStatus, SandboxNetworkRef, SandboxNetworkSpec } from './pod-network.js';
+export type { CniResult, NetworkConfigList, RuntimeConf, CniPortMapping, CniBandwidth } from './types.js';
+export { CniError, isCniError, type CniFailure } from './errors.js';
+export { ExecCniPlugin, type ExecCniPluginOptions } from './exec-plugin.js';
+export { FakeCniPlugin, type FakeCniPluginOptions, type FakeCniCall } from './fake-plugin.js';
+export { CniPodNetwork, LOOPBACK_NETWORK, type CniPodNetworkOptions } from './cni-pod-network.js';
+export { configFileNames, parseConfList, parseConf, parseConfigFile, SUPPORTED_CNI_VERSIONS } from './conf.js';
+export { loadDefaultNetwork } from './config-dir.js';
+export { podIps } from './result.js';

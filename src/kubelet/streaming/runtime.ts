@@ -1,0 +1,9 @@
+import type { ContainerStreaming } from '../../cri/types.js';
+
+/** The runtime's ContainerStreaming side, when it has one (every nodelet backend does; test doubles may not). */
+export function streamingOf(runtime: object): ContainerStreaming | undefined {
+  const r = runtime as Partial<ContainerStreaming>;
+  return typeof r.exec === 'function' && typeof r.attach === 'function' && typeof r.portForward === 'function'
+    ? (r as ContainerStreaming)
+    : undefined;
+}

@@ -1,0 +1,301 @@
+/**
+ * A server-side SPDY/3.1 session on an upgraded socket, the way Kubernetes streaming uses it (moby/spdystream peers):
+ * the client opens every stream (SYN_STREAM with a `streamtype` header), the server answers each with SYN_REPLY,
+ * data flows both ways, FIN half-closes, RST_STREAM aborts. spdystream does no flow control, so none is enforced
+ * here (WINDOW_UPDATE and SETTINGS are ignored). The connection ends on GOAWAY, socket end/error or idle timeout,
+ * and then destroys every stream, so their `close` events free whatever they drive.
+ */
+import { Duplex } from 'node:stream';
+import type { Logger } from '../../../util/index.js';
+import {
+  encodeData,
+  encodeGoaway,
+  encodePing,
+  encodeRstStream,
+  encodeSynReply,
+  FrameReader,
+  RstStatus,
+  type SpdyFrame,
+} from './frames.js';
+import { HeaderCompressor, HeaderDecompressor, type SpdyHeaders } from './headers.js';
+
+/** Largest DATA payload written at once (keeps one big write from starving the other streams). */
+const MAX_DATA_CHUNK = 64 * 1024;
+
+/** One client-initiated stream: a Duplex whose writes become DATA frames and whose end() sends FIN. */
+export class SpdyStream extends Duplex {
+  readonly id: number;
+  readonly headers: SpdyHeaders;
+  readonly #conn: SpdyConnection;
+  #remoteFin = false;
+  #localFin = false;
+
+  /** @internal created by SpdyConnection */
+  constructor(conn: SpdyConnection, id: number, headers: SpdyHeaders) {
+    super({ allowHalfOpen: true });
+    this.#conn = conn;
+    this.id = id;
+    this.headers = headers;
+  }
+
+  /** The `streamtype` header (error, stdin, stdout, stderr, resize, data). */
+  get streamType(): string {
+    return this.headers['streamtype'] ?? '';
+  }
+
+  /** @internal */
+  receive(data: Buffer, fin: boolean): boolean {
+    let more = true;
+    if (data.length > 0 && !this.#remoteFin) more = this.push(data);
+    if (fin && !this.#remoteFin) {
+      this.#remoteFin = true;
+      this.push(null);
+      this.#maybeDone();
+    }
+    return more;
+  }
+
+  /** Aborts the stream with RST_STREAM (CANCEL). */
+  reset(): void {
+    if (!this.destroyed) this.#conn.sendReset(this.id, RstStatus.cancel);
+    this.destroy();
+  }
+
+  override _read(): void {
+    this.#conn.resumeInput();
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.#conn.sendData(this.id, chunk, false, cb);
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    this.#localFin = true;
+    this.#conn.sendData(this.id, Buffer.alloc(0), true, (err) => {
+      cb(err);
+      this.#maybeDone();
+    });
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.#conn.forget(this.id);
+    cb(err);
+  }
+
+  #maybeDone(): void {
+    if (this.#remoteFin && this.#localFin) this.destroy();
+  }
+}
+
+/** Options for {@link SpdyConnection}. */
+export interface SpdyConnectionOptions {
+  logger: Logger;
+  /** Called for every stream the client opens, after SYN_REPLY was queued. */
+  onStream: (stream: SpdyStream) => void;
+  /** Closes the connection after this long without traffic (0 = never; upstream streamingConnectionIdleTimeout). */
+  idleTimeoutMs?: number;
+}
+
+/** The server end of one SPDY/3.1 connection. */
+export class SpdyConnection {
+  readonly #socket: Duplex;
+  readonly #log: Logger;
+  readonly #onStream: (stream: SpdyStream) => void;
+  readonly #reader = new FrameReader();
+  readonly #inflater = new HeaderDecompressor();
+  readonly #deflater = new HeaderCompressor();
+  readonly #streams = new Map<number, SpdyStream>();
+  readonly #pending: SpdyFrame[] = [];
+  readonly #drainWaiters: (() => void)[] = [];
+  readonly #closeListeners: (() => void)[] = [];
+  #busy = false;
+  #lastStreamId = 0;
+  #goneAway = false;
+  #closed = false;
+  #paused = false;
+
+  constructor(socket: Duplex, options: SpdyConnectionOptions) {
+    this.#socket = socket;
+    this.#log = options.logger;
+    this.#onStream = options.onStream;
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('drain', () => this.#flushDrainWaiters());
+    socket.on('end', () => this.close('client closed the connection'));
+    socket.on('error', (err: Error) => this.close(`socket error: ${err.message}`));
+    socket.on('close', () => this.close('socket closed'));
+    const idle = options.idleTimeoutMs ?? 0;
+    if (idle > 0 && 'setTimeout' in socket && typeof socket.setTimeout === 'function') {
+      (socket as Duplex & { setTimeout(ms: number, cb: () => void): void }).setTimeout(idle, () =>
+        this.close('idle timeout'),
+      );
+    }
+  }
+
+  /** Feeds bytes that arrived with the upgrade request (`head`). */
+  feed(head: Buffer): void {
+    if (head.length > 0) this.#onData(head);
+  }
+
+  /** True once closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Number of open streams. */
+  get streamCount(): number {
+    return this.#streams.size;
+  }
+
+  /** Calls `listener` once when the connection closes (immediately when it already has). Returns the unsubscribe. */
+  onClose(listener: () => void): () => void {
+    if (this.#closed) {
+      listener();
+      return () => undefined;
+    }
+    this.#closeListeners.push(listener);
+    return () => {
+      const i = this.#closeListeners.indexOf(listener);
+      if (i >= 0) this.#closeListeners.splice(i, 1);
+    };
+  }
+
+  /**
+   * Closes the connection: GOAWAY, every stream destroyed, the socket ended and destroyed once flushed.
+   * Idempotent.
+   */
+  close(reason = 'closed'): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#log.debug({ reason, streams: this.#streams.size }, 'spdy connection closing');
+    if (!this.#socket.destroyed && this.#socket.writable) {
+      this.#socket.write(encodeGoaway(this.#lastStreamId, 0));
+      this.#socket.end();
+    }
+    for (const s of [...this.#streams.values()]) s.destroy();
+    this.#streams.clear();
+    this.#inflater.close();
+    this.#flushDrainWaiters();
+    // end() flushes; the peer closes on GOAWAY. Destroy outright once flushed so no half-open socket lingers.
+    if (!this.#socket.destroyed) {
+      if (this.#socket.writableFinished) this.#socket.destroy();
+      else this.#socket.once('finish', () => this.#socket.destroy());
+    }
+    for (const l of this.#closeListeners.splice(0)) l();
+  }
+
+  /** @internal */
+  sendData(id: number, data: Buffer, fin: boolean, cb: (err?: Error | null) => void): void {
+    if (this.#closed || this.#socket.destroyed) {
+      cb(new Error('spdy connection closed'));
+      return;
+    }
+    let ok = true;
+    for (let off = 0; off < data.length; off += MAX_DATA_CHUNK) {
+      const last = off + MAX_DATA_CHUNK >= data.length;
+      ok = this.#socket.write(encodeData(id, data.subarray(off, off + MAX_DATA_CHUNK), fin && last));
+    }
+    if (data.length === 0) ok = this.#socket.write(encodeData(id, data, fin));
+    if (ok) cb();
+    else this.#drainWaiters.push(() => cb());
+  }
+
+  /** @internal */
+  sendReset(id: number, status: number): void {
+    if (!this.#closed && !this.#socket.destroyed) this.#socket.write(encodeRstStream(id, status));
+  }
+
+  /** @internal */
+  forget(id: number): void {
+    this.#streams.delete(id);
+    if (this.#goneAway && this.#streams.size === 0) this.close('client went away');
+  }
+
+  /** @internal a stream's reader wants more */
+  resumeInput(): void {
+    if (this.#paused) {
+      this.#paused = false;
+      this.#socket.resume();
+    }
+  }
+
+  #flushDrainWaiters(): void {
+    for (const w of this.#drainWaiters.splice(0)) w();
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#closed) return;
+    let frames: SpdyFrame[];
+    try {
+      frames = this.#reader.push(chunk);
+    } catch (err) {
+      this.close(`protocol error: ${(err as Error).message}`);
+      return;
+    }
+    this.#pending.push(...frames);
+    this.#process();
+  }
+
+  /** Handles queued frames in order; header-bearing frames wait for the (async) inflater. */
+  #process(): void {
+    while (!this.#busy && !this.#closed && this.#pending.length > 0) {
+      const f = this.#pending.shift() as SpdyFrame;
+      if (f.type === 'synStream' || f.type === 'headers' || f.type === 'synReply') {
+        this.#busy = true;
+        this.#inflater.decompress(f.headerBlock).then(
+          (headers) => {
+            this.#busy = false;
+            if (f.type === 'synStream') this.#onSynStream(f, headers);
+            this.#process();
+          },
+          (err: unknown) => {
+            this.#busy = false;
+            this.close(`protocol error: ${(err as Error).message}`);
+          },
+        );
+        return;
+      }
+      this.#onFrame(f);
+    }
+  }
+
+  #onSynStream(f: Extract<SpdyFrame, { type: 'synStream' }>, headers: SpdyHeaders): void {
+    if (this.#closed) return;
+    if (this.#goneAway || f.streamId % 2 === 0 || f.streamId <= this.#lastStreamId) {
+      this.sendReset(f.streamId, this.#goneAway ? RstStatus.refusedStream : RstStatus.protocolError);
+      return;
+    }
+    this.#lastStreamId = f.streamId;
+    const stream = new SpdyStream(this, f.streamId, headers);
+    this.#streams.set(f.streamId, stream);
+    this.#socket.write(encodeSynReply(f.streamId, this.#deflater.compress({}), false));
+    if (f.fin) stream.receive(Buffer.alloc(0), true);
+    this.#onStream(stream);
+  }
+
+  #onFrame(f: SpdyFrame): void {
+    switch (f.type) {
+      case 'data': {
+        const s = this.#streams.get(f.streamId);
+        if (s === undefined) return;
+        if (!s.receive(f.data, f.fin) && !this.#paused) {
+          this.#paused = true;
+          this.#socket.pause();
+        }
+        return;
+      }
+      case 'rstStream':
+        this.#streams.get(f.streamId)?.destroy();
+        return;
+      case 'ping':
+        // Client pings are odd; answer them. Our own pings (even) are never sent.
+        if (f.id % 2 === 1) this.#socket.write(encodePing(f.id));
+        return;
+      case 'goaway':
+        this.#goneAway = true;
+        if (this.#streams.size === 0) this.close('client went away');
+        return;
+      default:
+        return; // SETTINGS, WINDOW_UPDATE (no flow control in spdystream), unknown types
+    }
+  }
+}
