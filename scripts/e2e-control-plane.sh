@@ -13,7 +13,7 @@
 #     (and left running); otherwise it is started with a fresh etcd (no objects left from earlier runs), with the node
 #     identities NODE… (node-<name>.kubeconfig, K8S_NODES), on the default ports (6443, 2379, 2380, 10257, 10259) or,
 #     when one of them is taken (another control plane on this machine), on the first free block of
-#     16443/12379/12380/20257/20259 + 10·k;
+#     16443/12379/12380/16447/16449 + 10·k;
 #   - else none: UNAVAILABLE says why.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -47,7 +47,7 @@ up)
     set -- 6443 2379 2380 10257 10259
     k=0
     while in_use "$1" || in_use "$2" || in_use "$3" || in_use "$4" || in_use "$5"; do
-      set -- $((16443 + 10 * k)) $((12379 + 10 * k)) $((12380 + 10 * k)) $((20257 + 10 * k)) $((20259 + 10 * k))
+      set -- $((16443 + 10 * k)) $((12379 + 10 * k)) $((12380 + 10 * k)) $((16447 + 10 * k)) $((16449 + 10 * k))
       k=$((k + 1))
       if [ $k -gt 20 ]; then echo "UNAVAILABLE=no free ports for a control plane"; exit 1; fi
     done

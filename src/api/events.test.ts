@@ -71,6 +71,22 @@ describe('event recorder', () => {
     expect(client.reqs.length).toBe(27);
   });
 
+  it('keeps at most maxBuckets spam-filter buckets (least recently used dropped): memory does not grow with churn', async () => {
+    const clock = new FakeClock();
+    const client = fakeClient();
+    const r = createEventRecorder({ client, host: 'node1', clock, logger: silentLogger(), burst: 1, maxBuckets: 3 });
+    r.event(ref, 'Normal', 'Started', 'a');
+    r.event(ref, 'Normal', 'Started', 'b'); // dropped: the bucket of `web` is empty
+    r.event({ ...ref, name: 'p1', uid: 'p1' }, 'Normal', 'Started', 'x');
+    r.event({ ...ref, name: 'p2', uid: 'p2' }, 'Normal', 'Started', 'x');
+    r.event(ref, 'Normal', 'Started', 'c'); // still tracked (3 buckets): dropped, and now the most recent
+    r.event({ ...ref, name: 'p3', uid: 'p3' }, 'Normal', 'Started', 'x'); // evicts p1, the least recently used
+    r.event({ ...ref, name: 'p1', uid: 'p1' }, 'Normal', 'Started', 'again'); // a fresh bucket: allowed
+    await r.flush();
+    const sent = client.reqs.map((q) => (q.body as { message?: string; involvedObject?: { name: string } }));
+    expect(sent.map((b) => `${b.involvedObject?.name}:${b.message}`)).toEqual(['web:a', 'p1:x', 'p2:x', 'p3:x', 'p1:again']);
+  });
+
   it('only logs without a client, and never throws', () => {
     const r = createEventRecorder({ host: 'node1', clock: new FakeClock(), logger: silentLogger() });
     expect(() => r.event(ref, 'Normal', 'Started', 'x')).not.toThrow();

@@ -30,6 +30,11 @@ export interface EventRecorderOptions {
   refillMs?: number;
   /** Queue bound; older entries are dropped beyond it (default 1000). */
   maxQueue?: number;
+  /**
+   * Spam-filter buckets kept (default 4096, client-go's LRU size): beyond it the least recently used object's bucket
+   * is dropped, so the filter's memory is bounded whatever the churn of objects.
+   */
+  maxBuckets?: number;
 }
 
 interface Sent {
@@ -67,6 +72,7 @@ export function createEventRecorder(opts: EventRecorderOptions): FlushableEventR
   const burst = opts.burst ?? 25;
   const refillMs = opts.refillMs ?? 300_000;
   const maxQueue = opts.maxQueue ?? 1000;
+  const maxBuckets = opts.maxBuckets ?? 4096;
   const component = opts.component ?? 'kubelet';
   const buckets = new Map<string, Bucket>();
   const sent = new Map<string, Sent>();
@@ -82,7 +88,10 @@ export function createEventRecorder(opts: EventRecorderOptions): FlushableEventR
       b.tokens = Math.min(burst, b.tokens + refill);
       b.at += refill * refillMs;
     }
+    // Delete and set: the Map's order is then least recently used first.
+    buckets.delete(key);
     buckets.set(key, b);
+    if (buckets.size > maxBuckets) buckets.delete(buckets.keys().next().value as string);
     if (b.tokens <= 0) return false;
     b.tokens--;
     return true;

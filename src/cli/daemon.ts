@@ -17,6 +17,7 @@ import { reportAccessDenials } from './access-report.js';
 import { checkServerVersion } from './server-check.js';
 import { KUBELET_VERSION } from './version.js';
 import { certificateRoles, runTlsBootstrap } from './certificates.js';
+import { ownerLabels } from '../kubelet/pods/index.js';
 import { createKubeletRole } from './kubelet-role.js';
 import { lockRootDir, type RootDirLock } from './lock.js';
 import { startRoles, stopRoles, type Role } from './role.js';
@@ -73,7 +74,7 @@ export async function startDaemon(config: NodeletConfig, factories: RoleFactorie
   // The proxy role's own identity (KubeProxyConfiguration.clientConnection.kubeconfig / --proxy-kubeconfig), else the kubelet's.
   const proxyKubeconfigPath = config.proxy.document.clientConnection?.kubeconfig || undefined;
   const proxyKubeConfig = proxyKubeconfigPath === undefined || proxyKubeconfigPath === config.kubeconfig ? kubeConfig : loadKubeConfig(proxyKubeconfigPath, '--proxy-kubeconfig');
-  const lock: RootDirLock = lockRootDir(config.rootDir);
+  const lock: RootDirLock = await lockRootDir(config.rootDir);
   const clock = new RealClock();
   const checks = new HealthChecks();
   const metrics = createKubeletMetrics(config.nodeName);
@@ -111,7 +112,7 @@ export async function startDaemon(config: NodeletConfig, factories: RoleFactorie
         checks,
         registry: extraRegistries.length === 0 ? metrics.registry : Registry.merge([metrics.registry, ...extraRegistries]),
         logger,
-        beforeScrape: rt === undefined ? undefined : () => refreshRunningCounts(rt, metrics),
+        beforeScrape: rt === undefined ? undefined : () => refreshRunningCounts(rt, metrics, ownerLabels(config.nodeName)),
       }).catch((err: unknown) => {
         throw new ConfigError(`cannot listen on ${config.kubelet.healthzBindAddress}:${config.kubelet.healthzPort} for /healthz: ${errorMessage(err)}`, { field: '--healthz-port', cause: err });
       });
@@ -120,7 +121,7 @@ export async function startDaemon(config: NodeletConfig, factories: RoleFactorie
   } catch (err) {
     await server?.close();
     await runtime?.close().catch(() => undefined);
-    lock.release();
+    await lock.release();
     throw err;
   }
   let stopping: Promise<void> | undefined;
@@ -134,7 +135,7 @@ export async function startDaemon(config: NodeletConfig, factories: RoleFactorie
         for (const e of errors) logger.error({ err: errorMessage(e) }, 'error while stopping');
         await server?.close();
         await runtime?.close().catch(() => undefined);
-        lock.release();
+        await lock.release();
         logger.info('stopped');
       })();
       return stopping;

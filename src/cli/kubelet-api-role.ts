@@ -177,7 +177,7 @@ export function createKubeletApiRole(ctx: WiringContext, o: KubeletApiRoleOption
         retry = undefined;
         try {
           server = await startKubeletApiServer({ address: s.address, port: s.port, readOnlyPort: s.readOnlyPort, certificates, clientCA, tls, handler, logger });
-          logger.info({ address: s.address, port: server.port, readOnlyPort: server.readOnlyPort, authorization: s.authorizationMode, anonymous: s.anonymousAuthentication }, 'kubelet API listening');
+          logger.info({ address: s.address, port: server.port, readOnlyPort: server.readOnlyPort, authorizationMode: s.authorizationMode, anonymous: s.anonymousAuthentication }, 'kubelet API listening');
         } catch (err) {
           if (stopped) return;
           logger.error({ err: errorMessage(err), address: s.address, port: s.port, retryInMs: RETRY_MS }, 'cannot listen for the kubelet API; retrying');

@@ -1,78 +1,96 @@
 /**
- * One nodelet per root dir: `<rootDir>/nodelet.pid` is created with O_EXCL and holds our pid. A pid file whose
- * process is gone (or is not a nodelet) is stale and taken over; a live owner makes startup fail with a clear message.
+ * One nodelet per root dir, with a kernel lock: `flock(2)` on `<rootDir>/nodelet.lock`, held by a small helper
+ * process (`flock` from util-linux; Node has no flock) that lives exactly as long as this process: it waits on a pipe
+ * from us and exits when the pipe closes — on release, on exit, and on SIGKILL alike — and the kernel drops the lock
+ * with it. Nothing reads a pid to decide staleness, so there is no window between "the owner is gone" and taking
+ * over. `<rootDir>/nodelet.pid` is written for people and for the error message only.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from '../util/errors.js';
+import { ConfigError, errorMessage } from '../util/errors.js';
 
 /** A held lock. */
 export interface RootDirLock {
   path: string;
-  /** Removes the pid file if it is still ours. Idempotent. */
-  release(): void;
+  /**
+   * Removes the pid file if it is still ours and ends the lock holder; resolves when the holder is gone (the kernel
+   * has dropped the lock). Idempotent.
+   */
+  release(): Promise<void>;
 }
 
-function alive(pid: number): boolean {
+/** flock's exit code when the lock is held by someone else (`--conflict-exit-code`). */
+const CONFLICT = 75;
+
+function owner(pidFile: string): string {
   try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  // A recycled pid that belongs to something else does not hold the lock.
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('nodelet');
+    const pid = readFileSync(pidFile, 'utf8').trim();
+    return pid === '' ? '' : ` (pid ${pid})`;
   } catch {
-    return true;
+    return '';
   }
 }
 
-/** Takes the lock (creating the root dir); throws ConfigError when another live nodelet holds it. */
-export function lockRootDir(rootDir: string): RootDirLock {
+/** Starts the holder; resolves once it holds the lock, or with the exit code when it could not take it. */
+function hold(lockFile: string, flockBin: string): Promise<{ child: ChildProcess } | { code: number | null; error?: string }> {
+  return new Promise((resolve) => {
+    // `read` returns at EOF, i.e. when our end of stdin closes (release, exit, crash).
+    const child = spawn(flockBin, ['--nonblock', '--conflict-exit-code', String(CONFLICT), lockFile, 'sh', '-c', 'echo locked; read _ignored'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('locked\n')) resolve({ child });
+    });
+    child.once('error', (e) => resolve({ code: null, error: errorMessage(e) }));
+    child.once('exit', (code) => resolve({ code, error: err.trim() || undefined }));
+  });
+}
+
+/**
+ * Takes the lock (creating the root dir); throws ConfigError when another nodelet holds it or flock cannot run.
+ * The holder does not keep the event loop alive.
+ */
+export async function lockRootDir(rootDir: string, options: { flockBin?: string } = {}): Promise<RootDirLock> {
   mkdirSync(rootDir, { recursive: true, mode: 0o750 });
-  const path = join(rootDir, 'nodelet.pid');
-  for (let attempt = 0; attempt < 3; attempt++) {
-    let fd: number;
-    try {
-      fd = openSync(path, 'wx', 0o644);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new ConfigError(`cannot create lock file ${path}: ${(err as Error).message}`, { field: '--root-dir', cause: err });
-      }
-      let owner = Number.NaN;
-      try {
-        owner = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
-      } catch {
-        continue;
-      }
-      if (Number.isInteger(owner) && owner !== process.pid && alive(owner)) {
-        throw new ConfigError(
-          `another nodelet (pid ${owner}) is already running with root dir ${rootDir} (lock file ${path}); stop it or use a different --root-dir`,
-          { field: '--root-dir' },
-        );
-      }
-      try {
-        unlinkSync(path); // stale: its owner is gone
-      } catch {
-        // someone else removed it first; retry
-      }
-      continue;
+  const path = join(rootDir, 'nodelet.lock');
+  const pidFile = join(rootDir, 'nodelet.pid');
+  const r = await hold(path, options.flockBin ?? 'flock');
+  if (!('child' in r)) {
+    if (r.code === CONFLICT) {
+      throw new ConfigError(
+        `another nodelet${owner(pidFile)} is already running with root dir ${rootDir} (lock file ${path}); stop it or use a different --root-dir`,
+        { field: '--root-dir' },
+      );
     }
-    writeSync(fd, `${process.pid}\n`);
-    closeSync(fd);
-    let released = false;
-    return {
-      path,
-      release() {
-        if (released) return;
-        released = true;
+    throw new ConfigError(`cannot lock ${path} with flock (util-linux): ${r.error ?? `exit code ${String(r.code)}`}`, { field: '--root-dir' });
+  }
+  const { child } = r;
+  child.unref();
+  for (const s of [child.stdin, child.stdout, child.stderr]) (s as unknown as { unref?: () => void } | null)?.unref?.();
+  writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o644 });
+  const gone = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+  let released: Promise<void> | undefined;
+  return {
+    path,
+    release() {
+      released ??= (async () => {
         try {
-          if (readFileSync(path, 'utf8').trim() === String(process.pid)) unlinkSync(path);
+          if (readFileSync(pidFile, 'utf8').trim() === String(process.pid)) unlinkSync(pidFile);
         } catch {
           // already gone
         }
-      },
-    };
-  }
-  throw new ConfigError(`cannot take lock file ${path} (it keeps changing); is another nodelet starting?`, { field: '--root-dir' });
+        child.stdin?.end(); // the holder's `read` sees EOF and exits; flock exits with it
+        await gone;
+      })();
+      return released;
+    },
+  };
 }

@@ -26,6 +26,12 @@ function swapBytes(): number {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // `nodelet trace …`: explain the proxy's live rules for one packet (src/proxy/trace), no daemon.
+  if (argv[2] === 'trace') {
+    const { runTrace } = await import('../proxy/trace/cli.js');
+    process.exitCode = await runTrace(argv.slice(3));
+    return;
+  }
   const program = buildProgram().exitOverride();
   try {
     program.parse(argv);

@@ -5,12 +5,13 @@ import { CriRuntime } from '../cri/containerd/index.js';
 import { DockerRuntime } from '../cri/docker/index.js';
 import type { RoleFactories } from './daemon.js';
 import { runtimeKind, socketPath } from './endpoint.js';
-import { dockerPodNetwork } from './network-wiring.js';
+import { dockerPodNetwork, podNetworkRoles } from './network-wiring.js';
 import { createKubeletApiRole } from './kubelet-api-role.js';
 import { createStreamingHandler, streamingOf } from '../kubelet/streaming/index.js';
 import { createPodLookup } from '../kubelet/server/api/index.js';
 import { createPodsRole } from './pods-role.js';
 import { createProxyRole } from './proxy-role.js';
+import { createStatsParts } from './stats-wiring.js';
 
 export { runCleanup } from './proxy-role.js';
 
@@ -42,13 +43,15 @@ export const wiring: RoleFactories = {
             runtime: streamingRuntime,
             logger: ctx.logger,
           });
+    const statsParts = createStatsParts(ctx, createPodLookup({ pods: () => pods.lifecycle.pods(), runtime: ctx.runtime }));
     const api = createKubeletApiRole(ctx, {
+      stats: statsParts.stats,
       lifecycle: pods.lifecycle,
       nodeIPs: [pods.nodeIP],
       servingCertificates: ctx.servingCertificates,
       ...(streaming === undefined ? {} : { streaming }),
     });
-    return [pods, api];
+    return [...podNetworkRoles(ctx), pods, statsParts.role, api];
   },
   proxy(ctx) {
     return createProxyRole(ctx);

@@ -25,6 +25,8 @@ export const DEFAULT_EVICTION_HARD: Readonly<Record<string, string>> = {
 };
 
 const ms = (text: string | undefined, fallback: string): number => parseDuration(text ?? fallback) ?? 0;
+/** As upstream's defaulting (`if obj.X == zeroDuration { obj.X = default }`): "0s" (kubeadm writes it) means the default. */
+const msz = (text: string | undefined, fallback: string): number => ms(text, fallback) || ms(undefined, fallback);
 
 function reservation(list: Partial<Record<string, string>> | undefined): ResourceReservation {
   const q = (key: string): number => parseQuantity(list?.[key] ?? '0') ?? 0;
@@ -57,11 +59,11 @@ export function kubeletSettings(doc: Partial<KubeletConfigurationDoc>, extras: K
     staticPodPath: doc.staticPodPath ?? '',
     staticPodURL: doc.staticPodURL ?? '',
     staticPodURLHeader: doc.staticPodURLHeader ?? {},
-    syncFrequencyMs: ms(doc.syncFrequency, '1m'),
-    fileCheckFrequencyMs: ms(doc.fileCheckFrequency, '20s'),
-    httpCheckFrequencyMs: ms(doc.httpCheckFrequency, '20s'),
-    nodeStatusUpdateFrequencyMs: ms(doc.nodeStatusUpdateFrequency, '10s'),
-    nodeStatusReportFrequencyMs: ms(doc.nodeStatusReportFrequency, '5m'),
+    syncFrequencyMs: msz(doc.syncFrequency, '1m'),
+    fileCheckFrequencyMs: msz(doc.fileCheckFrequency, '20s'),
+    httpCheckFrequencyMs: msz(doc.httpCheckFrequency, '20s'),
+    nodeStatusUpdateFrequencyMs: msz(doc.nodeStatusUpdateFrequency, '10s'),
+    nodeStatusReportFrequencyMs: msz(doc.nodeStatusReportFrequency, '5m'),
     nodeLeaseDurationSeconds: doc.nodeLeaseDurationSeconds ?? 40,
     maxPods: doc.maxPods ?? 110,
     podPidsLimit: doc.podPidsLimit ?? -1,
@@ -70,8 +72,8 @@ export function kubeletSettings(doc: Partial<KubeletConfigurationDoc>, extras: K
     clusterDomain: doc.clusterDomain ?? '',
     resolvConf: doc.resolvConf ?? '/etc/resolv.conf',
     podInfraContainerImage: extras.podInfraContainerImage ?? NODELET_DEFAULTS.podInfraContainerImage,
-    containerRuntimeEndpoint: doc.containerRuntimeEndpoint ?? NODELET_DEFAULTS.containerRuntimeEndpoint,
-    runtimeRequestTimeoutMs: ms(doc.runtimeRequestTimeout, '2m'),
+    containerRuntimeEndpoint: doc.containerRuntimeEndpoint || NODELET_DEFAULTS.containerRuntimeEndpoint,
+    runtimeRequestTimeoutMs: msz(doc.runtimeRequestTimeout, '2m'),
     registerNode: doc.registerNode ?? true,
     registerWithTaints: doc.registerWithTaints ?? [],
     nodeLabels: extras.nodeLabels ?? {},
@@ -81,6 +83,11 @@ export function kubeletSettings(doc: Partial<KubeletConfigurationDoc>, extras: K
     kubeReserved: reservation(doc.kubeReserved),
     systemReserved: reservation(doc.systemReserved),
     evictionHard: eviction(doc.evictionHard),
+    evictionSoft: eviction(doc.evictionSoft ?? {}),
+    evictionSoftGracePeriodMs: Object.fromEntries(Object.entries(doc.evictionSoftGracePeriod ?? {}).map(([s, d]) => [s, ms(d, '0s')])),
+    evictionMinimumReclaim: eviction(doc.evictionMinimumReclaim ?? {}),
+    evictionPressureTransitionPeriodMs: ms(doc.evictionPressureTransitionPeriod, '5m'),
+    evictionMaxPodGracePeriodSeconds: doc.evictionMaxPodGracePeriod ?? 0,
     serializeImagePulls: doc.serializeImagePulls ?? true,
     maxParallelImagePulls: doc.maxParallelImagePulls ?? 1,
     registryPullQPS: doc.registryPullQPS ?? 5,
@@ -89,7 +96,7 @@ export function kubeletSettings(doc: Partial<KubeletConfigurationDoc>, extras: K
     kubeAPIBurst: doc.kubeAPIBurst ?? 100,
     imageGCHighThresholdPercent: doc.imageGCHighThresholdPercent ?? 85,
     imageGCLowThresholdPercent: doc.imageGCLowThresholdPercent ?? 80,
-    imageMinimumGCAgeMs: ms(doc.imageMinimumGCAge, '2m'),
+    imageMinimumGCAgeMs: msz(doc.imageMinimumGCAge, '2m'),
     imageMaximumGCAgeMs: ms(doc.imageMaximumGCAge, '0s'),
     containerLogMaxSizeBytes: parseQuantity(doc.containerLogMaxSize ?? '10Mi') ?? 10 * 2 ** 20,
     containerLogMaxFiles: doc.containerLogMaxFiles ?? 5,
@@ -117,11 +124,11 @@ export function serverSettings(doc: Partial<KubeletConfigurationDoc>): KubeletSe
     tlsCipherSuites: doc.tlsCipherSuites ?? [],
     clientCAFile: doc.authentication?.x509?.clientCAFile ?? '',
     webhookAuthentication: doc.authentication?.webhook?.enabled ?? true,
-    webhookAuthenticationCacheTTLMs: ms(doc.authentication?.webhook?.cacheTTL, '2m'),
+    webhookAuthenticationCacheTTLMs: msz(doc.authentication?.webhook?.cacheTTL, '2m'),
     anonymousAuthentication: doc.authentication?.anonymous?.enabled ?? false,
     authorizationMode: doc.authorization?.mode ?? 'Webhook',
-    authorizedTTLMs: ms(doc.authorization?.webhook?.cacheAuthorizedTTL, '5m'),
-    unauthorizedTTLMs: ms(doc.authorization?.webhook?.cacheUnauthorizedTTL, '30s'),
+    authorizedTTLMs: msz(doc.authorization?.webhook?.cacheAuthorizedTTL, '5m'),
+    unauthorizedTTLMs: msz(doc.authorization?.webhook?.cacheUnauthorizedTTL, '30s'),
     enableDebuggingHandlers: doc.enableDebuggingHandlers ?? true,
     enableSystemLogHandler: doc.enableSystemLogHandler ?? true,
     serverTLSBootstrap: doc.serverTLSBootstrap ?? false,

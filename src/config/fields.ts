@@ -71,6 +71,7 @@ export const resourceList = () =>
 /** Eviction signals nodelet understands. */
 export const EVICTION_SIGNALS = [
   'memory.available',
+  'allocatableMemory.available',
   'nodefs.available',
   'nodefs.inodesFree',
   'imagefs.available',

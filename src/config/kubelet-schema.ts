@@ -5,7 +5,7 @@
  * {@link KUBELET_FIELDS_WITHOUT_EFFECT} so startup can warn about them.
  */
 import { z } from 'zod';
-import { bool, boolMap, duration, evictionMap, intRange, ipAddress, oneOf, port, resourceList, str } from './fields.js';
+import { bool, boolMap, duration, EVICTION_SIGNALS, evictionMap, intRange, ipAddress, oneOf, port, resourceList, str } from './fields.js';
 
 /** apiVersion of the kubelet document. */
 export const KUBELET_API_VERSION = 'kubelet.config.k8s.io/v1beta1';
@@ -98,6 +98,9 @@ export const kubeletConfigurationSchema = z.strictObject({
   evictionHard: evictionMap().optional(),
   evictionSoft: evictionMap().optional(),
   evictionPressureTransitionPeriod: duration().optional(),
+  evictionSoftGracePeriod: z.partialRecord(z.enum(EVICTION_SIGNALS), duration()).optional(),
+  evictionMinimumReclaim: evictionMap().optional(),
+  evictionMaxPodGracePeriod: intRange(0, 86400).optional(),
   protectKernelDefaults: bool().optional(),
   makeIPTablesUtilChains: bool().optional(),
   featureGates: boolMap().optional(),
@@ -114,6 +117,10 @@ export const kubeletConfigurationSchema = z.strictObject({
   registerWithTaints: z.array(taint, { error: 'expected a list of taints' }).optional(),
   containerRuntimeEndpoint: str().optional(),
   nodeStatusMaxImages: intRange(-1, 1000).optional(),
+  // Written by kubeadm (/var/lib/kubelet/config.yaml); accepted without effect.
+  cpuManagerReconcilePeriod: duration().optional(),
+  crashLoopBackOff: z.strictObject({ maxContainerRestartPeriod: duration().optional() }).optional(),
+  memorySwap: z.strictObject({ swapBehavior: oneOf(['NoSwap', 'LimitedSwap']).optional() }).optional(),
 });
 
 /** A validated (not yet defaulted) KubeletConfiguration document. */
@@ -122,13 +129,14 @@ export type KubeletConfigurationDoc = z.infer<typeof kubeletConfigurationSchema>
 /** Fields accepted for compatibility that nodelet does not act on (startup logs a warning when they are set). */
 export const KUBELET_FIELDS_WITHOUT_EFFECT: readonly (keyof KubeletConfigurationDoc)[] = [
   'streamingConnectionIdleTimeout',
+  'cpuManagerReconcilePeriod',
+  'crashLoopBackOff',
+  'memorySwap',
   'volumeStatsAggPeriod',
   'hairpinMode',
   'cpuCFSQuota',
   'maxOpenFiles',
   'contentType',
-  'evictionSoft',
-  'evictionPressureTransitionPeriod',
   'protectKernelDefaults',
   'makeIPTablesUtilChains',
   'shutdownGracePeriod',

@@ -184,6 +184,11 @@ export function resolveConfig(input: ResolveInput): NodeletConfig {
   if (kubelet.imageGCLowThresholdPercent >= kubelet.imageGCHighThresholdPercent) {
     throw new ConfigError(`field "imageGCLowThresholdPercent" (--image-gc-low-threshold) ${kubelet.imageGCLowThresholdPercent} must be less than "imageGCHighThresholdPercent" (--image-gc-high-threshold) ${kubelet.imageGCHighThresholdPercent}`, { field: 'imageGCLowThresholdPercent' });
   }
+  for (const signal of Object.keys(kubelet.evictionSoft)) {
+    if (kubelet.evictionSoftGracePeriodMs[signal] === undefined) {
+      throw new ConfigError(`field "evictionSoft": no grace period specified for soft eviction threshold ${signal} (set "evictionSoftGracePeriod")`, { field: `evictionSoft.${signal}` });
+    }
+  }
   const enforce = kubelet.enforceNodeAllocatable;
   if (enforce.includes('none') && enforce.length > 1) {
     throw new ConfigError('field "enforceNodeAllocatable" (--enforce-node-allocatable) may not contain additional enforcements when "none" is specified', { field: 'enforceNodeAllocatable' });

@@ -21,6 +21,7 @@ export interface ResourceReservation {
 export type EvictionThresholds = Partial<
   Record<
     | 'memory.available'
+    | 'allocatableMemory.available'
     | 'nodefs.available'
     | 'nodefs.inodesFree'
     | 'imagefs.available'
@@ -108,6 +109,16 @@ export interface KubeletSettings {
   kubeReserved: ResourceReservation;
   systemReserved: ResourceReservation;
   evictionHard: EvictionThresholds;
+  /** evictionSoft: thresholds that evict after their grace period (evictionSoftGracePeriod). */
+  evictionSoft: EvictionThresholds;
+  /** evictionSoftGracePeriod in ms by signal. */
+  evictionSoftGracePeriodMs: Partial<Record<string, number>>;
+  /** evictionMinimumReclaim by signal. */
+  evictionMinimumReclaim: EvictionThresholds;
+  /** evictionPressureTransitionPeriod (default 5m). */
+  evictionPressureTransitionPeriodMs: number;
+  /** evictionMaxPodGracePeriod in seconds for soft evictions (default 0). */
+  evictionMaxPodGracePeriodSeconds: number;
   serializeImagePulls: boolean;
   maxParallelImagePulls: number;
   registryPullQPS: number;

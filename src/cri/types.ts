@@ -27,6 +27,11 @@ export interface NamespaceOptions {
   network: NamespaceMode;
   pid: NamespaceMode;
   ipc: NamespaceMode;
+  /**
+   * Container options only: join the PID namespace of this container (runtime id) instead of `pid` — CRI
+   * NamespaceMode TARGET, used by ephemeral containers with `targetContainerName`.
+   */
+  pidTargetId?: string;
 }
 
 /** A host port mapped on the sandbox. */

@@ -4,7 +4,7 @@
  * synchronously from worker steps and must not throw (a throwing listener is logged and ignored).
  */
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
-import { errorMessage, type Logger } from '../util/index.js';
+import { type Logger, errorFields } from '../util/index.js';
 import { probeUserAgent } from './handlers/http-request.js';
 import { ProbeMetrics } from './metrics.js';
 import type { ProberManagerOptions } from './options.js';
@@ -164,7 +164,7 @@ export class DefaultProberManager implements ProberManager {
       try {
         l(podUID);
       } catch (err) {
-        this.#log.error({ err: errorMessage(err), podUID }, 'Result change listener threw');
+        this.#log.error({ ...errorFields(err), podUID }, 'Result change listener threw');
       }
     }
   }
@@ -175,7 +175,7 @@ export class DefaultProberManager implements ProberManager {
       try {
         l(f);
       } catch (err) {
-        this.#log.error({ err: errorMessage(err), podUID: f.podUID }, 'Container failure listener threw');
+        this.#log.error({ ...errorFields(err), podUID: f.podUID }, 'Container failure listener threw');
       }
     }
   }

@@ -8,7 +8,7 @@ import type { V1Container, V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import { containerRef } from '../api/refs.js';
 import type { EventRecorder, ObjectReference } from '../api/types.js';
 import type { ContainerManager } from '../cri/types.js';
-import { errorMessage, type Clock, type Logger } from '../util/index.js';
+import { errorMessage, type Clock, type Logger, errorFields } from '../util/index.js';
 import { execProbe, type ExecProbeRequest } from './handlers/exec.js';
 import { grpcProbe, type GrpcProbeRequest } from './handlers/grpc.js';
 import { buildHttpProbeRequest, type HttpProbeRequest } from './handlers/http-request.js';
@@ -153,7 +153,7 @@ export class Prober {
     try {
       this.#o.recorder?.event(ref, 'Warning', reason, message);
     } catch (err) {
-      this.#o.logger.warn({ err: errorMessage(err) }, 'Event recorder threw');
+      this.#o.logger.warn({ ...errorFields(err) }, 'Event recorder threw');
     }
   }
 }

@@ -11,7 +11,7 @@
  * until the container ID changes; during pod deletion liveness/startup report success and stop.
  */
 import type { V1Container, V1ContainerStatus, V1Pod, V1PodStatus } from '@kubernetes/client-node';
-import { errorMessage, type Clock, type Logger, type TimerHandle } from '../util/index.js';
+import { type Clock, type Logger, type TimerHandle, errorFields } from '../util/index.js';
 import type { ProbeMetrics, WorkerMetricLabels } from './metrics.js';
 import { containerRef } from '../api/refs.js';
 import { probeTypeName, type Prober } from './prober.js';
@@ -119,7 +119,7 @@ export class ProbeWorker {
     try {
       return await this.#step();
     } catch (err) {
-      this.#log.error({ err: errorMessage(err) }, 'Probe step failed');
+      this.#log.error({ ...errorFields(err) }, 'Probe step failed');
       return true;
     }
   }
@@ -173,7 +173,7 @@ export class ProbeWorker {
     if (this.#stopped || this.#containerID !== id) return !this.#stopped;
     if (run.kind === 'pending') return true;
     if (run.kind === 'error') {
-      this.#log.debug({ err: errorMessage(run.error) }, 'Probe errored, result discarded');
+      this.#log.debug({ ...errorFields(run.error) }, 'Probe errored, result discarded');
       return true;
     }
     const result = run.result;

@@ -56,6 +56,11 @@ export class Backoff {
     this.#entries.delete(key);
   }
 
+  /** Number of entries (diagnostics). */
+  get size(): number {
+    return this.#entries.size;
+  }
+
   /** Drops entries idle for longer than resetAfterMs. */
   gc(now: number): void {
     for (const [k, e] of this.#entries) {

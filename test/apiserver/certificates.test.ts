@@ -76,7 +76,7 @@ describe('test API server: certificates.k8s.io CSRs and TLS bootstrap', () => {
     const created = (await raw(s, 'POST', '/apis/certificates.k8s.io/v1/certificatesigningrequests', { body: csr })).body;
     const name = created.metadata.name as string;
     await new Promise((r) => setTimeout(r, 50));
-    let got = (await raw(s, 'GET', `/apis/certificates.k8s.io/v1/certificatesigningrequests/${name}`)).body;
+    const got = (await raw(s, 'GET', `/apis/certificates.k8s.io/v1/certificatesigningrequests/${name}`)).body;
     expect(got.status?.conditions).toBeUndefined();
     expect(got.status?.certificate).toBeUndefined();
     // what `kubectl certificate approve` sends
@@ -111,5 +111,19 @@ describe('test API server: certificates.k8s.io CSRs and TLS bootstrap', () => {
     const after = (await raw(s, 'GET', `/apis/certificates.k8s.io/v1/certificatesigningrequests/${name}`)).body;
     expect(after.status.conditions.map((c: { type: string }) => c.type)).toEqual(['Approved', 'Failed']);
     await expect(requestCertificate({ api: new ApiCsrApi(new ApiClient(loadKubeConfig(s.kubeconfigPath))), csr: { ...noSan, metadata: { name } }, clock, timeoutMs: 2000 })).rejects.toThrow(/failed, reason: SignerValidationFailure/);
+  });
+});
+
+describe('test API server: CSR names', () => {
+  it('accepts the path-segment names TLS bootstrap uses (upper case, "_"), as kube-apiserver does', async () => {
+    const s = await startTestApiServer();
+    try {
+      const csr = csrObject({ csrPem: buildCsrPem(generateKey().key, nodeSubject('n')), signerName: CLIENT_SIGNER, usages: CLIENT_USAGES, name: 'node-csr-AbC_d-9' });
+      expect((await raw(s, 'POST', '/apis/certificates.k8s.io/v1/certificatesigningrequests', { body: csr })).status).toBe(201);
+      const bad = { ...csr, metadata: { name: 'a%b' } };
+      expect((await raw(s, 'POST', '/apis/certificates.k8s.io/v1/certificatesigningrequests', { body: bad })).status).toBe(422);
+    } finally {
+      await s.stop();
+    }
   });
 });

@@ -4,3 +4,5 @@ export { Faults, type FailOptions, type DelayOptions, type FaultMatch } from './
 export { Store, type StoreEvent } from './store.js';
 export type { ReviewHooks } from './handlers/special.js';
 export { renderKubeconfig, type KubeconfigParams } from './kubeconfig.js';
+export { seenClientCertSerials } from './certificates/auth.js';
+export { parseCsr } from './certificates/signer.js';

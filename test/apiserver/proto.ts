@@ -44,6 +44,11 @@ const S: Record<string, Message> = {
   SelfSubjectAccessReviewSpec: { 1: ['resourceAttributes', 'ResourceAttributes'], 2: ['nonResourceAttributes', 'NonResourceAttributes'] },
   ResourceAttributes: { 1: ['namespace', 'string'], 2: ['verb', 'string'], 3: ['group', 'string'], 4: ['version', 'string'], 5: ['resource', 'string'], 6: ['subresource', 'string'], 7: ['name', 'string'] },
   NonResourceAttributes: { 1: ['path', 'string'], 2: ['verb', 'string'] },
+  // `kubectl certificate approve|deny` PUTs the whole CSR to …/approval (k8s.io/api/certificates/v1).
+  CertificateSigningRequest: { 1: ['metadata', 'ObjectMeta'], 2: ['spec', 'CertificateSigningRequestSpec'], 3: ['status', 'CertificateSigningRequestStatus'] },
+  CertificateSigningRequestSpec: { 1: ['request', 'bytes'], 2: ['username', 'string'], 3: ['uid', 'string'], 4: ['groups', 'string', true], 5: ['usages', 'string', true], 7: ['signerName', 'string'], 8: ['expirationSeconds', 'int'] },
+  CertificateSigningRequestStatus: { 1: ['conditions', 'CertificateSigningRequestCondition', true], 2: ['certificate', 'bytes'] },
+  CertificateSigningRequestCondition: { 1: ['type', 'string'], 2: ['reason', 'string'], 3: ['message', 'string'], 4: ['lastUpdateTime', 'time'], 5: ['lastTransitionTime', 'time'], 6: ['status', 'string'] },
   IntOrString: { 1: ['type', 'int'], 2: ['intVal', 'int'], 3: ['strVal', 'string'] },
   Time: { 1: ['seconds', 'int'], 2: ['nanos', 'int'] },
   MapEntry: { 1: ['key', 'string'], 2: ['value', 'bytes'] },

@@ -52,6 +52,10 @@ export class Registry {
     if (def.plural === 'namespaces') return checkLabel('metadata.name', name);
     if (def.plural === 'services') return checkDns1035('metadata.name', name);
     if (def.plural === 'events') return [];
+    // CSR names are path segments upstream (TLS bootstrap's node-csr-<base64url> has upper case and '_').
+    if (def.plural === 'certificatesigningrequests') {
+      return name === '.' || name === '..' || /[/%]/.test(name) ? [{ reason: 'FieldValueInvalid', field: 'metadata.name', message: `Invalid value: "${name}": may not contain '/' or '%'` }] : [];
+    }
     return checkSubdomain('metadata.name', name);
   }
 

@@ -75,6 +75,8 @@ export const RESOURCES: ResourceDef[] = [
   { group: '', version: 'v1', plural: 'serviceaccounts', singular: 'serviceaccount', kind: 'ServiceAccount', namespaced: true, shortNames: ['sa'], subresources: ['token'], fieldLabels: [] },
   { group: '', version: 'v1', plural: 'services', singular: 'service', kind: 'Service', namespaced: true, shortNames: ['svc'], categories: ['all'], subresources: ['status'], fieldLabels: ['spec.clusterIP', 'spec.type'], statusField: 'status' },
   { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', singular: 'lease', kind: 'Lease', namespaced: true, createOnUpdate: true, subresources: [], fieldLabels: [] },
+  // ServiceCIDR: kube-proxy v1.33 (nftables mode) waits for its informer; stored as is (no allocator integration).
+  { group: 'networking.k8s.io', version: 'v1', plural: 'servicecidrs', singular: 'servicecidr', kind: 'ServiceCIDR', namespaced: false, subresources: ['status'], fieldLabels: [], statusField: 'status' },
   { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', singular: 'endpointslice', kind: 'EndpointSlice', namespaced: true, subresources: [], fieldLabels: ['addressType'], generation: true },
   { group: 'events.k8s.io', version: 'v1', plural: 'events', singular: 'event', kind: 'Event', namespaced: true, shortNames: ['ev'], subresources: [], fieldLabels: eventFields, createOnUpdate: true },
   { group: 'certificates.k8s.io', version: 'v1', plural: 'certificatesigningrequests', singular: 'certificatesigningrequest', kind: 'CertificateSigningRequest', namespaced: false, shortNames: ['csr'], subresources: ['status', 'approval'], fieldLabels: ['spec.signerName'], statusField: 'status' },

@@ -172,7 +172,8 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}): Promi
         throw fault.error;
       }
       if (!PUBLIC_PATHS.has(url.pathname) && !authenticated(req)) throw unauthorized();
-      const r: Request = { method, path: url.pathname, query: url.searchParams, headers: req.headers, body: csrBody(method, url.pathname, req, normalizeBody(method, req, body)), raw: req, res };
+      const toKubelet = kubeletRoute(url.pathname) !== undefined; // bodies go to the kubelet as they are
+      const r: Request = { method, path: url.pathname, query: url.searchParams, headers: req.headers, body: toKubelet ? body : csrBody(method, url.pathname, req, normalizeBody(method, req, body)), raw: req, res };
       dispatch(r);
     } catch (e) {
       sendError(res, e);

@@ -77,7 +77,7 @@ describe('node registration', () => {
     expect(Number(n.status.capacity?.['cpu'])).toBeGreaterThan(0);
     expect(n.status.capacity?.['memory']).toMatch(/^\d+Ki$/);
     expect(n.status.allocatable?.['ephemeral-storage']).toMatch(/^\d+Ki$/);
-    expect(n.status.nodeInfo).toMatchObject({ kubeletVersion: 'v1.30.0-nodelet', operatingSystem: 'linux', architecture: 'amd64' });
+    expect(n.status.nodeInfo).toMatchObject({ kubeletVersion: 'v1.33.0-nodelet', operatingSystem: 'linux', architecture: 'amd64' });
     expect(n.status.nodeInfo?.['containerRuntimeVersion']).toMatch(/^docker:\/\/\d/);
     expect(n.status.conditions?.map((c) => `${c.type}=${c.status}/${c.reason}`)).toEqual([
       'MemoryPressure=False/KubeletHasSufficientMemory',

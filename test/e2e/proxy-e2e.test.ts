@@ -52,6 +52,12 @@ import {
   writeSysctl,
 } from './proxy-helpers.js';
 
+/**
+ * Proxy mode under test: iptables (default) or nftables (`NODELET_E2E_PROXY_MODE=nftables`, as
+ * proxy-e2e-nftables.test.ts runs this file). nftables mode programs the host's `table ip kube-proxy` instead of
+ * KUBE-* chains and, as upstream, serves no localhost NodePorts.
+ */
+const MODE = process.env.NODELET_E2E_PROXY_MODE === 'nftables' ? 'nftables' : 'iptables';
 const NODE = 'nlpx-e2e-node';
 const NS = 'nlpx-e2e';
 const BRIDGE = 'nlpx-br0';
@@ -127,7 +133,51 @@ const objects: object[] = [
       metadata: { name: 'web-np', namespace: NS },
       spec: { type: 'NodePort', selector: { app: 'web' }, ports: [{ name: 'http', port: 8080, targetPort: 'http' }] },
     },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web-sticky', namespace: NS },
+      spec: { selector: { app: 'web' }, sessionAffinity: 'ClientIP', ports: [{ name: 'http', port: 80, targetPort: 'http' }] },
+    },
+    // ETP Local, selector-less: its EndpointSlices are written by the test (one endpoint "on another node").
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web-local', namespace: NS },
+      spec: { type: 'LoadBalancer', externalTrafficPolicy: 'Local', ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web-remote', namespace: NS },
+      spec: { type: 'NodePort', externalTrafficPolicy: 'Local', ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] },
+    },
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'empty', namespace: NS }, spec: { ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }] } },
 ];
+
+/** A hand-written EndpointSlice for the selector-less services (`node` per endpoint IP). */
+function manualSlice(service: string, eps: { ip: string; node: string }[]): object {
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: `${service}-manual`, namespace: NS, labels: { 'kubernetes.io/service-name': service } },
+    addressType: 'IPv4',
+    ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+    endpoints: eps.map((e) => ({ addresses: [e.ip], nodeName: e.node, conditions: { ready: true } })),
+  };
+}
+
+/** Runs `nodelet trace …` (the daemon bundle's own subcommand) and returns its output. */
+function nodeletTrace(args: string[]): string {
+  const r = spawnSync(process.execPath, [process.env.NODELET_ENTRY ?? join(REPO_ROOT, 'dist/nodelet.mjs'), 'trace', ...args], { encoding: 'utf8', timeout: 20_000 });
+  if (r.status !== 0) throw new Error(`nodelet trace exit ${r.status}: ${r.stdout}${r.stderr}`);
+  return r.stdout;
+}
+
+/** True when the host has nodelet's/kube-proxy's nftables table. */
+function hostHasNftTable(): boolean {
+  return spawnSync('nft', ['list', 'table', 'ip', 'kube-proxy'], { stdio: 'ignore' }).status === 0;
+}
 
 async function getPod(name: string): Promise<PodLike> {
   return JSON.parse(await kc(['get', 'pod', name, '-o', 'json'])) as PodLike;
@@ -159,6 +209,7 @@ beforeAll(async () => {
   // Refuse to run on a host that already has KUBE-* rules: `nodelet --cleanup` would remove them too.
   const pre = hostKubeLines();
   if (pre.length > 0) throw new Error(`host iptables already has ${pre.length} KUBE-* lines (another proxy?); not running:\n${pre.slice(0, 10).join('\n')}`);
+  if (hostHasNftTable()) throw new Error('host nftables already has table ip kube-proxy (another proxy?); not running');
   chainsBefore = hostChains();
   hostWasClean = true;
   routeLocalnetBefore = readSysctl(ROUTE_LOCALNET);
@@ -178,6 +229,7 @@ beforeAll(async () => {
       `--proxy-kubeconfig=${await cluster.proxyKubeconfig()}`,
       `--config=${fastKubeletConfig(dir.path)}`,
       '--roles=kubelet,proxy',
+      `--proxy-mode=${MODE}`,
       `--hostname-override=${NODE}`,
       `--root-dir=${dir.path}/root`,
       `--container-runtime-endpoint=unix://${engine.socket}`,
@@ -249,6 +301,7 @@ afterAll(async () => {
   // The host must be as found: no KUBE-* lines, every chain that existed before still there.
   const kube = hostWasClean ? hostKubeLines() : [];
   if (kube.length > 0) errors.push(`KUBE-* lines left in the host's iptables after --cleanup:\n${kube.join('\n')}`);
+  if (hostWasClean && hostHasNftTable()) errors.push('table ip kube-proxy left in the host nftables after --cleanup');
   const after = new Set(hostChains());
   const lost = chainsBefore.filter((c) => !after.has(c));
   if (lost.length > 0) errors.push(`chains that existed before are gone: ${lost.join(', ')}`);
@@ -258,7 +311,7 @@ afterAll(async () => {
 
 beforeEach(() => dumpOnFailure(cluster as Cluster, () => (nodelet ? [nodelet] : [])));
 
-describe('service proxy through the daemon (kubelet + proxy roles, host iptables)', () => {
+describe(`service proxy through the daemon (kubelet + proxy roles, host ${MODE})`, () => {
   it('ClusterIP from the node: answers and spreads new connections over more than one backend', () =>
     withServiceCidrSink(async () => {
       // The rules may lag the slice by up to minSyncPeriod (1 s, as upstream): wait until all three backends have
@@ -280,9 +333,10 @@ describe('service proxy through the daemon (kubelet + proxy roles, host iptables
 
   it('NodePort answers on 127.0.0.1 and on the node InternalIP', () =>
     withServiceCidrSink(async () => {
-      expect(readSysctl(ROUTE_LOCALNET)).toBe('1'); // localhost NodePorts need it; the proxy sets it
+      // nftables mode serves no localhost NodePorts (as upstream) and leaves route_localnet alone.
+      if (MODE === 'iptables') expect(readSysctl(ROUTE_LOCALNET)).toBe('1'); // localhost NodePorts need it; the proxy sets it
       const internal = (await cluster?.kubectlOk(['get', 'node', NODE, '-o', 'jsonpath={.status.addresses[?(@.type=="InternalIP")].address}']))?.trim() ?? '';
-      for (const ip of ['127.0.0.1', internal]) {
+      for (const ip of MODE === 'iptables' ? ['127.0.0.1', internal] : [internal]) {
         const seen = await waitFor(async () => {
           const s = await sample(ip, nodePort, 10);
           return [...s.keys()].every((k) => WEB.includes(k)) ? s : undefined;
@@ -354,5 +408,52 @@ describe('service proxy through the daemon (kubelet + proxy roles, host iptables
         `web-1 ${web1} ready=false`,
         expect.stringMatching(/^web-2 \S+ ready=true$/),
       ]);
+    }));
+  it('sessionAffinity ClientIP: every connection from the node goes to the same backend', () =>
+    withServiceCidrSink(async () => {
+      const ip = (await kc(['get', 'svc', 'web-sticky', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
+      const seen = await waitFor(async () => {
+        const s = await sample(ip, 80, 12);
+        return [...s.keys()].every((k) => WEB.includes(k)) ? s : undefined;
+      }, { timeoutMs: 10_000, description: `sticky ${ip}:80` });
+      console.log(`sticky ClusterIP ${ip}:80, 12 requests:`, Object.fromEntries(seen));
+      expect(seen.size).toBe(1);
+    }));
+
+  it('externalTrafficPolicy Local: health check node port counts local endpoints; nodelet trace explains the live rules', () =>
+    withServiceCidrSink(async () => {
+      const web0 = (await getPod('web-0')).status?.podIP ?? '';
+      const web2 = (await getPod('web-2')).status?.podIP ?? '';
+      await cluster?.kubectlOk(['apply', '-f', '-'], {
+        input: [manualSlice('web-local', [{ ip: web0, node: NODE }, { ip: web2, node: 'nlpx-e2e-elsewhere' }]), manualSlice('web-remote', [{ ip: web2, node: 'nlpx-e2e-elsewhere' }])]
+          .map((o) => stringify(o))
+          .join('---\n'),
+      });
+      const hc = Number(await kc(['get', 'svc', 'web-local', '-o', 'jsonpath={.spec.healthCheckNodePort}']));
+      const localNp = Number(await kc(['get', 'svc', 'web-local', '-o', 'jsonpath={.spec.ports[0].nodePort}']));
+      const remoteNp = Number(await kc(['get', 'svc', 'web-remote', '-o', 'jsonpath={.spec.ports[0].nodePort}']));
+      const emptyIP = (await kc(['get', 'svc', 'empty', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
+      expect(hc).toBeGreaterThan(0);
+      const body = await waitFor(async () => {
+        const b = await httpGetBody('127.0.0.1', hc, '/').catch(() => '');
+        return b.includes('"localEndpoints": 1') || b.includes('"localEndpoints":1') ? b : undefined;
+      }, { timeoutMs: 10_000, description: `health check node port ${hc}` });
+      console.log(`health check node port ${hc}: ${body.trim()}`);
+      const internal = (await cluster?.kubectlOk(['get', 'node', NODE, '-o', 'jsonpath={.status.addresses[?(@.type=="InternalIP")].address}']))?.trim() ?? '';
+      // A client outside the cluster (nothing is sent: the trace reads the kernel's rules).
+      const trace = (dst: string, port: number): string => nodeletTrace(['--src', '192.0.2.10', '--dst', dst, '--dport', String(port), '--mode', MODE]);
+      const local = await waitFor(async () => {
+        const t = trace(internal, localNp);
+        return t.includes(`100.0%  DNAT to ${web0}:8080, not masqueraded`) ? t : undefined;
+      }, { timeoutMs: 10_000, description: 'trace: ETP Local NodePort → the local endpoint only' });
+      console.log(`nodelet trace, ETP Local NodePort with a local endpoint:\n${local}`);
+      const remote = trace(internal, remoteNp);
+      console.log(`nodelet trace, ETP Local NodePort without a local endpoint:\n${remote}`);
+      expect(remote).toMatch(MODE === 'nftables' ? /100\.0% {2}DROPPED: nlpx-e2e\/web-remote:http: @no-endpoint-nodeports/ : /100\.0% {2}DROPPED: nlpx-e2e\/web-remote:http has no local endpoints/);
+      const empty = trace(emptyIP, 80);
+      console.log(`nodelet trace, VIP without endpoints:\n${empty}`);
+      expect(empty).toMatch(MODE === 'nftables' ? /100\.0% {2}REJECTED: nlpx-e2e\/empty: @no-endpoint-services/ : /100\.0% {2}REJECTED: nlpx-e2e\/empty has no endpoints/);
+      const working = trace(clusterIP, 80);
+      expect(working).toMatch(/33\.3% {2}DNAT to \S+:8080, masqueraded/);
     }));
 });

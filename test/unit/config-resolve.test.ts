@@ -122,8 +122,20 @@ describe('resolveConfig', () => {
   it('maps --v and the log format, and warns about fields without effect', () => {
     expect(resolve({ v: '4' }).log).toEqual({ level: 'debug', format: 'auto' });
     expect(resolve({ v: '2', 'log-level': 'warn', 'logging-format': 'json' }).log).toEqual({ level: 'warn', format: 'json' });
-    const c = resolve({}, 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nreadOnlyPort: 10255\n');
-    expect(c.warnings).toEqual(['KubeletConfiguration field "readOnlyPort" is accepted but has no effect in nodelet']);
+    const c = resolve({}, 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nvolumeStatsAggPeriod: 1m\nreadOnlyPort: 10255\n');
+    expect(c.warnings).toEqual(['KubeletConfiguration field "volumeStatsAggPeriod" is accepted but has no effect in nodelet']);
+  });
+
+  it('defaults the kubelet API securely (v1beta1, with or without a file) and takes its flags and fields', () => {
+    const secure = { enabled: true, address: '0.0.0.0', port: 10250, readOnlyPort: 0, anonymousAuthentication: false, webhookAuthentication: true, webhookAuthenticationCacheTTLMs: 120_000, authorizationMode: 'Webhook', authorizedTTLMs: 300_000, unauthorizedTTLMs: 30_000, clientCAFile: '' };
+    expect(resolve({}).kubelet.server).toMatchObject(secure);
+    expect(resolve({}, FILE).kubelet.server).toMatchObject(secure);
+    const flags = resolve({ port: '20150', address: '127.0.0.1', 'read-only-port': '10255', 'client-ca-file': '/ca.crt', 'anonymous-auth': 'true', 'authorization-mode': 'AlwaysAllow', 'tls-min-version': 'VersionTLS13' }).kubelet.server;
+    expect(flags).toMatchObject({ port: 20150, address: '127.0.0.1', readOnlyPort: 10255, clientCAFile: '/ca.crt', anonymousAuthentication: true, authorizationMode: 'AlwaysAllow', tlsMinVersion: 'VersionTLS13' });
+    const file = resolve({}, 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nauthentication: {webhook: {cacheTTL: 10s}, x509: {clientCAFile: /f.crt}}\nauthorization: {webhook: {cacheAuthorizedTTL: 1m}}\nenableSystemLogHandler: false\n');
+    expect(file.kubelet.server).toMatchObject({ webhookAuthenticationCacheTTLMs: 10_000, clientCAFile: '/f.crt', authorizedTTLMs: 60_000, enableSystemLogHandler: false });
+    expect(file.warnings).toEqual([]);
+    expect(message(() => resolve({ 'authorization-mode': 'Node' }))).toContain('--authorization-mode');
   });
 
   it('does not call runtimeRequestTimeout ineffective (it bounds runtime calls); reads allowedUnsafeSysctls', () => {

@@ -34,12 +34,12 @@ describe('HostGwNetwork', () => {
     expect(host.routes.size).toBe(0);
     nodes.set(node('n1', '10.214.8.2', '10.244.1.0/24'));
     const r = await net.syncOnce();
-    expect(r).toEqual({ state: 'synced', wroteConfig: true, added: 1, removed: 0 });
+    expect(r).toEqual({ state: 'synced', wroteConfig: true, added: 1, removed: 0, failed: 0 });
     const conf = JSON.parse(readFileSync(join(dir, 'net.d', HOST_GW_CONF_FILE), 'utf8')) as { plugins: { ipam?: { ranges: unknown } }[] };
     expect(conf.plugins[0]?.ipam?.ranges).toEqual([[{ subnet: '10.244.1.0/24' }]]);
     expect(host.masquerade).toEqual(['10.244.0.0/16']);
     expect([...host.routes.values()]).toEqual([{ dst: '10.244.2.0/24', via: '10.214.8.3' }]);
-    expect(await net.syncOnce()).toEqual({ state: 'synced', wroteConfig: false, added: 0, removed: 0 });
+    expect(await net.syncOnce()).toEqual({ state: 'synced', wroteConfig: false, added: 0, removed: 0, failed: 0 });
   });
 
   it('follows node IP changes and removes the routes of deleted nodes, never touching foreign routes', async () => {
@@ -55,6 +55,15 @@ describe('HostGwNetwork', () => {
     expect(r.removed).toBe(1);
     expect([...host.routes.values()]).toEqual([{ dst: '10.244.2.0/24', via: '10.214.8.9' }]);
     expect(host.foreign).toEqual([{ dst: '10.214.8.0/24', via: '0.0.0.0' }]);
+  });
+
+  it('keeps routing to reachable nodes when one node\'s InternalIP is off every local link', async () => {
+    nodes.set(node('n1', '10.214.8.2', '10.244.1.0/24'));
+    nodes.set(node('far', '192.0.2.2', '10.244.5.0/24'));
+    nodes.set(node('n2', '10.214.8.3', '10.244.2.0/24'));
+    host.unreachable.add('192.0.2.2');
+    expect(await net.syncOnce()).toMatchObject({ added: 1, failed: 1 });
+    expect([...host.routes.keys()]).toEqual(['10.244.2.0/24']);
   });
 
   it('does nothing when the operator has their own CNI config', async () => {

@@ -31,6 +31,8 @@ export interface HostGwSyncResult {
   wroteConfig: boolean;
   added: number;
   removed: number;
+  /** Routes that could not be installed (gateway not on a local link). */
+  failed: number;
 }
 
 /** Pod CIDRs and InternalIPs of a Node. */
@@ -55,6 +57,7 @@ export class HostGwNetwork {
   #again = false;
   #unsubscribe: (() => void) | undefined;
   #masqFor = '';
+  #failing = new Set<string>();
   #lastState = '';
 
   constructor(options: HostGwNetworkOptions) {
@@ -87,7 +90,7 @@ export class HostGwNetwork {
   async syncOnce(): Promise<HostGwSyncResult> {
     const nodes = this.#o.nodes.list().map(nodeRouteInfo);
     const self = nodes.find((n) => n.name === this.#o.nodeName);
-    const result: HostGwSyncResult = { state: 'synced', wroteConfig: false, added: 0, removed: 0 };
+    const result: HostGwSyncResult = { state: 'synced', wroteConfig: false, added: 0, removed: 0, failed: 0 };
     if (self === undefined || self.podCIDRs.length === 0) {
       result.state = 'waiting-for-pod-cidr';
       this.#transition(result.state, 'Waiting for the controller-manager to set Node.spec.podCIDR');
@@ -108,10 +111,25 @@ export class HostGwNetwork {
     const want = desiredRoutes(nodes, this.#o.nodeName, this.#o.clusterCIDRs);
     const change = routeChanges(want, await this.#o.host.listRoutes());
     for (const r of change.remove) await this.#o.host.deleteRoute(r);
-    for (const r of change.add) await this.#o.host.replaceRoute(r);
-    result.added = change.add.length;
+    // One unreachable node (its InternalIP not on a local link) must not keep the others' routes out.
+    const failing = new Map<string, string>();
+    let added = 0;
+    for (const r of change.add) {
+      try {
+        await this.#o.host.replaceRoute(r);
+        added++;
+      } catch (err) {
+        failing.set(`${r.dst} via ${r.via}`, errorMessage(err));
+      }
+    }
+    for (const [route, why] of failing) {
+      if (!this.#failing.has(route)) this.#log.warn({ route, err: why }, 'Cannot route to a node\'s pod CIDR (is its InternalIP on a local network?); retrying at resync');
+    }
+    this.#failing = new Set(failing.keys());
+    result.added = added;
     result.removed = change.remove.length;
-    if (result.added + result.removed > 0) this.#log.info({ added: change.add, removed: change.remove }, 'Updated routes to other nodes\' pod CIDRs');
+    result.failed = failing.size;
+    if (result.added + result.removed > 0) this.#log.info({ added: change.add.filter((r) => !failing.has(`${r.dst} via ${r.via}`)), removed: change.remove }, 'Updated routes to other nodes\' pod CIDRs');
     this.#transition(result.state, 'Pod network in sync', { podCIDRs: self.podCIDRs, routes: want.length });
     return result;
   }

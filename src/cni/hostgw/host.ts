@@ -86,6 +86,8 @@ export class FakePodNetworkHost implements PodNetworkHost {
   readonly foreign: PodRoute[] = [];
   masquerade: string[] = [];
   calls = 0;
+  /** Gateways replaceRoute refuses (like "Nexthop has invalid gateway" for an address off every local link). */
+  readonly unreachable = new Set<string>();
 
   async listRoutes(): Promise<PodRoute[]> {
     this.calls++;
@@ -94,6 +96,7 @@ export class FakePodNetworkHost implements PodNetworkHost {
 
   async replaceRoute(r: PodRoute): Promise<void> {
     this.calls++;
+    if (this.unreachable.has(r.via)) throw new Error(`ip route replace ${r.dst} via ${r.via}: Nexthop has invalid gateway`);
     this.routes.set(r.dst, r);
   }
 

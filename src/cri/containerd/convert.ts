@@ -141,11 +141,14 @@ export function toCriContainerConfig(
   const security: CriContainerConfig['linux']['securityContext'] = {
     privileged: sc.privileged === true,
     // CRI has no "same as the sandbox" default: app containers must name the pod's namespaces themselves.
-    namespaceOptions: toCriNamespaces({
-      network: sandbox.linux.namespaceOptions.network,
-      ipc: sandbox.linux.namespaceOptions.ipc,
-      pid: sc.namespaceOptions.pid,
-    }),
+    namespaceOptions: {
+      ...toCriNamespaces({
+        network: sandbox.linux.namespaceOptions.network,
+        ipc: sandbox.linux.namespaceOptions.ipc,
+        pid: sc.namespaceOptions.pid,
+      }),
+      ...(sc.namespaceOptions.pidTargetId === undefined ? {} : { pid: 'TARGET' as const, targetId: sc.namespaceOptions.pidTargetId }),
+    },
     runAsUsername: sc.runAsUser === undefined ? (sc.runAsUsername ?? '') : '',
     readonlyRootfs: sc.readonlyRootfs === true,
     supplementalGroups: sc.supplementalGroups ?? [],

@@ -165,13 +165,14 @@ export function containerCreateOptions(
 ): Docker.ContainerCreateOptions {
   const ns = sandbox.linux.namespaceOptions;
   const pid = cfg.linux.securityContext.namespaceOptions.pid;
+  const target = cfg.linux.securityContext.namespaceOptions.pidTargetId;
   const sc = cfg.linux.securityContext;
   const argv = resolveArgv(cfg.command, cfg.args);
   const joined = `container:${sandboxId}`;
   const host: Docker.HostConfig & Record<string, unknown> = {
     NetworkMode: ns.network === 'node' ? 'host' : joined,
     IpcMode: ns.ipc === 'node' ? 'host' : joined,
-    PidMode: pid === 'node' ? 'host' : pid === 'pod' ? joined : '',
+    PidMode: target !== undefined ? `container:${target}` : pid === 'node' ? 'host' : pid === 'pod' ? joined : '',
     Binds: bindsOf(withHostsFile(cfg.mounts, sandbox.linux.hostsPath)),
     ReadonlyRootfs: sc.readonlyRootfs === true,
     Privileged: sc.privileged === true,

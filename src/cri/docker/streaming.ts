@@ -32,13 +32,23 @@ async function execExitCode(exec: Docker.Exec): Promise<number> {
   return -1;
 }
 
-/** Kills an exec'd process through its host PID (Docker has no API for it; the agent runs in the host PID namespace). */
+/**
+ * Kills an exec'd process through its host PID (Docker has no API for it; the agent runs in the host PID namespace).
+ * Right after the start the process may not run yet: waits (up to ~2 s) until it runs or has ended.
+ */
 async function killExec(exec: Docker.Exec): Promise<void> {
-  try {
-    const info = await exec.inspect();
-    if (info.Running && info.Pid > 0) process.kill(info.Pid, 'SIGKILL');
-  } catch {
-    // Best effort: the process may have ended already.
+  for (let i = 0; i < 100; i++) {
+    try {
+      const info = await exec.inspect();
+      if (info.Running && info.Pid > 0) {
+        process.kill(info.Pid, 'SIGKILL');
+        return;
+      }
+      if (!info.Running && info.ExitCode !== null && info.ExitCode !== undefined) return;
+    } catch {
+      return; // Best effort: the exec (or its container) is gone.
+    }
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import {
   AlreadyExistsError,
   ImageNotFoundError,
@@ -18,6 +19,7 @@ import type {
   ContainerLogs,
   ContainerRuntime,
   ContainerStatus,
+  ContainerStreaming,
   ExecResult,
   Image,
   PodSandbox,
@@ -28,10 +30,14 @@ import type {
   RuntimeStatus,
   RuntimeVersion,
   ImageFsInfo,
+  StreamIO,
+  StreamSession,
+  TerminalSize,
 } from '../types.js';
 import { FakeImageStore, type FakeImage, type FakeImageSpec } from './images.js';
 import { readFakeLogs, type ReadLogsOptions } from './logs.js';
 import { FakeProcesses } from './processes.js';
+import { FakeStreaming, type FakePortHandler } from './streaming.js';
 import {
   FAKE_DEFAULT_IMAGES,
   type FakeExecHandler,
@@ -49,7 +55,7 @@ const newId = (): string => randomBytes(32).toString('hex');
  * 2 s on the clock, `dd bs=64M` under a smaller memory limit is OOMKilled, unknown commands run until stopped.
  * Events are delivered synchronously to subscribers, after the state change they describe.
  */
-export class FakeRuntime implements ContainerRuntime, ContainerLogs {
+export class FakeRuntime implements ContainerRuntime, ContainerLogs, ContainerStreaming {
   readonly #clock: Clock;
   readonly #images = new FakeImageStore();
   readonly #sandboxes = new Map<string, FakeSandbox>();
@@ -66,11 +72,17 @@ export class FakeRuntime implements ContainerRuntime, ContainerLogs {
   #networkReady = { status: true, reason: '', message: '' };
   #nextIp = 2;
   readonly #procs: FakeProcesses;
+  readonly #streaming: FakeStreaming;
 
   constructor(options: FakeRuntimeOptions = {}) {
     this.#clock = options.clock ?? new RealClock();
     this.#honorStopTimeout = options.honorStopTimeout ?? true;
     this.#procs = new FakeProcesses(this.#clock, (c, type) => this.#emitFor(c.id, c.sandboxId, false, type));
+    this.#streaming = new FakeStreaming({
+      container: (id) => this.#container(id),
+      sandbox: (id) => this.#sandbox(id),
+      run: (c, cmd) => this.#procs.exec(c, cmd, 0, this.#execHandler),
+    });
     for (const spec of options.images ?? FAKE_DEFAULT_IMAGES) this.#images.addLocal(spec);
     for (const spec of options.remoteImages ?? []) this.#images.addRemote(spec);
   }
@@ -313,6 +325,39 @@ export class FakeRuntime implements ContainerRuntime, ContainerLogs {
     const c = this.#container(id);
     if (c.state !== 'running') throw new NodeletError('RUNTIME_ERROR', `container ${id} is not running`);
     return this.#procs.exec(c, cmd, timeoutSeconds, this.#execHandler);
+  }
+
+  /** Interactive exec: the modelled command, or `cat` copying stdin (see src/cri/fake/streaming.ts). */
+  async exec(id: string, cmd: string[], io: StreamIO): Promise<StreamSession> {
+    this.#enter('exec', [id, cmd]);
+    return this.#streaming.exec(id, cmd, io);
+  }
+
+  /** Attach: echoes stdin to stdout until stdin ends. */
+  async attach(id: string, io: StreamIO): Promise<StreamSession> {
+    this.#enter('attach', [id]);
+    return this.#streaming.attach(id, io);
+  }
+
+  /** Port-forward to the handler registered with {@link setPortHandler} (refused otherwise). */
+  async portForward(podSandboxId: string, port: number, stream: Duplex, signal: AbortSignal): Promise<void> {
+    this.#enter('portForward', [podSandboxId, port]);
+    return this.#streaming.portForward(podSandboxId, port, stream, signal);
+  }
+
+  /** Serves forwarded connections to `port` of every fake sandbox with `handler` (undefined: refused again). */
+  setPortHandler(port: number, handler: FakePortHandler | undefined): void {
+    this.#streaming.setPortHandler(port, handler);
+  }
+
+  /** Terminal resizes received by sessions of container `id`. */
+  resizesOf(id: string): TerminalSize[] {
+    return this.#streaming.resizes(id);
+  }
+
+  /** Streaming sessions still open (0 once every client went away and everything was freed). */
+  get openStreamingSessions(): number {
+    return this.#streaming.openSessions;
   }
 
   /** Writes the container's log (lines from its modelled program and {@link appendLog}). */

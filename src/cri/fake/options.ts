@@ -1,10 +1,10 @@
 import type { Clock } from '../../util/index.js';
 import { PAUSE_IMAGE, TESTBOX_IMAGE } from '../images.js';
-import type { ContainerLogs, ContainerRuntime, ExecResult } from '../types.js';
+import type { ContainerLogs, ContainerRuntime, ContainerStreaming, ExecResult } from '../types.js';
 import type { FakeImageSpec } from './images.js';
 
 /** Method names of the runtime seam (for {@link FakeRuntime.failNext} and call records). */
-export type RuntimeMethod = keyof ContainerRuntime | keyof ContainerLogs;
+export type RuntimeMethod = keyof ContainerRuntime | keyof ContainerLogs | keyof ContainerStreaming;
 
 /** One recorded call. */
 export interface RecordedCall {

@@ -6,7 +6,7 @@
 import type { ApiTransport } from '../../api/client.js';
 import { NodeletError, hasCode } from '../../util/errors.js';
 import type { Clock } from '../../util/clock.js';
-import type { CertificateSigningRequest } from './csr.js';
+import { csrPublicKey, type CertificateSigningRequest } from './csr.js';
 
 const PATH = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
 
@@ -103,7 +103,9 @@ export async function requestCertificate(o: RequestCertificateOptions): Promise<
     const name = o.csr.metadata.name;
     if (!hasCode(err, 'ALREADY_EXISTS') || name === undefined) throw err;
     csr = await o.api.get(name);
-    if (csr.spec.request !== o.csr.spec.request) {
+    // ECDSA signatures differ per signing: compare what matters (upstream ensureCompatible): key, signer, usages.
+    const key = (c: CertificateSigningRequest): string => csrPublicKey(Buffer.from(c.spec.request, 'base64').toString('utf8'))?.toString('base64') ?? '';
+    if (key(csr) !== key(o.csr) || csr.spec.signerName !== o.csr.spec.signerName || csr.spec.usages.join() !== o.csr.spec.usages.join()) {
       throw new NodeletError('API_ERROR', `certificate signing request ${name} exists with another request`, { object: `csr ${name}`, cause: err });
     }
   }

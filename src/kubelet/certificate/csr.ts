@@ -5,7 +5,7 @@
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
-import { bits, ctx, int, octets, oid, seq, set, tlv, toPem, utf8 } from './der.js';
+import { bits, children, ctx, fromPem, int, octets, oid, readTlv, seq, set, tlv, toPem, utf8 } from './der.js';
 
 /** Signer of kubelet client certificates. */
 export const CLIENT_SIGNER = 'kubernetes.io/kube-apiserver-client-kubelet';
@@ -92,6 +92,18 @@ export function buildCsrPem(key: KeyObject, subject: CsrSubject): string {
 /** DER SubjectPublicKeyInfo of a key pair's public half. */
 export function publicSpki(key: KeyObject): Buffer {
   return createPublicKey(key).export({ type: 'spki', format: 'der' });
+}
+
+/** The DER SubjectPublicKeyInfo inside a PEM certificate request; undefined when it does not parse. */
+export function csrPublicKey(csrPem: string): Buffer | undefined {
+  try {
+    const der = fromPem('CERTIFICATE REQUEST', csrPem);
+    if (der === undefined) return undefined;
+    const info = children(readTlv(der).content)[0];
+    return info === undefined ? undefined : children(info.content)[2]?.raw;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

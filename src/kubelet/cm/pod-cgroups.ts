@@ -54,6 +54,11 @@ export class PodCgroupManager {
     await cgroups.ensure(this.#path(qosCgroupName(this.#root, 'BestEffort')), { cpuShares: MIN_SHARES });
   }
 
+  /** The path of `kubepods` (as the hierarchy names it). */
+  kubepodsPath(): string {
+    return this.#path(kubepodsName(this.#root));
+  }
+
   /** The cgroup path of a pod (as the hierarchy names it). */
   podCgroupPath(pod: V1Pod): string {
     return this.#path(podCgroupName(this.#root, qosClass(pod), pod.metadata?.uid ?? ''));

@@ -12,7 +12,7 @@ import type { ContainerRuntime } from '../../cri/types.js';
 import type { Clock } from '../../util/clock.js';
 import { errorMessage, NodeletError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
-import { detectImages, planImageGc, type FsUsage, type ImageGcPolicy, type ImageRecord, type ImagesInUse } from './gc-policy.js';
+import { detectImages, evictionOrder, planImageGc, type FsUsage, type ImageGcPolicy, type ImageRecord, type ImagesInUse } from './gc-policy.js';
 
 /** Reads a filesystem's size (statfs). */
 export type FsStatsReader = (path: string) => Promise<FsUsage>;
@@ -72,6 +72,29 @@ export class ImageGcManager {
   /** The records as last detected (tests, debugging). */
   records(): ImageRecord[] {
     return [...this.#records.values()];
+  }
+
+  /**
+   * Removes every unused image detected at least imageMinimumGCAge ago (upstream DeleteUnusedImages, the eviction
+   * manager's node-level reclaim under disk pressure). Returns the bytes freed; removal failures are logged.
+   */
+  async deleteUnusedImages(): Promise<number> {
+    const inUse = await this.detect();
+    const now = this.#o.clock.now();
+    let freed = 0;
+    for (const r of evictionOrder(this.#records.values(), inUse)) {
+      if (r.lastUsedMs >= now || now - r.firstDetectedMs < this.#o.policy.minAgeMs) continue;
+      try {
+        await this.#o.runtime.removeImage(r.id);
+        this.#records.delete(r.id);
+        this.#collected?.inc({ reason: 'space' });
+        freed += r.size;
+        this.#o.logger.info({ imageID: r.id, tags: r.repoTags, size: r.size }, 'removed unused image (eviction reclaim)');
+      } catch (err) {
+        this.#o.logger.warn({ code: 'IMAGE_GC_FAILED', imageID: r.id, err: errorMessage(err) }, 'failed to remove image');
+      }
+    }
+    return freed;
   }
 
   /** Lists images and containers and updates the records; returns the images in use. */

@@ -12,6 +12,7 @@ import { isTerminalPhase } from '../status/phase.js';
 import { isStaticPod } from '../sources/static-pod.js';
 import { podSysctls } from '../security/sysctls.js';
 import { insufficientResources, untoleratedNoExecuteTaint } from './admission-fit.js';
+import { rejectedFields } from '../podfields/index.js';
 
 /** Why a pod was rejected. */
 export interface Rejection {
@@ -136,6 +137,9 @@ function sysctlRejection(pod: V1Pod, allowedUnsafe: readonly string[]): Rejectio
 
 /** Pure: undefined when the pod can run here, else the first failing predicate (upstream order). */
 export function admitPod(pod: V1Pod, ctx: AdmissionContext): Rejection | undefined {
+  // Fields of v1.33 nodelet does not implement (src/kubelet/podfields): refused, never run as if absent.
+  const field = rejectedFields(pod)[0];
+  if (field !== undefined) return { reason: field.reason, message: field.message };
   const sysctl = sysctlRejection(pod, ctx.allowedUnsafeSysctls ?? []);
   if (sysctl !== undefined) return sysctl;
   const active = ctx.activePods.filter((p) => !isTerminalPhase(p.status?.phase));

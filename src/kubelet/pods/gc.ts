@@ -4,7 +4,7 @@
  * dead instances, and remove dead sandboxes that are not the newest and hold no containers. Also the full removal of
  * a pod that is gone. Runs inside the pod's worker, so it never races the pod's own sync.
  */
-import { errorMessage } from '../../util/errors.js';
+import { errorFields } from '../../util/errors.js';
 import type { PodDeps } from './deps.js';
 import type { PodRuntimeState } from './state.js';
 
@@ -32,10 +32,10 @@ export function gcCandidates(state: PodRuntimeState): { containers: string[]; sa
 export async function gcPod(deps: PodDeps, state: PodRuntimeState): Promise<void> {
   const { containers, sandboxes } = gcCandidates(state);
   for (const id of containers) {
-    await deps.runtime.removeContainer(id).catch((err: unknown) => deps.logger.debug({ id, err: errorMessage(err) }, 'gc: remove container failed'));
+    await deps.runtime.removeContainer(id).catch((err: unknown) => deps.logger.debug({ id, ...errorFields(err) }, 'gc: remove container failed'));
   }
   for (const id of sandboxes) {
-    await deps.runtime.removePodSandbox(id).catch((err: unknown) => deps.logger.debug({ id, err: errorMessage(err) }, 'gc: remove sandbox failed'));
+    await deps.runtime.removePodSandbox(id).catch((err: unknown) => deps.logger.debug({ id, ...errorFields(err) }, 'gc: remove sandbox failed'));
   }
 }
 

@@ -12,3 +12,4 @@ export { PodWorkers, type WorkerSteps, type StepResult } from './workers.js';
 export { buildMirrorPod, isMirrorOf } from './mirror.js';
 export { minimalPodEnvironment } from './default-env.js';
 export type { PodRuntimeState, ContainerRecord, SandboxRecord } from './state.js';
+export { ownerLabels, NODE_LABEL } from './state.js';

@@ -4,6 +4,7 @@
  * See options.ts for the public contract.
  */
 import type { V1Node, V1Pod, V1PodStatus } from '@kubernetes/client-node';
+import type { PodFailure } from '../status/generate.js';
 import { createEventRecorder } from '../../api/events.js';
 import { ApiClient } from '../../api/client.js';
 import { createPodApi, type PodApi } from '../../api/pods.js';
@@ -11,7 +12,7 @@ import { createInformer } from '../../api/informer.js';
 import type { EventRecorder, Informer } from '../../api/types.js';
 import { Backoff } from '../../util/backoff.js';
 import { RealClock, type Clock, type TimerHandle } from '../../util/clock.js';
-import { ConfigError, errorMessage } from '../../util/errors.js';
+import { ConfigError, errorFields } from '../../util/errors.js';
 import { ImageManager } from '../images/manager.js';
 import { Pleg, type RelistResult } from '../pleg/pleg.js';
 import { StateCachingRuntime } from './state-cache.js';
@@ -20,7 +21,6 @@ import { FileSource } from '../sources/file.js';
 import { HttpSource } from '../sources/http.js';
 import { isStaticPod } from '../sources/static-pod.js';
 import type { PodSource, SourceName } from '../sources/types.js';
-import type { PodFailure } from '../status/generate.js';
 import { StatusManager, type StatusTarget } from '../status/manager.js';
 import { admitPod } from './admission.js';
 import { minimalPodEnvironment } from './default-env.js';
@@ -28,7 +28,7 @@ import { podRef } from '../../api/refs.js';
 import type { PodDeps } from './deps.js';
 import { DesiredPods } from './desired.js';
 import { reconcileMirrors } from './mirror.js';
-import type { HealthCheck, PodLifecycle, PodLifecycleOptions } from './options.js';
+import type { HealthCheck, PodLifecycle, PodLifecycleOptions, PodMemoryStats } from './options.js';
 import { LABELS } from '../../cri/types.js';
 import { ownerLabels } from './state.js';
 import { createSteps, ORPHAN_ANNOTATION, type PodMemory } from './steps.js';
@@ -54,12 +54,8 @@ class Lifecycle implements PodLifecycle {
   readonly #deps: PodDeps;
   readonly #status: StatusManager;
   readonly #desired = new DesiredPods();
+  /** One record per pod (steps.ts PodMemory), created when the pod is first seen, deleted with the pod. */
   readonly #memory = new Map<string, PodMemory>();
-  readonly #rejections = new Map<string, PodFailure>();
-  /** Monotonic time each UID was first seen (pod start duration). */
-  readonly #firstSeen = new Map<string, number>();
-  /** UIDs whose first sync is done (operation_type create vs sync). */
-  readonly #synced = new Set<string>();
   readonly #workers: PodWorkers;
   readonly #pleg: Pleg;
   readonly #sources: PodSource[] = [];
@@ -118,12 +114,12 @@ class Lifecycle implements PodLifecycle {
         status: this.#status,
         prober: o.prober,
         apiStatus: (pod) => this.#apiObject(pod)?.status,
-        rejection: (uid) => this.#rejections.get(uid),
+        rejection: (uid) => this.#memory.get(uid)?.rejection,
         syncFrequencyMs: o.syncFrequencyMs ?? 60_000,
         errorRetryMs: 10_000,
         hasApi: this.#api !== undefined,
         onRunning: (pod) => {
-          const seen = this.#firstSeen.get(pod.metadata?.uid ?? '');
+          const seen = this.#memory.get(pod.metadata?.uid ?? '')?.firstSeenMono;
           if (seen !== undefined) o.metrics?.podStartDuration?.observe((this.#clock.monotonic() - seen) / 1000);
         },
         track: (state) => {
@@ -139,17 +135,18 @@ class Lifecycle implements PodLifecycle {
       try {
         return await fn(pod, removed);
       } finally {
-        const operation = op === 'terminating' ? 'kill' : this.#synced.has(uid) ? 'sync' : 'create';
-        this.#synced.add(uid);
+        const m = this.#memory.get(uid);
+        const operation = op === 'terminating' ? 'kill' : m?.synced === true ? 'sync' : 'create';
+        if (m !== undefined) m.synced = true;
         o.metrics?.podWorkerDuration?.observe({ operation_type: operation }, (this.#clock.monotonic() - t0) / 1000);
       }
     };
     steps.sync = timed('sync', steps.sync.bind(steps));
     steps.terminating = timed('terminating', steps.terminating.bind(steps));
     steps.forgotten = (uid) => {
-      this.#rejections.delete(uid);
-      this.#firstSeen.delete(uid);
-      this.#synced.delete(uid);
+      // The record went with the terminated step; what is left keyed by the UID elsewhere goes now.
+      this.#memory.delete(uid);
+      runtime.invalidatePod(uid);
       const again = this.#desired.get(uid);
       if (again !== undefined) this.#workers.update(again);
     };
@@ -174,7 +171,7 @@ class Lifecycle implements PodLifecycle {
     try {
       this.#deps.runtimeName = (await o.runtime.version()).runtimeName || 'docker';
     } catch (err) {
-      o.logger.warn({ err: errorMessage(err) }, 'runtime version unavailable; assuming docker');
+      o.logger.warn({ ...errorFields(err) }, 'runtime version unavailable; assuming docker');
     }
     await this.#refreshNode();
     if (o.prober !== undefined) {
@@ -239,8 +236,27 @@ class Lifecycle implements PodLifecycle {
     return this.#desired.list().map((p) => ({ ...p, status: this.#status.getPodStatus(p.metadata?.uid ?? '') ?? p.status }));
   }
 
+  activePods(): V1Pod[] {
+    return this.#workers
+      .uids()
+      .filter((u) => this.#workers.phase(u) === 'sync' && this.#memory.get(u)?.rejection === undefined)
+      .map((u) => this.#workers.pod(u))
+      .filter((p): p is V1Pod => p !== undefined);
+  }
+
+  failPod(uid: string, failure: PodFailure): void {
+    const pod = this.#workers.pod(uid);
+    if (pod === undefined || this.#workers.phase(uid) !== 'sync' || this.#memory.get(uid)?.rejection !== undefined) return;
+    this.#mem(uid).rejection = failure;
+    this.#workers.update(pod);
+  }
+
   podStatus(uid: string): V1PodStatus | undefined {
     return this.#status.getPodStatus(uid);
+  }
+
+  memoryStats(): PodMemoryStats {
+    return { records: this.#memory.size, statuses: this.#status.uids().length, workers: this.#workers.uids().length, backoffEntries: this.#deps.crashBackoff.size };
   }
 
   async settled(): Promise<void> {
@@ -267,7 +283,7 @@ class Lifecycle implements PodLifecycle {
     try {
       this.#node = (await this.#o.getNode?.()) ?? this.#node;
     } catch (err) {
-      this.#o.logger.debug({ err: errorMessage(err) }, 'node not available');
+      this.#o.logger.debug({ ...errorFields(err) }, 'node not available');
     }
   }
 
@@ -296,7 +312,7 @@ class Lifecycle implements PodLifecycle {
       new Date(a.metadata?.creationTimestamp ?? 0).getTime() - new Date(b.metadata?.creationTimestamp ?? 0).getTime());
     for (const pod of added) {
       const uid = pod.metadata?.uid ?? '';
-      if (!this.#firstSeen.has(uid)) this.#firstSeen.set(uid, this.#clock.monotonic());
+      this.#mem(uid).firstSeenMono ??= this.#clock.monotonic();
       this.#admit(pod);
       this.#workers.update(pod);
     }
@@ -313,9 +329,9 @@ class Lifecycle implements PodLifecycle {
 
   #admit(pod: V1Pod): void {
     const uid = pod.metadata?.uid ?? '';
-    if (this.#workers.phase(uid) !== undefined || this.#rejections.has(uid)) return;
+    if (this.#workers.phase(uid) !== undefined || this.#memory.get(uid)?.rejection !== undefined) return;
     const active = this.#workers.uids()
-      .filter((u) => u !== uid && this.#workers.phase(u) === 'sync' && !this.#rejections.has(u))
+      .filter((u) => u !== uid && this.#workers.phase(u) === 'sync' && this.#memory.get(u)?.rejection === undefined)
       .map((u) => this.#workers.pod(u))
       .filter((p): p is V1Pod => p !== undefined);
     const labels = this.#node?.metadata?.labels ?? this.#o.nodeLabels ?? defaultLabels(this.#o.nodeName);
@@ -327,10 +343,16 @@ class Lifecycle implements PodLifecycle {
       allocatable: this.#node?.status?.allocatable,
       taints: this.#node?.spec?.taints,
     });
-    if (r === undefined) return;
+    const r2 = r ?? this.#o.admitHandlers?.map((h) => h(pod)).find((x) => x !== undefined);
+    if (r2 === undefined) return;
+    this.#rejectPod(pod, r2);
+  }
+
+  #rejectPod(pod: V1Pod, r: { reason: string; message: string }): void {
+    const uid = pod.metadata?.uid ?? '';
     this.#o.logger.warn({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, reason: r.reason, message: r.message }, 'pod rejected');
     this.#recorder.event(podRef(pod), 'Warning', r.reason, r.message);
-    this.#rejections.set(uid, { reason: r.reason, message: `Pod was rejected: ${r.message}` });
+    this.#mem(uid).rejection = { reason: r.reason, message: `Pod was rejected: ${r.message}` };
   }
 
   #orphans(r: RelistResult): void {
@@ -372,6 +394,8 @@ class Lifecycle implements PodLifecycle {
   #housekeeping(): void {
     if (this.#stopped) return;
     this.#lastHousekeeping = this.#clock.monotonic();
+    // Back-off entries of containers that stopped failing (or are gone) age out here (bounded by age: 2 × 5 min).
+    this.#deps.crashBackoff.gc(this.#clock.now());
     void this.#refreshNode().then(() => {
       this.#status.resyncAll();
       this.#reconcileMirrors();

@@ -7,7 +7,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { PodApi } from '../../api/pods.js';
-import { errorMessage, isAlreadyExists } from '../../util/errors.js';
+import { isAlreadyExists, errorFields } from '../../util/errors.js';
 import { CONFIG_ANNOTATIONS } from '../sources/static-pod.js';
 
 /** The Node the mirror pods point to. */
@@ -64,7 +64,7 @@ export async function reconcileMirrors(opts: MirrorOptions, staticPods: V1Pod[],
       await api.deletePod(m.metadata?.namespace ?? 'default', m.metadata?.name ?? '', m.metadata?.uid ?? '');
       logger.info({ pod: key(m) }, 'deleted orphaned mirror pod');
     } catch (err) {
-      logger.warn({ pod: key(m), err: errorMessage(err) }, 'failed to delete orphaned mirror pod');
+      logger.warn({ pod: key(m), ...errorFields(err) }, 'failed to delete orphaned mirror pod');
     }
   }
   if (node === undefined) return calls;
@@ -81,7 +81,7 @@ export async function reconcileMirrors(opts: MirrorOptions, staticPods: V1Pod[],
       await api.createPod(buildMirrorPod(p, node));
       logger.info({ pod: key(p) }, 'created mirror pod');
     } catch (err) {
-      if (!isAlreadyExists(err)) logger.warn({ pod: key(p), err: errorMessage(err) }, 'failed to create mirror pod');
+      if (!isAlreadyExists(err)) logger.warn({ pod: key(p), ...errorFields(err) }, 'failed to create mirror pod');
     }
   }
   return calls;

@@ -1,6 +1,7 @@
 /** Options and the public handle of the pod lifecycle (the kubelet role's pod half). */
-import type { PodCgroups } from './deps.js';
 import type { V1Node, V1Pod, V1PodStatus } from '@kubernetes/client-node';
+import type { PodFailure } from '../status/generate.js';
+import type { PodCgroups } from './deps.js';
 import type { KubeConfig } from '../../api/kubeconfig.js';
 import type { Logger } from 'pino';
 import type { PodApi } from '../../api/pods.js';
@@ -34,8 +35,8 @@ export interface PodLifecycleOptions {
   nodeName: string;
   /** The pod cgroup hierarchy (cgroupsPerQOS: true); omitted = no pod cgroups. */
   podCgroups?: PodCgroups;
-  /** Kubelet root dir (informational here; the PodEnvironment owns the layout). Default `/var/lib/kubelet`. */
-  rootDir?: string;
+  /** Further admission checks after the built-in ones (e.g. the eviction manager's); a result rejects the pod. */
+  admitHandlers?: ((pod: V1Pod) => { reason: string; message: string } | undefined)[];
   /** Where container logs go: `<podLogsDir>/<ns>_<name>_<uid>` (default `/var/log/pods`). */
   podLogsDir?: string;
   /** Sandbox (pause) image, e.g. `localhost/nodelet/pause:3.9`. */
@@ -85,6 +86,18 @@ export interface PodLifecycleOptions {
   metrics?: PodLifecycleMetrics;
 }
 
+/** Sizes of the lifecycle's per-pod state; see {@link PodLifecycle.memoryStats}. */
+export interface PodMemoryStats {
+  /** Per-pod records (PodMemory). */
+  records: number;
+  /** Cached statuses in the status manager. */
+  statuses: number;
+  /** Pod workers. */
+  workers: number;
+  /** Crash-loop back-off entries. */
+  backoffEntries: number;
+}
+
 /** A health check for /healthz. */
 export interface HealthCheck {
   name: string;
@@ -104,8 +117,17 @@ export interface PodLifecycle {
   runningPods(): number;
   /** Desired pods with the status the kubelet computed (for the kubelet API `/pods`). */
   pods(): V1Pod[];
+  /** Pods admitted and syncing (not terminating, not rejected or failed by the kubelet). */
+  activePods(): V1Pod[];
+  /**
+   * Ends a running pod: status Failed with `failure.reason`/`message` (eviction, node shutdown), its containers killed
+   * with `failure.gracePeriodSeconds` (default the pod's own). No-op for pods not syncing.
+   */
+  failPod(uid: string, failure: PodFailure): void;
   /** The computed status of a pod. */
   podStatus(uid: string): V1PodStatus | undefined;
+  /** Sizes of the per-pod state (diagnostics, soak): all 0 once every pod is gone and back-offs aged out. */
+  memoryStats(): PodMemoryStats;
   /** Resolves when no worker step and no status write is in flight (tests). */
   settled(): Promise<void>;
 }

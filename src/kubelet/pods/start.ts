@@ -21,6 +21,8 @@ export interface StartTarget {
   podIPs: string[];
   /** The sandbox config the sandbox was created with (needed by createContainer). */
   sandboxConfig: PodSandboxConfig;
+  /** Ephemeral containers with a target: the runtime id of the container whose PID namespace to join. */
+  pidTargetId?: string;
 }
 
 /**
@@ -88,6 +90,7 @@ export async function startContainer(
     throw failed(deps, pod, c, isInit, 'CreateContainerConfigError', err);
   }
   config.metadata = { name: c.name, attempt: restartCount };
+  if (target.pidTargetId !== undefined) config.linux.securityContext.namespaceOptions.pidTargetId = target.pidTargetId;
   config.labels = {
     ...config.labels,
     [LABELS.podName]: pod.metadata?.name ?? '',

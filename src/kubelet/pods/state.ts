@@ -3,7 +3,7 @@
  * newest first. Built by {@link readPodRuntimeState} from the runtime seam; consumed by the pure functions
  * (computePodActions, generatePodStatus).
  */
-import type { ContainerRuntime, ContainerState, NamespaceMode } from '../../cri/types.js';
+import type { ContainerRuntime } from '../../cri/types.js';
 import { ANNOTATIONS, LABELS } from '../../cri/types.js';
 import { isNotFound } from '../../util/errors.js';
 import { StateCachingRuntime } from './state-cache.js';
@@ -17,65 +17,15 @@ export function ownerLabels(nodeName: string): Record<string, string> {
   return { [LABELS.managedBy]: 'true', [NODE_LABEL]: nodeName };
 }
 
-/** One sandbox of the pod. */
-export interface SandboxRecord {
-  id: string;
-  attempt: number;
-  ready: boolean;
-  createdAt: number;
-  /** Pod IPs ('' never appears). */
-  ips: string[];
-  network: NamespaceMode;
-}
-
-/** One container instance of the pod (a restart creates a new instance). */
-export interface ContainerRecord {
-  id: string;
-  name: string;
-  sandboxId: string;
-  state: ContainerState;
-  exitCode: number;
-  /** Runtime reason: 'OOMKilled' | 'Completed' | 'Error' | ''. */
-  reason: string;
-  message: string;
-  createdAt: number;
-  startedAt: number;
-  finishedAt: number;
-  /** From the restartCount annotation, so a restarted agent keeps counting. */
-  restartCount: number;
-  /** Spec hash annotation ('' when missing). */
-  hash: string;
-  image: string;
-  imageRef: string;
-  /** Grace period annotation (seconds) the container was created with, for killing orphans. */
-  gracePeriod?: number;
-}
-
-/** The runtime state of one pod; both lists newest first. */
-export interface PodRuntimeState {
-  uid: string;
-  sandboxes: SandboxRecord[];
-  containers: ContainerRecord[];
-}
-
-/** An empty state (pod never ran here). */
-export function emptyRuntimeState(uid: string): PodRuntimeState {
-  return { uid, sandboxes: [], containers: [] };
-}
-
-/** Newest record of container `name` (optionally restricted to one sandbox). */
-export function latestContainer(
-  state: PodRuntimeState,
-  name: string,
-  sandboxId?: string,
-): ContainerRecord | undefined {
-  return state.containers.find((c) => c.name === name && (sandboxId === undefined || c.sandboxId === sandboxId));
-}
-
-/** All records of container `name`, newest first. */
-export function containerHistory(state: PodRuntimeState, name: string): ContainerRecord[] {
-  return state.containers.filter((c) => c.name === name);
-}
+export {
+  containerHistory,
+  emptyRuntimeState,
+  latestContainer,
+  type ContainerRecord,
+  type PodRuntimeState,
+  type SandboxRecord,
+} from '../podstate/records.js';
+import type { ContainerRecord, PodRuntimeState, SandboxRecord } from '../podstate/records.js';
 
 function intAnnotation(a: Record<string, string>, key: string): number | undefined {
   const v = a[key];

@@ -19,11 +19,20 @@ import { syncPod, type PodSyncMemory } from './sync.js';
 /** Annotation marking a synthetic pod built for runtime objects nobody wants (orphans). */
 export const ORPHAN_ANNOTATION = 'nodelet.io/orphan';
 
-/** Per-pod memory across steps. */
+/**
+ * The one record of a pod's state on this node (upstream podSyncStatus): everything the agent remembers about the
+ * pod beyond its status lives here, and the record is deleted with the pod (the terminated step of a removed pod).
+ */
 export interface PodMemory extends PodSyncMemory {
   failure?: PodFailure;
   /** The pod start was already observed. */
   seenRunning?: boolean;
+  /** Admission rejected the pod: it never runs; phase Failed with this reason and message. */
+  rejection?: PodFailure;
+  /** Monotonic time the pod was first seen (kubelet_pod_start_duration_seconds). */
+  firstSeenMono?: number;
+  /** A first worker step finished (operation_type create vs sync). */
+  synced?: boolean;
 }
 
 /** Everything the steps need beyond {@link PodDeps}. */
@@ -142,7 +151,7 @@ export function createSteps(ctx: StepContext, memory: Map<string, PodMemory>): W
         await killPod(deps, undefined, state);
         return { advance: true };
       }
-      let grace = podGracePeriod(pod);
+      let grace = m.failure?.gracePeriodSeconds ?? podGracePeriod(pod);
       const delTs = pod.metadata?.deletionTimestamp;
       if (delTs !== undefined && delTs !== null) {
         const remaining = Math.ceil((new Date(delTs).getTime() - deps.clock.now()) / 1000);

@@ -5,18 +5,18 @@
  * land in `reasons`. The caller (steps.ts) still writes the pod's status from the runtime state before it retries,
  * so a pod whose volumes cannot be set up shows Pending with its containers waiting in ContainerCreating.
  */
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { LABELS } from '../../cri/types.js';
 import type { PodSandboxConfig } from '../../cri/types.js';
-import { errorMessage, hasCode } from '../../util/errors.js';
+import { errorMessage, hasCode, errorFields } from '../../util/errors.js';
 import type { WaitingReason } from '../status/containers.js';
 import { computePodActions, type PodActions, type ProbeKill } from './actions.js';
 import { podRef } from '../../api/refs.js';
 import { findContainer, type PodDeps } from './deps.js';
 import { killContainer, killPod } from './kill.js';
 import { isSidecar } from './policy.js';
-import { readPodRuntimeState, type PodRuntimeState } from './state.js';
-import { startContainer } from './start.js';
+import { latestContainer, readPodRuntimeState, type PodRuntimeState } from './state.js';
+import { startContainer, type StartTarget } from './start.js';
 import { isWaitingError } from './waiting.js';
 
 /** Per-pod memory kept by the worker between syncs. */
@@ -106,6 +106,39 @@ async function currentSandboxConfig(deps: PodDeps, pod: V1Pod, id: string, attem
   return config;
 }
 
+/**
+ * Starts the ephemeral containers (`kubectl debug`) that never ran: each runs once and is never restarted (upstream
+ * computePodActions EphemeralContainersToStart). One with `targetContainerName` joins that container's PID namespace
+ * (it must be running). Failures land in `reasons` like app containers'. Returns whether one was started.
+ */
+async function startEphemeralContainers(deps: PodDeps, pod: V1Pod, state: PodRuntimeState, target: StartTarget, mem: PodSyncMemory): Promise<boolean> {
+  let started = false;
+  for (const e of pod.spec?.ephemeralContainers ?? []) {
+    if (latestContainer(state, e.name) !== undefined) continue;
+    const c = e as V1Container;
+    let pidTargetId: string | undefined;
+    if (e.targetContainerName !== undefined && e.targetContainerName !== '') {
+      const t = latestContainer(state, e.targetContainerName);
+      if (t?.state !== 'running') {
+        mem.reasons.set(e.name, { reason: 'CreateContainerConfigError', message: `target container ${e.targetContainerName} is not running` });
+        continue;
+      }
+      pidTargetId = t.id;
+    }
+    try {
+      await startContainer(deps, pod, c, false, state, pidTargetId === undefined ? target : { ...target, pidTargetId });
+      mem.reasons.delete(e.name);
+      started = true;
+    } catch (err) {
+      if (hasCode(err, 'RUNTIME_UNAVAILABLE')) throw err;
+      const reason = isWaitingError(err) ? err.reason : 'RunContainerError';
+      mem.reasons.set(e.name, { reason, message: errorMessage(err) });
+      deps.logger.warn({ container: e.name, ...errorFields(err) }, 'failed to start ephemeral container');
+    }
+  }
+  return started;
+}
+
 /** Runs one sync; see module comment. */
 export async function syncPod(deps: PodDeps, pod: V1Pod, mem: PodSyncMemory): Promise<SyncResult> {
   const uid = pod.metadata?.uid ?? '';
@@ -169,7 +202,7 @@ export async function syncPod(deps: PodDeps, pod: V1Pod, mem: PodSyncMemory): Pr
       if (hasCode(err, 'RUNTIME_UNAVAILABLE')) throw err;
       mem.reasons.set(name, { reason: 'RunContainerError', message: errorMessage(err) });
       hadError = true;
-      deps.logger.warn({ container: name, err: errorMessage(err) }, 'failed to start container');
+      deps.logger.warn({ container: name, ...errorFields(err) }, 'failed to start container');
       return false;
     }
   };
@@ -180,6 +213,7 @@ export async function syncPod(deps: PodDeps, pod: V1Pod, mem: PodSyncMemory): Pr
     if (spec !== undefined && isSidecar(spec.c)) retryAt = earliest(retryAt, deps.clock.now());
   }
   for (const name of actions.containersToStart) await start(name);
+  if (await startEphemeralContainers(deps, pod, state, target, mem)) changed = true;
   if (changed) state = await readPodRuntimeState(deps.runtime, uid, deps.owner);
   return { state, actions, retryAt, hadError };
 }

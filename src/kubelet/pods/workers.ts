@@ -7,7 +7,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../util/clock.js';
-import { errorMessage } from '../../util/errors.js';
+import { errorFields, errorMessage } from '../../util/errors.js';
 import { transition, type WorkerPhase } from './phases.js';
 
 /** What the steps return. */
@@ -124,6 +124,9 @@ export class PodWorkers {
     if (w.running === undefined) {
       w.running = this.#loop(w).finally(() => {
         w.running = undefined;
+        // An update that came after the loop's last check but before this callback only set `pending`: run it now,
+        // or it would wait for the next resync (a removal would never get its cleanup step).
+        if (w.pending && this.#workers.get(w.uid) === w) this.#kick(w);
       });
     }
   }
@@ -146,7 +149,9 @@ export class PodWorkers {
         for (;;) {
           const phase = w.phase;
           const step = this.#o.steps[phase].bind(this.#o.steps);
-          const res = await step(w.pod, w.removed);
+          // The value the step saw: a removal arriving while it runs must get its own terminated step (cleanup).
+          const removed = w.removed;
+          const res = await step(w.pod, removed);
           w.lastError = undefined;
           if (res.advance === true && phase !== 'terminated') {
             w.phase = transition(phase, phase === 'sync' ? 'terminating' : 'terminated');
@@ -154,7 +159,7 @@ export class PodWorkers {
             continue;
           }
           requeue = res.requeueAfterMs;
-          if (phase === 'terminated' && w.removed) {
+          if (phase === 'terminated' && removed) {
             this.#workers.delete(w.uid);
             this.#o.steps.forgotten?.(w.uid);
             return;
@@ -163,7 +168,7 @@ export class PodWorkers {
         }
       } catch (err) {
         const msg = errorMessage(err);
-        if (msg !== w.lastError) log.warn({ phase: w.phase, err: msg }, 'pod worker step failed; will retry');
+        if (msg !== w.lastError) log.warn({ phase: w.phase, ...errorFields(err) }, 'pod worker step failed; will retry');
         w.lastError = msg;
         requeue = this.#o.errorRetryMs ?? 10_000;
       }

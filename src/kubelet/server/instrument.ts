@@ -52,13 +52,21 @@ export function instrumentRuntime(runtime: ContainerRuntime, metrics: KubeletMet
   });
 }
 
-/** Refreshes the running pods/containers gauges from the runtime (pods = ready sandboxes made by a kubelet). */
+/**
+ * Refreshes the running pods/containers gauges from the runtime (pods = ready sandboxes made by a kubelet). `owner`
+ * (the agent's owner labels, ownerLabels(nodeName)) restricts the count to this agent's own objects: other agents on
+ * the same engine are not counted.
+ */
 export async function refreshRunningCounts(
   runtime: Pick<ContainerRuntime, 'listPodSandboxes' | 'listContainers'>,
   metrics: KubeletMetrics,
+  owner?: Record<string, string>,
 ): Promise<void> {
   try {
-    const [sandboxes, containers] = await Promise.all([runtime.listPodSandboxes({ state: 'ready' }), runtime.listContainers()]);
+    const [sandboxes, containers] = await Promise.all([
+      runtime.listPodSandboxes({ state: 'ready', labelSelector: owner }),
+      runtime.listContainers({ labelSelector: owner }),
+    ]);
     metrics.runningPods.set(sandboxes.filter((s) => s.labels[LABELS.podUID] !== undefined).length);
     metrics.runningContainers.reset();
     for (const state of ['created', 'running', 'exited', 'unknown'] as const) {

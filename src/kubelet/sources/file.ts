@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../util/clock.js';
-import { errorMessage } from '../../util/errors.js';
+import { errorMessage, errorFields } from '../../util/errors.js';
 import { ManifestError, staticPodsFromText } from './static-pod.js';
 import { PodSetDelivery, type DeliveryOptions } from './deliver.js';
 import type { PodSetListener, PodSource } from './types.js';
@@ -121,7 +121,7 @@ export class FileSource implements PodSource {
     try {
       names = (await readdir(path)).filter((n) => !n.startsWith('.') && EXT.test(n)).sort();
     } catch (err) {
-      logger.debug({ path, err: errorMessage(err) }, 'static pod path not readable');
+      logger.debug({ path, ...errorFields(err) }, 'static pod path not readable');
     }
     const pods: V1Pod[] = [];
     const live = new Set<string>();
@@ -133,7 +133,7 @@ export class FileSource implements PodSource {
         live.add(file);
         pods.push(...this.#parse(file, text));
       } catch (err) {
-        logger.debug({ file, err: errorMessage(err) }, 'static pod file vanished');
+        logger.debug({ file, ...errorFields(err) }, 'static pod file vanished');
       }
     }
     for (const f of this.#cache.keys()) if (!live.has(f)) this.#cache.delete(f);

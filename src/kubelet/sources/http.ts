@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../util/clock.js';
-import { errorMessage } from '../../util/errors.js';
+import { errorMessage, errorFields } from '../../util/errors.js';
 import { ManifestError, staticPodsFromText } from './static-pod.js';
 import { PodSetDelivery, type DeliveryOptions } from './deliver.js';
 import type { PodSetListener, PodSource } from './types.js';
@@ -84,7 +84,7 @@ export class HttpSource implements PodSource {
         }
       }
     } catch (err) {
-      logger.warn({ url, err: errorMessage(err) }, 'failed to read pods from URL');
+      logger.warn({ url, ...errorFields(err) }, 'failed to read pods from URL');
     }
     if (this.#stopped) return;
     if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer);

@@ -6,6 +6,7 @@
  */
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { POD_SCHEMA } from './pod-schema.generated.js';
+import { newerFields, rejectedFields } from '../podfields/index.js';
 
 /** One problem in a manifest. */
 export interface FieldProblem {
@@ -160,9 +161,13 @@ export function semanticProblems(obj: V1Pod): FieldProblem[] {
   return out;
 }
 
-/** All problems (schema first, then semantics). */
+/**
+ * All problems (schema first, then semantics, then the v1.33 pod field table of src/kubelet/podfields: fields that
+ * are not in a v1.33 Pod, and fields nodelet refuses, with the reason).
+ */
 export function validatePodObject(obj: unknown): FieldProblem[] {
   const schema = schemaProblems(obj);
   if (kindOf(obj) !== 'object') return schema;
-  return [...schema, ...semanticProblems(obj as V1Pod)];
+  const table = [...newerFields(obj), ...rejectedFields(obj).map((r) => ({ field: r.field, message: r.message.slice(r.field.length + 2) }))];
+  return [...schema, ...semanticProblems(obj as V1Pod), ...table];
 }

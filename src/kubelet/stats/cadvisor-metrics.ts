@@ -32,6 +32,9 @@ export function renderCadvisorMetrics(s: StatsSnapshot, naming: CadvisorNaming, 
     fs: n.rootFs === undefined ? undefined : { device: rootDevice, usage: n.rootFs.usedBytes, limit: n.rootFs.capacityBytes },
   });
   for (const p of s.pods) {
+    if (p.podCgroup !== undefined) {
+      rows.push({ labels: { container: '', id: p.podCgroup, image: '', name: '', namespace: p.namespace, pod: p.name }, stats: p.podStats, startMs: p.startTimeMs, network: undefined, fs: undefined });
+    }
     const sbName = naming === 'docker' ? `k8s_POD_${p.name}_${p.namespace}_${p.uid}_0` : p.sandboxId;
     if (p.sandboxCgroup !== undefined) {
       rows.push({

@@ -211,7 +211,7 @@ export function findContainerCgroup(fs: StatsFs, layout: CgroupLayout, container
       if (name.includes('.') && !name.endsWith('.slice') && !name.endsWith('.scope')) continue; // control files
       const child = `${rel}/${name}`;
       if (name.includes(containerId)) return child;
-      if (depth < 3) queue.push({ rel: child, depth: depth + 1 });
+      if (depth < 6) queue.push({ rel: child, depth: depth + 1 });
     }
   }
   return undefined;

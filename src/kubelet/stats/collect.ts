@@ -7,14 +7,14 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Container, ContainerRuntime, PodSandbox } from '../../cri/types.js';
 import type { KubeletPodLookup } from '../server/api/types.js';
-import { cgroupProcs, findContainerCgroup, readCgroup, readNodeCgroup, type CgroupLayout, type CgroupStats } from './cgroup.js';
+import { cgroupExists, cgroupProcs, findContainerCgroup, readCgroup, readNodeCgroup, type CgroupLayout, type CgroupStats } from './cgroup.js';
 import type { CpuRateCache } from './cpu-rate.js';
 import type { DirUsage, FsUsage, StatsFs } from './fs.js';
 import { hostInterfaces, parseNetDev, type InterfaceCounters } from './net.js';
 import type { DiskUsageCache } from './usage-cache.js';
 
 /** The runtime calls the stats code makes. */
-export type StatsRuntime = Pick<ContainerRuntime, 'listPodSandboxes' | 'listContainers' | 'imageFsInfo'>;
+export type StatsRuntime = Pick<ContainerRuntime, 'listPodSandboxes' | 'listContainers' | 'imageFsInfo'> & Partial<Pick<ContainerRuntime, 'containerStatus'>>;
 
 /** A running container's reading. */
 export interface ContainerSample {
@@ -49,6 +49,9 @@ export interface PodSample {
   sandboxStats: CgroupStats | undefined;
   startTimeMs: number;
   containers: ContainerSample[];
+  /** The pod's own cgroup (kubepods hierarchy) and its reading, when it has one. */
+  podCgroup: string | undefined;
+  podStats: CgroupStats | undefined;
   /** Interfaces of the pod's network namespace (undefined when no process was found). */
   network: InterfaceCounters[] | undefined;
   volumes: VolumeSample[];
@@ -100,6 +103,23 @@ export interface CollectorDeps {
   now: () => number;
   /** The agent's own cgroup path (from /proc/self/cgroup), when known. */
   selfCgroup: string | undefined;
+  /** Log file of each container as the runtime reports it (asked once per container; Docker's json-file logs). */
+  logPaths: Map<string, string>;
+}
+
+/**
+ * The log usage of a container: its directory under the pod log dir (CRI runtimes), else the log file the runtime
+ * reports (Docker keeps json-file logs in its data root; the path is asked once per container and remembered).
+ */
+async function containerLogs(d: CollectorDeps, c: Container, dir: string, atMs: number): Promise<DirUsage | undefined> {
+  const inDir = d.du.get(dir, atMs);
+  if (inDir !== undefined || d.runtime.containerStatus === undefined) return inDir;
+  let path = d.logPaths.get(c.id);
+  if (path === undefined) {
+    path = (await d.runtime.containerStatus(c.id).catch(() => undefined))?.logPath ?? '';
+    d.logPaths.set(c.id, path);
+  }
+  return path === '' ? undefined : d.du.get(path, atMs);
 }
 
 const UID_LABEL = 'io.kubernetes.pod.uid';
@@ -158,21 +178,76 @@ export function selfCgroupPath(text: string | undefined, version: 1 | 2): string
   return undefined;
 }
 
-/** Cached container → cgroup resolution (IDs never move). */
+/**
+ * Cached cgroup resolution: the pod cgroups of the kubepods hierarchy (`kubepods[/<qos>]/pod<uid>`, or the systemd
+ * slices, under any cgroupRoot), and containers inside their pod's cgroup (cgroupfs `<id>`, systemd
+ * `docker-<id>.scope` / `cri-containerd-<id>.scope`) or where runtimes put them without a parent.
+ */
 export class CgroupResolver {
   readonly #paths = new Map<string, string>();
+  readonly #pods = new Map<string, string>();
+  #kubepods: string | undefined;
   constructor(private readonly fs: StatsFs, private readonly layout: CgroupLayout) {}
 
-  resolve(id: string): string | undefined {
+  #base(): string {
+    return this.layout.version === 2 ? this.layout.root : `${this.layout.root}/memory`;
+  }
+
+  #exists(rel: string): boolean {
+    return cgroupExists(this.fs, this.layout, rel);
+  }
+
+  /** The kubepods cgroup (`/kubepods`, `/kubepods.slice`, or one level below a cgroupRoot). */
+  #findKubepods(): string | undefined {
+    if (this.#kubepods !== undefined && this.#exists(this.#kubepods)) return this.#kubepods;
+    this.#kubepods = undefined;
+    const isKp = (n: string): boolean => n === 'kubepods' || n === 'kubepods.slice';
+    const top = this.fs.readDir(this.#base()) ?? [];
+    for (const n of top) if (isKp(n)) return (this.#kubepods = `/${n}`);
+    for (const n of top) {
+      if (n.includes('.') && !n.endsWith('.slice')) continue;
+      for (const m of this.fs.readDir(`${this.#base()}/${n}`) ?? []) if (isKp(m)) return (this.#kubepods = `/${n}/${m}`);
+    }
+    return undefined;
+  }
+
+  /** The pod's own cgroup, when the kubepods hierarchy has one for `uid`. */
+  podCgroup(uid: string): string | undefined {
+    const hit = this.#pods.get(uid);
+    if (hit !== undefined && this.#exists(hit)) return hit;
+    this.#pods.delete(uid);
+    const kp = this.#findKubepods();
+    if (kp === undefined || uid === '') return undefined;
+    const names = [`pod${uid}`, `pod${uid.replace(/-/g, '_')}.slice`];
+    const match = (n: string): boolean => names.includes(n) || n.endsWith(`-${names[1]!}`);
+    for (const n of this.fs.readDir(`${this.#base()}${kp}`) ?? []) {
+      if (match(n)) return this.#remember(uid, `${kp}/${n}`);
+      if (n.includes('.') && !n.endsWith('.slice')) continue;
+      for (const m of this.fs.readDir(`${this.#base()}${kp}/${n}`) ?? []) if (match(m)) return this.#remember(uid, `${kp}/${n}/${m}`);
+    }
+    return undefined;
+  }
+
+  #remember(uid: string, path: string): string {
+    this.#pods.set(uid, path);
+    return path;
+  }
+
+  /** The cgroup of container (or sandbox) `id` of pod `uid`. */
+  resolve(id: string, uid = ''): string | undefined {
     const hit = this.#paths.get(id);
     if (hit !== undefined) return hit;
-    const p = findContainerCgroup(this.fs, this.layout, id);
+    const pod = this.podCgroup(uid);
+    let p: string | undefined;
+    if (pod !== undefined) p = [`${pod}/${id}`, `${pod}/docker-${id}.scope`, `${pod}/cri-containerd-${id}.scope`, `${pod}/crio-${id}.scope`].find((c) => this.#exists(c));
+    p ??= findContainerCgroup(this.fs, this.layout, id);
     if (p !== undefined) this.#paths.set(id, p);
     return p;
   }
 
-  retain(live: Set<string>): void {
+  retain(live: Set<string>, liveUids: Set<string>): void {
     for (const k of [...this.#paths.keys()]) if (!live.has(k)) this.#paths.delete(k);
+    for (const k of [...this.#pods.keys()]) if (!liveUids.has(k)) this.#pods.delete(k);
   }
 }
 
@@ -236,7 +311,11 @@ export async function collectSnapshot(d: CollectorDeps, resolver: CgroupResolver
   const pods: PodSample[] = [];
   for (const [uid, sb] of ready) {
     const pod = known.get(uid);
-    const sandboxCgroup = resolver.resolve(sb.id);
+    const sandboxCgroup = resolver.resolve(sb.id, uid);
+    const podCgroup = resolver.podCgroup(uid);
+    const podStats = podCgroup === undefined ? undefined : readCgroup(d.fs, d.layout, podCgroup);
+    if (podCgroup !== undefined) live.add(podCgroup);
+    const podCores = podStats?.cpuUsageNanos === undefined ? undefined : d.cpu.observe(podCgroup!, atMs, podStats.cpuUsageNanos);
     if (sandboxCgroup !== undefined) live.add(sandboxCgroup);
     const sandboxStats = sandboxCgroup === undefined ? undefined : readCgroup(d.fs, d.layout, sandboxCgroup);
     const sandboxCores = sandboxStats?.cpuUsageNanos === undefined ? undefined : d.cpu.observe(sandboxCgroup!, atMs, sandboxStats.cpuUsageNanos);
@@ -245,7 +324,7 @@ export async function collectSnapshot(d: CollectorDeps, resolver: CgroupResolver
     const logDir = `${d.podLogsDir}/${namespace}_${name}_${uid}`;
     const ctrs: ContainerSample[] = [];
     for (const c of running.get(sb.id) ?? []) {
-      const cgroup = resolver.resolve(c.id);
+      const cgroup = resolver.resolve(c.id, uid);
       const stats = cgroup === undefined ? undefined : readCgroup(d.fs, d.layout, cgroup);
       if (cgroup !== undefined) live.add(cgroup);
       const nanoCores = stats?.cpuUsageNanos === undefined ? undefined : d.cpu.observe(cgroup!, atMs, stats.cpuUsageNanos);
@@ -259,7 +338,7 @@ export async function collectSnapshot(d: CollectorDeps, resolver: CgroupResolver
         cgroup,
         stats,
         nanoCores,
-        logs: d.du.get(`${logDir}/${c.metadata.name}`, atMs),
+        logs: await containerLogs(d, c, `${logDir}/${c.metadata.name}`, atMs),
       });
     }
     ctrs.sort((a, b) => a.name.localeCompare(b.name));
@@ -272,12 +351,14 @@ export async function collectSnapshot(d: CollectorDeps, resolver: CgroupResolver
       sandboxId: sb.id,
       sandboxCgroup,
       sandboxStats,
+      podCgroup,
+      podStats,
       startTimeMs,
       containers: ctrs,
       network: networkOf(d, [sandboxCgroup, ...ctrs.map((c) => c.cgroup)]),
       volumes: volumesOf(d, uid, pod, atMs),
       logs: d.du.get(logDir, atMs),
-      cpuNanoCores: sumNanoCores([sandboxCores, ...ctrs.map((c) => c.nanoCores)]),
+      cpuNanoCores: podStats !== undefined ? podCores : sumNanoCores([sandboxCores, ...ctrs.map((c) => c.nanoCores)]),
     });
   }
   pods.sort((a, b) => (a.namespace === b.namespace ? a.name.localeCompare(b.name) : a.namespace.localeCompare(b.namespace)));
@@ -313,7 +394,9 @@ export async function collectSnapshot(d: CollectorDeps, resolver: CgroupResolver
     if (m) node.memoryCapacity = Number(m[1]) * 1024;
   }
   d.cpu.retain(live);
-  resolver.retain(new Set([...ready.values()].map((s) => s.id).concat(containers.map((c) => c.id))));
+  const ids = new Set(containers.map((c) => c.id));
+  for (const k of [...d.logPaths.keys()]) if (!ids.has(k)) d.logPaths.delete(k);
+  resolver.retain(new Set([...ready.values()].map((s) => s.id).concat(containers.map((c) => c.id))), new Set(ready.keys()));
   d.du.prune(atMs - 10 * 60_000);
   return { atMs, nodeName: d.nodeName, node, pods, partial };
 }

@@ -69,6 +69,11 @@ export class FakeStatsFs implements StatsFs {
     return this;
   }
 
+  /** Forgets the du answers under `prefix`. */
+  removeDiskUsage(prefix: string): void {
+    for (const k of [...this.#du.keys()]) if (k === prefix || k.startsWith(`${prefix}/`)) this.#du.delete(k);
+  }
+
   /** du answer for `path`. */
   setDiskUsage(path: string, v: DirUsage): this {
     this.#du.set(path, v);

@@ -23,7 +23,7 @@ const CG = '/sys/fs/cgroup';
 const GB = 1024 ** 3;
 
 /** Builds a fake node with `podCount` pods. Times are CRI nanoseconds from `baseMs`. */
-export function fakeNode(opts: { version: 1 | 2; podCount: number; containersPerPod?: number; baseMs?: number }): FakeNode {
+export function fakeNode(opts: { version: 1 | 2; podCount: number; containersPerPod?: number; baseMs?: number; podCgroups?: 'cgroupfs' | 'systemd' }): FakeNode {
   const fs = new FakeStatsFs();
   const base = opts.baseMs ?? Date.UTC(2026, 0, 1);
   const per = opts.containersPerPod ?? 1;
@@ -44,12 +44,25 @@ export function fakeNode(opts: { version: 1 | 2; podCount: number; containersPer
     const sbId = `sb${String(p).padStart(62, '0')}`;
     const createdAt = (base + p * 1000) * 1e6;
     sandboxes.push({ id: sbId, metadata: { name, namespace: 'ns1', uid, attempt: 0 }, state: 'ready', createdAt, labels: { 'io.kubernetes.pod.uid': uid }, annotations: {} });
-    put(`/docker/${sbId}`, p, 10_000 + p);
+    const systemdUid = uid.replace(/-/g, '_');
+    const podDir =
+      opts.podCgroups === 'cgroupfs'
+        ? `/nodelet-e2e/kubepods/besteffort/pod${uid}`
+        : `/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${systemdUid}.slice`;
+    const where = (id: string): string => (opts.podCgroups === undefined ? `/docker/${id}` : opts.podCgroups === 'cgroupfs' ? `${podDir}/${id}` : `${podDir}/docker-${id}.scope`);
+    if (opts.podCgroups !== undefined) {
+      // the pod cgroup counts more than its containers (e.g. exited processes): the reading must come from it
+      const c = { cpuNanos: 1e11 + p, memoryUsage: 100 * 1024 * 1024, inactiveFile: 0, pids: [] as number[] };
+      if (opts.version === 1) fs.setCgroupV1(CG, podDir, c);
+      else fs.setCgroupV2(CG, podDir, c);
+      cgroups.push(podDir);
+    }
+    put(where(sbId), p, 10_000 + p);
     fs.set(`/proc/${10_000 + p}/net/dev`, netDev(p));
     for (let c = 0; c < per; c++) {
       const id = `c${String(p * 100 + c).padStart(63, '0')}`;
       containers.push({ id, podSandboxId: sbId, metadata: { name: `ctr-${c}`, attempt: 0 }, image: 'localhost/nodelet/testbox:1.0', imageRef: 'sha256:abc', state: 'running', createdAt: createdAt + 5e8, labels: {}, annotations: {} });
-      put(`/docker/${id}`, p, 20_000 + p * 100 + c);
+      put(where(id), p, 20_000 + p * 100 + c);
       fs.setDiskUsage(`/var/log/pods/ns1_${name}_${uid}/ctr-${c}`, { bytes: 4096 * (c + 1), inodes: 2 });
     }
     fs.setDiskUsage(`/var/log/pods/ns1_${name}_${uid}`, { bytes: 4096 * per, inodes: 1 + 2 * per });

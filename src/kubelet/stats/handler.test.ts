@@ -218,3 +218,43 @@ describe('stats endpoints', () => {
     service.stop();
   });
 });
+
+describe('pod cgroups (cgroupsPerQOS)', () => {
+  it.each([
+    [1, 'cgroupfs'],
+    [2, 'systemd'],
+  ] as const)('v%d %s: finds containers inside kubepods/…/pod<uid> and reads pod usage from the pod cgroup', async (version, driver) => {
+    const node = fakeNode({ version, podCount: 1, podCgroups: driver });
+    const get = await start(node, new FakeClock(T0), version);
+    const s = JSON.parse((await get('/stats/summary')).body) as Summary;
+    const p = s.pods[0]!;
+    expect(p.containers[0]!.cpu?.usageCoreNanoSeconds).toBe(1e9);
+    expect(p.cpu?.usageCoreNanoSeconds).toBe(1e11);
+    expect(p.memory?.usageBytes).toBe(100 * MB);
+    const body = (await get('/metrics/cadvisor')).body;
+    const id = node.runtime.containers[0]!.id;
+    expect(body).toContain(driver === 'cgroupfs' ? `id="/nodelet-e2e/kubepods/besteffort/poduid-0/${id}"` : `id="/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-poduid_0.slice/docker-${id}.scope"`);
+  });
+});
+
+describe('container logs on Docker', () => {
+  it('sizes the json-file log the runtime reports when there is no pod log directory (asked once per container)', async () => {
+    const node = fakeNode({ version: 1, podCount: 1 });
+    const id = node.runtime.containers[0]!.id;
+    node.fs.removeDiskUsage('/var/log/pods');
+    node.fs.setDiskUsage(`/var/lib/docker/containers/${id}/${id}-json.log`, { bytes: 12_288, inodes: 1 });
+    const asked: string[] = [];
+    const runtime = {
+      ...node.runtime,
+      containerStatus: (cid: string) => {
+        asked.push(cid);
+        return Promise.resolve({ logPath: `/var/lib/docker/containers/${cid}/${cid}-json.log` } as never);
+      },
+    };
+    service = createStatsHandler({ nodeName: 'n', fs: node.fs, runtime, pods: node.pods, rootDir: '/var/lib/kubelet', clock: new FakeClock(T0), housekeepingIntervalMs: 0 });
+    const s1 = await service.snapshot();
+    await service.snapshot();
+    expect(s1.pods[0]!.containers[0]!.logs).toEqual({ bytes: 12_288, inodes: 1 });
+    expect(asked).toEqual([id]);
+  });
+});

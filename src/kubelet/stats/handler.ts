@@ -78,6 +78,7 @@ export function createStatsHandler(deps: StatsHandlerDeps): StatsService {
     du: new DiskUsageCache(deps.fs, deps.diskUsageTtlMs ?? 60_000),
     now: () => deps.clock.now(),
     selfCgroup: selfCgroupPath(deps.fs.readFile(`${procRoot}/self/cgroup`), layout.version),
+    logPaths: new Map(),
   };
   const resolver = new CgroupResolver(deps.fs, layout);
   let inflight: Promise<StatsSnapshot> | undefined;

@@ -179,8 +179,9 @@ function addMem(a: CgroupStats['memory'], b: CgroupStats['memory']): CgroupStats
   };
 }
 
-/** A pod's cgroup totals: its sandbox plus its containers (nodelet puts them in no common pod cgroup). */
+/** A pod's usage: its own cgroup (kubepods hierarchy), else its sandbox plus its containers. */
 export function podTotals(p: PodSample): CgroupStats | undefined {
+  if (p.podStats !== undefined) return p.podStats;
   const parts = [p.sandboxStats, ...p.containers.map((c) => c.stats)].filter((s): s is CgroupStats => s !== undefined);
   if (parts.length === 0) return undefined;
   let cpu: number | undefined;

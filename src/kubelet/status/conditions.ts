@@ -5,7 +5,7 @@
  * unchanged, never computed here.
  */
 import type { V1ContainerStatus, V1Pod, V1PodCondition } from '@kubernetes/client-node';
-import { isSidecar } from '../pods/policy.js';
+import { isSidecar } from '../podstate/policy.js';
 import { anyRegularContainerStarted } from './phase.js';
 
 /** Inputs of {@link computeConditions}. */

@@ -3,8 +3,8 @@
  * and the reasons the last sync left (CrashLoopBackOff, ErrImagePull, …).
  */
 import type { V1Container, V1ContainerState, V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
-import { containerHistory, type ContainerRecord, type PodRuntimeState } from '../pods/state.js';
-import { isSidecar, shouldRestart } from '../pods/policy.js';
+import { containerHistory, type ContainerRecord, type PodRuntimeState } from '../podstate/records.js';
+import { isSidecar, shouldRestart } from '../podstate/policy.js';
 import { probeReadiness, type PodProbeResults } from '../../probes/index.js';
 import { apiTime } from './time.js';
 
@@ -101,6 +101,15 @@ export function convertContainerStatuses(input: ContainerStatusInput, isInit: bo
   const hasInit = (spec?.initContainers ?? []).length > 0;
   const defaultReason = hasInit ? 'PodInitializing' : 'ContainerCreating';
   return list.map((c) => one(c, isInit, input, defaultReason));
+}
+
+/** Statuses of the ephemeral containers (`kubectl debug`), in spec order; never ready, never restarted. */
+export function convertEphemeralStatuses(input: ContainerStatusInput): V1ContainerStatus[] {
+  return (input.pod.spec?.ephemeralContainers ?? []).map((e) => {
+    const s = one(e as V1Container, false, input, 'ContainerCreating');
+    s.ready = false;
+    return s;
+  });
 }
 
 /**

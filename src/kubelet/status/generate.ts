@@ -2,9 +2,9 @@
  * The whole pod status the kubelet reports (upstream generateAPIPodStatus), pure: plain data in, a V1PodStatus out.
  */
 import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
-import type { PodRuntimeState } from '../pods/state.js';
+import type { PodRuntimeState } from '../podstate/records.js';
 import { NO_PROBE_RESULTS, type PodProbeResults } from '../../probes/index.js';
-import { applyProbeResults, convertContainerStatuses, type WaitingReason } from './containers.js';
+import { applyProbeResults, convertContainerStatuses, convertEphemeralStatuses, type WaitingReason } from './containers.js';
 import { computeConditions } from './conditions.js';
 import { computePodPhase, isTerminalPhase } from './phase.js';
 import { qosClass } from '../security/qos.js';
@@ -14,6 +14,8 @@ import { apiTime } from './time.js';
 export interface PodFailure {
   reason: string;
   message: string;
+  /** Grace period for killing the pod's containers (eviction: 0 for hard thresholds); default the pod's own. */
+  gracePeriodSeconds?: number;
 }
 
 /** Inputs of {@link generatePodStatus}. */
@@ -86,5 +88,6 @@ export function generatePodStatus(input: GenerateInput): V1PodStatus {
   });
   status.qosClass = qosClass(pod);
   if ((pod.spec?.initContainers ?? []).length === 0) delete status.initContainerStatuses;
+  if ((pod.spec?.ephemeralContainers ?? []).length > 0) status.ephemeralContainerStatuses = convertEphemeralStatuses(input);
   return status;
 }

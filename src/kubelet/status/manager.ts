@@ -12,8 +12,9 @@
 import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { PodApi } from '../../api/pods.js';
-import { errorMessage, isConflict, isNotFound } from '../../util/errors.js';
+import { isConflict, isNotFound, errorFields } from '../../util/errors.js';
 import { isTerminalPhase } from './phase.js';
+import { containerStateRegression } from './transition.js';
 import { statusPatch } from './patch.js';
 import { canonicalJSON } from './time.js';
 
@@ -77,12 +78,19 @@ export class StatusManager {
   }
 
   /**
-   * Records the status computed for `pod`. A terminal phase in the cache is kept (never regresses). Schedules a
-   * write when the status differs from the cached one. Returns true when it changed.
+   * Records the status computed for `pod`. A terminal phase in the cache is kept (never regresses); a status that
+   * shows a terminated container non-terminated again (transition.ts: a stale runtime read) is refused whole, as
+   * upstream, and the cached one kept. Schedules a write when the status differs from the cached one. Returns true
+   * when it changed.
    */
   setPodStatus(pod: V1Pod, status: V1PodStatus): boolean {
     const uid = pod.metadata?.uid ?? '';
     const old = this.#cache.get(uid);
+    const regression = old === undefined ? undefined : containerStateRegression(old.status, status, pod.spec);
+    if (regression !== undefined) {
+      this.#o.logger.warn({ podUID: uid, code: 'INVALID', err: regression }, 'refusing a pod status that regresses a container state');
+      return false;
+    }
     const next: V1PodStatus = { ...status };
     if (old !== undefined && isTerminalPhase(old.status.phase) && !isTerminalPhase(next.phase)) {
       this.#o.logger.warn({ podUID: uid, from: old.status.phase, to: next.phase }, 'refusing to regress a terminal pod phase');
@@ -187,11 +195,11 @@ export class StatusManager {
       }
     } catch (err) {
       if (isNotFound(err) || isConflict(err)) {
-        log.debug({ err: errorMessage(err) }, 'pod gone or replaced; status not written');
+        log.debug({ ...errorFields(err) }, 'pod gone or replaced; status not written');
         return;
       }
       // Left dirty-by-difference (written !== json): the periodic resyncAll retries it.
-      log.warn({ err: errorMessage(err) }, 'failed to update pod status; will retry');
+      log.warn({ ...errorFields(err) }, 'failed to update pod status; will retry');
     }
   }
 }

@@ -3,7 +3,7 @@
  * (restartable init containers). Pure.
  */
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
-import { isSidecar, podRestartPolicy } from '../pods/policy.js';
+import { isSidecar, podRestartPolicy } from '../podstate/policy.js';
 
 /** Pod phases. */
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';

@@ -1,6 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import type { ContainerRecord, PodRuntimeState } from '../pods/state.js';
+import type { ContainerRecord, PodRuntimeState } from '../podstate/records.js';
 import { generatePodStatus } from './generate.js';
 import { goDuration } from './time.js';
 

@@ -133,6 +133,7 @@ export function createStreamingHandler(deps: StreamingHandlerDeps): StreamingHan
     socket.on('error', () => undefined);
     const fail = (code: number, msg: string): void => writeUpgradeError(socket, code, msg);
     const transport = upgradeKind(req);
+    log.debug({ kind: route.kind, pod: `${route.namespace}/${route.pod}`, query: route.query.toString(), upgrade: req.headers.upgrade }, 'streaming request');
     if (transport === undefined) return fail(400, 'unable to upgrade: missing upgrade headers in request');
     let options: CommandOptions | undefined;
     if (route.kind !== 'portForward') {

@@ -86,6 +86,7 @@ export function acceptSpdyCommandStreams(
   };
   const onStream = (s: SpdyStream): void => {
     const type = s.streamType;
+    log.debug({ type, id: s.id }, 'client opened a stream');
     if (got.has(type) || !['error', 'stdin', 'stdout', 'stderr', 'resize'].includes(type)) {
       log.debug({ type }, 'ignoring unexpected stream');
       s.reset();

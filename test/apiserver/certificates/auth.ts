@@ -38,6 +38,13 @@ export function bootstrapTokenUser(reg: Registry, token: string, nowMs: number):
   return { username: `system:bootstrap:${m[1]!}`, groups: ['system:bootstrappers', ...extra, 'system:authenticated'] };
 }
 
+/**
+ * Serial numbers (upper-case hex) of every verified client certificate a request was authenticated with, and when it
+ * was last seen: lets tests show that a rotated certificate is the one in use. Global to the process (serials are
+ * random, so servers do not collide).
+ */
+export const seenClientCertSerials = new Map<string, number>();
+
 /** The user of a verified client certificate on the request's TLS connection, if any. */
 export function clientCertUser(req: IncomingMessage): UserInfo | undefined {
   const sock = req.socket as TLSSocket;
@@ -45,6 +52,7 @@ export function clientCertUser(req: IncomingMessage): UserInfo | undefined {
   const cert = sock.getPeerCertificate();
   const cn = cert.subject?.CN;
   if (cn === undefined || cn === '') return undefined;
+  seenClientCertSerials.set(cert.serialNumber.toUpperCase(), Date.now());
   const o = cert.subject.O;
   const groups = o === undefined ? [] : Array.isArray(o) ? o : [o];
   return { username: Array.isArray(cn) ? String(cn[0]) : cn, groups: [...groups, 'system:authenticated'] };

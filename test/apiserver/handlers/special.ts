@@ -49,6 +49,28 @@ function tokenRequest(r: Request, t: Target, reg: Registry, now: Date): void {
   });
 }
 
+const API_AUDIENCES = ['https://kubernetes.default.svc.cluster.local'];
+const goStrings = (l: string[]): string => `[${l.map((a) => JSON.stringify(a)).join(' ')}]`;
+
+/**
+ * TokenReview of a service-account token this server issued, as kube-apiserver v1.33 answers it (recorded): the
+ * audiences asked for (default: the API audiences) must meet the token's, and the user carries the SA's uid, the
+ * groups system:serviceaccounts, system:serviceaccounts:<ns>, system:authenticated and pod extras for bound tokens.
+ */
+function serviceAccountReview(claims: Record<string, unknown>, asked: string[]): JsonObject {
+  const aud = Array.isArray(claims.aud) ? claims.aud.map(String) : [];
+  const target = asked.length > 0 ? asked : API_AUDIENCES;
+  const matched = target.filter((a) => aud.includes(a));
+  if (matched.length === 0) return { user: {}, error: `[invalid bearer token, token audiences ${goStrings(aud)} is invalid for the target audiences ${goStrings(target)}]` };
+  const k = isObject(claims['kubernetes.io']) ? claims['kubernetes.io'] : {};
+  const ns = str(k, 'namespace') ?? '';
+  const sa = isObject(k.serviceaccount) ? k.serviceaccount : {};
+  const pod = isObject(k.pod) ? k.pod : undefined;
+  const user: JsonObject = { username: String(claims.sub), uid: str(sa, 'uid') ?? '', groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'] };
+  if (pod !== undefined) user.extra = { 'authentication.kubernetes.io/pod-name': [str(pod, 'name') ?? ''], 'authentication.kubernetes.io/pod-uid': [str(pod, 'uid') ?? ''] };
+  return { authenticated: true, user, audiences: matched };
+}
+
 function tokenReview(r: Request, hooks: ReviewHooks, adminToken: string, now: Date): void {
   const body = parseObject(r.body, 'TokenReview');
   const spec = isObject(body.spec) ? body.spec : {};
@@ -61,9 +83,7 @@ function tokenReview(r: Request, hooks: ReviewHooks, adminToken: string, now: Da
     const claims = decodeToken(token);
     const exp = typeof claims?.exp === 'number' ? claims.exp : 0;
     status =
-      claims && exp > now.getTime() / 1000
-        ? { authenticated: true, user: { username: String(claims.sub), groups: ['system:serviceaccounts', 'system:authenticated'] }, audiences: Array.isArray(claims.aud) ? claims.aud.map(String) : [] }
-        : { authenticated: false, error: '[invalid bearer token, token lookup failed]' };
+      claims && exp > now.getTime() / 1000 ? serviceAccountReview(claims, audiences) : { authenticated: false, error: '[invalid bearer token, token lookup failed]' };
   }
   sendJson(r.res, 201, { kind: 'TokenReview', apiVersion: 'authentication.k8s.io/v1', metadata: { creationTimestamp: null }, spec, status });
 }

@@ -134,7 +134,13 @@ function readHead(s: TLSSocket): Promise<{ code: number; bytes: Buffer; headEnd:
   });
 }
 
-const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => (protocols.has(TUNNEL_PROTOCOL) ? TUNNEL_PROTOCOL : false) });
+// kubectl's tunnelling sub-protocol contains '/', which `ws` rejects as a token: the header is taken off the request
+// before the handshake and the chosen protocol is put back on the answer.
+const tunnelled = new WeakSet<IncomingMessage>();
+const wss = new WebSocketServer({ noServer: true });
+wss.on('headers', (headers: string[], req: IncomingMessage) => {
+  if (tunnelled.has(req)) headers.push(`Sec-WebSocket-Protocol: ${TUNNEL_PROTOCOL}`);
+});
 
 async function tunnelPortForward(ctx: UpgradeContext, req: IncomingMessage, socket: Duplex, head: Buffer, ep: KubeletEndpoint, path: string): Promise<void> {
   let kubelet: TLSSocket;
@@ -164,6 +170,8 @@ async function tunnelPortForward(ctx: UpgradeContext, req: IncomingMessage, sock
     return;
   }
   const rest = resp.bytes.subarray(resp.headEnd);
+  delete req.headers['sec-websocket-protocol'];
+  tunnelled.add(req);
   wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
     if (rest.length > 0) ws.send(rest);
     kubelet.on('data', (c: Buffer) => ws.send(c));

@@ -1,5 +1,5 @@
 import { startTestApiServer, type Faults, type TestApiServer, type TestApiServerOptions } from '../../apiserver/index.js';
-import { identityKubeconfig, kubeProxyIdentity, nodeIdentity } from './identity.js';
+import { clusterCaFile, identityKubeconfig, kubeProxyIdentity, nodeIdentity } from './identity.js';
 import { kubectlOk, runKubectl, type KubectlOptions, type KubectlResult } from './kubectl.js';
 
 /** A cluster to run e2e scenarios against: the test API server, or a real one named by $NODELET_E2E_KUBECONFIG / $KUBECONFIG. */
@@ -26,8 +26,14 @@ export interface Cluster {
   /** Runs kubectl and returns stdout; throws with stderr on failure. */
   kubectlOk(args: string[], opts?: KubectlOptions): Promise<string>;
   /**
+   * The CA for nodelet's `--client-ca-file` (the kubelet API): the one that signs the API server's kubelet-client
+   * certificate — the cluster CA on a real (kubeadm-like) cluster, the test API server's kubelet-client CA otherwise.
+   */
+  kubeletClientCaFile(): Promise<string>;
+  /**
    * Creates namespace `name`, first removing one left by an earlier run (a real cluster outlives test runs: pods
-   * of a node whose nodelet is gone stay Terminating, so they are force-deleted and the namespace awaited).
+   * of a node whose nodelet is gone stay Terminating, so they are force-deleted and the namespace awaited), and waits
+   * for its default ServiceAccount (without it the API server refuses pods).
    */
   freshNamespace(name: string, timeoutMs?: number): Promise<void>;
   /** Stops the in-process server (no-op for an external cluster). */
@@ -63,6 +69,12 @@ async function freshNamespace(kubeconfig: string, name: string, timeoutMs = 90_0
     }
   }
   await kubectlOk(kubeconfig, ['create', 'namespace', name]);
+  // Pods are refused until the controller-manager created the namespace's default ServiceAccount (a moment on a real cluster).
+  const deadline = Date.now() + 30_000;
+  while ((await runKubectl(kubeconfig, ['-n', name, 'get', 'serviceaccount', 'default', '-o', 'name'])).code !== 0) {
+    if (Date.now() > deadline) throw new Error(`namespace ${name}: no default ServiceAccount after 30 s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 export async function startCluster(opts: StartClusterOptions = {}): Promise<Cluster> {
@@ -74,6 +86,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
       nodeKubeconfig: (name) => identityKubeconfig(external, nodeIdentity(name)),
       proxyKubeconfig: () => identityKubeconfig(external, kubeProxyIdentity()),
       freshNamespace: (name, t) => freshNamespace(external, name, t),
+      kubeletClientCaFile: () => clusterCaFile(external),
       server: undefined,
       faults: undefined,
       kubectl: (args, o) => runKubectl(external, args, o),
@@ -88,6 +101,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
     nodeKubeconfig: () => Promise.resolve(server.kubeconfigPath),
     proxyKubeconfig: () => Promise.resolve(server.kubeconfigPath),
     freshNamespace: (name, t) => freshNamespace(server.kubeconfigPath, name, t),
+    kubeletClientCaFile: () => Promise.resolve(server.kubeletClientCaPath),
     server,
     faults: server.faults,
     kubectl: (args, o) => runKubectl(server.kubeconfigPath, args, o),

@@ -33,6 +33,25 @@ interface FlatKubeconfig {
 }
 
 /**
+ * The CA file of the cluster of `adminKubeconfig` (its `certificate-authority`, or the `-data` written to
+ * .tmp/e2e-identities): on kubeadm-like clusters (and up.sh's) it also signs the API server's kubelet-client
+ * certificate, so it is what a node's `--client-ca-file` needs for `kubectl logs/exec` through the API server.
+ */
+export async function clusterCaFile(adminKubeconfig: string): Promise<string> {
+  const flat = JSON.parse(await kubectlOk(adminKubeconfig, ['config', 'view', '--raw', '--minify', '--flatten', '-o', 'json'])) as FlatKubeconfig;
+  const cluster = flat.clusters?.[0]?.cluster;
+  const data = cluster?.['certificate-authority-data'];
+  if (cluster?.server === undefined || data === undefined) throw new Error(`no cluster CA in ${adminKubeconfig}`);
+  const key = createHash('sha256').update(`${cluster.server}\n${data}`).digest('hex').slice(0, 16);
+  const out = join(IDENTITY_DIR, key, 'ca.crt');
+  if (!existsSync(out)) {
+    mkdirSync(dirname(out), { recursive: true, mode: 0o700 });
+    writeFileSync(out, Buffer.from(data, 'base64'));
+  }
+  return out;
+}
+
+/**
  * A kubeconfig for `spec` on the cluster of `adminKubeconfig`: the file up.sh wrote next to the admin kubeconfig
  * when there is one (`node-<name>.kubeconfig`, `kube-proxy.kubeconfig`), else one minted with the admin's rights
  * through a CertificateSigningRequest (created, approved, signed by kube-controller-manager) and cached under

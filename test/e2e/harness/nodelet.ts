@@ -113,6 +113,8 @@ export const E2E_CGROUP_PREFIX = 'nodelet-e2e-';
  * Test defaults for agent runs (with a root dir) unless the test sets them itself:
  * - image garbage collection off: the engine is shared by the whole suite, and a daemon collecting unused images
  *   (the suite's local test images among them) on a full disk would break the tests that run after it;
+ * - eviction on memory only (`--eviction-hard=memory.available<100Mi`): the disk signals would evict the suite's pods
+ *   on a shared machine whose disk is filled by others;
  * - a cgroup root of its own (`--cgroup-root=/nodelet-e2e-<pid>-<n>`): daemons running one after another (or side by
  *   side) never see each other's pod cgroups as orphans.
  */
@@ -120,6 +122,7 @@ function withTestDefaults(args: string[]): string[] {
   if (!args.some((a) => a.startsWith('--root-dir'))) return args;
   const out = [...args];
   if (!args.some((a) => a.startsWith('--image-gc-high-threshold'))) out.push('--image-gc-high-threshold=100');
+  if (!args.some((a) => a.startsWith('--eviction-hard'))) out.push('--eviction-hard=memory.available<100Mi');
   if (!args.some((a) => a.startsWith('--cgroup-root'))) out.push(`--cgroup-root=/${E2E_CGROUP_PREFIX}${process.pid}-${++daemons}`);
   return out;
 }

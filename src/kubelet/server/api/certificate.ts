@@ -3,13 +3,14 @@
  * {@link ServingCertificateSource} (serverTLSBootstrap), else — as upstream — a self-signed certificate for the node's
  * host names and IPs kept in `<root-dir>/pki/kubelet.crt|key` (created once, reused while it is valid).
  */
-import { webcrypto, X509Certificate } from 'node:crypto';
+import { randomBytes, sign, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 // @peculiar/x509 loads tsyringe, which needs the reflect-metadata polyfill loaded first.
 import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
+import { encodeName, encodeSan, generateKey, publicSpki } from '../../certificate/csr.js';
+import { bits, bool, ctx, int, octets, oid, seq, time, tlv, toPem } from '../../certificate/der.js';
 import { ConfigError, errorMessage } from '../../../util/errors.js';
 import type { ServingCertificateSource } from './types.js';
 
@@ -37,36 +38,37 @@ export function readCertificateFiles(certFile: string, keyFile: string): Certifi
   return { certPem: read(certFile, '--tls-cert-file'), keyPem: read(keyFile, '--tls-private-key-file') };
 }
 
-function pem(label: string, der: ArrayBuffer): string {
-  const b64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
-  return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
+const OID_EC_SHA256 = '1.2.840.10045.4.3.2';
+
+function extension(id: string, critical: boolean, value: Buffer): Buffer {
+  return seq(oid(id), ...(critical ? [bool(true)] : []), octets(value));
 }
 
-/** Creates a self-signed serving certificate (ECDSA P-256, 1 year) for `host` with the names and IPs as SANs. */
-export async function createSelfSigned(host: string, names: readonly string[], nowMs: number): Promise<CertificatePair> {
-  const crypto = webcrypto as unknown as Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[1] & typeof webcrypto;
-  const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
-  const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
-  const sans = [...new Set([host, ...names])].map((n) => (isIP(n) === 0 ? { type: 'dns' as const, value: n } : { type: 'ip' as const, value: n }));
-  const cert = await x509.X509CertificateGenerator.createSelfSigned(
-    {
-      serialNumber: Math.floor(nowMs / 1000).toString(16).padStart(2, '0'),
-      name: `CN=${host}@${Math.floor(nowMs / 1000)}`,
-      notBefore: new Date(nowMs - 60_000),
-      notAfter: new Date(nowMs + 365 * 24 * 3600 * 1000),
-      signingAlgorithm: alg,
-      keys: keys as unknown as Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[0]['keys'],
-      extensions: [
-        new x509.BasicConstraintsExtension(true, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.keyCertSign, true),
-        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-        new x509.SubjectAlternativeNameExtension(sans),
-      ],
-    },
-    crypto,
+/**
+ * Creates a self-signed serving certificate (ECDSA P-256, 1 year, CA:TRUE as upstream's self-signed pair) for `host`
+ * with the names and IPs as subject alternative names. Built with the DER helpers of src/kubelet/certificate.
+ */
+export function createSelfSigned(host: string, names: readonly string[], nowMs: number): CertificatePair {
+  const key = generateKey();
+  const all = [...new Set([host, ...names])];
+  const subject = encodeName({ commonName: `${host}@${Math.floor(nowMs / 1000)}`, organization: [] });
+  const san = encodeSan(
+    all.filter((n) => isIP(n) === 0),
+    all.filter((n) => isIP(n) !== 0),
   );
-  const keyDer = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
-  return { certPem: cert.toString('pem') + '\n', keyPem: pem('PRIVATE KEY', keyDer) };
+  const extensions = [
+    // keyUsage: digitalSignature, keyEncipherment, keyCertSign.
+    extension('2.5.29.15', true, tlv(0x03, Buffer.from([2, 0xa4]))),
+    extension('2.5.29.37', false, seq(oid('1.3.6.1.5.5.7.3.1'))),
+    extension('2.5.29.19', true, seq(bool(true))),
+    ...(san === undefined ? [] : [extension('2.5.29.17', false, san)]),
+  ];
+  const serial = randomBytes(16);
+  serial[0] = (serial[0] ?? 0) & 0x7f;
+  const validity = seq(time(nowMs - 60_000), time(nowMs + 365 * 24 * 3600 * 1000));
+  const tbs = seq(ctx(0, int(2)), int(serial), seq(oid(OID_EC_SHA256)), subject, validity, subject, publicSpki(key.key), ctx(3, seq(...extensions)));
+  const signature = sign('sha256', tbs, key.key);
+  return { certPem: toPem('CERTIFICATE', seq(tbs, seq(oid(OID_EC_SHA256)), bits(signature))), keyPem: key.pem };
 }
 
 /**
@@ -87,7 +89,7 @@ export async function loadOrCreateSelfSigned(pkiDir: string, host: string, names
       // Unreadable or broken: replaced below.
     }
   }
-  const pair = await createSelfSigned(host, names, nowMs);
+  const pair = createSelfSigned(host, names, nowMs);
   mkdirSync(pkiDir, { recursive: true, mode: 0o755 });
   writeFileSync(keyPath, pair.keyPem, { mode: 0o600 });
   writeFileSync(certPath, pair.certPem, { mode: 0o644 });

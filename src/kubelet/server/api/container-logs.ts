@@ -12,7 +12,7 @@ import type { Logger } from '../../../util/logger.js';
 import { streamCriLogFile, type LineSink } from './log-file.js';
 import { parseLogRequest, type LogRequest } from './log-request.js';
 import { containerStatus } from './lookup.js';
-import { sendStatus } from './respond.js';
+import { sendStatus, sendText } from './respond.js';
 import type { KubeletPodLookup } from './types.js';
 
 /** How container logs are read. */
@@ -64,14 +64,15 @@ function waitingMessage(pod: V1Pod, name: string): string {
 /** Serves one log request (path already authorized). */
 export async function serveContainerLogs(d: ContainerLogsDeps, req: IncomingMessage, res: ServerResponse, parts: { namespace: string; pod: string; container: string }, query: URLSearchParams): Promise<void> {
   const parsed = parseLogRequest(query, d.clock.now());
-  if ('error' in parsed) return sendStatus(res, 400, parsed.error);
+  // 400s are plain text as upstream: the API server turns the body into the message kubectl prints.
+  if ('error' in parsed) return sendText(res, 400, parsed.error);
   const pod = d.lookup.findPod(parts.namespace, parts.pod);
   if (pod === undefined) return sendStatus(res, 404, `pod "${parts.pod}" does not exist`);
   const resolved = await d.lookup.resolveContainer(parts.namespace, parts.pod, parts.container);
   if (resolved === undefined) return sendStatus(res, 404, `container "${parts.container}" not found in pod "${parts.pod}"`);
   const id = parsed.previous ? resolved.previousContainerId : resolved.containerId;
   if (id === undefined) {
-    return sendStatus(res, 400, parsed.previous ? `previous terminated container "${resolved.containerName}" in pod "${parts.pod}" not found` : waitingMessage(pod, resolved.containerName));
+    return sendText(res, 400, parsed.previous ? `previous terminated container "${resolved.containerName}" in pod "${parts.pod}" not found` : waitingMessage(pod, resolved.containerName));
   }
   const ac = new AbortController();
   const abort = (): void => ac.abort();

@@ -67,6 +67,8 @@ export function decodeNameValueBlock(buf: Buffer): SpdyHeaders {
   return headers;
 }
 
+const SYNC_MARKER = Buffer.from([0x00, 0x00, 0x00, 0xff, 0xff]);
+
 /** Compresses outgoing header blocks for one connection (a zlib stream with the SPDY dictionary, stored blocks). */
 export class HeaderCompressor {
   #started = false;
@@ -90,6 +92,9 @@ export class HeaderCompressor {
       parts.push(block, chunk);
       if (raw.length === 0) break;
     }
+    // An empty stored block (the sync-flush marker) ends every header block: Go's flate reader hands out a stored
+    // block's bytes only when the next block header is read, and fails for good when that header is not there yet.
+    parts.push(SYNC_MARKER);
     return Buffer.concat(parts);
   }
 }
@@ -129,6 +134,10 @@ export class HeaderDecompressor {
       this.#inflate.write(block);
       this.#inflate.flush(constants.Z_SYNC_FLUSH, () => {
         this.#inflate.off('error', onError);
+        if (this.#closed) {
+          reject(new SpdyProtocolError('connection closed'));
+          return;
+        }
         const chunks: Buffer[] = [];
         for (let c = this.#inflate.read() as Buffer | null; c !== null; c = this.#inflate.read() as Buffer | null) chunks.push(c);
         resolve(Buffer.concat(chunks));

@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+// Renders docs/conformance.md from the output directories of scripts/conformance.sh (junit XML per shard + meta.txt):
+//   node scripts/conformance/report.mjs --nodelet DIR [--upstream DIR] [--notes FILE] [--out docs/conformance.md]
+// Every spec of the selection is listed with its result per target and, for failures, the cause: the first line of
+// the failure message plus a classification (--notes: a JSON map of spec-name substrings to a cause/issue text).
+import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const args = process.argv.slice(2);
+const opt = (name) => {
+  const i = args.indexOf(`--${name}`);
+  return i < 0 ? undefined : args[i + 1];
+};
+const out = opt('out') ?? 'docs/conformance.md';
+const targets = ['nodelet', 'upstream'].filter((t) => opt(t) !== undefined).map((t) => ({ name: t, dir: opt(t) }));
+const notes = opt('notes') === undefined ? {} : JSON.parse(readFileSync(opt('notes'), 'utf8'));
+
+const unxml = (s) => s.replace(/&#34;/g, '"').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#xA;/g, '\n').replace(/&#x9;/g, ' ').replace(/&amp;/g, '&');
+
+function readResults(dir) {
+  const res = new Map();
+  for (const shard of readdirSync(dir).filter((d) => d.startsWith('shard-'))) {
+    for (const f of readdirSync(join(dir, shard)).filter((x) => x.endsWith('.xml'))) {
+      const xml = readFileSync(join(dir, shard, f), 'utf8');
+      for (const m of xml.matchAll(/<testcase name="([^"]*)"[^>]*status="([^"]*)"[^>]*time="([^"]*)"[^>]*>([\s\S]*?)<\/testcase>/g)) {
+        const name = unxml(m[1]).replace(/^\[It\] /, '');
+        if (!name.includes('[NodeConformance]')) continue;
+        const body = m[4];
+        const fm = /<(failure|error)[^>]*message="([^"]*)"/.exec(body);
+        const status = m[2] === 'passed' ? 'pass' : m[2] === 'skipped' || m[2] === 'pending' ? 'not run' : m[2] === 'interrupted' || m[2] === 'timedout' ? 'timeout' : 'fail';
+        // every shard's report lists every spec; one that another shard ran keeps that result
+        if (status === 'not run' && res.has(name)) continue;
+        res.set(name, { status, seconds: Number(m[3]), message: fm ? unxml(fm[2]) : '' });
+      }
+    }
+  }
+  return res;
+}
+
+function classify(name, r) {
+  for (const [k, v] of Object.entries(notes)) if (name.includes(k)) return v;
+  const m = r.message;
+  if (/pods\/log|\/log\b|GetLogs|error dialing backend|proxy error|:10250|kubelet.*(refused|unreachable)|failed to get output|unable to upgrade connection|exec/i.test(m)) {
+    return 'needs the kubelet API (pod logs / exec through the API server: issue 13)';
+  }
+  if (r.status === 'timeout') return 'not finished: the bounded run stopped (ginkgo --timeout)';
+  return '';
+}
+
+const first = (s) => s.split('\n').map((l) => l.trim()).find((l) => l !== '')?.slice(0, 220).replace(/\|/g, '\\|') ?? '';
+const results = targets.map((t) => ({ ...t, res: readResults(t.dir), meta: existsSync(join(t.dir, 'meta.txt')) ? readFileSync(join(t.dir, 'meta.txt'), 'utf8').trim() : '' }));
+const names = [...new Set(results.flatMap((t) => [...t.res.keys()]))].sort();
+const count = (t, s) => [...t.res.values()].filter((r) => r.status === s).length;
+
+const lines = [
+  '# Conformance: upstream [NodeConformance] specs on nodelet',
+  '',
+  '<!-- Rendered by scripts/conformance/report.mjs from the output of scripts/conformance.sh; see "How to run". -->',
+  '',
+  'The yardstick: the `[NodeConformance]` specs of the upstream e2e suite (../shared/k8s/e2e.test, Kubernetes v1.33.3;',
+  "`--ginkgo.focus='\\[NodeConformance\\]' --ginkgo.skip='\\[Serial\\]|\\[Disruptive\\]|\\[Flaky\\]|\\[Feature:'`, 167 specs) run",
+  'against one node of a real control plane, with the test images built locally.',
+  '',
+  '## Runs',
+  '',
+  ...results.flatMap((t) => [`### ${t.name}`, '', '```', t.meta, '```', '', `pass ${count(t, 'pass')}, fail ${count(t, 'fail')}, not finished ${count(t, 'timeout')}, not run ${count(t, 'not run')} (of ${t.res.size} specs in the selection)`, '']),
+  '## Every spec',
+  '',
+  `| spec | ${results.map((t) => t.name).join(' | ')} | cause of the failure |`,
+  `| --- | ${results.map(() => '---').join(' | ')} | --- |`,
+  ...names.map((n) => {
+    const cells = results.map((t) => t.res.get(n)?.status ?? '—');
+    const failing = results.map((t) => ({ t, r: t.res.get(n) })).find((x) => x.r !== undefined && x.r.status !== 'pass' && x.r.status !== 'not run');
+    const cause = failing === undefined ? '' : `${failing.t.name}: ${[classify(n, failing.r), first(failing.r.message)].filter((x) => x !== '').join(' — ')}`;
+    return `| ${n.replace(/\|/g, '\\|')} | ${cells.join(' | ')} | ${cause} |`;
+  }),
+  '',
+];
+writeFileSync(out, lines.join('\n'));
+console.log(`wrote ${out}: ${names.length} specs`);

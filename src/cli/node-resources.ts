@@ -1,0 +1,175 @@
+/**
+ * Wires node resource management into the kubelet role: the pod cgroup hierarchy (cgroupsPerQOS), the image garbage
+ * collector and the eviction manager, each on its own loop, started before the pod lifecycle's workers (a node whose
+ * cgroups cannot be created does not start, as upstream) and stopped after them.
+ */
+import type { V1Pod } from '@kubernetes/client-node';
+import type { EventRecorder } from '../api/types.js';
+import { LABELS } from '../cri/types.js';
+import { HostCgroups, PodCgroupManager } from '../kubelet/cm/index.js';
+import { buildThresholds, EvictionManager, HostEvictionObserver } from '../kubelet/eviction/index.js';
+import { ImageGcManager, statfsUsage } from '../kubelet/images/index.js';
+import { createHostReader, Loop } from '../kubelet/node/index.js';
+import type { PodCgroups } from '../kubelet/pods/deps.js';
+import type { PodLifecycle } from '../kubelet/pods/index.js';
+import { errorMessage } from '../util/errors.js';
+import type { WiringContext } from './daemon.js';
+
+/** Upstream ImageGCPeriod. */
+const IMAGE_GC_PERIOD_MS = 5 * 60_000;
+/** How often orphaned pod cgroups are looked for (upstream does it in its 2 s housekeeping; this is cheaper). */
+const CGROUP_CLEANUP_PERIOD_MS = 30_000;
+/** Upstream's eviction monitoring interval. */
+const EVICTION_PERIOD_MS = 10_000;
+
+/** What the pods role uses. */
+export interface NodeResources {
+  /** Pod cgroups for the pod workers (undefined with cgroupsPerQOS false). */
+  podCgroups: PodCgroups | undefined;
+  /** Admission under node pressure (the eviction manager's). */
+  admit(pod: V1Pod): { reason: string; message: string } | undefined;
+  start(pods: PodLifecycle): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Builds the parts; nothing touches the host before `start()`. */
+export function createNodeResources(ctx: WiringContext, recorder: EventRecorder): NodeResources {
+  const { config, clock } = ctx;
+  const k = config.kubelet;
+  const logger = ctx.logger.child({ role: 'kubelet' });
+  const nodeRef = { kind: 'Node', apiVersion: 'v1', name: config.nodeName, uid: config.nodeName };
+  const host = createHostReader();
+  const imageGc = new ImageGcManager({
+    runtime: ctx.runtime,
+    fsStats: statfsUsage,
+    policy: {
+      highThresholdPercent: k.imageGCHighThresholdPercent,
+      lowThresholdPercent: k.imageGCLowThresholdPercent,
+      minAgeMs: k.imageMinimumGCAgeMs,
+      maxAgeMs: k.imageMaximumGCAgeMs,
+    },
+    pinnedImages: [k.podInfraContainerImage],
+    nodeName: config.nodeName,
+    recorder,
+    clock,
+    logger: logger.child({ component: 'image-gc' }),
+    registry: ctx.metrics.registry,
+  });
+  let cgroupManager: PodCgroupManager | undefined;
+  let eviction: EvictionManager | undefined;
+  const loops: Loop[] = [];
+  const notStarted = (): never => {
+    throw new Error('pod cgroups used before the kubelet started');
+  };
+  const podCgroups: PodCgroups | undefined = k.cgroupsPerQOS
+    ? {
+        ensurePod: (pod) => (cgroupManager ?? notStarted()).ensurePod(pod),
+        removePod: (uid) => (cgroupManager === undefined ? Promise.resolve(true) : cgroupManager.removePod(uid)),
+      }
+    : undefined;
+  const loop = (component: string, periodMs: number, step: () => Promise<void>, firstDelayMs = periodMs): void => {
+    const l = new Loop({
+      clock,
+      logger: logger.child({ component }),
+      errorDelayMs: periodMs,
+      step: async () => {
+        await step();
+        return periodMs;
+      },
+    });
+    l.start(firstDelayMs);
+    loops.push(l);
+  };
+
+  return {
+    podCgroups,
+    admit: (pod) => eviction?.admit(pod),
+    async start(pods) {
+      const capacity = { cpuMilli: host.identity().cpuCount * 1000, memoryBytes: host.readings(config.rootDir).memory.totalBytes };
+      const enforce = k.enforceNodeAllocatable.includes('pods');
+      const reserved = (r: 'cpuMilli' | 'memoryBytes'): number => k.kubeReserved[r] + k.systemReserved[r];
+      const kubepods = {
+        cpuMilli: capacity.cpuMilli - (enforce ? reserved('cpuMilli') : 0),
+        memoryBytes: capacity.memoryBytes - (enforce ? reserved('memoryBytes') : 0),
+      };
+      let memoryMount = '/sys/fs/cgroup/memory';
+      if (k.cgroupsPerQOS) {
+        const cgroups = await HostCgroups.open();
+        if (cgroups.version === 2) memoryMount = '/sys/fs/cgroup';
+        const m = new PodCgroupManager({
+          cgroups,
+          driver: k.cgroupDriver,
+          cgroupRoot: k.cgroupRoot,
+          kubepods,
+          cpuCFSQuota: k.cpuCFSQuota,
+          podPidsLimit: k.podPidsLimit,
+          logger: logger.child({ component: 'cgroups' }),
+        });
+        await m.start();
+        cgroupManager = m;
+        logger.info({ cgroupRoot: k.cgroupRoot, driver: k.cgroupDriver, enforceNodeAllocatable: k.enforceNodeAllocatable }, 'pod cgroup hierarchy ready');
+        loop('cgroups', CGROUP_CLEANUP_PERIOD_MS, async () => {
+          const active = new Set(pods.pods().map((p) => p.metadata?.uid ?? ''));
+          for (const s of await ctx.runtime.listPodSandboxes()) active.add(s.labels[LABELS.podUID] ?? s.metadata.uid);
+          await m.cleanupOrphans(active);
+        });
+      }
+      const manager = cgroupManager;
+      const ev = new EvictionManager({
+        thresholds: buildThresholds({
+          hard: k.evictionHard,
+          soft: k.evictionSoft,
+          softGracePeriodMs: k.evictionSoftGracePeriodMs,
+          minReclaim: k.evictionMinimumReclaim,
+        }),
+        observer: new HostEvictionObserver({
+          host,
+          runtime: ctx.runtime,
+          rootDir: config.rootDir,
+          memoryCgroupMount: memoryMount,
+          kubepods: manager === undefined ? undefined : { path: manager.kubepodsPath(), allocatableBytes: kubepods.memoryBytes },
+          podCgroupPath: manager === undefined ? undefined : (pod) => manager.podCgroupPath(pod),
+        }),
+        activePods: () => pods.activePods(),
+        evict: (pod, failure) => pods.failPod(pod.metadata?.uid ?? '', failure),
+        reclaimDisk: () => imageGc.deleteUnusedImages(),
+        transitionPeriodMs: k.evictionPressureTransitionPeriodMs,
+        maxPodGracePeriodSeconds: k.evictionMaxPodGracePeriodSeconds,
+        recorder,
+        clock,
+        logger: logger.child({ component: 'eviction' }),
+      });
+      eviction = ev;
+      loop('eviction', EVICTION_PERIOD_MS, async () => {
+        await ev.synchronize();
+      });
+      // Image GC: first run at start, then every 5 min. A failure is logged with its code; from the second failure on
+      // it is also a Node event `ImageGCFailed`, as upstream (the first may be stats warming up).
+      let failedBefore = false;
+      const gcLogger = logger.child({ component: 'image-gc' });
+      loop(
+        'image-gc',
+        IMAGE_GC_PERIOD_MS,
+        async () => {
+          try {
+            await imageGc.garbageCollect();
+            failedBefore = false;
+          } catch (err) {
+            const code = (err as { code?: string }).code ?? 'IMAGE_GC_FAILED';
+            if (failedBefore) {
+              recorder.event(nodeRef, 'Warning', 'ImageGCFailed', errorMessage(err));
+              gcLogger.warn({ code, err: errorMessage(err) }, 'image garbage collection failed');
+            } else {
+              gcLogger.info({ code, err: errorMessage(err) }, 'image garbage collection failed once; stats initialization may not have completed yet');
+            }
+            failedBefore = true;
+          }
+        },
+        0,
+      );
+    },
+    async stop() {
+      for (const l of loops.splice(0)) await l.stop();
+    },
+  };
+}

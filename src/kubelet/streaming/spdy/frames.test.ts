@@ -1,0 +1,67 @@
+import { constants, createInflate } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { encodeData, encodeGoaway, encodePing, encodeRstStream, encodeSynReply, encodeSynStream, FrameReader, SpdyProtocolError } from './frames.js';
+import { decodeNameValueBlock, encodeNameValueBlock, HeaderCompressor, HeaderDecompressor, SPDY_DICTIONARY } from './headers.js';
+
+describe('SPDY/3.1 frames', () => {
+  it('round-trips every frame kind, also when bytes arrive one at a time', () => {
+    const wire = Buffer.concat([
+      encodeSynStream(1, Buffer.from('hdr'), true),
+      encodeSynReply(1, Buffer.from('rep'), false),
+      encodeData(3, Buffer.from('payload'), true),
+      encodeData(5, Buffer.alloc(0), false),
+      encodeRstStream(7, 5),
+      encodePing(9),
+      encodeGoaway(11, 0),
+    ]);
+    const r = new FrameReader();
+    const frames = [...wire].flatMap((b) => r.push(Buffer.from([b])));
+    expect(frames).toEqual([
+      { type: 'synStream', streamId: 1, associatedId: 0, priority: 0, fin: true, unidirectional: false, headerBlock: Buffer.from('hdr') },
+      { type: 'synReply', streamId: 1, fin: false, headerBlock: Buffer.from('rep') },
+      { type: 'data', streamId: 3, fin: true, data: Buffer.from('payload') },
+      { type: 'data', streamId: 5, fin: false, data: Buffer.alloc(0) },
+      { type: 'rstStream', streamId: 7, status: 5 },
+      { type: 'ping', id: 9 },
+      { type: 'goaway', lastGoodStreamId: 11, status: 0 },
+    ]);
+    expect(r.buffered).toBe(0);
+  });
+
+  it('rejects another SPDY version and frames over the limit', () => {
+    const v2 = encodePing(1);
+    v2.writeUInt16BE(0x8002, 0);
+    expect(() => new FrameReader().push(v2)).toThrow(SpdyProtocolError);
+    expect(() => new FrameReader(4).push(encodeData(1, Buffer.alloc(5), false))).toThrow(/exceeds the limit/);
+  });
+});
+
+describe('SPDY header blocks', () => {
+  it('name/value blocks round-trip with names lowercased', () => {
+    expect(decodeNameValueBlock(encodeNameValueBlock({ StreamType: 'error', port: '80' }))).toEqual({ streamtype: 'error', port: '80' });
+    expect(() => decodeNameValueBlock(Buffer.from([0, 0, 0, 1, 0, 0, 0, 9]))).toThrow(SpdyProtocolError);
+  });
+
+  it('our compressed blocks inflate with a persistent zlib stream and the SPDY dictionary, each ending in a sync marker', async () => {
+    const c = new HeaderCompressor();
+    const inflate = createInflate({ dictionary: SPDY_DICTIONARY });
+    for (const h of [{}, { a: 'b' }, {}]) {
+      const block = c.compress(h);
+      expect(block.subarray(-5)).toEqual(Buffer.from([0, 0, 0, 0xff, 0xff]));
+      inflate.write(block);
+      const out = await new Promise<Buffer>((resolve) =>
+        inflate.flush(constants.Z_SYNC_FLUSH, () => resolve((inflate.read() as Buffer | null) ?? Buffer.alloc(0))),
+      );
+      expect(decodeNameValueBlock(out)).toEqual(h);
+    }
+  });
+
+  it('inflates a peer stream block by block, in order', async () => {
+    const c = new HeaderCompressor();
+    const d = new HeaderDecompressor();
+    const results = await Promise.all([d.decompress(c.compress({ x: '1' })), d.decompress(c.compress({ y: '2' }))]);
+    expect(results).toEqual([{ x: '1' }, { y: '2' }]);
+    d.close();
+    await expect(d.decompress(c.compress({}))).rejects.toThrow(SpdyProtocolError);
+  });
+});
