@@ -15,4 +15,31 @@ export default tseslint.config(
     files: ['scripts/**', 'bench/**', 'test/**'],
     rules: { 'no-console': 'off' },
   },
+  ...layerRules(),
 );
+
+/**
+ * The layers of docs/architecture.md, enforced: each area may import only what sits below it. One config object per
+ * area (ESLint does not merge the options of a rule across objects, so every area lists all of its bans). Tests are
+ * exempt (they may reach fakes anywhere).
+ */
+function layerRules() {
+  // Only src/cli builds the real runtime backends (the containerd log parser is a pure helper others may use).
+  const realBackends = ['**/cri/docker/*', '**/cri/containerd/*', '!**/cri/containerd/logs.js'];
+  const cli = ['**/cli/*'];
+  const areas = [
+    { files: ['src/util/**'], group: ['**/api/*', '**/cri/*', '**/kubelet/*', '**/kubelet/**', '**/proxy/*', '**/probes/*', ...cli], why: 'src/util is the bottom layer' },
+    { files: ['src/api/**'], group: ['**/cri/*', '**/kubelet/**', '**/proxy/*', '**/probes/*', ...cli], why: 'src/api depends on src/util only' },
+    { files: ['src/cri/**'], group: ['**/kubelet/**', '**/proxy/*', '**/probes/*', ...cli], why: 'src/cri is below the kubelet and the proxy' },
+    { files: ['src/proxy/**'], group: ['**/kubelet/**', '**/probes/*', ...realBackends, ...cli], why: 'src/proxy does not import src/kubelet' },
+    { files: ['src/probes/**'], group: ['**/kubelet/**', '**/proxy/*', ...realBackends, ...cli], why: 'src/probes is used by the kubelet, not the other way round' },
+    { files: ['src/kubelet/podstate/**'], group: ['**/kubelet/pods/*', '../pods/*', '**/kubelet/status/*', '../status/*', ...realBackends, ...cli], why: 'podstate is shared by pods and status and depends on neither' },
+    { files: ['src/kubelet/status/**'], group: ['**/kubelet/pods/*', '../pods/*', '**/proxy/*', ...realBackends, ...cli], why: 'kubelet/status does not import kubelet/pods (shared types live in kubelet/podstate)' },
+    { files: ['src/kubelet/**'], ignores: ['src/kubelet/status/**', 'src/kubelet/podstate/**'], group: ['**/proxy/*', ...realBackends, ...cli], why: 'only src/cli builds real implementations; the kubelet does not import the proxy' },
+  ];
+  return areas.map((a) => ({
+    files: a.files,
+    ignores: [...(a.ignores ?? []), '**/*.test.ts', '**/*.test-util.ts', '**/testing.ts', '**/testing/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: a.group, message: `layering (docs/architecture.md): ${a.why}` }] }] },
+  }));
+}

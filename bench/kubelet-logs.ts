@@ -103,14 +103,14 @@ function logPod(name: string, node: string, bytes: number): Record<string, unkno
 
 async function docker(env: PodBenchEnv, args: Args): Promise<string[]> {
   const kc = env.server.kubeconfigPath;
-  for (const [name, bytes] of [['log-100m', LOG_BYTES], ['log-1m', 2 ** 20]] as const) {
+  for (const [name, bytes] of [['log-100m', LOG_BYTES], ['log-1m', 1_000_000]] as const) {
     await retry(() => env.api.request({ method: 'POST', path: `/api/v1/namespaces/${NAMESPACE}/pods`, body: logPod(name, env.node, bytes) }));
   }
   for (const name of ['log-100m', 'log-1m']) {
     const t0 = Date.now();
     for (;;) {
       const r = await kubectlBytes(kc, ['logs', name, '-n', NAMESPACE, '--tail=1']).catch(() => undefined);
-      if (r?.lastLine === 'DONE') break;
+      if (r?.lastLine.endsWith('DONE') === true) break;
       if (Date.now() - t0 > 180_000) throw new Error(`${name} did not finish writing its log`);
       await sleep(500);
     }

@@ -91,7 +91,7 @@ async function metrics(ip: string): Promise<Metrics | undefined> {
   try {
     const text = await (await fetch(`http://${ip}:${METRICS_PORT}/metrics`, { signal: AbortSignal.timeout(2000) })).text();
     const num = (re: RegExp): number => Number(re.exec(text)?.[1] ?? 'NaN');
-    return { sum: num(/^kubeproxy_sync_proxy_rules_duration_seconds_sum (\S+)/m), count: num(/^kubeproxy_sync_proxy_rules_duration_seconds_count (\S+)/m) };
+    return { sum: num(/^kubeproxy_sync_proxy_rules_duration_seconds_sum(?:\{ip_family="IPv4"\})? (\S+)/m), count: num(/^kubeproxy_sync_proxy_rules_duration_seconds_count(?:\{ip_family="IPv4"\})? (\S+)/m) };
   } catch {
     return undefined;
   }

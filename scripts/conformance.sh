@@ -3,7 +3,7 @@
 # real control plane, and writes the results (junit XML, logs, a summary) to an output directory; then
 # `node scripts/conformance/report.mjs DIR...` renders docs/conformance.md from one or more such directories.
 #
-#   bash scripts/conformance.sh [--target nodelet|upstream] [--out DIR] [--shards 6] [--focus REGEX] [--timeout 30m]
+#   bash scripts/conformance.sh [--target nodelet|upstream] [--out DIR] [--shards 7] [--focus REGEX] [--timeout 30m]
 #   npm run conformance -- --focus 'EmptyDir'
 #
 # What it does:
@@ -23,7 +23,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
-target=nodelet shards=6 focus='' timeout=30m out=''
+target=nodelet shards=7 focus='' timeout=30m out=''
 while [ $# -gt 0 ]; do
   case "$1" in
     --target) target=$2; shift 2 ;;
@@ -62,7 +62,12 @@ cleanup() {
       kill -9 "$p" 2>/dev/null || true; rm -f "$CONF_DIR/k8s/run/$f.pid"
     done
   fi
-  if [ "$target" = upstream ]; then bash scripts/ensure-containerd.sh --stop "$CONF_DIR/containerd" >/dev/null 2>&1 || true; fi
+  if [ "$target" = upstream ]; then
+    # the kubelet makes its root dir a mount (and mounts pod volumes below it)
+    umount -R "$CONF_DIR/node-upstream" 2>/dev/null || true
+    NODELET_CONTAINERD_BRIDGE=nl5ctr0 bash scripts/ensure-containerd.sh --stop "$CONF_DIR/containerd" >/dev/null 2>&1 || true
+    ip link del nl5ctr0 2>/dev/null || true
+  fi
 }
 trap cleanup EXIT
 
@@ -126,7 +131,8 @@ groups=(
   '\[sig-storage\] Projected'
   '\[sig-node\] (Container Runtime|Container Lifecycle Hook|Containers|InitContainer|Variable Expansion)'
   '\[sig-storage\] (EmptyDir|HostPath|Secrets)'
-  '\[sig-node\] (Probing container|Pods )'
+  '\[sig-node\] Probing container'
+  '\[sig-node\] Pods '
   '\[sig-storage\] (Downward API|ConfigMap)|\[sig-node\] (Downward API|ConfigMap|Secrets)'
   '\[sig-node\] (Security Context|Kubelet|Sysctls|RuntimeClass|Ephemeral Containers|PrivilegedPod|KubeletManagedEtcHosts|PodOSRejection)|\[sig-network\] Networking'
 )

@@ -9,6 +9,7 @@ import { LABELS } from '../cri/types.js';
 import { HostCgroups, PodCgroupManager } from '../kubelet/cm/index.js';
 import { buildThresholds, EvictionManager, HostEvictionObserver } from '../kubelet/eviction/index.js';
 import { ImageGcManager, statfsUsage } from '../kubelet/images/index.js';
+import { ContainerLogManager, type LogRotationRuntime } from '../kubelet/logs/index.js';
 import { createHostReader, Loop } from '../kubelet/node/index.js';
 import type { PodCgroups } from '../kubelet/pods/deps.js';
 import type { PodLifecycle } from '../kubelet/pods/index.js';
@@ -21,6 +22,8 @@ const IMAGE_GC_PERIOD_MS = 5 * 60_000;
 const CGROUP_CLEANUP_PERIOD_MS = 30_000;
 /** Upstream's eviction monitoring interval. */
 const EVICTION_PERIOD_MS = 10_000;
+/** Upstream containerLogMonitorInterval. */
+const LOG_ROTATION_PERIOD_MS = 10_000;
 
 /** What the pods role uses. */
 export interface NodeResources {
@@ -143,6 +146,18 @@ export function createNodeResources(ctx: WiringContext, recorder: EventRecorder)
       loop('eviction', EVICTION_PERIOD_MS, async () => {
         await ev.synchronize();
       });
+      // CRI runtimes write the log files the kubelet rotates; Docker rotates its own (json-file max-size/max-file).
+      const rt = ctx.runtime as Partial<LogRotationRuntime>;
+      if (typeof rt.reopenContainerLog === 'function') {
+        const logs = new ContainerLogManager({
+          runtime: ctx.runtime as unknown as LogRotationRuntime,
+          maxSizeBytes: k.containerLogMaxSizeBytes,
+          maxFiles: k.containerLogMaxFiles,
+          clock,
+          logger: logger.child({ component: 'container-logs' }),
+        });
+        loop('container-logs', LOG_ROTATION_PERIOD_MS, () => logs.rotateAll());
+      }
       // Image GC: first run at start, then every 5 min. A failure is logged with its code; from the second failure on
       // it is also a Node event `ImageGCFailed`, as upstream (the first may be stats warming up).
       let failedBefore = false;

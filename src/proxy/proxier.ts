@@ -71,6 +71,14 @@ const LARGE_CLUSTER_ENDPOINTS = 1000;
 /** Renders of more services than this keep only digests and render chain lines again batch by batch when writing. */
 const DEFER_LINES_ABOVE = 100;
 
+/** The kernel's nat chains after a successful write: those it had, plus the ones written, minus the stale ones. */
+function afterWrite(before: Set<string> | undefined, written: readonly string[], stale: readonly string[]): Set<string> | undefined {
+  if (before === undefined) return undefined;
+  for (const c of ['KUBE-SERVICES', 'KUBE-NODEPORTS', 'KUBE-MARK-MASQ', 'KUBE-POSTROUTING', ...written]) before.add(c);
+  for (const c of stale) before.delete(c);
+  return before;
+}
+
 /** See the file comment. One instance per IP family. */
 export class Proxier {
   readonly #o: ProxierOptions;
@@ -88,6 +96,8 @@ export class Proxier {
   #zone = '';
   readonly #cache = new RuleCache();
   #written: WrittenTop | undefined;
+  /** nat chains the kernel has after the last successful sync (undefined: unknown, e.g. after a failure). */
+  #kernelChains: Set<string> | undefined;
 
   constructor(options: ProxierOptions) {
     this.#o = options;
@@ -179,10 +189,13 @@ export class Proxier {
       let writeSet = this.#rerender(changedServices);
       let jumps: JumpRule[] = [];
       let stale: string[];
+      // The nat chains the kernel has now: batches of a big write only create chains not among them (atomicity).
+      let inKernel: Set<string> | undefined = this.#kernelChains;
       if (full) {
         const b = new SnapshotBuilder();
         await this.#o.iptables.scan((l) => b.line(l));
         const snap = b.done();
+        inKernel = new Set(snap.nat.chains);
         const wanted = [...JUMP_RULES, ...(this.#localhostNodePorts() ? KUBELET_JUMP_RULES : [])];
         jumps = missingJumps(wanted, snap);
         stale = snap.nat.chains.filter((c) => isServiceChainName(c) && !this.#cache.isActive(c));
@@ -212,6 +225,7 @@ export class Proxier {
         previous: this.#written,
         release: (name) => this.#cache.release(name),
         chainsOf: (name) => this.#cache.chainsOf(name),
+        existingNatChain: inKernel === undefined ? undefined : (c) => inKernel.has(c),
       });
       const previous = this.#written;
       this.#written = undefined;
@@ -224,6 +238,7 @@ export class Proxier {
         transactions = data.transactions;
       }
       this.#written = skipTop ? previous : data.written;
+      this.#kernelChains = afterWrite(inKernel, data.writtenNatChains, stale);
       this.#cache.committed();
       ok = true;
       this.#needFull = false;
@@ -235,6 +250,7 @@ export class Proxier {
       await this.#o.conntrack?.clear(staleConntrackFilters(svcChanges, epChanges, (n) => this.services.services().get(n)));
     } catch (err) {
       this.#needFull = true;
+      this.#kernelChains = undefined;
       this.#cache.markTopDirty();
       this.#o.metrics.restoreFailures.inc();
       if (!full) this.#o.metrics.partialRestoreFailures.inc();

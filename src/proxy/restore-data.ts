@@ -4,9 +4,14 @@
  * iptables-nft's `--noflush` restore is quadratic in the number of chains written in ONE transaction (5,000
  * services × 5 endpoints in one COMMIT took minutes; see docs/benchmarks.md), so a full sync writes the service
  * chains in batches of `batchSize` services, each batch its own `*nat … COMMIT` transaction in the SAME
- * iptables-restore run, and swaps KUBE-SERVICES/KUBE-NODEPORTS over in the last transaction. Every batch replaces
- * whole services (their SVC/SVL/EXT/FW/SEP chains together), so traffic sees either the old or the new rules of a
- * service, never a mix. Stale chains are deleted in the last transaction, after nothing jumps to them any more.
+ * iptables-restore run, and swaps KUBE-SERVICES/KUBE-NODEPORTS over in the last transaction.
+ *
+ * Atomicity: the batches only CREATE chains the kernel does not have yet (`existingNatChain` says which it has);
+ * nothing references them until the last transaction. Every chain the kernel already has (a changed service's SVC
+ * chain, KUBE-MARK-MASQ, …) is rewritten in that last transaction, together with the top-level chains and the
+ * deletion of stale chains. If the run fails at any batch, the kernel's reachable rules are therefore still exactly
+ * the old set (plus unreferenced new chains, removed by the next full sync); if it succeeds, exactly the new set —
+ * as with kube-proxy's single transaction, while the many new chains of a large first sync still go in batches.
  *
  * Partial syncs also skip the top-level chains whose content did not change since the last successful write
  * (`previous`): a single endpoint change then rewrites one service's chains only, not the 5,000-rule KUBE-SERVICES.
@@ -51,6 +56,11 @@ export interface RestoreInput {
   release?: (name: string) => void;
   /** The nat chains (with lines) of a written service port, when not those in `services` (deferred rendering). */
   chainsOf?: (name: string) => ReadonlyMap<string, readonly string[]>;
+  /**
+   * Whether the kernel has nat chain `chain` now (batched writes only create chains it does not have; see the module
+   * comment). Default: every chain exists, so everything goes in the last transaction.
+   */
+  existingNatChain?: (chain: string) => boolean;
 }
 
 /**
@@ -67,6 +77,8 @@ export interface RestoreData {
   natRulesTotal: number;
   transactions: number;
   written: WrittenTop;
+  /** Names of the service nat chains written (final once `chunks` has been iterated). */
+  writtenNatChains: string[];
 }
 
 const chainLine = (c: string): string => `:${c} - [0:0]`;
@@ -110,7 +122,7 @@ export function buildRestoreData(input: RestoreInput): RestoreData {
         natNodePorts: nodePortRules.join('\n'),
       };
   const changed = (k: keyof WrittenTop): boolean => !input.skipTop && (prev === undefined || prev[k] !== written[k]);
-  const out: RestoreData = { chunks: [], bytes: 0, filterRules: filterRules.length, natRules: 0, natRulesTotal, transactions: 0, written };
+  const out: RestoreData = { chunks: [], bytes: 0, filterRules: filterRules.length, natRules: 0, natRulesTotal, transactions: 0, written, writtenNatChains: [] };
   out.chunks = transactions(input, out, {
     filterChains,
     filterRules,
@@ -157,13 +169,6 @@ function* transactions(input: RestoreInput, out: RestoreData, t: TopContent): Ge
 
   if (input.canary) yield* text('*mangle', chainLine(CANARY_CHAIN), 'COMMIT');
 
-  // filter: small, rewritten whole when anything in it changed.
-  const filterJumps = input.jumps.filter((j) => j.table === 'filter').map(jumpInsertLine);
-  if (t.writeFilter || filterJumps.length > 0 || input.canary) {
-    const chains = input.canary ? [...t.filterChains, CANARY_CHAIN] : t.filterChains;
-    yield* text('*filter', ...chains.map(chainLine), ...t.filterRules, ...filterJumps, 'COMMIT');
-  }
-
   // nat
   const svcChainLines: string[] = [];
   const svcRuleLines: string[] = [];
@@ -178,25 +183,40 @@ function* transactions(input: RestoreInput, out: RestoreData, t: TopContent): Ge
     inBatch.length = 0;
     return s;
   };
-  if (batched && t.writeHeader) {
-    // KUBE-MARK-MASQ must exist before the batches jump to it.
+  const existing = input.existingNatChain ?? ((): boolean => true);
+  // Chains the kernel has already: rewritten in the last transaction only (atomicity, see the module comment).
+  const lastChainLines: string[] = [];
+  const lastRuleLines: string[] = [];
+  const headerFirst = batched && t.writeHeader && !existing('KUBE-MARK-MASQ');
+  if (headerFirst) {
+    // KUBE-MARK-MASQ must exist before the batches jump to it; it does not exist yet, so nothing uses it.
     yield* text('*nat', ...t.header, 'COMMIT');
     out.natRules += t.header.length - 2;
   }
   for (const [name, r] of services) {
     if (!writes(name)) continue;
     for (const [chain, rules] of input.chainsOf?.(name) ?? r.natChains) {
-      svcChainLines.push(chainLine(chain));
-      for (const l of rules) svcRuleLines.push(l);
+      const last = !batched || existing(chain);
+      (last ? lastChainLines : svcChainLines).push(chainLine(chain));
+      const dst = last ? lastRuleLines : svcRuleLines;
+      for (const l of rules) dst.push(l);
       out.natRules += rules.length;
+      out.writtenNatChains.push(chain);
     }
     inBatch.push(name);
-    if (batched && inBatch.length >= input.batchSize) yield* batchText();
+    if (batched && inBatch.length >= input.batchSize && svcChainLines.length > 0) yield* batchText();
   }
   if (batched && svcChainLines.length > 0) yield* batchText();
+  // filter: small, rewritten whole when anything in it changed; after the batches, right before the last nat
+  // transaction, so a failed batch leaves it old too.
+  const filterJumps = input.jumps.filter((j) => j.table === 'filter').map(jumpInsertLine);
+  if (t.writeFilter || filterJumps.length > 0 || input.canary) {
+    const fchains = input.canary ? [...t.filterChains, CANARY_CHAIN] : t.filterChains;
+    yield* text('*filter', ...fchains.map(chainLine), ...t.filterRules, ...filterJumps, 'COMMIT');
+  }
   const chains: string[] = [];
   const rules: string[] = [];
-  if (t.writeHeader && !batched) {
+  if (t.writeHeader && !headerFirst) {
     chains.push(...t.header.slice(0, 2));
     rules.push(...t.header.slice(2));
   }
@@ -211,9 +231,9 @@ function* transactions(input: RestoreInput, out: RestoreData, t: TopContent): Ge
   if (input.canary) chains.push(chainLine(CANARY_CHAIN));
   const natJumps = input.jumps.filter((j) => j.table === 'nat').map(jumpInsertLine);
   out.natRules += rules.length;
-  if (chains.length + svcChainLines.length + input.staleNatChains.length + natJumps.length > 0) {
+  if (chains.length + lastChainLines.length + input.staleNatChains.length + natJumps.length > 0) {
     const stale = input.staleNatChains;
-    const s = text('*nat', ...chains, ...svcChainLines, ...stale.map(chainLine), ...rules, ...svcRuleLines, ...stale.map((c) => `-X ${c}`), ...natJumps, 'COMMIT');
+    const s = text('*nat', ...chains, ...lastChainLines, ...stale.map(chainLine), ...rules, ...lastRuleLines, ...stale.map((c) => `-X ${c}`), ...natJumps, 'COMMIT');
     for (const n of inBatch) input.release?.(n);
     yield* s;
   }

@@ -13,8 +13,9 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { externalKubeconfig, installServiceCidrSink, REPO_ROOT, startCluster, waitFor, type Cluster } from './harness/index.js';
 
-const NODES = ['nl-cni-1', 'nl-cni-2', 'nl-cni-3'];
-const NODE = 'nl-cni-1'; // (scripts/test.sh: the real-server node identities this file needs: nl-cni-1..3)
+// scripts/test.sh creates the identity of NODE; nl-cni-2/3 must exist too (K8S_NODES for up.sh), else the suite skips.
+const NODE = 'nl-cni-1';
+const NODES = [NODE, 'nl-cni-2', 'nl-cni-3'];
 const PREFIX = 'nl8';
 const NS = 'nl8-e2e';
 const HOST_PORT = 20810;
@@ -94,6 +95,8 @@ describe.skipIf(skipReason !== '')(`3-node cluster with host-gw pod network ${sk
         description: `node ${n} Ready`,
       });
     }
+    // A Node left cordoned by an earlier run (drain) keeps spec.unschedulable when its agent registers again.
+    for (const n of NODES) await cluster.kubectl(['uncordon', n]);
     await cluster.freshNamespace(NS);
     const deployment = {
       apiVersion: 'apps/v1',
@@ -107,7 +110,7 @@ describe.skipIf(skipReason !== '')(`3-node cluster with host-gw pod network ${sk
           spec: {
             terminationGracePeriodSeconds: 1,
             affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: NODES }] }] } } },
-            topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'web' } } }],
+            topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', nodeTaintsPolicy: 'Honor', labelSelector: { matchLabels: { app: 'web' } } }],
             containers: [{ name: 'web', image: 'localhost/nodelet/testbox:1.0', imagePullPolicy: 'Never', command: ['sh', '-c', 'mkdir -p /w && hostname > /w/index.html && exec httpd -f -p 8080 -h /w'], ports: [{ containerPort: 8080 }] }],
           },
         },

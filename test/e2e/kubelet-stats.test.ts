@@ -9,7 +9,7 @@
 import Docker from 'dockerode';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHostReader } from '../../src/kubelet/node/index.js';
-import { dumpOnFailure, runNodelet, startCluster, waitFor, type Cluster, type NodeletProcess } from './harness/index.js';
+import { dumpOnFailure, runNodelet, spawnKubectl, startCluster, waitFor, type Cluster, type NodeletProcess } from './harness/index.js';
 import { fastKubeletConfig, startPrivateDockerd, tearDownDaemonScenario, tempDir, type PrivateDockerd } from './node-helpers.js';
 
 const NODE = 'nl-api-3';
@@ -94,6 +94,13 @@ describe('kubelet stats endpoints through the API server (docker)', () => {
             command: ['sh', '-c', 'head -c 1048576 /dev/zero > /cache/blob; echo started; while true; do i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; sleep 0.2; done'],
             volumeMounts: [{ name: 'cache', mountPath: '/cache' }],
           },
+          {
+            name: 'web',
+            image: 'localhost/nodelet/testbox:1.0',
+            imagePullPolicy: 'Never',
+            // bound on 127.0.0.1 inside the pod only: port-forward must enter the pod's network namespace
+            command: ['sh', '-c', 'mkdir -p /www && echo hello-from-nl3 > /www/index.html && exec httpd -f -p 127.0.0.1:8080 -h /www'],
+          },
         ],
       },
     };
@@ -127,7 +134,7 @@ describe('kubelet stats endpoints through the API server (docker)', () => {
     const pod = summary.pods.find((x) => (x.podRef as J).name === 'burner')!;
     keys(pod, ['podRef', 'startTime', 'containers', 'cpu', 'memory', 'network', 'volume', 'ephemeral-storage', 'process_stats'], 'pod');
     expect(pod.podRef).toEqual({ name: 'burner', namespace: NS, uid: podUid });
-    const [main] = pod.containers as J[];
+    const main = (pod.containers as J[]).find((c) => c.name === 'main');
     checkContainer(main, 'pod.containers[0]');
     expect(main!.name).toBe('main');
     const cpu = main!.cpu as J;
@@ -166,4 +173,40 @@ describe('kubelet stats endpoints through the API server (docker)', () => {
     expect(text).toMatch(new RegExp(`^container_network_receive_bytes_total\\{container="POD",id="[^"]*/[0-9a-f]{64}",image="",interface="eth0",name="k8s_POD_burner_${NS}_${podUid}_0",namespace="${NS}",pod="burner"\\} `, 'm'));
     expect(text).toMatch(/^container_cpu_usage_seconds_total\{container="",cpu="total",id="\/",image="",name="",namespace="",pod=""\} /m);
   }, 30_000);
+
+  // The test API server's proxying of exec and port-forward (kubectl's WebSocket attempt, its SPDY fallback, the
+  // port-forward tunnel) against the daemon's own streaming server; on the real control plane the same commands.
+  it('kubectl exec returns the command exit status and output through the API server', async () => {
+    const ok = await cluster.kubectl(['exec', 'burner', '-n', NS, '-c', 'main', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+    if (cluster.server !== undefined) {
+      // kubectl asked for WebSocket first (GET), was refused, and fell back to SPDY (POST).
+      const ex = cluster.server.requests.filter((r) => r.includes('/pods/burner/exec'));
+      expect(ex.map((r) => r.split(' ')[0])).toEqual(['GET', 'POST']);
+    }
+    expect(ok.code).toBe(3);
+    expect(ok.stdout).toBe('out\n');
+    expect(ok.stderr).toContain('err');
+    const input = await cluster.kubectl(['exec', '-i', 'burner', '-n', NS, '-c', 'main', '--', 'cat'], { input: 'piped-through\n' });
+    expect([input.code, input.stdout]).toEqual([0, 'piped-through\n']);
+  }, 60_000);
+
+  it('kubectl port-forward carries an HTTP request to a port bound on the pod\'s loopback', async () => {
+    const local = 20322;
+    const pf = spawnKubectl(cluster.kubeconfigPath, ['port-forward', '-n', NS, 'pod/burner', `${local}:8080`, '--address=127.0.0.1']);
+    try {
+      await pf.waitForLine((l) => l.includes(`Forwarding from 127.0.0.1:${local}`), 20_000);
+      const body = await waitFor(async () => {
+        const r = await fetch(`http://127.0.0.1:${local}/index.html`).catch(() => undefined);
+        return r?.ok ? await r.text() : undefined;
+      }, { timeoutMs: 20_000, description: 'HTTP through port-forward' });
+      expect(body).toBe('hello-from-nl3\n');
+      if (cluster.server !== undefined) {
+        // kubectl's WebSocket tunnel was taken (a GET upgrade), not its SPDY fallback (a POST).
+        const pfs = cluster.server.requests.filter((r) => r.includes('/pods/burner/portforward'));
+        expect(pfs.map((r) => r.split(' ')[0])).toEqual(['GET']);
+      }
+    } finally {
+      await pf.stop();
+    }
+  }, 60_000);
 });

@@ -144,7 +144,8 @@ const objects: object[] = [
       apiVersion: 'v1',
       kind: 'Service',
       metadata: { name: 'web-local', namespace: NS },
-      spec: { type: 'LoadBalancer', externalTrafficPolicy: 'Local', ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] },
+      // healthCheckNodePort given (allowed for LB + Local): the test API server does not allocate one.
+      spec: { type: 'LoadBalancer', externalTrafficPolicy: 'Local', healthCheckNodePort: 32707, ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] },
     },
     {
       apiVersion: 'v1',
@@ -331,7 +332,7 @@ describe(`service proxy through the daemon (kubelet + proxy roles, host ${MODE})
       expect(metrics).toMatch(/^kubeproxy_sync_proxy_rules_duration_seconds_count [1-9]/m);
     }));
 
-  it('NodePort answers on 127.0.0.1 and on the node InternalIP', () =>
+  it(MODE === 'iptables' ? 'NodePort answers on 127.0.0.1 and on the node InternalIP' : 'NodePort answers on the node InternalIP (no localhost NodePorts in nftables mode)', () =>
     withServiceCidrSink(async () => {
       // nftables mode serves no localhost NodePorts (as upstream) and leaves route_localnet alone.
       if (MODE === 'iptables') expect(readSysctl(ROUTE_LOCALNET)).toBe('1'); // localhost NodePorts need it; the proxy sets it
@@ -454,6 +455,8 @@ describe(`service proxy through the daemon (kubelet + proxy roles, host ${MODE})
       console.log(`nodelet trace, VIP without endpoints:\n${empty}`);
       expect(empty).toMatch(MODE === 'nftables' ? /100\.0% {2}REJECTED: nlpx-e2e\/empty: @no-endpoint-services/ : /100\.0% {2}REJECTED: nlpx-e2e\/empty has no endpoints/);
       const working = trace(clusterIP, 80);
-      expect(working).toMatch(/33\.3% {2}DNAT to \S+:8080, masqueraded/);
+      // web-1 may still be out of rotation (readiness test above): 2 or 3 endpoints, each masqueraded from outside.
+      expect(working).toMatch(/(33\.3|50\.0)% {2}DNAT to \S+:8080, masqueraded/);
+      expect(working).not.toMatch(/REJECTED|DROPPED/);
     }));
 });

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { hasCode, ImageNotFoundError, silentLogger, type Clock, type Logger } from '../../util/index.js';
+import { hasCode, ImageNotFoundError, InvalidError, silentLogger, type Clock, type Logger } from '../../util/index.js';
 import { matchesLabels } from '../refs.js';
 import type {
   Container,
@@ -10,6 +10,7 @@ import type {
   ContainerLogs,
   ContainerRuntime,
   ContainerStatus,
+  ContainerStreaming,
   ExecResult,
   Image,
   PodSandbox,
@@ -21,8 +22,13 @@ import type {
   RuntimeStatus,
   RuntimeVersion,
   ImageFsInfo,
+  StreamIO,
+  StreamSession,
 } from '../types.js';
+import type { Duplex } from 'node:stream';
 import { CriClient } from './client.js';
+import type { RuntimeMethods } from './messages.js';
+import { CriStreaming } from './streaming.js';
 import {
   defaultLogDirectory,
   fromCriContainer,
@@ -58,7 +64,7 @@ const CONDITIONS = new Set(['RuntimeReady', 'NetworkReady']);
  * CRI calls, which keep labels, annotations and metadata themselves. Events come from an {@link EventTracker} (CRI
  * 1.6 runtimes have no event stream). Safe for concurrent calls.
  */
-export class CriRuntime implements ContainerRuntime, ContainerLogs {
+export class CriRuntime implements ContainerRuntime, ContainerLogs, ContainerStreaming {
   readonly #client: CriClient;
   readonly #log: Logger;
   readonly #logsRoot: string;
@@ -67,12 +73,23 @@ export class CriRuntime implements ContainerRuntime, ContainerLogs {
   readonly #events: EventTracker;
   /** container id → sandbox id (immutable, so cached; CRI ContainerStatus does not carry it). */
   readonly #sandboxOf = new Map<string, string>();
+  readonly #streaming: CriStreaming;
 
   constructor(options: CriRuntimeOptions) {
     this.#timeoutMs = options.requestTimeoutMs ?? 120_000;
     this.#client = new CriClient({ socketPath: options.socketPath, timeoutMs: this.#timeoutMs });
     this.#log = (options.logger ?? silentLogger()).child({ component: 'cri-runtime' });
     this.#logsRoot = options.podLogsRoot ?? '/var/log/pods';
+    const url = async <M extends 'Exec' | 'Attach' | 'PortForward'>(m: M, req: RuntimeMethods[M][0], object: string): Promise<string> =>
+      (await this.#client.runtime(m, req, { op: m.toLowerCase(), object })).url;
+    this.#streaming = new CriStreaming(
+      {
+        exec: (req) => url('Exec', req, `container ${req.containerId}`),
+        attach: (req) => url('Attach', req, `container ${req.containerId}`),
+        portForward: (req) => url('PortForward', req, `pod sandbox ${req.podSandboxId}`),
+      },
+      this.#log,
+    );
     this.#events = new EventTracker({
       list: () => this.#listAll(),
       onEvent: (e) => this.#dispatch(e),
@@ -209,6 +226,34 @@ export class CriRuntime implements ContainerRuntime, ContainerLogs {
   }
 
   /** Runs `cmd`; the runtime kills it after `timeoutSeconds` and the call rejects with TimeoutError. */
+  /** Asks the runtime to reopen the container's log file after it was rotated (CRI ReopenContainerLog). */
+  async reopenContainerLog(id: string): Promise<void> {
+    await this.#client.runtime('ReopenContainerLog', { containerId: id }, { op: 'reopen log of', object: `container ${id}` });
+  }
+
+  /** Interactive exec through the runtime's streaming server (see src/cri/containerd/streaming.ts). */
+  async exec(id: string, cmd: string[], io: StreamIO): Promise<StreamSession> {
+    await this.#requireRunning(id, 'exec in');
+    return this.#streaming.exec(id, cmd, io);
+  }
+
+  /** Attach through the runtime's streaming server. */
+  async attach(id: string, io: StreamIO): Promise<StreamSession> {
+    await this.#requireRunning(id, 'attach to');
+    return this.#streaming.attach(id, io);
+  }
+
+  /** Port-forward through the runtime's streaming server (the runtime dials inside the sandbox's netns). */
+  async portForward(podSandboxId: string, port: number, stream: Duplex, signal: AbortSignal): Promise<void> {
+    await this.podSandboxStatus(podSandboxId);
+    return this.#streaming.portForward(podSandboxId, port, stream, signal);
+  }
+
+  async #requireRunning(id: string, op: string): Promise<void> {
+    const st = await this.containerStatus(id);
+    if (st.state !== 'running') throw new InvalidError(`cannot ${op} container ${id}: container not running (${st.state})`, { object: `container ${id}` });
+  }
+
   async execSync(id: string, cmd: string[], timeoutSeconds: number): Promise<ExecResult> {
     const timeout = Math.max(0, Math.ceil(timeoutSeconds));
     const res = await this.#client.runtime('ExecSync', { containerId: id, cmd, timeout }, { op: 'exec in', object: `container ${id}` }, {

@@ -184,6 +184,10 @@ export interface RuntimeMethods {
   ListContainers: [{ filter: CriContainerFilter }, { containers: CriContainer[] }];
   ContainerStatus: [{ containerId: string; verbose: boolean }, { status: CriContainerStatus | null; info: Record<string, string> }];
   ExecSync: [{ containerId: string; cmd: string[]; timeout: number }, { stdout: Buffer; stderr: Buffer; exitCode: number }];
+  ReopenContainerLog: [{ containerId: string }, object];
+  Exec: [{ containerId: string; cmd: string[]; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }, { url: string }];
+  Attach: [{ containerId: string; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }, { url: string }];
+  PortForward: [{ podSandboxId: string; port: number[] }, { url: string }];
 }
 
 /** Request/response types of the ImageService methods used. */

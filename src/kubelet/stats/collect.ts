@@ -111,12 +111,15 @@ export interface CollectorDeps {
  * The log usage of a container: its directory under the pod log dir (CRI runtimes), else the log file the runtime
  * reports (Docker keeps json-file logs in its data root; the path is asked once per container and remembered).
  */
-async function containerLogs(d: CollectorDeps, c: Container, dir: string, atMs: number): Promise<DirUsage | undefined> {
+async function containerLogs(d: CollectorDeps, c: Container, dir: string, atMs: number, dataRoot: string | undefined): Promise<DirUsage | undefined> {
   const inDir = d.du.get(dir, atMs);
-  if (inDir !== undefined || d.runtime.containerStatus === undefined) return inDir;
+  if (inDir !== undefined) return inDir;
   let path = d.logPaths.get(c.id);
   if (path === undefined) {
-    path = (await d.runtime.containerStatus(c.id).catch(() => undefined))?.logPath ?? '';
+    const reported = d.runtime.containerStatus === undefined ? '' : ((await d.runtime.containerStatus(c.id).catch(() => undefined))?.logPath ?? '');
+    // Docker's json-file log lives in its data root, whatever CRI log path the container was labelled with.
+    const engine = dataRoot === undefined ? '' : `${dataRoot}/containers/${c.id}/${c.id}-json.log`;
+    path = [reported, engine].find((p) => p !== '' && d.fs.diskUsage(p, 1) !== undefined) ?? '';
     d.logPaths.set(c.id, path);
   }
   return path === '' ? undefined : d.du.get(path, atMs);
@@ -338,7 +341,7 @@ export async function collectSnapshot(d: CollectorDeps, resolver: CgroupResolver
         cgroup,
         stats,
         nanoCores,
-        logs: await containerLogs(d, c, `${logDir}/${c.metadata.name}`, atMs),
+        logs: await containerLogs(d, c, `${logDir}/${c.metadata.name}`, atMs, imageFs?.mountpoint),
       });
     }
     ctrs.sort((a, b) => a.name.localeCompare(b.name));

@@ -69,6 +69,28 @@ export function namedPriority(p: string | number): number {
   return b + off;
 }
 
+/** nft-like text of one expression (for rules read from JSON). */
+export function exprText(e: NftExpr, fam: 'ip' | 'ip6' = 'ip'): string {
+  switch (e.t) {
+    case 'ct-new': return 'ct state new';
+    case 'addr': return `${fam} ${e.field} ${e.neg ? '!= ' : ''}${e.values.length === 1 ? (e.values[0] ?? '') : `{ ${e.values.join(', ')} }`}`;
+    case 'addr-set': return `${fam} ${e.field} ${e.neg ? '!= ' : ''}@${e.set}`;
+    case 'l4proto': return `meta l4proto ${e.proto}`;
+    case 'dport': return `th dport ${e.port}`;
+    case 'fib-local': return `fib ${e.field} type ${e.neg ? '!= ' : ''}local`;
+    case 'iif': return `iifname ${e.neg ? '!= ' : ''}"${e.name}"`;
+    case 'mark-zero': return `meta mark & 0x${e.mask.toString(16)} == 0`;
+    case 'vmap': return `${e.key.map((k) => (k === 'daddr' ? `${fam} daddr` : k === 'l4proto' ? 'meta l4proto' : 'th dport')).join(' . ')} vmap @${e.map}`;
+    case 'numgen': return `numgen random mod ${e.mod} vmap { ${e.targets.map((v, i) => `${i} : ${v === undefined ? '?' : verdictText(v)}`).join(', ')} }`;
+    case 'dnat': return `dnat to ${e.addr.includes(':') ? `[${e.addr}]` : e.addr}${e.port !== undefined ? `:${e.port}` : ''}`;
+    case 'masquerade': return 'masquerade';
+    case 'mark-set': return `meta mark set meta mark ${e.op === 'or' ? '|' : '^'} 0x${e.value.toString(16)}`;
+    case 'update': return `update @${e.set} { ${fam} saddr }`;
+    case 'verdict': return verdictText(e.v);
+    case 'unknown': return e.text;
+  }
+}
+
 /** Printable verdict. */
 export function verdictText(v: NftVerdict): string {
   return v.kind === 'jump' || v.kind === 'goto' ? `${v.kind} ${v.chain}` : v.kind;

@@ -3,7 +3,7 @@
  * expressions kube-proxy's layout uses are understood; anything else becomes `unknown` and is shown as such.
  */
 import type { NftExpr, NftKeyField, NftTraceChain, NftTraceElement, NftTraceRule, NftTraceTable, NftVerdict } from './model.js';
-import { namedPriority } from './model.js';
+import { exprText, namedPriority } from './model.js';
 
 type J = Record<string, unknown>;
 
@@ -116,10 +116,10 @@ function exprOf(e: unknown): NftExpr | undefined {
   return { t: 'unknown', text: JSON.stringify(e) };
 }
 
-function ruleOf(r: J): NftTraceRule {
+function ruleOf(r: J, fam: 'ip' | 'ip6'): NftTraceRule {
   const exprs = (Array.isArray(r['expr']) ? r['expr'] : []).map(exprOf).filter((x): x is NftExpr => x !== undefined);
   const comment = typeof r['comment'] === 'string' ? r['comment'] : undefined;
-  const text = exprs.map((x) => (x.t === 'unknown' ? x.text : JSON.stringify(x))).join(' ');
+  const text = exprs.map((x) => exprText(x, fam)).join(' ');
   return comment === undefined ? { exprs, text } : { exprs, text, comment };
 }
 
@@ -168,7 +168,7 @@ export function traceTablesFromJSON(json: string, name?: string): NftTraceTable[
     const rule = item['rule'];
     if (isObj(rule)) {
       const t = tableOf(rule);
-      t?.chains.get(String(rule['chain']))?.rules.push(ruleOf(rule));
+      if (t !== undefined) t.chains.get(String(rule['chain']))?.rules.push(ruleOf(rule, t.family));
     }
     for (const kind of ['set', 'map'] as const) {
       const s = item[kind];

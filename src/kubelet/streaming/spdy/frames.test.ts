@@ -45,7 +45,7 @@ describe('SPDY header blocks', () => {
   it('our compressed blocks inflate with a persistent zlib stream and the SPDY dictionary, each ending in a sync marker', async () => {
     const c = new HeaderCompressor();
     const inflate = createInflate({ dictionary: SPDY_DICTIONARY });
-    for (const h of [{}, { a: 'b' }, {}]) {
+    for (const h of [{}, { a: 'b' }, {}] as Record<string, string>[]) {
       const block = c.compress(h);
       expect(block.subarray(-5)).toEqual(Buffer.from([0, 0, 0, 0xff, 0xff]));
       inflate.write(block);

@@ -1,0 +1,57 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeClock, silentLogger } from '../../util/index.js';
+import type { EndpointSliceObject, ServiceObject } from '../apitypes.js';
+import { defaultProxyConfig, resolveProxyConfig } from '../config.js';
+import { createProxy, type ProxyRoleInternals } from '../role.js';
+import { FakeIptables } from '../testing/fake-iptables.js';
+import { FakeInformer } from '../testing/fake-informer.js';
+import { referenceObjects } from '../testing/reference.js';
+import { FakeNft } from './fake.js';
+import { NftProxier } from './proxier.js';
+
+describe('createProxy with mode nftables', () => {
+  let role: ProxyRoleInternals | undefined;
+  afterEach(async () => role?.stop());
+
+  it('accepts mode nftables and rejects unknown modes', () => {
+    const cfg = defaultProxyConfig();
+    cfg.mode = 'nftables';
+    expect(resolveProxyConfig(cfg).mode).toBe('nftables');
+    cfg.mode = 'ipvs' as never;
+    expect(() => resolveProxyConfig(cfg)).toThrow(/only "iptables" or "nftables"/);
+  });
+
+  it('builds NftProxiers, programs the table once both informers synced, follows endpoint changes partially', async () => {
+    const { services, slices } = referenceObjects();
+    const cfg = defaultProxyConfig();
+    cfg.mode = 'nftables';
+    cfg.clusterCIDR = '10.244.0.0/16';
+    cfg.healthzBindAddress = '127.0.0.1:0';
+    cfg.metricsBindAddress = '127.0.0.1:0';
+    cfg.iptables.minSyncPeriod = '0s';
+    const nft = new FakeNft();
+    const ipt = new FakeIptables();
+    const clock = new FakeClock();
+    const settle = async (ms: number): Promise<void> => {
+      clock.advance(ms);
+      for (let i = 0; i < 200; i++) await Promise.resolve();
+    };
+    const svcInf = new FakeInformer<ServiceObject>(services);
+    const epInf = new FakeInformer<EndpointSliceObject>(slices);
+    role = createProxy({ config: cfg, informers: { services: svcInf, endpointSlices: epInf }, nodeName: 'kpnode', nodeIPs: ['192.168.99.2'], logger: silentLogger(), iptables: ipt, nft, clock });
+    await role.start();
+    await settle(0);
+    expect(role.proxier).toBeInstanceOf(NftProxier);
+    expect(nft.chain('services')).toBeDefined();
+    // The iptables mode wrote nothing.
+    expect(ipt.restores).toHaveLength(0);
+    const n = nft.transactions.length;
+    epInf.remove('ref/web-1');
+    await settle(0);
+    expect(nft.transactions.length).toBe(n + 1);
+    expect(nft.transactions.at(-1)?.some((c) => c.startsWith('delete table'))).toBe(false);
+    expect(nft.elements('no-endpoint-services')?.some((e) => e.includes('goto reject-chain'))).toBe(true);
+    const metrics = await (await fetch(`http://127.0.0.1:${role.metricsPort}/metrics`)).text();
+    expect(metrics).toMatch(/kubeproxy_sync_partial_proxy_rules_duration_seconds_count 1/);
+  });
+});
