@@ -4,6 +4,7 @@
 # `node scripts/conformance/report.mjs DIR...` renders docs/conformance.md from one or more such directories.
 #
 #   bash scripts/conformance.sh [--target nodelet|upstream] [--out DIR] [--shards 7] [--focus REGEX] [--timeout 30m]
+#                               [--groups 0,4,6]   (only these shard groups, see "groups" below: a bounded run)
 #   npm run conformance -- --focus 'EmptyDir'
 #
 # What it does:
@@ -23,7 +24,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
-target=nodelet shards=7 focus='' timeout=30m out=''
+target=nodelet shards=7 focus='' timeout=30m out='' only=''
 while [ $# -gt 0 ]; do
   case "$1" in
     --target) target=$2; shift 2 ;;
@@ -31,6 +32,7 @@ while [ $# -gt 0 ]; do
     --shards) shards=$2; shift 2 ;;
     --focus) focus=$2; shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
+    --groups) only=$2; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -141,6 +143,7 @@ start=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 {
   echo "target: $target"; echo "node: $NODE ($NODE_IP)"; echo "started: $start"
   echo "e2e.test: $("$BIN/e2e.test" --version 2>/dev/null | head -1 || true)"; echo "extra focus: ${focus:-none}"; echo "timeout per shard: $timeout"
+  echo "shard groups: ${only:-all}"; echo "machine load at start: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs)"
 } >"$out/meta.txt"
 run_shard() { # index regex
   local i=$1 re=$2 f
@@ -154,6 +157,7 @@ run_shard() { # index regex
 # At most $shards shards at once; wait only for the shards (the node process is a child too).
 shard_pids=()
 for i in "${!groups[@]}"; do
+  if [ -n "$only" ] && ! [[ ",$only," == *",$i,"* ]]; then continue; fi
   while [ "$(jobs -pr | grep -cvxF "$(printf '%s\n' "${pids[@]}")")" -ge "$shards" ]; do sleep 5; done
   run_shard "$i" "${groups[$i]}" &
   shard_pids+=($!)

@@ -14,6 +14,7 @@ import type { PodLifecycle } from '../kubelet/pods/index.js';
 import {
   alwaysAllow,
   createApiHandler,
+  createEngineLogReader,
   createAuthenticator,
   createPodLookup,
   createReviewClient,
@@ -32,7 +33,7 @@ import { refreshRunningCounts } from '../kubelet/server/index.js';
 import type { TimerHandle } from '../util/clock.js';
 import { ConfigError, errorMessage } from '../util/errors.js';
 import type { WiringContext } from './daemon.js';
-import { runtimeKind } from './endpoint.js';
+import { runtimeKind, socketPath } from './endpoint.js';
 import type { Role } from './role.js';
 
 /** What the API role needs besides the wiring context. */
@@ -144,6 +145,7 @@ export function createKubeletApiRole(ctx: WiringContext, o: KubeletApiRoleOption
         logger.warn('no API server (standalone): bearer tokens are not accepted and Webhook authorization denies every request');
       }
       const runtime = ctx.runtime as ContainerRuntime & Partial<ContainerLogs>;
+      const docker = runtimeKind(config.kubelet.containerRuntimeEndpoint) === 'docker';
       const registry = ctx.extraRegistries.length === 0 ? ctx.metrics.registry : Registry.merge([ctx.metrics.registry, ...ctx.extraRegistries]);
       const handler = createApiHandler({
         nodeName: config.nodeName,
@@ -158,7 +160,8 @@ export function createKubeletApiRole(ctx: WiringContext, o: KubeletApiRoleOption
         authorizer: s.authorizationMode === 'AlwaysAllow' ? alwaysAllow : createWebhookAuthorizer({ reviews, authorizedTTLMs: s.authorizedTTLMs, unauthorizedTTLMs: s.unauthorizedTTLMs, clock }),
         lookup: createPodLookup({ pods: () => o.lifecycle.pods(), runtime }),
         runtime,
-        logBackend: runtimeKind(config.kubelet.containerRuntimeEndpoint) === 'docker' ? 'engine' : 'cri-files',
+        logBackend: docker ? 'engine' : 'cri-files',
+        ...(docker ? { engineLogs: createEngineLogReader(socketPath(config.kubelet.containerRuntimeEndpoint)) } : {}),
         checks: ctx.checks,
         registry,
         beforeScrape: () => refreshRunningCounts(runtime, ctx.metrics),

@@ -3,7 +3,9 @@
  * (src/kubelet/pods) with one event recorder, the node agent's Node (for admission labels, mirror pod owners and the
  * host IP), the shared metrics registry and the health checks (`pleg`, `syncloop`).
  */
-import { ApiClient, createEventRecorder } from '../api/index.js';
+import type { V1Pod } from '@kubernetes/client-node';
+import { ApiClient, createEventRecorder, createInformer, createPodApi } from '../api/index.js';
+import { podInformerOptions } from '../kubelet/sources/index.js';
 import { ApiObjectSource } from '../api/objects.js';
 import { createPodEnvironment } from '../kubelet/podenv/index.js';
 import { createPodLifecycle, type PodLifecycle } from '../kubelet/pods/index.js';
@@ -82,7 +84,9 @@ export function createPodsRole(ctx: WiringContext, nodeAgent: NodeAgent | undefi
     runtime,
     podEnvironment,
     prober,
-    kubeConfig,
+    // The API pod source and status writes (one keep-alive client shared with the events).
+    podApi: eventClient === undefined ? undefined : createPodApi(eventClient),
+    podInformer: kubeConfig === undefined ? undefined : createInformer<V1Pod>(kubeConfig, podInformerOptions(config.nodeName), logger.child({ component: 'pod-informer' })),
     recorder,
     logger: logger.child({ component: 'pods' }),
     clock,

@@ -20,6 +20,10 @@ export interface StreamingUnderTest {
 export interface StreamingContractOptions {
   testLabel: { key: string; value: string };
   realKernel: boolean;
+  /** Why an aborted exec's process may outlive the session on this backend (skips that check). */
+  abortKeepsProcess?: string;
+  /** Why closing stdin cannot reach the process (skips that case), e.g. a transport without half-close. */
+  noStdinEof?: string;
   /**
    * Makes `port` of the sandbox answer one HTTP GET with body `body` on the pod's loopback only (real backends: a
    * container running httpd bound to 127.0.0.1; the fake: a port handler).
@@ -78,7 +82,8 @@ export function runStreamingContract(name: string, make: () => Promise<Streaming
       expect(await (await rt.exec(containerId, ['sh', '-c', 'exit 0'], ok.io)).done).toBe(0);
     });
 
-    it('exec copies stdin until the client closes it', async () => {
+    it('exec copies stdin until the client closes it', async ({ skip }) => {
+      if (opts.noStdinEof !== undefined) skip(opts.noStdinEof);
       const stdin = new PassThrough();
       const s = io({ stdin });
       const session = await rt.exec(containerId, ['cat'], s.io);
@@ -105,14 +110,15 @@ export function runStreamingContract(name: string, make: () => Promise<Streaming
       const session = await rt.exec(containerId, ['sleep', '4242'], s.io);
       s.abort();
       await expect(session.done).rejects.toBeDefined();
-      if (opts.realKernel) {
+      if (opts.realKernel && opts.abortKeepsProcess === undefined) {
+        // Docker: killed at once through its host PID.
         await waitFor('exec process gone', async () => {
           const ps = io();
           await (await rt.exec(containerId, ['ps'], ps.io)).done;
           return ps.out().includes('4242') ? undefined : true;
-        });
+        }, 30_000);
       }
-    }, 30_000);
+    }, 45_000);
 
     it('attach streams stdin of PID 1 and ends on abort', async () => {
       const stdin = new PassThrough();
@@ -146,7 +152,8 @@ export function runStreamingContract(name: string, make: () => Promise<Streaming
         expect(await (await rt.exec(containerId, ['sh', '-c', 'echo out; echo err >&2'], s.io)).done).toBe(0);
         expect(s.out()).toBe('out\n');
         expect(s.err()).toBe('err\n');
-        const t = io({ tty: true });
+        // As `kubectl exec -it`: a terminal with stdin (containerd attaches no terminal output without it).
+        const t = io({ tty: true, stdin: new PassThrough() });
         delete t.io.stderr;
         const session = await rt.exec(containerId, ['sh', '-c', 'sleep 1; stty size'], t.io);
         session.resize({ width: 91, height: 23 });

@@ -173,7 +173,7 @@ describe('discovery and errors', () => {
     expect(v1.resources.find((r: { name: string }) => r.name === 'pods')).toMatchObject({ namespaced: true, kind: 'Pod', shortNames: ['po'] });
     expect(v1.resources.find((r: { name: string }) => r.name === 'serviceaccounts/token')).toMatchObject({ kind: 'TokenRequest', group: 'authentication.k8s.io' });
     const apis = (await raw(s, 'GET', '/apis')).body;
-    expect(apis.groups.map((g: { name: string }) => g.name)).toEqual(['coordination.k8s.io', 'discovery.k8s.io', 'events.k8s.io', 'authentication.k8s.io', 'authorization.k8s.io']);
+    expect(apis.groups.map((g: { name: string }) => g.name)).toEqual(['coordination.k8s.io', 'networking.k8s.io', 'discovery.k8s.io', 'events.k8s.io', 'certificates.k8s.io', 'authentication.k8s.io', 'authorization.k8s.io']);
     expect((await raw(s, 'GET', '/apis/coordination.k8s.io/v1')).body.resources.map((r: { name: string }) => r.name)).toEqual(['leases']);
     expect((await raw(s, 'GET', '/version')).body.gitVersion).toMatch(/^v1\./);
   });

@@ -122,6 +122,8 @@ describe.skipIf(skipReason !== '')(`3-node cluster with host-gw pod network ${sk
 
   afterAll(async () => {
     try {
+      // Pods of stopped nodes would stay Terminating: force them out with the namespace.
+      await cluster?.kubectl(['-n', NS, 'delete', 'pods', '--all', '--force', '--grace-period=0', '--wait=false']);
       await cluster?.kubectl(['delete', 'namespace', NS, '--wait=false']);
       sh('bash', ['scripts/cluster.sh', 'down', '--prefix', PREFIX]);
     } finally {

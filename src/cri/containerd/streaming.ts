@@ -21,12 +21,26 @@ function wsUrl(url: string): string {
   return url.replace(/^http/, 'ws');
 }
 
-function connect(url: string, protocols: string[], signal: AbortSignal): Promise<WebSocket> {
+/** An open WebSocket and a way to take over its messages (including any that arrived with the upgrade answer). */
+interface Opened {
+  ws: WebSocket;
+  onMessage(listener: (data: Buffer) => void): void;
+}
+
+function connect(url: string, protocols: string[], signal: AbortSignal): Promise<Opened> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(wsUrl(url), protocols, { perMessageDeflate: false });
     const abort = (): void => ws.terminate();
     signal.addEventListener('abort', abort, { once: true });
-    ws.once('open', () => resolve(ws));
+    // Messages can arrive in the same tick as 'open': buffer them until the relay listens.
+    const early: Buffer[] = [];
+    let listener: ((data: Buffer) => void) | undefined;
+    ws.on('message', (data: Buffer) => (listener === undefined ? early.push(data) : listener(data)));
+    const onMessage = (l: (data: Buffer) => void): void => {
+      listener = l;
+      for (const d of early.splice(0)) l(d);
+    };
+    ws.once('open', () => resolve({ ws, onMessage }));
     ws.once('unexpected-response', (_req, res) => {
       signal.removeEventListener('abort', abort);
       reject(new NodeletError('RUNTIME_ERROR', `runtime streaming server answered ${res.statusCode ?? '?'} for ${url}`));
@@ -56,10 +70,10 @@ export function exitCodeOf(statusText: string): number {
 }
 
 /** Relays one exec/attach session over an open channel WebSocket. */
-function relay(ws: WebSocket, io: StreamIO): StreamSession {
+function relay({ ws, onMessage }: Opened, io: StreamIO): StreamSession {
   const v5 = ws.protocol.startsWith('v5.');
   let statusText = '';
-  ws.on('message', (data: Buffer) => {
+  onMessage((data: Buffer) => {
     const ch = data[0];
     const payload = data.subarray(1);
     if (payload.length === 0) return;
@@ -110,32 +124,30 @@ export class CriStreaming implements ContainerStreaming {
 
   async exec(containerId: string, cmd: string[], io: StreamIO): Promise<StreamSession> {
     const url = await this.#calls.exec({ containerId, cmd, tty: io.tty, stdin: io.stdin !== undefined, stdout: io.stdout !== undefined, stderr: !io.tty && io.stderr !== undefined });
-    const ws = await connect(url, ['v5.channel.k8s.io', 'v4.channel.k8s.io'], io.signal);
-    return relay(ws, io);
+    return relay(await connect(url, ['v5.channel.k8s.io', 'v4.channel.k8s.io'], io.signal), io);
   }
 
   async attach(containerId: string, io: StreamIO): Promise<StreamSession> {
     const url = await this.#calls.attach({ containerId, tty: io.tty, stdin: io.stdin !== undefined, stdout: io.stdout !== undefined, stderr: !io.tty && io.stderr !== undefined });
-    const ws = await connect(url, ['v5.channel.k8s.io', 'v4.channel.k8s.io'], io.signal);
-    const session = relay(ws, io);
+    const session = relay(await connect(url, ['v5.channel.k8s.io', 'v4.channel.k8s.io'], io.signal), io);
     return { resize: session.resize, done: session.done.then(() => undefined) };
   }
 
   async portForward(podSandboxId: string, port: number, stream: Duplex, signal: AbortSignal): Promise<void> {
     const url = await this.#calls.portForward({ podSandboxId, port: [port] });
     const sep = url.includes('?') ? '&' : '?';
-    const ws = await connect(`${url}${sep}port=${port}`, ['v4.channel.k8s.io'], signal);
+    const { ws, onMessage } = await connect(`${url}${sep}port=${port}`, ['v4.channel.k8s.io'], signal);
     const seen = new Set<number>();
+    const prefix = Buffer.from([port & 0xff, port >> 8]);
     let error = '';
-    ws.on('message', (data: Buffer) => {
+    onMessage((data: Buffer) => {
       const ch = data[0] as number;
-      let payload = data.subarray(1);
-      // Every channel starts with the port number (2 bytes), as upstream's v4 port-forward protocol.
-      if (!seen.has(ch)) {
-        seen.add(ch);
-        payload = payload.subarray(2);
-      }
-      if (payload.length === 0) return;
+      const payload = data.subarray(1);
+      // Upstream's v4 protocol starts every channel with the port number (2 bytes, little-endian) in a message of
+      // its own; skip it when it is there.
+      const first = !seen.has(ch);
+      seen.add(ch);
+      if (payload.length === 0 || (first && payload.equals(prefix))) return;
       if (ch === 0) stream.write(payload);
       else if (ch === 1) error += payload.toString();
     });

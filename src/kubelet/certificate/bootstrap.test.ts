@@ -102,3 +102,37 @@ describe('TLS bootstrap', () => {
     expect(existsSync(join(dir, 'kubelet.conf'))).toBe(false);
   });
 });
+
+describe('TLS bootstrap before the API server is up', () => {
+  it('retries the CSR create while the server is unreachable', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nodelet-bootstrap-'));
+    try {
+      const clock = new FakeClock(Date.now());
+      const ca = generateCerts();
+      const api = new FakeCsrApi({ sign: (pem) => issueCertificate(ca, parseCsr(pem), CLIENT_USAGES, 3600, clock.now()) });
+      let failures = 2;
+      const create = api.create.bind(api);
+      api.create = (csr) => (failures-- > 0 ? Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6443'), { code: 'ECONNREFUSED' })) : create(csr));
+      writeFileSync(join(dir, 'b.conf'), `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: t, user: {token: abcdef.0123456789abcdef}}]\ncontexts: [{name: x, context: {cluster: c, user: t}}]\ncurrent-context: x\n`);
+      const p = bootstrapClientCertificate({
+        kubeconfigPath: join(dir, 'kubelet.conf'),
+        bootstrap: loadKubeConfig(join(dir, 'b.conf')),
+        api,
+        store: new FileCertificateStore({ dir: join(dir, 'pki'), prefix: 'kubelet-client' }),
+        certDir: join(dir, 'pki'),
+        nodeName: 'n',
+        load: loadKubeConfig,
+        clock,
+        logger: silentLogger(),
+      });
+      for (const ms of [1000, 2000]) {
+        await new Promise((r) => setImmediate(r));
+        clock.advance(ms);
+      }
+      expect(await p).toBe('issued');
+      expect(failures).toBe(-1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -138,6 +138,7 @@ export async function bootstrapClientCertificate(o: BootstrapOptions): Promise<'
     timeoutMs: o.timeoutMs ?? 3_600_000,
     signal: o.signal,
     onCreated: (name) => o.logger.info({ csr: name, signer: CLIENT_SIGNER }, 'certificate signing request created, waiting for approval'),
+    onRetry: (err, delayMs) => o.logger.warn({ err: errorMessage(err), retryInMs: delayMs }, 'cannot create the certificate signing request, retrying'),
   });
   const pair = o.store.update(certPem, key.pem);
   try {

@@ -3,7 +3,7 @@
  * it to be approved and issued (or denied/failed). {@link ApiCsrApi} talks to the API server; tests use a fake that
  * implements the same small interface.
  */
-import type { ApiTransport } from '../../api/client.js';
+import { isRetryable, type ApiTransport } from '../../api/client.js';
 import { NodeletError, hasCode } from '../../util/errors.js';
 import type { Clock } from '../../util/clock.js';
 import { csrPublicKey, type CertificateSigningRequest } from './csr.js';
@@ -78,6 +78,22 @@ export function csrOutcome(csr: CertificateSigningRequest): CsrOutcome {
   return { state: 'pending' };
 }
 
+/**
+ * Creates the CSR, retrying while the API server is unreachable or answers 5xx/429 (a node started before its
+ * control plane), 1 s doubling to 30 s, until `deadline`.
+ */
+async function createRetrying(o: RequestCertificateOptions, deadline: number): Promise<CertificateSigningRequest> {
+  for (let delay = 1000; ; delay = Math.min(30_000, delay * 2)) {
+    try {
+      return await o.api.create(o.csr);
+    } catch (err) {
+      if (!isRetryable(err) || hasCode(err, 'ALREADY_EXISTS') || o.clock.now() + delay > deadline || o.signal?.aborted === true) throw err;
+      o.onRetry?.(err, delay);
+      await o.clock.sleep(delay, o.signal);
+    }
+  }
+}
+
 /** Options of {@link requestCertificate}. */
 export interface RequestCertificateOptions {
   api: CsrApi;
@@ -87,6 +103,8 @@ export interface RequestCertificateOptions {
   timeoutMs: number;
   /** Called once the CSR exists, with its name (for logs). */
   onCreated?: (name: string) => void;
+  /** Called before a create is retried (API server unreachable or 5xx). */
+  onRetry?: (err: unknown, delayMs: number) => void;
   signal?: AbortSignal;
 }
 
@@ -96,9 +114,10 @@ export interface RequestCertificateOptions {
  * message carries the reason) and TIMEOUT after `timeoutMs`.
  */
 export async function requestCertificate(o: RequestCertificateOptions): Promise<string> {
+  const deadline = o.clock.now() + o.timeoutMs;
   let csr: CertificateSigningRequest;
   try {
-    csr = await o.api.create(o.csr);
+    csr = await createRetrying(o, deadline);
   } catch (err) {
     const name = o.csr.metadata.name;
     if (!hasCode(err, 'ALREADY_EXISTS') || name === undefined) throw err;
@@ -111,7 +130,6 @@ export async function requestCertificate(o: RequestCertificateOptions): Promise<
   }
   const name = csr.metadata.name ?? '';
   o.onCreated?.(name);
-  const deadline = o.clock.now() + o.timeoutMs;
   for (;;) {
     const out = csrOutcome(csr);
     if (out.state === 'issued') return out.certPem;

@@ -6,9 +6,7 @@
 import type { V1Node, V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { PodFailure } from '../status/generate.js';
 import { createEventRecorder } from '../../api/events.js';
-import { ApiClient } from '../../api/client.js';
-import { createPodApi, type PodApi } from '../../api/pods.js';
-import { createInformer } from '../../api/informer.js';
+import type { PodApi } from '../../api/pods.js';
 import type { EventRecorder, Informer } from '../../api/types.js';
 import { Backoff } from '../../util/backoff.js';
 import { RealClock, type Clock, type TimerHandle } from '../../util/clock.js';
@@ -16,7 +14,7 @@ import { ConfigError, errorFields } from '../../util/errors.js';
 import { ImageManager } from '../images/manager.js';
 import { Pleg, type RelistResult } from '../pleg/pleg.js';
 import { StateCachingRuntime } from './state-cache.js';
-import { ApiSource, podInformerOptions } from '../sources/api.js';
+import { ApiSource } from '../sources/api.js';
 import { FileSource } from '../sources/file.js';
 import { HttpSource } from '../sources/http.js';
 import { isStaticPod } from '../sources/static-pod.js';
@@ -34,11 +32,6 @@ import { ownerLabels } from './state.js';
 import { createSteps, ORPHAN_ANNOTATION, type PodMemory } from './steps.js';
 import { PodWorkers, type WorkerSteps } from './workers.js';
 
-function buildInformer(o: PodLifecycleOptions): Informer<V1Pod> {
-  if (o.kubeConfig === undefined) throw new ConfigError('kubeConfig is required for the API pod source');
-  return createInformer<V1Pod>(o.kubeConfig, podInformerOptions(o.nodeName), o.logger.child({ component: 'pod-informer' }));
-}
-
 function defaultLabels(nodeName: string): Record<string, string> {
   const arch = process.arch === 'x64' ? 'amd64' : process.arch;
   return { 'kubernetes.io/hostname': nodeName, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': arch };
@@ -48,8 +41,6 @@ class Lifecycle implements PodLifecycle {
   readonly #o: PodLifecycleOptions;
   readonly #clock: Clock;
   readonly #api: PodApi | undefined;
-  /** The client built from kubeConfig (closed on stop), if any. */
-  readonly #client: ApiClient | undefined;
   readonly #recorder: EventRecorder & { flush?: () => Promise<void> };
   readonly #deps: PodDeps;
   readonly #status: StatusManager;
@@ -70,10 +61,9 @@ class Lifecycle implements PodLifecycle {
   constructor(o: PodLifecycleOptions) {
     this.#o = o;
     this.#clock = o.clock ?? new RealClock();
-    const rest = o.kubeConfig === undefined ? undefined : new ApiClient(o.kubeConfig);
-    this.#client = rest;
-    this.#api = o.podApi ?? (rest === undefined ? undefined : createPodApi(rest));
-    this.#recorder = o.recorder ?? createEventRecorder({ client: rest, host: o.nodeName, clock: this.#clock, logger: o.logger.child({ component: 'events' }) });
+    // Only src/cli builds real implementations: the API access comes in as podApi/podInformer (none: standalone).
+    this.#api = o.podApi;
+    this.#recorder = o.recorder ?? createEventRecorder({ host: o.nodeName, clock: this.#clock, logger: o.logger.child({ component: 'events' }) });
     const api = this.#api;
     const logsDir = o.podLogsDir ?? '/var/log/pods';
     // Pod workers read runtime state through a cache the PLEG invalidates (state-cache.ts): idle resyncs cost no runtime call.
@@ -191,9 +181,8 @@ class Lifecycle implements PodLifecycle {
     if (o.manifestURL !== undefined && o.manifestURL !== '') {
       this.#sources.push(new HttpSource({ url: o.manifestURL, headers: o.manifestURLHeaders, nodeName: o.nodeName, periodMs: o.httpCheckFrequencyMs, clock: this.#clock, logger: log, onPods, onHandlerError }));
     }
-    if (o.podInformer !== undefined || o.kubeConfig !== undefined) {
-      const informer = o.podInformer ?? buildInformer(o);
-      this.#apiSource = new ApiSource(informer, onPods, { logger: log, clock: this.#clock, onHandlerError });
+    if (o.podInformer !== undefined) {
+      this.#apiSource = new ApiSource(o.podInformer, onPods, { logger: log, clock: this.#clock, onHandlerError });
       this.#sources.push(this.#apiSource);
     }
     this.#pleg.start();
@@ -211,7 +200,6 @@ class Lifecycle implements PodLifecycle {
     await this.#status.flush();
     this.#status.stop();
     await this.#recorder.flush?.();
-    this.#client?.close();
   }
 
   healthChecks(): HealthCheck[] {

@@ -2,7 +2,6 @@
 import type { V1Node, V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { PodFailure } from '../status/generate.js';
 import type { PodCgroups } from './deps.js';
-import type { KubeConfig } from '../../api/kubeconfig.js';
 import type { Logger } from 'pino';
 import type { PodApi } from '../../api/pods.js';
 import type { EventRecorder, Informer } from '../../api/types.js';
@@ -72,13 +71,14 @@ export interface PodLifecycleOptions {
   podEnvironment?: PodEnvironment;
   /** Probes; without one, running containers are ready. */
   prober?: ProberManager;
-  /** API access; undefined = standalone (static pods only, no status writes, log-only events). */
-  kubeConfig?: KubeConfig;
-  /** Pod informer override (default: built from kubeConfig over /api/v1/pods?fieldSelector=spec.nodeName=<node>). */
+  /**
+   * The API pod source: an informer over `/api/v1/pods?fieldSelector=spec.nodeName=<node>` (podInformerOptions in
+   * src/kubelet/sources). Undefined = standalone (static pods only). Built by src/cli, like every real implementation.
+   */
   podInformer?: Informer<V1Pod>;
-  /** Pod API override (default: REST over kubeConfig). */
+  /** Pod status writes and deletions; undefined = standalone (no status writes). Built by src/cli. */
   podApi?: PodApi;
-  /** Event recorder (default: core/v1 events over kubeConfig, or log-only without one). */
+  /** Event recorder (default: log-only). */
   recorder?: EventRecorder;
   logger: Logger;
   clock?: Clock;

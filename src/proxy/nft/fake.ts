@@ -1,5 +1,5 @@
 /**
- * FakeNft: an in-memory `table <family> kube-proxy` that applies the commands nodelet writes (`add|delete table`,
+ * FakeNft: an in-memory `table <family> kube-proxy` that applies the commands nodelet writes (`add|delete|flush table`,
  * `add|flush|delete chain`, `add rule`, `add|delete set|map`, `add|delete element`) atomically, with the kernel's
  * checks that matter for correctness: a rule needs its chain and its jump/goto targets, a chain or set still
  * referenced cannot be deleted, a missing object cannot be flushed or deleted. `failNext()` makes the next
@@ -122,6 +122,11 @@ export class FakeNft implements Nft {
     if (kind === 'table') {
       if (verb === 'add') return work ?? { chains: new Map(), sets: new Map() };
       if (verb === 'delete' && work !== undefined) return undefined;
+      if (verb === 'flush' && work !== undefined) {
+        // Like the kernel: every chain's rules go; chains, sets and set elements stay.
+        for (const c of work.chains.values()) c.rules = [];
+        return work;
+      }
       throw new Error('No such file or directory (table)');
     }
     if (work === undefined) throw new Error('No such file or directory (table)');
@@ -160,6 +165,13 @@ export class FakeNft implements Nft {
       case 'add set':
       case 'add map': {
         if (!work.sets.has(name)) work.sets.set(name, { spec: rest, isMap: kind === 'map', elements: new Map() });
+        return work;
+      }
+      case 'flush set':
+      case 'flush map': {
+        const st = work.sets.get(name);
+        if (st === undefined) throw new Error(`No such file or directory (set ${name})`);
+        st.elements.clear();
         return work;
       }
       case 'delete set':

@@ -147,9 +147,19 @@ describe('NftProxier over the reference services', () => {
     h.proxier.onEndpointSlice(slice('ns', 'a', 'a-1', ['10.244.1.2']), false);
     expect(await h.proxier.sync()).toMatchObject({ ok: false, kind: 'partial' });
     expect(h.nft.table).toEqual(before);
-    expect(h.metrics.restoreFailures.get()).resolves.toMatchObject({ values: [{ value: 1 }] });
-    expect(await h.proxier.sync()).toMatchObject({ ok: true, kind: 'full' });
+    await expect(h.metrics.restoreFailures.get()).resolves.toMatchObject({ values: [{ value: 1 }] });
+    expect(await h.proxier.sync()).toMatchObject({ ok: true, kind: 'full', transactions: 2 });
+    // Not the first full sync: the table is not deleted (no window without rules); its content is swapped in one go.
+    const [prepare, swap] = h.nft.transactions.slice(-2);
+    expect(prepare?.some((c) => c.startsWith('delete table'))).toBe(false);
+    expect(swap?.[0]).toBe('flush table ip kube-proxy');
+    expect(swap?.some((c) => c.startsWith('delete chain') && c.includes('10.244.1.1'))).toBe(true);
     expect(endpointsOf(h.trace({ sourceIP: '10.244.9.9', destIP: '10.96.1.1', destPort: 80 })).endpoints).toBe('10.244.1.2:8080');
+    // ...and ends in exactly the table a first (replacing) full sync writes.
+    const fresh = newNftHarness();
+    fresh.load([service('ns', 'a', '10.96.1.1')], [slice('ns', 'a', 'a-1', ['10.244.1.2'])]);
+    await fresh.proxier.sync();
+    expect(h.nft.table).toEqual(fresh.nft.table);
   });
 });
 

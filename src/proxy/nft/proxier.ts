@@ -151,6 +151,7 @@ export class NftProxier {
     this.#changed(false);
     let ok = false;
     let bytes = 0;
+    let transactions = 0;
     try {
       const changes = this.#rerender(new Set([...svcChanges.map((c) => c.name), ...epChanges.map((c) => c.name)]));
       if (changes === 'all') full = true;
@@ -159,9 +160,11 @@ export class NftProxier {
         full = true;
         tx = this.#state.full(this.#base(), this.#rules);
       }
-      if (tx.commands.length > 0) {
-        for (const c of tx.commands) bytes += c.length + 1;
-        await this.#o.nft.run(tx.commands);
+      for (const batch of [tx.prepare ?? [], tx.commands]) {
+        if (batch.length === 0) continue;
+        for (const c of batch) bytes += c.length + 1;
+        transactions++;
+        await this.#o.nft.run(batch);
       }
       tx.commit();
       ok = true;
@@ -173,8 +176,8 @@ export class NftProxier {
       }
       await this.#o.conntrack?.clear(staleConntrackFilters(svcChanges, epChanges, (n) => this.services.services().get(n)));
     } catch (err) {
+      // The kernel kept its previous ruleset (a failed transaction changes nothing); the state still describes it.
       this.#needFull = true;
-      this.#state.reset();
       this.#o.metrics.restoreFailures.inc();
       if (!full) this.#o.metrics.partialRestoreFailures.inc();
       this.#log.error({ err: errorMessage(err), full }, 'Sync failed; the previous ruleset stays, retrying with a full sync');
@@ -185,7 +188,7 @@ export class NftProxier {
       (full ? this.#o.metrics.syncFullDuration : this.#o.metrics.syncPartialDuration).observe(secs);
       this.#log.debug({ full, ok, elapsedMs: Math.round(secs * 1000), bytes }, 'SyncProxyRules complete');
     }
-    return { kind: full ? 'full' : 'partial', ok, restoreBytes: bytes, transactions: bytes > 0 ? 1 : 0 };
+    return { kind: full ? 'full' : 'partial', ok, restoreBytes: bytes, transactions };
   }
 
   #ctx(): NftRenderContext {

@@ -8,12 +8,16 @@
  * rewrites (`flush chain` + rules) and element additions, and last the deletion of chains and sets no longer used
  * (so nothing still references them when they go).
  */
-import { baseTableCommands, nftTableRef, type NftBaseOptions } from './base.js';
+import { baseTableCommands, nftTableRef, usesNodePortSet, type NftBaseOptions } from './base.js';
 import type { NftElement, NftMapName, NftServicePortRules } from './render.js';
 import type { IPFamily } from '../serviceport.js';
 
-/** A prepared transaction: `commands` for `nft -f`; `commit()` records them as written once nft succeeded. */
+/**
+ * A prepared transaction: `prepare` (if any) then `commands`, each one `nft -f` run; `commit()` records them as
+ * written once both succeeded.
+ */
 export interface NftTransaction {
+  prepare?: string[];
   commands: string[];
   /** Chains/rules/elements written (for metrics). */
   counts: { chains: number; rules: number; elements: number };
@@ -59,7 +63,7 @@ export class NftState {
     return this.#written;
   }
 
-  /** Forgets everything (after a failed transaction: the next one must be full). */
+  /** Forgets the kernel's state: the next full transaction replaces the table (as the first one does). */
   reset(): void {
     this.#written = false;
   }
@@ -75,19 +79,47 @@ export class NftState {
     return { chains, rules, elements: this.#elems.size };
   }
 
-  /** The whole table for `desired` (service port name → its rules), replacing whatever the kernel has. */
+  /**
+   * The whole table for `desired` (service port name → its rules), in two transactions: `prepare` creates every chain
+   * and set that will be needed (empty and unreferenced, so harmless on its own), `commands` then atomically swaps
+   * the content (`flush table` and the shared maps, all rules and elements, deletion of chains and sets no longer
+   * used). Rules that
+   * refer to chains created in the same transaction make the kernel look each one up by transaction id, a linear
+   * scan of the transaction: one transaction for everything is quadratic (minutes at 10,000 services).
+   * The very first full sync (nothing known about the kernel) replaces the table in `prepare` instead, so leftovers
+   * of an earlier run go too.
+   */
   full(base: NftBaseOptions, desired: ReadonlyMap<string, NftServicePortRules>): NftTransaction {
     const t = this.#t;
-    const cmds = [`add table ${t}`, `delete table ${t}`, `add table ${t} { comment "rules for kube-proxy" ; }`, ...baseTableCommands(base)];
+    const first = !this.#written;
+    const baseCmds = baseTableCommands(base);
+    const isDecl = (c: string): boolean => /^add (chain|set|map) /.test(c);
+    const prepare = first ? [`add table ${t}`, `delete table ${t}`] : [];
+    prepare.push(`add table ${t} { comment "rules for kube-proxy" ; }`, ...baseCmds.filter(isDecl));
+    // `flush table` empties the chains only: the shared maps and sets are flushed one by one (affinity sets are
+    // left alone, so ClientIP affinity survives a full sync).
+    const shared = ['cluster-ips', ...(usesNodePortSet(base) ? ['nodeport-ips'] : []), 'no-endpoint-services', 'no-endpoint-nodeports', 'firewall-ips', 'service-ips', 'service-nodeports'];
+    const cmds = first ? [] : [`flush table ${t}`, ...shared.map((m) => `flush ${m.endsWith('-ips') && !m.startsWith('service') && !m.startsWith('firewall') ? 'set' : 'map'} ${t} ${m}`)];
     const elems = new Map<string, ElemState>();
     const byMap = new Map<NftMapName, string[]>();
     let rules = 0;
     let chains = 0;
+    const wantChains = new Set<string>();
+    const wantSets = new Set<string>();
     for (const p of desired.values()) {
-      for (const name of p.chains.keys()) cmds.push(`add chain ${t} ${name}`);
+      for (const name of p.chains.keys()) {
+        prepare.push(`add chain ${t} ${name}`);
+        wantChains.add(name);
+      }
       chains += p.chains.size;
-      for (const [name, timeout] of p.affinitySets) cmds.push(this.#addSet(name, timeout));
+      for (const [name, timeout] of p.affinitySets) {
+        wantSets.add(name);
+        const old = first ? undefined : this.#setTimeout(name);
+        if (old !== undefined && old !== timeout) cmds.push(`delete set ${t} ${name}`, this.#addSet(name, timeout));
+        else prepare.push(this.#addSet(name, timeout));
+      }
     }
+    cmds.push(...baseCmds.filter((c) => !isDecl(c)));
     for (const p of desired.values()) {
       for (const [name, list] of p.chains) {
         for (const r of list) cmds.push(`add rule ${t} ${name} ${r}`);
@@ -107,7 +139,14 @@ export class NftState {
       }
     }
     for (const [map, list] of byMap) this.#pushElements(cmds, 'add', map, list);
+    if (!first) {
+      for (const p of this.#ports.values()) {
+        for (const c of p.chains.keys()) if (!wantChains.has(c)) cmds.push(`delete chain ${t} ${c}`);
+        for (const s of p.affinitySets.keys()) if (!wantSets.has(s)) cmds.push(`delete set ${t} ${s}`);
+      }
+    }
     return {
+      prepare,
       commands: cmds,
       counts: { chains, rules, elements: elems.size },
       commit: () => {
@@ -116,6 +155,14 @@ export class NftState {
         this.#written = true;
       },
     };
+  }
+
+  #setTimeout(name: string): number | undefined {
+    for (const p of this.#ports.values()) {
+      const v = p.affinitySets.get(name);
+      if (v !== undefined) return v;
+    }
+    return undefined;
   }
 
   /**

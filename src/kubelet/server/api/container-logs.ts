@@ -9,6 +9,7 @@ import type { LogLine } from '../../../cri/containerd/logs.js';
 import type { ContainerLogs, ContainerRuntime } from '../../../cri/types.js';
 import type { Clock } from '../../../util/clock.js';
 import type { Logger } from '../../../util/logger.js';
+import type { EngineLogReader } from './docker-logs.js';
 import { streamCriLogFile, type LineSink } from './log-file.js';
 import { parseLogRequest, type LogRequest } from './log-request.js';
 import { containerStatus } from './lookup.js';
@@ -23,6 +24,8 @@ export interface ContainerLogsDeps {
   lookup: KubeletPodLookup;
   runtime: Pick<ContainerRuntime, 'containerStatus'> & Partial<ContainerLogs>;
   backend: LogBackend;
+  /** The Docker engine's log stream (backend 'engine'); without it the runtime's readLogs is used. */
+  engineLogs?: EngineLogReader;
   clock: Pick<Clock, 'now' | 'sleep' | 'monotonic'>;
   logger: Logger;
   /** Follow poll period for CRI files (default 250 ms). */
@@ -96,6 +99,8 @@ export async function serveContainerLogs(d: ContainerLogsDeps, req: IncomingMess
           return s?.state === 'running' || s?.state === 'created';
         },
       });
+    } else if (d.engineLogs !== undefined) {
+      await d.engineLogs(id, parsed, res, ac.signal);
     } else if (d.runtime.readLogs !== undefined) {
       const opts = {
         follow: parsed.follow,

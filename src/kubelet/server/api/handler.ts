@@ -16,6 +16,7 @@ import { forbiddenMessage, requestAttributes, type RequestAttributes } from './a
 import type { RequestAuthenticator } from './authn.js';
 import type { RequestAuthorizer } from './authz.js';
 import { serveContainerLogs, type LogBackend } from './container-logs.js';
+import type { EngineLogReader } from './docker-logs.js';
 import { probeMetrics, servePods, serveRun, serveRunningPods, serveSystemLogs } from './endpoints.js';
 import { rawResponse, sendJson, sendStatus, sendText } from './respond.js';
 import { DEBUGGING_KINDS, route, type Route } from './router.js';
@@ -29,6 +30,8 @@ export interface ApiHandlerOptions {
   lookup: KubeletPodLookup;
   runtime: ContainerRuntime & Partial<ContainerLogs>;
   logBackend: LogBackend;
+  /** The Docker engine's log stream (logBackend 'engine'). */
+  engineLogs?: EngineLogReader;
   checks: HealthChecks;
   registry: Registry;
   /** Called before a /metrics scrape (refresh gauges); must not throw. */
@@ -96,7 +99,7 @@ export function createApiHandler(o: ApiHandlerOptions): ApiHandler {
       case 'runningpods':
         return serveRunningPods(res, o.runtime);
       case 'containerLogs':
-        return serveContainerLogs({ lookup: o.lookup, runtime: o.runtime, backend: o.logBackend, clock: o.clock, logger: log, pollMs: o.logPollMs }, req, res, r, query);
+        return serveContainerLogs({ lookup: o.lookup, runtime: o.runtime, backend: o.logBackend, engineLogs: o.engineLogs, clock: o.clock, logger: log, pollMs: o.logPollMs }, req, res, r, query);
       case 'run':
         return serveRun(req, res, o.lookup, o.runtime, r, query, o.runTimeoutSeconds);
       case 'configz':

@@ -8,3 +8,4 @@ export { tlsOptions } from './tls-options.js';
 export { createApiHandler, type ApiHandler, type ApiHandlerOptions } from './handler.js';
 export { startKubeletApiServer, type KubeletApiServer, type KubeletApiServerOptions } from './server.js';
 export type { LogBackend } from './container-logs.js';
+export { createEngineLogReader, type EngineLogReader } from './docker-logs.js';

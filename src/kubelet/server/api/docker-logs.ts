@@ -1,0 +1,98 @@
+/**
+ * Container logs straight from the Docker engine's `/containers/{id}/logs` stream, with backpressure end to end:
+ * frames are demultiplexed as they arrive (8-byte headers `[stream, 0, 0, 0, size u32 BE]` unless the container has
+ * a TTY), `limitBytes` ends the request, and an aborted client destroys the engine request. Memory stays bounded
+ * whatever the log size (the engine does `tail` itself, reading its json-file backwards).
+ */
+import http from 'node:http';
+import { Transform, type TransformCallback, type Writable } from 'node:stream';
+import type { LogRequest } from './log-request.js';
+
+/** Reads a container's log into `out` (see the module comment). Rejects when the engine answers an error. */
+export type EngineLogReader = (id: string, request: LogRequest, out: Writable, signal: AbortSignal) => Promise<void>;
+
+/** Splits a multiplexed stream into payloads (frames may span chunks). */
+export class DockerDemux extends Transform {
+  #pending = Buffer.alloc(0);
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    let buf = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
+    // One output chunk per input chunk: a log of short lines is not turned into a write per line.
+    const parts: Buffer[] = [];
+    while (buf.length >= 8) {
+      const size = buf.readUInt32BE(4);
+      if (buf.length < 8 + size) break;
+      if (size > 0) parts.push(buf.subarray(8, 8 + size));
+      buf = buf.subarray(8 + size);
+    }
+    if (parts.length > 0) this.push(parts.length === 1 ? parts[0] : Buffer.concat(parts));
+    this.#pending = Buffer.from(buf);
+    cb();
+  }
+}
+
+/** Writes `chunk` to `out`, waiting for drain (or close) when its buffer is full. */
+async function write(out: Writable, chunk: Buffer): Promise<void> {
+  if (out.write(chunk)) return;
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      out.off('drain', done);
+      out.off('close', done);
+      resolve();
+    };
+    out.on('drain', done);
+    out.on('close', done);
+  });
+}
+
+function get(socketPath: string, path: string, signal: AbortSignal): Promise<http.IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ socketPath, path, signal }, resolve);
+    req.on('error', reject);
+  });
+}
+
+async function readAll(res: http.IncomingMessage): Promise<string> {
+  let body = '';
+  for await (const c of res) body += String(c);
+  return body;
+}
+
+/** The engine query of a log request (`since` with fractional seconds, as the docker CLI sends it). */
+export function engineLogQuery(r: LogRequest): string {
+  const q = new URLSearchParams({ stdout: '1', stderr: '1', follow: r.follow ? '1' : '0', timestamps: r.timestamps ? '1' : '0' });
+  if (r.tailLines !== undefined) q.set('tail', String(r.tailLines));
+  if (r.sinceMs !== undefined) q.set('since', (r.sinceMs / 1000).toFixed(3));
+  return q.toString();
+}
+
+/** A reader over the engine's unix socket. */
+export function createEngineLogReader(socketPath: string): EngineLogReader {
+  return async (id, request, out, signal) => {
+    const ac = new AbortController();
+    const abort = (): void => ac.abort();
+    signal.addEventListener('abort', abort, { once: true });
+    try {
+      const inspect = await get(socketPath, `/containers/${encodeURIComponent(id)}/json`, ac.signal);
+      const info = JSON.parse(await readAll(inspect)) as { Config?: { Tty?: boolean }; message?: string };
+      if (inspect.statusCode !== 200) throw new Error(`docker engine: ${info.message ?? `status ${inspect.statusCode}`}`);
+      const res = await get(socketPath, `/containers/${encodeURIComponent(id)}/logs?${engineLogQuery(request)}`, ac.signal);
+      if (res.statusCode !== 200) throw new Error(`docker engine: ${await readAll(res)}`);
+      // Pull-based: the next chunk is read only after the previous one was taken by the client.
+      const source: AsyncIterable<Buffer> = info.Config?.Tty === true ? res : res.pipe(new DockerDemux());
+      let left = request.limitBytes ?? Infinity;
+      for await (const chunk of source) {
+        if (ac.signal.aborted || out.writableEnded || out.destroyed) break;
+        const part = chunk.length > left ? chunk.subarray(0, left) : chunk;
+        left -= part.length;
+        await write(out, part);
+        if (left <= 0) break;
+      }
+    } catch (err) {
+      if (!ac.signal.aborted) throw err;
+    } finally {
+      signal.removeEventListener('abort', abort);
+      ac.abort();
+    }
+  };
+}
