@@ -37,9 +37,22 @@ function layerRules() {
     { files: ['src/kubelet/status/**'], group: ['**/kubelet/pods/*', '../pods/*', '**/proxy/*', ...realBackends, ...cli], why: 'kubelet/status does not import kubelet/pods (shared types live in kubelet/podstate)' },
     { files: ['src/kubelet/**'], ignores: ['src/kubelet/status/**', 'src/kubelet/podstate/**'], group: ['**/proxy/*', ...realBackends, ...cli], why: 'only src/cli builds real implementations; the kubelet does not import the proxy' },
   ];
+  // The kubelet gets its API clients, informers and the host mounter from src/cli (src/kubelet/pods, podenv).
+  const kubeletReal = [
+    { group: ['**/api/informer.js'], message: 'only src/cli builds informers; pass them in' },
+    { group: ['**/api/client.js', '**/api/index.js'], importNames: ['ApiClient'], message: 'only src/cli builds API clients; pass them in' },
+    { group: ['**/volumes/mounter.js', '**/podenv/index.js', '**/volumes/index.js'], importNames: ['HostMounter'], message: 'only src/cli builds the real mounter' },
+  ];
   return areas.map((a) => ({
     files: a.files,
     ignores: [...(a.ignores ?? []), '**/*.test.ts', '**/*.test-util.ts', '**/testing.ts', '**/testing/**'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: a.group, message: `layering (docs/architecture.md): ${a.why}` }] }] },
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: a.group, message: `layering (docs/architecture.md): ${a.why}` },
+          ...(a.files.some((f) => f.startsWith('src/kubelet')) ? kubeletReal : []),
+        ],
+      }],
+    },
   }));
 }

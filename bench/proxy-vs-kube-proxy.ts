@@ -9,7 +9,7 @@
  * /proc, rules and elements from the kernel (iptables-save / nft -j list) afterwards.
  *
  * Usage: tsx bench/proxy-vs-kube-proxy.ts [--sizes 1000,5000,10000] [--changes 3]
- *        [--kube-proxy /tmp/h7/bin/kube-proxy] [--nodelet /tmp/h7/nodelet.mjs]
+ *        [--kube-proxy /tmp/h7/bin/kube-proxy] [--nodelet /tmp/h7/nodelet.mjs] [--only nodelet-nftables,…]
  * (build the bundle with NODELET_BUILD_OUT=… node scripts/build.mjs; get kube-proxy with ../shared/k8s/extract.sh).
  * Writes its section of docs/benchmarks.md.
  */
@@ -164,7 +164,11 @@ interface Result {
   cpuTotal: number;
   hwmMiB: number;
   kernel: string;
+  /** The first sync did not finish within FIRST_SYNC_LIMIT_MS (the proxy was stopped; no change figures). */
+  timedOut?: boolean;
 }
+
+const FIRST_SYNC_LIMIT_MS = Number(process.env['NL7_BENCH_FIRST_SYNC_LIMIT_MS'] ?? 240_000);
 
 function startProxy(c: Contender, ns: string, ip: string, node: string, kubeconfig: string, nodelet: string, kubeProxy: string): ChildProcess {
   const dir = join(TMP, ns);
@@ -212,10 +216,16 @@ async function runOne(api: TestApiServer, c: Contender, idx: number, n: number, 
   const child = startProxy(c, ns, ip, node, kubeconfig, paths.nodelet, paths.kubeProxy);
   const pid = child.pid ?? 0;
   try {
-    const first = await until(async () => {
-      const m = await metrics(ip);
-      return m !== undefined && m.count >= 1 ? m : undefined;
-    }, 300_000, `${c.impl} ${c.mode}: first sync`);
+    let first: Metrics;
+    try {
+      first = await until(async () => {
+        const m = await metrics(ip);
+        return m !== undefined && m.count >= 1 ? m : undefined;
+      }, FIRST_SYNC_LIMIT_MS, `${c.impl} ${c.mode}: first sync`);
+    } catch {
+      const st = procStats(pid);
+      return { c, n, firstSyncMs: NaN, startToSyncedMs: NaN, epChangeMs: [], addSvcMs: [], addSvcSyncs: 0, cpuFirst: st.cpu, cpuTotal: st.cpu, hwmMiB: st.hwmMiB, kernel: 'first sync unfinished', timedOut: true };
+    }
     const startToSyncedMs = Date.now() - t0;
     const firstSyncMs = (first.sum / first.count) * 1000;
     const cpuFirst = procStats(pid).cpu;
@@ -290,6 +300,8 @@ const f1 = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '–');
 async function main(): Promise<void> {
   const sizes = arg('sizes', '1000,5000,10000').split(',').map(Number);
   const changes = Number(arg('changes', '3'));
+  // e.g. --only nodelet-nftables,kube-proxy-nftables (default: all four); a partial run does not write the docs.
+  const only = process.argv.includes('--only') ? arg('only', '').split(',') : undefined;
   const paths = { nodelet: arg('nodelet', '/tmp/h7/nodelet.mjs'), kubeProxy: arg('kube-proxy', '/tmp/h7/bin/kube-proxy') };
   for (const p of [paths.nodelet, paths.kubeProxy]) if (!existsSync(p)) throw new Error(`missing ${p} (see the usage in the file comment)`);
   const machine = machineFacts();
@@ -316,10 +328,13 @@ async function main(): Promise<void> {
           api.registry.create(def('endpointslices', 'discovery.k8s.io'), `ns${i % 50}`, slice(i, 0) as never);
         }
         for (const [idx, c] of CONTENDERS.entries()) {
+          if (only !== undefined && !only.includes(`${c.impl}-${c.mode}`)) continue;
           const r = await runOne(api, c, idx, n, changes, kubeconfig, paths);
           results.push(r);
           console.log(JSON.stringify({ ...r, c: `${c.impl} ${c.mode}` }));
         }
+        // After every size, so an interrupted run still documents the sizes it finished.
+        if (only === undefined) writeDoc(results, sizes.filter((x) => results.some((r) => r.n === x)), changes, machine);
       } finally {
         await api.stop();
       }
@@ -328,17 +343,16 @@ async function main(): Promise<void> {
     await deleteNamespaces(PREFIX);
     await runCommand(['ip', 'link', 'del', BRIDGE]);
   }
-  writeDoc(results, sizes, changes, machine);
 }
 
 function writeDoc(results: Result[], sizes: number[], changes: number, machine: ReturnType<typeof machineFacts>): void {
   const rows = results.map((r) =>
-    `| ${r.n} | ${r.c.impl} ${r.c.mode} | ${f0(r.firstSyncMs)} | ${f0(r.startToSyncedMs)} | ${f1(median(r.epChangeMs))} | ${f1(median(r.addSvcMs))} (${(r.addSvcSyncs / Math.max(1, r.addSvcMs.length)).toFixed(1)}) | ${f1(r.cpuFirst)} / ${f1(r.cpuTotal)} | ${f0(r.hwmMiB)} | ${r.kernel} |`,
+    `| ${r.n} | ${r.c.impl} ${r.c.mode} | ${r.timedOut === true ? `> ${FIRST_SYNC_LIMIT_MS / 1000} s (stopped)` : f0(r.firstSyncMs)} | ${f0(r.startToSyncedMs)} | ${f1(median(r.epChangeMs))} | ${f1(median(r.addSvcMs))} (${(r.addSvcSyncs / Math.max(1, r.addSvcMs.length)).toFixed(1)}) | ${f1(r.cpuFirst)} / ${f1(r.cpuTotal)} | ${f0(r.hwmMiB)} | ${r.kernel} |`,
   );
   const ratios: string[] = [];
   for (const n of sizes) {
     const at = results.filter((r) => r.n === n);
-    const best = (f: (r: Result) => number, impl: Impl): number => Math.min(...at.filter((r) => r.c.impl === impl).map(f));
+    const best = (f: (r: Result) => number, impl: Impl): number => Math.min(...at.filter((r) => r.c.impl === impl && r.timedOut !== true).map(f).filter(Number.isFinite));
     for (const [what, f] of [
       ['first full sync', (r: Result) => r.firstSyncMs],
       ['one EndpointSlice change', (r: Result) => median(r.epChangeMs)],

@@ -73,6 +73,7 @@ async function measure(service: StatsService, mode: string, path: string, calls:
     lat.push(performance.now() - t);
   }
   const cpu = process.cpuUsage(cpu0);
+  server.closeAllConnections();
   await new Promise<void>((r) => server.close(() => r()));
   const s = summarize(lat);
   // The client (fetch) runs in this process too: its share is included, so the figure is an upper bound.

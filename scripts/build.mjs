@@ -31,7 +31,8 @@ await build({
   sourcemap: 'linked',
   plugins: [stubSsh2],
   // pino transports (pino-pretty) load by path at run time.
-  external: ['cpu-features', 'pino-pretty'],
+  // dbus-next's optional transports (X11 address lookup, native unix sockets for fd passing) are never used.
+  external: ['cpu-features', 'pino-pretty', 'x11', 'usocket'],
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
   },

@@ -21,6 +21,9 @@
 #   --subnet CIDR          the nodes' Docker network, a /24 (default 172.30.99.0/24); node i gets .(10+i)
 #   --image REF            node image (default: built by images/node/build.sh)
 #   --nodelet-args "..."   extra nodelet flags for every node
+#   --pod-network MODE     host-gw (default) or none (bring your own CNI config into the nodes' /etc/cni/net.d)
+#   --runtime R            containerd (default: nodelet over CRI) or docker (dockerd in the node, nodelet's Docker
+#                          backend running the CNI plugins itself)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log() { echo "[cluster] $*" >&2; }
@@ -29,7 +32,7 @@ die() { log "$*"; exit 1; }
 CMD=${1:-}; shift || true
 N=0
 if [ "$CMD" = up ]; then N=${1:-}; shift || true; [[ "$N" =~ ^[1-9][0-9]*$ ]] || die "usage: cluster.sh up N --kubeconfig-dir DIR [options]"; fi
-KDIR= NAMES= PN_KC= PROXY_KC= SERVER= CIDR=10.244.0.0/16 PREFIX=nodelet SUBNET=172.30.99.0/24 IMAGE= EXTRA=
+RUNTIME=containerd POD_NETWORK=host-gw KDIR= NAMES= PN_KC= PROXY_KC= SERVER= CIDR=10.244.0.0/16 PREFIX=nodelet SUBNET=172.30.99.0/24 IMAGE= EXTRA=
 while [ $# -gt 0 ]; do
   case $1 in
     --kubeconfig-dir) KDIR=$2; shift 2 ;;
@@ -42,6 +45,8 @@ while [ $# -gt 0 ]; do
     --subnet) SUBNET=$2; shift 2 ;;
     --image) IMAGE=$2; shift 2 ;;
     --nodelet-args) EXTRA=$2; shift 2 ;;
+    --pod-network) POD_NETWORK=$2; shift 2 ;;
+    --runtime) RUNTIME=$2; shift 2 ;;
     *) die "unknown option $1" ;;
   esac
 done
@@ -91,6 +96,8 @@ node_kubeconfig() { # src dst
 
 up() {
   [ -n "$KDIR" ] || die "--kubeconfig-dir is required"
+  case $POD_NETWORK in host-gw | none) ;; *) die "--pod-network: host-gw or none" ;; esac
+  case $RUNTIME in containerd | docker) ;; *) die "--runtime: containerd or docker" ;; esac
   [ -x "$KUBECTL" ] || die "kubectl not found"
   [ -n "$PN_KC" ] || PN_KC=$KDIR/kube-proxy.kubeconfig
   [ -f "$PN_KC" ] || die "no route keeper kubeconfig at $PN_KC (--pod-network-kubeconfig)"
@@ -142,11 +149,12 @@ up() {
     "$KUBECTL" --kubeconfig "$STATE/$name/kubeconfig" config view --raw -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' |
       base64 -d >"$STATE/$name/ca.crt"
     docker volume create --label "$LABEL" "$c-containerd" >/dev/null
+    docker volume create --label "$LABEL" "$c-docker" >/dev/null
     docker run -d --name "$c" --hostname "$name" "${PRIV[@]}" --cgroupns=private \
       --network "$NET" --ip "$ip" --label "$LABEL" --label "io.nodelet.node-ip=$ip" \
-      -v "$c-containerd:/var/lib/containerd" -v "$STATE/$name:/etc/nodelet:ro" -v /lib/modules:/lib/modules:ro \
+      -v "$c-containerd:/var/lib/containerd" -v "$c-docker:/var/lib/docker" -v "$STATE/$name:/etc/nodelet:ro" -v /lib/modules:/lib/modules:ro \
       --tmpfs /run:exec,mode=755 --tmpfs /tmp \
-      -e "NODE_NAME=$name" -e "NODE_IP=$ip" -e "CLUSTER_CIDR=$CIDR" -e "NODELET_ARGS=$EXTRA" \
+      -e "NODE_NAME=$name" -e "NODE_IP=$ip" -e "CLUSTER_CIDR=$CIDR" -e "POD_NETWORK=$POD_NETWORK" -e "RUNTIME=$RUNTIME" -e "NODELET_ARGS=$EXTRA" \
       "$IMAGE" >/dev/null
     log "started node $name ($c, $ip)"
   done

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the node image of scripts/cluster.sh, localhost/nodelet/node:dev, from this host's Debian packages (no
-# registry, no download): the files of the installed packages below and their dependency closure (dpkg -L), the
+# registry, no download): the files of the installed packages below (containerd and docker.io: either can be the
+# node's runtime) and their dependency closure (dpkg -L), the
 # nodelet bundle (dist/nodelet.mjs or $NODELET_BUNDLE) with the pinned Node runtime (node_modules/node/bin/node), the
 # local pause/testbox images (docker save, imported into the node's containerd at start) and images/node/entrypoint.sh.
 # Skips the build when the io.nodelet.image.hash label matches the inputs (FORCE=1 rebuilds). Prints the image ref.
@@ -11,7 +12,7 @@ BUNDLE=${NODELET_BUNDLE:-dist/nodelet.mjs}
 NODE_BIN=node_modules/node/bin/node
 IMAGES=(localhost/nodelet/pause:3.9 localhost/nodelet/testbox:1.0)
 PACKAGES=(base-files base-passwd netbase bash dash coreutils util-linux mount procps iproute2 iptables conntrack
-  containerd runc containernetworking-plugins grep sed findutils gzip tar libc-bin ca-certificates libstdc++6)
+  containerd runc docker.io containernetworking-plugins grep sed findutils gzip tar libc-bin ca-certificates libstdc++6)
 log() { echo "[node-image] $*" >&2; }
 
 [ -f "$BUNDLE" ] || { log "no bundle at $BUNDLE (run node scripts/build.mjs, or set NODELET_BUNDLE)"; exit 1; }
@@ -46,7 +47,7 @@ sort -u "$work/files" | sed 's|^/||' >"$work/files.sorted"
 tar -C / --no-recursion -cf - -T "$work/files.sorted" 2>/dev/null | tar -C "$root" --keep-directory-symlink -xf -
 log "copied $(wc -l <"$work/files.sorted") files of $(echo "$closure" | wc -w) packages"
 
-mkdir -p "$root"/{etc/cni/net.d,opt/nodelet/images,var/lib/containerd,var/lib/nodelet,var/lib/cni,run,tmp,root,proc,sys,dev}
+mkdir -p "$root"/{etc/cni/net.d,opt/nodelet/images,var/lib/containerd,var/lib/docker,var/log,var/lib/nodelet,var/lib/cni,run,tmp,root,proc,sys,dev}
 chmod 1777 "$root/tmp"
 cp "$NODE_BIN" "$root/opt/nodelet/node"
 cp "$BUNDLE" "$root/opt/nodelet/nodelet.mjs"

@@ -9,6 +9,7 @@ import { resolveConfig, type NodeletConfig } from '../config/index.js';
 import { parseMemInfo } from '../kubelet/node/host-parse.js';
 import { errorMessage, NodeletError } from '../util/errors.js';
 import { createRootLogger } from './logging.js';
+import { applyMemoryFlags } from './memory-flags.js';
 import { buildProgram, rawFlags } from './program.js';
 import { NODELET_VERSION, KUBELET_VERSION } from './version.js';
 
@@ -45,6 +46,8 @@ async function main(argv: string[]): Promise<void> {
   } catch (err) {
     fail(errorMessage(err));
   }
+  // The daemon runs with nodelet's own V8 memory settings, however it was started (replaces the process once).
+  if (!config.proxy.cleanup) applyMemoryFlags();
   const logger = createRootLogger(config.log, { node: config.nodeName });
   for (const w of config.warnings) logger.warn(w);
   // The heavy parts (API client, Docker client, roles) load only now: --help, --version and config errors stay fast.

@@ -34,7 +34,7 @@ export function dockerPodNetwork(config: NodeletConfig, logger: Logger): PodNetw
   const n = config.network;
   logger.info({ confDir: n.cniConfDir, binDirs: n.cniBinDirs, cacheDir: n.cniCacheDir }, 'Docker backend: pod networking through CNI');
   const plugin = new ExecCniPlugin({ binDirs: n.cniBinDirs, cacheDir: n.cniCacheDir, timeoutMs: config.kubelet.runtimeRequestTimeoutMs, logger });
-  return new CniPodNetwork({ plugin, confDir: n.cniConfDir, logger });
+  return new CniPodNetwork({ plugin, confDir: n.cniConfDir, logger, owner: `nodelet-docker ${config.kubelet.containerRuntimeEndpoint}` });
 }
 
 /** The host-gw pod network role (--pod-network=host-gw), or [] without it. Throws ConfigError when it cannot run. */

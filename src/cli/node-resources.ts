@@ -10,6 +10,8 @@ import { HostCgroups, PodCgroupManager } from '../kubelet/cm/index.js';
 import { buildThresholds, EvictionManager, HostEvictionObserver } from '../kubelet/eviction/index.js';
 import { ImageGcManager, statfsUsage } from '../kubelet/images/index.js';
 import { ContainerLogManager, type LogRotationRuntime } from '../kubelet/logs/index.js';
+import { DbusLogind, NodeShutdownManager, shutdownGroups } from '../kubelet/shutdown/index.js';
+import type { NodeAgent } from '../kubelet/node/index.js';
 import { createHostReader, Loop } from '../kubelet/node/index.js';
 import type { PodCgroups } from '../kubelet/pods/deps.js';
 import type { PodLifecycle } from '../kubelet/pods/index.js';
@@ -36,7 +38,7 @@ export interface NodeResources {
 }
 
 /** Builds the parts; nothing touches the host before `start()`. */
-export function createNodeResources(ctx: WiringContext, recorder: EventRecorder): NodeResources {
+export function createNodeResources(ctx: WiringContext, recorder: EventRecorder, nodeAgent?: NodeAgent): NodeResources {
   const { config, clock } = ctx;
   const k = config.kubelet;
   const logger = ctx.logger.child({ role: 'kubelet' });
@@ -60,6 +62,7 @@ export function createNodeResources(ctx: WiringContext, recorder: EventRecorder)
   });
   let cgroupManager: PodCgroupManager | undefined;
   let eviction: EvictionManager | undefined;
+  let shutdown: NodeShutdownManager | undefined;
   const loops: Loop[] = [];
   const notStarted = (): never => {
     throw new Error('pod cgroups used before the kubelet started');
@@ -86,7 +89,7 @@ export function createNodeResources(ctx: WiringContext, recorder: EventRecorder)
 
   return {
     podCgroups,
-    admit: (pod) => eviction?.admit(pod),
+    admit: (pod) => shutdown?.admit() ?? eviction?.admit(pod),
     async start(pods) {
       const capacity = { cpuMilli: host.identity().cpuCount * 1000, memoryBytes: host.readings(config.rootDir).memory.totalBytes };
       const enforce = k.enforceNodeAllocatable.includes('pods');
@@ -158,6 +161,31 @@ export function createNodeResources(ctx: WiringContext, recorder: EventRecorder)
         });
         loop('container-logs', LOG_ROTATION_PERIOD_MS, () => logs.rotateAll());
       }
+      const groups = shutdownGroups(k.shutdownGracePeriodSeconds, k.shutdownGracePeriodCriticalPodsSeconds, k.shutdownGracePeriodByPodPriority);
+      if (groups.length > 0) {
+        const slog = logger.child({ component: 'shutdown' });
+        const sm = new NodeShutdownManager({
+          logind: new DbusLogind(slog),
+          groups,
+          nodeName: config.nodeName,
+          activePods: () => pods.activePods(),
+          killPod: (pod, failure) => pods.failPod(pod.metadata?.uid ?? '', failure),
+          podTerminated: (uid) => pods.podTerminated(uid),
+          onStatusChange: () => nodeAgent?.kickStatus(),
+          recorder,
+          clock,
+          logger: slog,
+        });
+        try {
+          await sm.start();
+          shutdown = sm;
+          nodeAgent?.addReadinessCheck(() => sm.readinessError());
+        } catch (err) {
+          // As upstream: the kubelet runs on without graceful shutdown, and says why.
+          slog.error({ code: 'SHUTDOWN_MANAGER_FAILED', err: errorMessage(err) }, 'failed to start node shutdown manager');
+          await sm.stop().catch(() => undefined);
+        }
+      }
       // Image GC: first run at start, then every 5 min. A failure is logged with its code; from the second failure on
       // it is also a Node event `ImageGCFailed`, as upstream (the first may be stats warming up).
       let failedBefore = false;
@@ -185,6 +213,7 @@ export function createNodeResources(ctx: WiringContext, recorder: EventRecorder)
     },
     async stop() {
       for (const l of loops.splice(0)) await l.stop();
+      await shutdown?.stop();
     },
   };
 }

@@ -7,7 +7,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { ApiClient, createEventRecorder, createInformer, createPodApi } from '../api/index.js';
 import { podInformerOptions } from '../kubelet/sources/index.js';
 import { ApiObjectSource } from '../api/objects.js';
-import { createPodEnvironment } from '../kubelet/podenv/index.js';
+import { createPodEnvironment, HostMounter } from '../kubelet/podenv/index.js';
 import { createPodLifecycle, type PodLifecycle } from '../kubelet/pods/index.js';
 import { createNodeResources } from './node-resources.js';
 import { createHostReader, type NodeAgent } from '../kubelet/node/index.js';
@@ -50,6 +50,7 @@ export function createPodsRole(ctx: WiringContext, nodeAgent: NodeAgent | undefi
     clock,
     podPidsLimit: k.podPidsLimit,
     allowedUnsafeSysctls: k.allowedUnsafeSysctls,
+    mounter: new HostMounter(),
   });
   // The prober reads statuses the lifecycle computes; the lifecycle takes the prober: bind late.
   const ref: { lifecycle?: PodLifecycle } = {};
@@ -64,7 +65,7 @@ export function createPodsRole(ctx: WiringContext, nodeAgent: NodeAgent | undefi
     kubeletVersion: KUBELET_VERSION,
   });
   const headers = Object.fromEntries(Object.entries(k.staticPodURLHeader).map(([name, v]) => [name, v[0] ?? '']));
-  const resources = createNodeResources(ctx, recorder);
+  const resources = createNodeResources(ctx, recorder, nodeAgent);
   const pods = createPodLifecycle({
     podCgroups: resources.podCgroups,
     admitHandlers: [(pod) => resources.admit(pod)],

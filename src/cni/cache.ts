@@ -19,6 +19,8 @@ export interface CachedAttachment {
   args: [string, string][];
   capabilityArgs: Record<string, unknown>;
   result: CniResult | undefined;
+  /** RuntimeConf.owner of the ADD ('' for records of other runtimes). */
+  owner: string;
 }
 
 /** The cache file of an attachment. */
@@ -38,6 +40,7 @@ export function encodeAttachment(a: CachedAttachment): string {
     cniArgs: a.args,
     capabilityArgs: a.capabilityArgs,
     ...(a.result === undefined ? {} : { result: a.result }),
+    ...(a.owner === '' ? {} : { nodeletOwner: a.owner }),
   });
 }
 
@@ -61,12 +64,13 @@ export function decodeAttachment(text: string): CachedAttachment | undefined {
     args: Array.isArray(r['cniArgs']) ? (r['cniArgs'] as [string, string][]) : [],
     capabilityArgs: typeof r['capabilityArgs'] === 'object' && r['capabilityArgs'] !== null ? (r['capabilityArgs'] as Record<string, unknown>) : {},
     result: r['result'] === undefined ? undefined : parseResult(r['result'], 'cached result'),
+    owner: typeof r['nodeletOwner'] === 'string' ? r['nodeletOwner'] : '',
   };
 }
 
 /** Builds the attachment record of an ADD. */
 export function attachmentOf(networkName: string, config: string, rt: RuntimeConf, result: CniResult | undefined): CachedAttachment {
-  return { networkName, containerId: rt.containerId, ifName: rt.ifName, netns: rt.netns, config, args: rt.args, capabilityArgs: rt.capabilityArgs, result };
+  return { networkName, containerId: rt.containerId, ifName: rt.ifName, netns: rt.netns, config, args: rt.args, capabilityArgs: rt.capabilityArgs, result, owner: rt.owner ?? '' };
 }
 
 /** The cache on disk. Writes are atomic (temp file + rename); removing a missing entry succeeds. */

@@ -143,6 +143,15 @@ describe('CniPodNetwork', () => {
     expect(plugin.allocations('podnet')).toEqual(['10.88.0.2', '10.88.0.4']);
   });
 
+  it('garbage collection never touches records of another runtime sharing the cache', async () => {
+    writeFileSync(join(dir, '10-podnet.conflist'), NET);
+    const containerd = new CniPodNetwork({ plugin, confDir: dir, owner: 'containerd' });
+    await containerd.setUp(spec('theirs'));
+    await net.setUp(spec('ours'));
+    expect(await net.garbageCollect(async () => new Set())).toBe(1);
+    expect((await plugin.listCached()).map((a) => `${a.containerId} ${a.owner}`)).toEqual(['theirs containerd', 'theirs containerd']);
+  });
+
   it('serializes calls for one sandbox', async () => {
     writeFileSync(join(dir, '10-podnet.conflist'), NET);
     const up = net.setUp(spec('s'));

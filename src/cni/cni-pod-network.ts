@@ -22,6 +22,11 @@ export interface CniPodNetworkOptions {
   confDir: string;
   /** Interface name inside the pod (default eth0). */
   ifName?: string;
+  /**
+   * Marks this network's cache records (e.g. `nodelet-docker unix:///var/run/docker.sock`); garbage collection
+   * releases only records with this owner. Default 'nodelet'.
+   */
+  owner?: string;
   logger?: Logger;
 }
 
@@ -30,6 +35,7 @@ export class CniPodNetwork implements PodNetwork {
   readonly #plugin: CniPlugin;
   readonly #confDir: string;
   readonly #ifName: string;
+  readonly #owner: string;
   readonly #log: Logger;
   readonly #ips = new Map<string, string[]>();
   readonly #locks = new Map<string, Promise<unknown>>();
@@ -38,6 +44,7 @@ export class CniPodNetwork implements PodNetwork {
     this.#plugin = options.plugin;
     this.#confDir = options.confDir;
     this.#ifName = options.ifName ?? 'eth0';
+    this.#owner = options.owner ?? 'nodelet';
     this.#log = (options.logger ?? silentLogger()).child({ component: 'pod-network' });
   }
 
@@ -49,7 +56,7 @@ export class CniPodNetwork implements PodNetwork {
       const caps: Record<string, unknown> = { portMappings: portMappingsCapability(sb.portMappings) };
       const bw = bandwidthCapability(sb.annotations);
       if (bw !== undefined) caps['bandwidth'] = bw;
-      const rt: RuntimeConf = { containerId: sb.id, netns: sb.netns, ifName: this.#ifName, args: podCniArgs(sb), capabilityArgs: caps };
+      const rt: RuntimeConf = { containerId: sb.id, netns: sb.netns, ifName: this.#ifName, args: podCniArgs(sb), capabilityArgs: caps, owner: this.#owner };
       const lo: RuntimeConf = { ...rt, ifName: 'lo', capabilityArgs: {} };
       try {
         await this.#plugin.add(LOOPBACK_NETWORK, lo);
@@ -100,7 +107,8 @@ export class CniPodNetwork implements PodNetwork {
   }
 
   async garbageCollect(listLive: () => Promise<ReadonlySet<string>>): Promise<number> {
-    const recorded = (await this.#plugin.listCached()).map((a) => a.containerId);
+    // Only our own records: another runtime sharing the cache directory keeps its attachments.
+    const recorded = (await this.#plugin.listCached()).filter((a) => a.owner === this.#owner).map((a) => a.containerId);
     const live = await listLive();
     const stale = new Set(recorded.filter((id) => !live.has(id)));
     for (const id of stale) {
@@ -147,5 +155,5 @@ export class CniPodNetwork implements PodNetwork {
 }
 
 function rtOf(a: CachedAttachment): RuntimeConf {
-  return { containerId: a.containerId, netns: a.netns, ifName: a.ifName, args: a.args, capabilityArgs: a.capabilityArgs };
+  return { containerId: a.containerId, netns: a.netns, ifName: a.ifName, args: a.args, capabilityArgs: a.capabilityArgs, owner: a.owner };
 }

@@ -33,6 +33,11 @@ export interface RuntimeConf {
   args: [string, string][];
   /** runtimeConfig values by capability name (portMappings, bandwidth, ips, …). */
   capabilityArgs: Record<string, unknown>;
+  /**
+   * Who attached (kept in the cache, never sent to plugins): garbage collection only ever releases its own records,
+   * never those of another runtime sharing the cache directory (containerd's CRI plugin uses /var/lib/cni too).
+   */
+  owner?: string;
 }
 
 /** One IP of a result. */

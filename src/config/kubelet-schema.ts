@@ -112,6 +112,9 @@ export const kubeletConfigurationSchema = z.strictObject({
   enforceNodeAllocatable: z.array(oneOf(['pods', 'system-reserved', 'kube-reserved', 'none'])).optional(),
   shutdownGracePeriod: duration().optional(),
   shutdownGracePeriodCriticalPods: duration().optional(),
+  shutdownGracePeriodByPodPriority: z
+    .array(z.strictObject({ priority: z.number().int(), shutdownGracePeriodSeconds: z.number().int().min(0) }))
+    .optional(),
   logging: logging.optional(),
   registerNode: bool().optional(),
   registerWithTaints: z.array(taint, { error: 'expected a list of taints' }).optional(),
@@ -139,8 +142,6 @@ export const KUBELET_FIELDS_WITHOUT_EFFECT: readonly (keyof KubeletConfiguration
   'contentType',
   'protectKernelDefaults',
   'makeIPTablesUtilChains',
-  'shutdownGracePeriod',
-  'shutdownGracePeriodCriticalPods',
   'nodeStatusMaxImages',
   'kubeAPIQPS',
   'kubeAPIBurst',

@@ -189,6 +189,12 @@ export function resolveConfig(input: ResolveInput): NodeletConfig {
       throw new ConfigError(`field "evictionSoft": no grace period specified for soft eviction threshold ${signal} (set "evictionSoftGracePeriod")`, { field: `evictionSoft.${signal}` });
     }
   }
+  if (kubelet.shutdownGracePeriodCriticalPodsSeconds > kubelet.shutdownGracePeriodSeconds) {
+    throw new ConfigError(`field "shutdownGracePeriodCriticalPods" (${kubelet.shutdownGracePeriodCriticalPodsSeconds}s) must be <= "shutdownGracePeriod" (${kubelet.shutdownGracePeriodSeconds}s)`, { field: 'shutdownGracePeriodCriticalPods' });
+  }
+  if (kubelet.shutdownGracePeriodByPodPriority.length > 0 && kubelet.shutdownGracePeriodSeconds > 0) {
+    throw new ConfigError('field "shutdownGracePeriodByPodPriority": cannot be set together with "shutdownGracePeriod" / "shutdownGracePeriodCriticalPods"', { field: 'shutdownGracePeriodByPodPriority' });
+  }
   const enforce = kubelet.enforceNodeAllocatable;
   if (enforce.includes('none') && enforce.length > 1) {
     throw new ConfigError('field "enforceNodeAllocatable" (--enforce-node-allocatable) may not contain additional enforcements when "none" is specified', { field: 'enforceNodeAllocatable' });

@@ -119,6 +119,12 @@ export interface KubeletSettings {
   evictionPressureTransitionPeriodMs: number;
   /** evictionMaxPodGracePeriod in seconds for soft evictions (default 0). */
   evictionMaxPodGracePeriodSeconds: number;
+  /** shutdownGracePeriod in seconds (0 = graceful node shutdown off). */
+  shutdownGracePeriodSeconds: number;
+  /** shutdownGracePeriodCriticalPods in seconds (part of shutdownGracePeriod). */
+  shutdownGracePeriodCriticalPodsSeconds: number;
+  /** shutdownGracePeriodByPodPriority. */
+  shutdownGracePeriodByPodPriority: { priority: number; shutdownGracePeriodSeconds: number }[];
   serializeImagePulls: boolean;
   maxParallelImagePulls: number;
   registryPullQPS: number;

@@ -163,10 +163,16 @@ export class Registry {
         if (m.ownerReferences === null) delete m.ownerReferences;
       } else if (old.status !== undefined) next.status = clone(old.status);
       else delete next.status;
+      if (sub === 'ephemeralcontainers') {
+        // pods/ephemeralcontainers changes spec.ephemeralContainers only (kubectl debug).
+        const eph = (next.spec as JsonObject | undefined)?.ephemeralContainers;
+        next.spec = clone(old.spec!);
+        if (eph !== undefined) (next.spec as JsonObject).ephemeralContainers = clone(eph);
+      }
     }
     const adm = admissionFor(def);
     adm.update?.(old, next, this.ctx);
-    const causes = [...(adm.validate?.(next) ?? []), ...(sub === 'status' || opts.internal ? [] : (adm.validateUpdate?.(old, next) ?? []))];
+    const causes = [...(adm.validate?.(next) ?? []), ...(sub === 'status' || sub === 'ephemeralcontainers' || opts.internal ? [] : (adm.validateUpdate?.(old, next) ?? []))];
     if (causes.length > 0) throw invalid(def.kind, name, causes, def.group);
     if (def.generation && typeof om.generation === 'number' && !jsonEqual(specOf(old), specOf(next))) m.generation = om.generation + 1;
     m.resourceVersion = om.resourceVersion ?? '';

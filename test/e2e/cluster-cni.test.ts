@@ -229,4 +229,15 @@ describe.skipIf(skipReason !== '')(`3-node cluster with host-gw pod network ${sk
       await waitFor(() => (inNode(n, 'ip route show proto 158').includes(cidr) ? undefined : true), { timeoutMs: 60_000, description: `route to ${cidr} gone on ${n}` });
     }
   });
+
+  it('without a pod network, containerd\'s NetworkReady=false keeps the Node NotReady with NetworkPluginNotReady', async () => {
+    // Only the stopped nl-cni-3 is created anew (up keeps running nodes), with no CNI config in it.
+    sh('bash', ['scripts/cluster.sh', 'up', '3', '--kubeconfig-dir', kdir(), '--names', NODES.join(','), '--prefix', PREFIX, '--subnet', '10.214.8.0/24', '--pod-network', 'none'], 600_000);
+    const msg = await waitFor(async () => {
+      const r = await cluster.kubectl(['get', 'node', 'nl-cni-3', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}|{.status.conditions[?(@.type=="Ready")].message}']);
+      const [status, message = ''] = r.stdout.split('|');
+      return status === 'False' && message !== '' ? message : undefined;
+    }, { timeoutMs: 90_000, intervalMs: 1000, description: 'nl-cni-3 registered NotReady' });
+    expect(msg).toMatch(/^container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:.*cni/);
+  });
 });

@@ -4,9 +4,10 @@
  * `kubectl debug` with an ephemeral container — all through the API server to the daemon's kubelet API (port
  * 10250 role) and its streaming handler, on a private dockerd (bridge nl2-br0, 10.214.2.0/24).
  *
- * On the real control plane the API server reaches the node with its client certificate (signed by the cluster CA
- * given as --client-ca-file) and authorizes through SubjectAccessReview. On the test API server these run only when
- * it proxies pods/exec|attach|portforward (skipped with a reason otherwise).
+ * The API server reaches the node with its client certificate (signed by the CA given as --client-ca-file,
+ * `cluster.kubeletClientCaFile()`) and the node authorizes it through SubjectAccessReview; the same tests run on the
+ * real control plane and on the test API server (which proxies pods/exec|attach|portforward and serves
+ * pods/ephemeralcontainers).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -27,7 +28,6 @@ let engine: PrivateDockerd | undefined;
 let cluster: Cluster;
 let nodelet: NodeletProcess | undefined;
 let dir: ReturnType<typeof tempDir>;
-let skipReason: string | undefined;
 
 interface PodLike {
   metadata: { uid: string; name: string };
@@ -62,10 +62,6 @@ function kubectl(args: string[], input?: string, timeoutMs = 30_000): Promise<{ 
 
 beforeAll(async () => {
   cluster = await startCluster();
-  if (!cluster.external) {
-    skipReason = 'the test API server does not proxy pods/exec|attach|portforward to the kubelet yet';
-    return;
-  }
   dir = tempDir('nl2-streaming-');
   engine = await startPrivateDockerd(dir.path, 'nl2-br0', '10.214.2.1/24');
   docker = new Docker({ socketPath: engine.socket });
@@ -95,15 +91,13 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  if (cluster.external) await tearDownDaemonScenario({ cluster, nodelet, engine, docker, namespace: NS, node: NODE, dir });
-  else await cluster.stop();
+  await tearDownDaemonScenario({ cluster, nodelet, engine, docker, namespace: NS, node: NODE, dir });
 }, 60_000);
 
 beforeEach(() => dumpOnFailure(cluster, () => (nodelet ? [nodelet] : [])));
 
 describe('streaming through the API server to the daemon', () => {
-  it('kubectl exec: output, stderr, stdin and the exit code', async ({ skip }) => {
-    if (skipReason) skip(skipReason);
+  it('kubectl exec: output, stderr, stdin and the exit code', async () => {
     const ok = await kubectl(['exec', '-n', NS, 'box', '-c', 'main', '--', 'sh', '-c', 'echo out; echo err >&2']);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toBe('out\n');
@@ -118,8 +112,7 @@ describe('streaming through the API server to the daemon', () => {
     expect(missing.stderr).toMatch(/container nope is not valid|not found/);
   }, 60_000);
 
-  it('kubectl exec -it: a TTY driven through tmux, with window resize', async ({ skip }) => {
-    if (skipReason) skip(skipReason);
+  it('kubectl exec -it: a TTY driven through tmux, with window resize', async () => {
     const session = `nl2tty${process.pid}`;
     const codeFile = join(dir.path, 'tty-exit');
     const kubeconfig = cluster.kubeconfigPath;
@@ -144,8 +137,7 @@ describe('streaming through the API server to the daemon', () => {
     }
   }, 60_000);
 
-  it('kubectl attach: output of PID 1, and stdin to a container with stdin', async ({ skip }) => {
-    if (skipReason) skip(skipReason);
+  it('kubectl attach: output of PID 1, and stdin to a container with stdin', async () => {
     const child = spawn('kubectl', ['--kubeconfig', cluster.kubeconfigPath, 'attach', '-n', NS, 'box', '-c', 'side'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -159,8 +151,7 @@ describe('streaming through the API server to the daemon', () => {
     expect(r.stdout).toContain('got:alpha\ngot:beta\nstdin-closed\n');
   }, 60_000);
 
-  it('kubectl cp both ways', async ({ skip }) => {
-    if (skipReason) skip(skipReason);
+  it('kubectl cp both ways', async () => {
     const local = join(dir.path, 'up.txt');
     const payload = `payload ${'x'.repeat(100_000)} end\n`;
     writeFileSync(local, payload);
@@ -173,8 +164,7 @@ describe('streaming through the API server to the daemon', () => {
     expect(readFileSync(back, 'utf8')).toBe(payload);
   }, 60_000);
 
-  it('kubectl port-forward carries an HTTP request to a port bound only on the pod loopback', async ({ skip }) => {
-    if (skipReason) skip(skipReason);
+  it('kubectl port-forward carries an HTTP request to a port bound only on the pod loopback', async () => {
     const child = spawn('kubectl', ['--kubeconfig', cluster.kubeconfigPath, 'port-forward', '-n', NS, 'pod/box', `${FORWARD_PORT}:8080`], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -195,8 +185,7 @@ describe('streaming through the API server to the daemon', () => {
     expect(out).not.toMatch(/error forwarding/);
   }, 60_000);
 
-  it('kubectl debug adds an ephemeral container in the target PID namespace, reported and attachable', async ({ skip }) => {
-    if (skipReason) skip(skipReason);
+  it('kubectl debug adds an ephemeral container in the target PID namespace, reported and attachable', async () => {
     await cluster.kubectlOk(['debug', '-n', NS, 'box', `--image=${IMAGE}`, '--target=side', '-c', 'dbg', '--', 'sh', '-c', 'echo debugger-up; sleep 3600']);
     const pod = await waitFor(
       async () => {

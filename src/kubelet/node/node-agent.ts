@@ -43,6 +43,7 @@ export interface NodeAgentOptions {
 
 /** Registration + node status + lease. start/stop are idempotent. */
 export class NodeAgent {
+  readonly #readinessChecks: (() => string | undefined)[] = [];
   readonly #o: NodeAgentOptions;
   readonly #nodeIP: string | undefined;
   readonly #status: NodeStatusReporter;
@@ -71,7 +72,7 @@ export class NodeAgent {
       runtime: options.runtime,
       clock: options.clock,
       logger,
-      extraReadinessErrors: options.extraReadinessErrors,
+      extraReadinessErrors: () => [...(options.extraReadinessErrors?.() ?? []), ...this.#readinessChecks.map((c) => c()).filter((e): e is string => e !== undefined)],
     });
     this.#lease = new LeaseController({
       nodeName: options.nodeName,
@@ -158,6 +159,11 @@ export class NodeAgent {
       this.#registerLoop.start(0);
     }
     return this.#o.settings.nodeStatusUpdateFrequencyMs;
+  }
+
+  /** Adds a check whose error (a string) turns the node's Ready condition False, e.g. `node is shutting down`. */
+  addReadinessCheck(check: () => string | undefined): void {
+    this.#readinessChecks.push(check);
   }
 
   /** Recomputes status now (e.g. right after the runtime changed state). */

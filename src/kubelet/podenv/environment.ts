@@ -20,7 +20,6 @@ import { containerAnnotations, containerLabels } from '../security/labels.js';
 import { containerResources } from '../security/resources.js';
 import { containerSecurityContext } from '../security/security-context.js';
 import { VolumeManager } from '../volumes/manager.js';
-import { HostMounter } from '../volumes/mounter.js';
 import { isSafeUID } from '../volumes/paths.js';
 import { TokenManager } from '../volumes/token-manager.js';
 import { hostsMount, needsResolvConfMount, resolvConfMount, terminationMessageMount } from './files.js';
@@ -70,7 +69,7 @@ export class NodePodEnvironment implements PodEnvironment {
     this.#volumes = new VolumeManager({
       rootDir: options.rootDir,
       objects: options.objects,
-      mounter: options.mounter ?? new HostMounter(),
+      mounter: options.mounter,
       tokens: new TokenManager(options.clock),
       allocatable: this.#allocatable,
       clock: options.clock,

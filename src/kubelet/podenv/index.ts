@@ -12,6 +12,7 @@ export { NodePodEnvironment } from './environment.js';
 export { qosClass, type QOSClass } from '../security/qos.js';
 export { podFullName } from '../../util/pod-names.js';
 export { isStaticPod } from '../env/sources.js';
+// eslint-disable-next-line no-restricted-imports -- the area's public surface: src/cli builds the HostMounter from here.
 export { FakeMounter, HostMounter, type Mounter } from '../volumes/mounter.js';
 
 /**

@@ -42,6 +42,6 @@ export interface PodEnvironmentOptions {
   memoryCapacityBytes?: number;
   /** The host's /etc/hosts, copied for hostNetwork pods (default /etc/hosts). */
   hostsFile?: string;
-  /** Mount seam (default: the real mount(8)); tests pass a FakeMounter. */
-  mounter?: Mounter;
+  /** Mount seam: src/cli passes the real mount(8) (HostMounter), tests a FakeMounter. */
+  mounter: Mounter;
 }

@@ -7,7 +7,7 @@ import type { V1Node, V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { PodFailure } from '../status/generate.js';
 import { createEventRecorder } from '../../api/events.js';
 import type { PodApi } from '../../api/pods.js';
-import type { EventRecorder, Informer } from '../../api/types.js';
+import type { EventRecorder } from '../../api/types.js';
 import { Backoff } from '../../util/backoff.js';
 import { RealClock, type Clock, type TimerHandle } from '../../util/clock.js';
 import { ConfigError, errorFields } from '../../util/errors.js';
@@ -230,6 +230,11 @@ class Lifecycle implements PodLifecycle {
       .filter((u) => this.#workers.phase(u) === 'sync' && this.#memory.get(u)?.rejection === undefined)
       .map((u) => this.#workers.pod(u))
       .filter((p): p is V1Pod => p !== undefined);
+  }
+
+  podTerminated(uid: string): boolean {
+    const phase = this.#workers.phase(uid);
+    return phase === undefined || phase === 'terminated';
   }
 
   failPod(uid: string, failure: PodFailure): void {

@@ -124,6 +124,8 @@ export interface PodLifecycle {
    * with `failure.gracePeriodSeconds` (default the pod's own). No-op for pods not syncing.
    */
   failPod(uid: string, failure: PodFailure): void;
+  /** True once the pod's containers are stopped (its worker is past terminating) or the kubelet does not know it. */
+  podTerminated(uid: string): boolean;
   /** The computed status of a pod. */
   podStatus(uid: string): V1PodStatus | undefined;
   /** Sizes of the per-pod state (diagnostics, soak): all 0 once every pod is gone and back-offs aged out. */

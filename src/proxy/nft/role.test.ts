@@ -8,10 +8,21 @@ import { FakeInformer } from '../testing/fake-informer.js';
 import { referenceObjects } from '../testing/reference.js';
 import { FakeNft } from './fake.js';
 import { NftProxier } from './proxier.js';
+import { checkNftSupport } from './exec.js';
 
 describe('createProxy with mode nftables', () => {
   let role: ProxyRoleInternals | undefined;
   afterEach(async () => role?.stop());
+
+  it('refuses to start without the nft tool, saying what is missing', async () => {
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent-nl7';
+    try {
+      await expect(checkNftSupport()).rejects.toMatchObject({ code: 'NFTABLES_UNSUPPORTED', message: expect.stringMatching(/needs the nft tool \(package "nftables"\)/) });
+    } finally {
+      process.env.PATH = path;
+    }
+  });
 
   it('accepts mode nftables and rejects unknown modes', () => {
     const cfg = defaultProxyConfig();

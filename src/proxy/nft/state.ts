@@ -98,8 +98,9 @@ export class NftState {
     prepare.push(`add table ${t} { comment "rules for kube-proxy" ; }`, ...baseCmds.filter(isDecl));
     // `flush table` empties the chains only: the shared maps and sets are flushed one by one (affinity sets are
     // left alone, so ClientIP affinity survives a full sync).
-    const shared = ['cluster-ips', ...(usesNodePortSet(base) ? ['nodeport-ips'] : []), 'no-endpoint-services', 'no-endpoint-nodeports', 'firewall-ips', 'service-ips', 'service-nodeports'];
-    const cmds = first ? [] : [`flush table ${t}`, ...shared.map((m) => `flush ${m.endsWith('-ips') && !m.startsWith('service') && !m.startsWith('firewall') ? 'set' : 'map'} ${t} ${m}`)];
+    const sets = ['cluster-ips', ...(usesNodePortSet(base) ? ['nodeport-ips'] : [])];
+    const maps = ['no-endpoint-services', 'no-endpoint-nodeports', 'firewall-ips', 'service-ips', 'service-nodeports'];
+    const cmds = first ? [] : [`flush table ${t}`, ...sets.map((n) => `flush set ${t} ${n}`), ...maps.map((n) => `flush map ${t} ${n}`)];
     const elems = new Map<string, ElemState>();
     const byMap = new Map<NftMapName, string[]>();
     let rules = 0;

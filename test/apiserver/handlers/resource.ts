@@ -189,7 +189,8 @@ export function serveResource(r: Request, t: Target, env: ResourceEnv): void {
     throw methodNotAllowed();
   }
   const name = t.name!;
-  if (t.subresource !== undefined && t.subresource !== 'status' && t.subresource !== 'approval') throw methodNotAllowed();
+  const ephemeral = t.subresource === 'ephemeralcontainers' && def.plural === 'pods';
+  if (t.subresource !== undefined && t.subresource !== 'status' && t.subresource !== 'approval' && !ephemeral) throw methodNotAllowed();
   switch (r.method) {
     case 'GET': {
       const o = reg.get(def, t.namespace, name);
