@@ -14,10 +14,9 @@
  *
  * Usage: KUBECONFIG=/tmp/k8s-real/admin.kubeconfig NODELET_ENTRY=/tmp/x/nodelet.mjs \
  *          tsx bench/soak.ts [--minutes 1440] [--node nl-fix-2] [--ns nl6-soak] [--out soak.jsonl] [--healthz-port 20640]
- *          [--bridge nl6-soak0] [--subnet 10.214.6.129/25]
+ *          [--bridge nl6-soak0] [--subnet 10.214.6.129/25] [--kill-every-min 5] [--dockerd-every-min 15]
  */
 import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { runNodelet, startCluster, waitFor, type Cluster, type NodeletProcess } from '../test/e2e/harness/index.js';
 import { fastKubeletConfig, startPrivateDockerd, tempDir, type PrivateDockerd } from '../test/e2e/node-helpers.js';
 import { statusMB } from './lib/proc.js';
@@ -30,6 +29,9 @@ interface Args {
   healthzPort: number;
   bridge: string;
   subnet: string;
+  /** Churn ticks (10 s) between agent SIGKILLs and between engine restarts. */
+  killEvery: number;
+  dockerdEvery: number;
 }
 
 function args(argv: string[]): Args {
@@ -45,6 +47,8 @@ function args(argv: string[]): Args {
     healthzPort: Number(get('healthz-port', '20640')),
     bridge: get('bridge', 'nl6-soak0'),
     subnet: get('subnet', '10.214.6.129/25'),
+    killEvery: Number(get('kill-every-min', '5')) * 6,
+    dockerdEvery: Number(get('dockerd-every-min', '15')) * 6,
   };
 }
 
@@ -121,13 +125,13 @@ async function main(): Promise<void> {
         .then((r) => cluster.kubectl(['apply', '-f', '-'], { input: r.stdout }));
       // Faults: every 5 min the agent is SIGKILLed and restarted; every 15 min the engine restarts; on the test API
       // server every 20 min watches drop and every 30 min the server is down for 60 s.
-      if (tick % 30 === 0) {
+      if (tick % a.killEvery === 0) {
         process.kill(agent.pid, 'SIGKILL');
         await agent.exited.catch(() => undefined);
         agent = runNodelet(flags, { name: 'nl6-soak' });
         facts.faults.push({ at: new Date().toISOString(), kind: 'agent SIGKILL' });
       }
-      if (tick % 90 === 0) {
+      if (tick % a.dockerdEvery === 0) {
         await engine.stop();
         await engine.start();
         facts.faults.push({ at: new Date().toISOString(), kind: 'dockerd restart' });
@@ -190,5 +194,3 @@ void main().catch((err: unknown) => {
   console.error(err);
   process.exitCode = 1;
 });
-
-export { join };

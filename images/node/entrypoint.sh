@@ -86,6 +86,8 @@ PROXY_KC=/etc/nodelet/proxy.kubeconfig
 NET_ARGS=(--pod-network=host-gw --pod-network-kubeconfig="$PN_KC" --cluster-cidr="$CLUSTER_CIDR")
 # POD_NETWORK=none: bring your own CNI config (containerd reports NetworkReady=false until one exists).
 [ "${POD_NETWORK:-host-gw}" = none ] && NET_ARGS=(--cluster-cidr="$CLUSTER_CIDR")
+# The Docker backend runs the CNI plugins itself (the node's dockerd has no bridge).
+[ "${RUNTIME:-containerd}" = docker ] && NET_ARGS+=(--network-plugin=cni)
 CA_ARGS=
 [ -s /etc/nodelet/ca.crt ] && CA_ARGS=--client-ca-file=/etc/nodelet/ca.crt
 while [ "$stopping" = 0 ]; do

@@ -146,6 +146,7 @@ export function createNodeResources(ctx: WiringContext, recorder: EventRecorder,
         logger: logger.child({ component: 'eviction' }),
       });
       eviction = ev;
+      nodeAgent?.setPressureSource(() => ev.conditions());
       loop('eviction', EVICTION_PERIOD_MS, async () => {
         await ev.synchronize();
       });

@@ -31,7 +31,8 @@ describe('e2e harness', () => {
       if (!leftover) return;
     }
     await withServiceCidrSink(async () => {
-      const route = execFileSync('ip', ['-4', 'route', 'get', '10.96.0.10'], { encoding: 'utf8' });
+      // The /12 route itself (a real control plane's narrower sink, e.g. up.sh's 10.96.0.0/16 on k8ssink0, may win `ip route get`).
+      const route = execFileSync('ip', ['-4', 'route', 'show', 'exact', '10.96.0.0/12'], { encoding: 'utf8' });
       expect(route).toContain('dev nle2e-sink0');
       expect(linkExists('nle2e-sink1')).toBe(true);
       const undoInner = installServiceCidrSink(); // nested use is reference-counted

@@ -1,6 +1,7 @@
 /**
- * e2e (issue 15): a 3-node nodelet cluster on this machine (scripts/cluster.sh: node containers with containerd,
- * the CNI plugins and --pod-network=host-gw) joined to the REAL control plane. Checks the acceptance list: a
+ * e2e (issue 15): a 3-node nodelet cluster on this machine (scripts/cluster.sh: node containers with containerd or
+ * dockerd, the CNI plugins and --pod-network=host-gw) joined to the REAL control plane, once per node runtime.
+ * Checks the acceptance list: a
  * Deployment spreads over the nodes, every pod reaches every other pod across nodes, a ClusterIP answers from every
  * node and from pods on every node, a NodePort on every node IP, hostPort, kill -9 of one agent during churn leaks no
  * IP (host-local's allocations = the running pods), drain moves pods, and deleting a Node removes its routes.
@@ -58,7 +59,10 @@ interface PodInfo {
   deleting: boolean;
 }
 
-describe.skipIf(skipReason !== '')(`3-node cluster with host-gw pod network ${skipReason}`, () => {
+// Both node runtimes by default: containerd (its CRI plugin runs CNI) and docker (nodelet's Docker backend runs CNI).
+const RUNTIMES = (process.env.NODELET_E2E_CLUSTER_RUNTIMES ?? 'containerd,docker').split(',').filter((r) => r !== '');
+
+describe.skipIf(skipReason !== '').each(RUNTIMES)(`3-node cluster on %s with host-gw pod network ${skipReason}`, (runtime) => {
   let cluster: Cluster;
   let removeSink: (() => void) | undefined;
 
@@ -87,7 +91,7 @@ describe.skipIf(skipReason !== '')(`3-node cluster with host-gw pod network ${sk
     cluster = await startCluster();
     removeSink = installServiceCidrSink();
     sh('bash', ['scripts/cluster.sh', 'down', '--prefix', PREFIX]);
-    sh('bash', ['scripts/cluster.sh', 'up', '3', '--kubeconfig-dir', kdir(), '--names', NODES.join(','), '--prefix', PREFIX, '--subnet', '10.214.8.0/24'], 600_000);
+    sh('bash', ['scripts/cluster.sh', 'up', '3', '--kubeconfig-dir', kdir(), '--names', NODES.join(','), '--prefix', PREFIX, '--subnet', '10.214.8.0/24', '--runtime', runtime], 600_000);
     for (const n of NODES) {
       await waitFor(async () => (await cluster.kubectl(['get', 'node', n, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])).stdout === 'True', {
         timeoutMs: 120_000,
@@ -230,9 +234,9 @@ describe.skipIf(skipReason !== '')(`3-node cluster with host-gw pod network ${sk
     }
   });
 
-  it('without a pod network, containerd\'s NetworkReady=false keeps the Node NotReady with NetworkPluginNotReady', async () => {
+  it('without a pod network, the runtime\'s NetworkReady=false keeps the Node NotReady with NetworkPluginNotReady', async () => {
     // Only the stopped nl-cni-3 is created anew (up keeps running nodes), with no CNI config in it.
-    sh('bash', ['scripts/cluster.sh', 'up', '3', '--kubeconfig-dir', kdir(), '--names', NODES.join(','), '--prefix', PREFIX, '--subnet', '10.214.8.0/24', '--pod-network', 'none'], 600_000);
+    sh('bash', ['scripts/cluster.sh', 'up', '3', '--kubeconfig-dir', kdir(), '--names', NODES.join(','), '--prefix', PREFIX, '--subnet', '10.214.8.0/24', '--runtime', runtime, '--pod-network', 'none'], 600_000);
     const msg = await waitFor(async () => {
       const r = await cluster.kubectl(['get', 'node', 'nl-cni-3', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}|{.status.conditions[?(@.type=="Ready")].message}']);
       const [status, message = ''] = r.stdout.split('|');

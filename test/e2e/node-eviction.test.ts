@@ -91,6 +91,8 @@ describe('eviction', () => {
     expect(hog.status?.reason).toBe('Evicted');
     expect(hog.status?.message).toMatch(/^The node was low on resource: memory\. Threshold quantity: 350Mi, available: \d+(Ki|Mi)?\. /);
     expect(running(await waitPod('guaranteed', () => true, 'guaranteed'))).toBe(true);
+    // The node reports the pressure the eviction manager holds (for evictionPressureTransitionPeriod).
+    await waitFor(async () => (await cluster.kubectlOk(['get', 'node', NODE, '-o', "jsonpath={.status.conditions[?(@.type=='MemoryPressure')].status}"])) === 'True', { timeoutMs: 15_000, description: 'MemoryPressure on the node' });
     const events = await cluster.kubectlOk(['get', 'events', '-n', NS, '--field-selector', 'involvedObject.name=hog,reason=Evicted', '-o', 'name']);
     expect(events.trim()).not.toBe('');
     await create('late-be', { containers: [sleeper()] });

@@ -1,7 +1,7 @@
 /**
  * ContainerStreaming contract on a PRIVATE containerd (scripts/ensure-containerd.sh; bridge nl2ctr0 on
  * 10.214.2.0/25): exec, attach and port-forward go through the CRI Exec/Attach/PortForward URLs of containerd's
- * streaming server, which nodelet reaches as a WebSocket client.
+ * streaming server, which nodelet reaches as a SPDY/3.1 client (src/spdy).
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
@@ -38,8 +38,6 @@ if (missing !== undefined) {
     {
       testLabel: TEST_LABEL,
       realKernel: true,
-      abortKeepsProcess: 'containerd 1.6 keeps an exec process running after its client left, and CRI has no call to kill one (an upstream kubelet on containerd behaves the same)',
-      noStdinEof: 'containerd 1.6 streaming server offers WebSocket v4 only, which cannot close stdin (v5 can; SPDY can)',
       serveHttp: async (runtime, sandboxId, port, body) => {
         const status = await runtime.podSandboxStatus(sandboxId);
         const sb = sandboxConfig(status.metadata.name, { [TEST_LABEL.key]: TEST_LABEL.value });

@@ -24,6 +24,11 @@ export interface ConditionInputs {
   extraErrors: readonly string[];
   readings: HostReadings;
   evictionHard: EvictionThresholds;
+  /**
+   * The pressure conditions the eviction manager holds (its thresholds, grace periods and transition period); when
+   * given they replace the comparison of `readings` with `evictionHard`.
+   */
+  pressure?: ReadonlySet<string>;
   /** Conditions currently on the Node (for lastTransitionTime); may be empty. */
   previous: readonly V1NodeCondition[];
   now: Date;
@@ -80,11 +85,13 @@ function below(t: EvictionThresholds[keyof EvictionThresholds], available: numbe
 /** Computes MemoryPressure, DiskPressure, PIDPressure and Ready (upstream order). */
 export function computeConditions(input: ConditionInputs): V1NodeCondition[] {
   const { readings: r, evictionHard: e, previous, now } = input;
-  const memPressure = below(e['memory.available'], r.memory.availableBytes, r.memory.totalBytes);
+  const p = input.pressure;
+  const memPressure = p !== undefined ? p.has('MemoryPressure') : below(e['memory.available'], r.memory.availableBytes, r.memory.totalBytes);
   const diskPressure =
-    below(e['nodefs.available'], r.fs.availableBytes, r.fs.capacityBytes) ||
-    below(e['nodefs.inodesFree'], r.fs.inodesFree, r.fs.inodes);
-  const pidPressure = below(e['pid.available'], r.pids.max - r.pids.running, r.pids.max);
+    p !== undefined
+      ? p.has('DiskPressure')
+      : below(e['nodefs.available'], r.fs.availableBytes, r.fs.capacityBytes) || below(e['nodefs.inodesFree'], r.fs.inodesFree, r.fs.inodes);
+  const pidPressure = p !== undefined ? p.has('PIDPressure') : below(e['pid.available'], r.pids.max - r.pids.running, r.pids.max);
   const errs = readinessErrors(input.runtime, input.extraErrors);
   return [
     memPressure

@@ -43,6 +43,7 @@ export interface NodeAgentOptions {
 
 /** Registration + node status + lease. start/stop are idempotent. */
 export class NodeAgent {
+  #pressure: (() => ReadonlySet<string>) | undefined;
   readonly #readinessChecks: (() => string | undefined)[] = [];
   readonly #o: NodeAgentOptions;
   readonly #nodeIP: string | undefined;
@@ -72,6 +73,7 @@ export class NodeAgent {
       runtime: options.runtime,
       clock: options.clock,
       logger,
+      pressure: () => this.#pressure?.(),
       extraReadinessErrors: () => [...(options.extraReadinessErrors?.() ?? []), ...this.#readinessChecks.map((c) => c()).filter((e): e is string => e !== undefined)],
     });
     this.#lease = new LeaseController({
@@ -159,6 +161,11 @@ export class NodeAgent {
       this.#registerLoop.start(0);
     }
     return this.#o.settings.nodeStatusUpdateFrequencyMs;
+  }
+
+  /** From now on the pressure conditions come from `source` (the eviction manager) instead of evictionHard alone. */
+  setPressureSource(source: () => ReadonlySet<string>): void {
+    this.#pressure = source;
   }
 
   /** Adds a check whose error (a string) turns the node's Ready condition False, e.g. `node is shutting down`. */

@@ -30,6 +30,8 @@ export interface NodeStatusReporterOptions {
   logger: Logger;
   /** Further not-ready reasons from the roles (e.g. PLEG), in upstream wording. */
   extraReadinessErrors?: () => string[];
+  /** The eviction manager's pressure conditions (see ConditionInputs.pressure). */
+  pressure?: () => ReadonlySet<string> | undefined;
 }
 
 /** What one step did. */
@@ -76,6 +78,7 @@ export class NodeStatusReporter {
       extraErrors: o.extraReadinessErrors?.() ?? [],
       readings,
       evictionHard: o.settings.evictionHard,
+      pressure: o.pressure?.(),
       previous: this.#conditions,
       now: new Date(o.clock.now()),
     });

@@ -10,7 +10,7 @@ import type { ContainerStreaming } from '../../cri/types.js';
 import type { Logger } from '../../util/index.js';
 import type { KubeletPodLookup, StreamingHandler, StreamRoute } from '../server/api/types.js';
 import { parseCommandOptions, runCommandSession, type CommandOptions } from './command.js';
-import { SpdyConnection, type SpdyStream } from './spdy/connection.js';
+import { SpdyConnection, type SpdyStream } from '../../spdy/index.js';
 import { acceptSpdyCommandStreams, SPDY_COMMAND_PROTOCOLS } from './spdy-command.js';
 import { servePortForwardSpdy, SPDY_PORTFORWARD_PROTOCOL } from './spdy-portforward.js';
 import { httpErrorStatus } from './status.js';

@@ -6,7 +6,7 @@
 import type { Writable } from 'node:stream';
 import type { Logger } from '../../util/index.js';
 import type { CommandChannels, CommandOptions } from './command.js';
-import type { SpdyConnection, SpdyStream } from './spdy/connection.js';
+import type { SpdyConnection, SpdyStream } from '../../spdy/index.js';
 import { statusText, type Status } from './status.js';
 
 /** Protocols the SPDY exec/attach endpoint speaks, in the server's order. */

@@ -5,7 +5,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../util/index.js';
-import type { SpdyConnection, SpdyStream } from './spdy/connection.js';
+import type { SpdyConnection, SpdyStream } from '../../spdy/index.js';
 
 /** The SPDY sub-protocol of port-forward. */
 export const SPDY_PORTFORWARD_PROTOCOL = 'portforward.k8s.io';

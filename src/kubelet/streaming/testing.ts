@@ -8,8 +8,8 @@ import { duplexPair, type Duplex } from 'node:stream';
 import { constants, createDeflate } from 'node:zlib';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { KubeletPodLookup, ResolvedContainer, StreamRoute } from '../server/api/types.js';
-import { encodeData, encodeSynStream, FrameReader, type SpdyFrame } from './spdy/frames.js';
-import { encodeNameValueBlock, HeaderDecompressor, SPDY_DICTIONARY } from './spdy/headers.js';
+import { encodeData, encodeSynStream, FrameReader, type SpdyFrame } from '../../spdy/frames.js';
+import { encodeNameValueBlock, HeaderDecompressor, SPDY_DICTIONARY } from '../../spdy/headers.js';
 
 /** A fake upgrade request with the given headers (repeated names allowed). */
 export function upgradeRequest(headers: [string, string][]): IncomingMessage {

@@ -1,18 +1,20 @@
 /**
- * A server-side SPDY/3.1 session on an upgraded socket, the way Kubernetes streaming uses it (moby/spdystream peers):
- * the client opens every stream (SYN_STREAM with a `streamtype` header), the server answers each with SYN_REPLY,
+ * A SPDY/3.1 session on an upgraded socket, the way Kubernetes streaming uses it (moby/spdystream peers): the client
+ * opens every stream (SYN_STREAM with a `streamtype` header; {@link SpdyConnection.openStream} on the client side),
+ * the server answers each with SYN_REPLY,
  * data flows both ways, FIN half-closes, RST_STREAM aborts. spdystream does no flow control, so none is enforced
  * here (WINDOW_UPDATE and SETTINGS are ignored). The connection ends on GOAWAY, socket end/error or idle timeout,
  * and then destroys every stream, so their `close` events free whatever they drive.
  */
 import { Duplex } from 'node:stream';
-import type { Logger } from '../../../util/index.js';
+import type { Logger } from '../util/index.js';
 import {
   encodeData,
   encodeGoaway,
   encodePing,
   encodeRstStream,
   encodeSynReply,
+  encodeSynStream,
   FrameReader,
   RstStatus,
   type SpdyFrame,
@@ -110,6 +112,7 @@ export class SpdyConnection {
   readonly #closeListeners: (() => void)[] = [];
   #busy = false;
   #lastStreamId = 0;
+  #nextLocalId = 1;
   #goneAway = false;
   #closed = false;
   #paused = false;
@@ -181,6 +184,20 @@ export class SpdyConnection {
       else this.#socket.once('finish', () => this.#socket.destroy());
     }
     for (const l of this.#closeListeners.splice(0)) l();
+  }
+
+  /**
+   * Client side: opens a stream with `headers` (SYN_STREAM, odd ids). The peer's SYN_REPLY is not waited for:
+   * Kubernetes servers reply to every stream and then wait for the set they expect.
+   */
+  openStream(headers: SpdyHeaders): SpdyStream {
+    const id = this.#nextLocalId;
+    this.#nextLocalId += 2;
+    const stream = new SpdyStream(this, id, headers);
+    this.#streams.set(id, stream);
+    if (this.#closed) stream.destroy();
+    else this.#socket.write(encodeSynStream(id, this.#deflater.compress(headers), false));
+    return stream;
   }
 
   /** @internal */
