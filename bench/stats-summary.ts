@@ -53,6 +53,8 @@ interface Result {
   cpuMsPerCall: number;
 }
 
+let nextPort = 20330; // a port (origin) per measurement: no keep-alive connection outlives its server
+
 async function measure(service: StatsService, mode: string, path: string, calls: number): Promise<Result> {
   const server: Server = createServer((req, res) => {
     if (!service.handle(req, res, new URL(req.url ?? '/', 'http://x').pathname)) {
@@ -60,7 +62,7 @@ async function measure(service: StatsService, mode: string, path: string, calls:
       res.end();
     }
   });
-  await new Promise<void>((r) => server.listen(20330, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => server.listen(nextPort++, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`;
   let bytes = 0;
   for (let i = 0; i < 10; i++) bytes = (await (await fetch(url)).text()).length; // warm-up (and a CPU rate)

@@ -3,17 +3,11 @@
  * observation, soft thresholds' grace periods, minimum reclaim, and the pressure transition period. Pure.
  */
 import type { Threshold } from '../../config/quantity.js';
+import type { EvictionThresholds } from '../../config/types.js';
 import { thresholdValue } from '../../config/quantity.js';
 
-/** The signals nodelet observes. */
-export type Signal =
-  | 'memory.available'
-  | 'allocatableMemory.available'
-  | 'nodefs.available'
-  | 'nodefs.inodesFree'
-  | 'imagefs.available'
-  | 'imagefs.inodesFree'
-  | 'pid.available';
+/** The signals nodelet observes (those KubeletConfiguration's eviction fields accept). */
+export type Signal = keyof EvictionThresholds;
 
 /** One observation: what is available of what capacity. */
 export interface Observation {
