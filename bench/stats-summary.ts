@@ -132,7 +132,7 @@ async function main(): Promise<void> {
         c.podSandboxId = ids[Math.floor(i / 2)]!.sandbox;
         c.id = ids[Math.floor(i / 2)]!.containers[i % 2]!;
       });
-      const service = createStatsHandler({ nodeName: 'bench', fs: createHostStatsFs(), runtime: node.runtime, pods: node.pods, rootDir: '/var/lib', clock: new RealClock(), housekeepingIntervalMs: 0 });
+      const service = createStatsHandler({ nodeName: 'bench', kubepodsCgroup: '/nl3-bench/kubepods', fs: createHostStatsFs(), runtime: node.runtime, pods: node.pods, rootDir: '/var/lib', clock: new RealClock(), housekeepingIntervalMs: 0 });
       const probe = await service.snapshot();
       if (probe.pods.filter((p) => p.podCgroup !== undefined && p.containers.every((c) => c.cgroup !== undefined)).length !== a.pods) throw new Error('real cgroups not all resolved');
       results.push(await measure(service, 'cgroups', '/stats/summary', a.calls));

@@ -15,7 +15,8 @@ import type { NodeAgent } from '../kubelet/node/index.js';
 import { createHostReader, Loop } from '../kubelet/node/index.js';
 import type { PodCgroups } from '../kubelet/pods/deps.js';
 import type { PodLifecycle } from '../kubelet/pods/index.js';
-import { errorMessage } from '../util/errors.js';
+import { ConfigError, errorMessage } from '../util/errors.js';
+import type { KubeletSettings } from '../config/types.js';
 import type { WiringContext } from './daemon.js';
 
 /** Upstream ImageGCPeriod. */
@@ -94,6 +95,7 @@ export function createNodeResources(ctx: WiringContext, recorder: EventRecorder,
       const capacity = { cpuMilli: host.identity().cpuCount * 1000, memoryBytes: host.readings(config.rootDir).memory.totalBytes };
       const enforce = k.enforceNodeAllocatable.includes('pods');
       const reserved = (r: 'cpuMilli' | 'memoryBytes'): number => k.kubeReserved[r] + k.systemReserved[r];
+      checkAgainstCapacity(k, capacity);
       const kubepods = {
         cpuMilli: capacity.cpuMilli - (enforce ? reserved('cpuMilli') : 0),
         memoryBytes: capacity.memoryBytes - (enforce ? reserved('memoryBytes') : 0),
@@ -217,4 +219,27 @@ export function createNodeResources(ctx: WiringContext, recorder: EventRecorder,
       await shutdown?.stop();
     },
   };
+}
+
+/**
+ * Settings that only make sense against the machine, refused at start with the field named: reservations that leave
+ * no allocatable memory or CPU, and memory eviction thresholds above the memory capacity.
+ */
+function checkAgainstCapacity(k: KubeletSettings, capacity: { cpuMilli: number; memoryBytes: number }): void {
+  const mem = k.kubeReserved.memoryBytes + k.systemReserved.memoryBytes;
+  if (mem >= capacity.memoryBytes) {
+    throw new ConfigError(`fields "kubeReserved.memory" + "systemReserved.memory" (${mem} bytes) leave no allocatable memory (capacity ${capacity.memoryBytes} bytes)`, { field: 'kubeReserved.memory' });
+  }
+  const cpu = k.kubeReserved.cpuMilli + k.systemReserved.cpuMilli;
+  if (cpu >= capacity.cpuMilli) {
+    throw new ConfigError(`fields "kubeReserved.cpu" + "systemReserved.cpu" (${cpu}m) leave no allocatable CPU (capacity ${capacity.cpuMilli}m)`, { field: 'kubeReserved.cpu' });
+  }
+  for (const [field, thresholds] of [['evictionHard', k.evictionHard], ['evictionSoft', k.evictionSoft]] as const) {
+    for (const signal of ['memory.available', 'allocatableMemory.available'] as const) {
+      const t = thresholds[signal];
+      if (t?.kind === 'quantity' && t.value >= capacity.memoryBytes) {
+        throw new ConfigError(`field "${field}": threshold ${signal} (${t.value} bytes) is not below the memory capacity (${capacity.memoryBytes} bytes)`, { field: `${field}.${signal}` });
+      }
+    }
+  }
 }

@@ -3,6 +3,7 @@
  * the runtime and the pod lookup, and a role that runs cAdvisor-style housekeeping (a reading every 10 s, so
  * usageNanoCores is known at the first scrape).
  */
+import { cgroupPath, kubepodsName, parseCgroupRoot } from '../kubelet/cm/names.js';
 import type { KubeletPodLookup } from '../kubelet/server/api/types.js';
 import { createHostStatsFs, createStatsHandler, type StatsService } from '../kubelet/stats/index.js';
 import type { WiringContext } from './daemon.js';
@@ -11,7 +12,9 @@ import type { Role } from './role.js';
 
 /** The stats handler and the role running its housekeeping. */
 export function createStatsParts(ctx: WiringContext, lookup: KubeletPodLookup): { stats: StatsService; role: Role } {
+  const k = ctx.config.kubelet;
   const stats = createStatsHandler({
+    kubepodsCgroup: k.cgroupsPerQOS ? cgroupPath(kubepodsName(parseCgroupRoot(k.cgroupRoot)), k.cgroupDriver) : undefined,
     nodeName: ctx.config.nodeName,
     fs: createHostStatsFs(),
     runtime: ctx.runtime,

@@ -47,7 +47,8 @@ function inNode(node: string, script: string): string {
 function get(node: string, ip: string, port: number, fromPod?: string): string {
   const req = `timeout 3 bash -c 'exec 3<>/dev/tcp/${ip}/${port}; printf "GET / HTTP/1.0\\r\\n\\r\\n" >&3; tail -n 1 <&3'`;
   if (fromPod === undefined) return inNode(node, req).trim();
-  const script = `for ns in $(ip netns list | cut -d' ' -f1); do if ip netns exec $ns ip -o -4 addr show | grep -q " ${fromPod}/"; then exec ip netns exec $ns ${req}; fi; done; echo "no netns with ${fromPod}" >&2; exit 99`;
+  // The pod's network namespace is its pause process's (containerd and dockerd alike).
+  const script = `for p in $(pgrep -x pause); do if nsenter -t $p -n ip -o -4 addr show | grep -q " ${fromPod}/"; then exec nsenter -t $p -n ${req}; fi; done; echo "no pause process with ${fromPod}" >&2; exit 99`;
   return inNode(node, script).trim();
 }
 

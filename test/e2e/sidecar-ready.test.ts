@@ -26,7 +26,14 @@ interface StatusLike {
   state?: { running?: object };
 }
 interface PodLike {
-  status?: { conditions?: { type: string; status: string }[]; initContainerStatuses?: StatusLike[]; containerStatuses?: StatusLike[] };
+  status?: {
+    phase?: string;
+    reason?: string;
+    message?: string;
+    conditions?: { type: string; status: string }[];
+    initContainerStatuses?: StatusLike[];
+    containerStatuses?: (StatusLike & { state?: { terminated?: { exitCode: number; message?: string } } })[];
+  };
 }
 
 async function getPod(name: string): Promise<PodLike | undefined> {
@@ -101,5 +108,35 @@ describe('sidecar readiness through the daemon', () => {
     }, { timeoutMs: 20_000, intervalMs: 250, description: 'pod Ready' });
     expect(p2?.status?.initContainerStatuses?.[0]).toMatchObject({ name: 'proxy', started: true, ready: true });
     expect(condition(p2, 'ContainersReady')).toBe('True');
+  }, 120_000);
+});
+
+describe('conformance fixes through the daemon (issue 14)', () => {
+  const create = (name: string, spec: Record<string, unknown>, container: Record<string, unknown>): Promise<string> =>
+    cluster.kubectlOk(['create', '-f', '-'], {
+      input: JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name, namespace: NS },
+        spec: { nodeName: NODE, terminationGracePeriodSeconds: 1, ...spec, containers: [{ name: 'c', image: IMAGE, ...container }] },
+      }),
+    });
+
+  it('termination messages (file and FallbackToLogsOnError), privileged containers, unsafe sysctls rejected', async () => {
+    await create('term-file', { restartPolicy: 'Never' }, { command: ['sh', '-c', 'printf done > /dev/termination-log; exit 0'] });
+    await create('term-logs', { restartPolicy: 'Never' }, { command: ['sh', '-c', 'echo first; echo last; exit 3'], terminationMessagePolicy: 'FallbackToLogsOnError' });
+    await create('privileged', {}, { command: ['sleep', '600'], securityContext: { privileged: true } });
+    await create('unsafe-sysctl', { securityContext: { sysctls: [{ name: 'net.core.somaxconn', value: '1024' }] } }, { command: ['sleep', '600'] });
+    const terminated = async (name: string) => (await getPod(name))?.status?.containerStatuses?.[0]?.state?.terminated;
+    const file = await waitFor(() => terminated('term-file'), { timeoutMs: 60_000, description: 'term-file terminated' });
+    expect(file).toMatchObject({ exitCode: 0, message: 'done' });
+    const logs = await waitFor(() => terminated('term-logs'), { timeoutMs: 60_000, description: 'term-logs terminated' });
+    expect(logs).toMatchObject({ exitCode: 3, message: 'first\nlast\n' });
+    await waitFor(async () => (await getPod('privileged'))?.status?.phase === 'Running', { timeoutMs: 60_000, description: 'privileged pod running' });
+    const rejected = await waitFor(async () => {
+      const p = await getPod('unsafe-sysctl');
+      return p?.status?.phase === 'Failed' ? p : undefined;
+    }, { timeoutMs: 60_000, description: 'unsafe-sysctl rejected' });
+    expect(rejected?.status).toMatchObject({ reason: 'SysctlForbidden', message: 'Pod was rejected: forbidden sysctl: "net.core.somaxconn" not allowlisted' });
   }, 120_000);
 });

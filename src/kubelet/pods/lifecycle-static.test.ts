@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TESTBOX_IMAGE } from '../../cri/index.js';
 import { apiPod, ctr, mkPod, NODE, world, type World } from './harness.test-util.js';
 
@@ -30,13 +30,16 @@ spec:
     command: [sh, -c, "${cmd}"]
 `;
 
-/** Waits (bounded) for real file I/O to be picked up: rescans happen on the fake clock. */
+/**
+ * Waits for real file/HTTP I/O to be picked up: rescans happen on the fake clock, the I/O on the real event loop.
+ * Each round advances the fake clock and settles; the bound is generous (10 s) so a loaded machine does not flake.
+ */
 async function until(cond: () => boolean | Promise<boolean>): Promise<void> {
-  // Real file/HTTP I/O completes on the real event loop: give it a little real time per fake-clock step.
-  for (let i = 0; i < 100 && !(await cond()); i++) {
-    await new Promise((r) => setTimeout(r, 10));
+  await vi.waitFor(async () => {
+    if (await cond()) return;
     await (w as World).advance(1000, 500);
-  }
+    if (!(await cond())) throw new Error('not yet');
+  }, { timeout: 10_000, interval: 5 });
 }
 
 describe('static pods', () => {

@@ -190,7 +190,8 @@ export class CgroupResolver {
   readonly #paths = new Map<string, string>();
   readonly #pods = new Map<string, string>();
   #kubepods: string | undefined;
-  constructor(private readonly fs: StatsFs, private readonly layout: CgroupLayout) {}
+  /** `kubepods` is the configured one (cgroupRoot + driver) when given, else found at `/` or one level below. */
+  constructor(private readonly fs: StatsFs, private readonly layout: CgroupLayout, private readonly kubepods?: string) {}
 
   #base(): string {
     return this.layout.version === 2 ? this.layout.root : `${this.layout.root}/memory`;
@@ -202,6 +203,7 @@ export class CgroupResolver {
 
   /** The kubepods cgroup (`/kubepods`, `/kubepods.slice`, or one level below a cgroupRoot). */
   #findKubepods(): string | undefined {
+    if (this.kubepods !== undefined) return this.#exists(this.kubepods) ? this.kubepods : undefined;
     if (this.#kubepods !== undefined && this.#exists(this.#kubepods)) return this.#kubepods;
     this.#kubepods = undefined;
     const isKp = (n: string): boolean => n === 'kubepods' || n === 'kubepods.slice';

@@ -30,6 +30,11 @@ export interface StatsHandlerDeps {
   podLogsDir?: string;
   /** cgroup mount point (default /sys/fs/cgroup); the version is detected. */
   cgroupRoot?: string;
+  /**
+   * The kubepods cgroup (relative to the cgroup mount, e.g. `/kubepods` or `/kubepods.slice`) from cgroupRoot and
+   * cgroupDriver when cgroupsPerQOS is on; pod cgroups are looked up under it. Undefined: found at `/`.
+   */
+  kubepodsCgroup?: string;
   /** Forces the layout instead of detecting it (tests). */
   cgroupLayout?: CgroupLayout;
   /** /proc (default). */
@@ -80,7 +85,7 @@ export function createStatsHandler(deps: StatsHandlerDeps): StatsService {
     selfCgroup: selfCgroupPath(deps.fs.readFile(`${procRoot}/self/cgroup`), layout.version),
     logPaths: new Map(),
   };
-  const resolver = new CgroupResolver(deps.fs, layout);
+  const resolver = new CgroupResolver(deps.fs, layout, deps.kubepodsCgroup);
   let inflight: Promise<StatsSnapshot> | undefined;
   let timer: TimerHandle | undefined;
   let running = false;

@@ -6,7 +6,10 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RealClock } from '../../util/index.js';
+import { FakeClock, RealClock } from '../../util/index.js';
+
+/** Called when a /hang request arrived (event-driven wait instead of wall-clock timing). */
+let onHang: (() => void) | undefined;
 import { buildHttpProbeRequest, probeUserAgent } from './http-request.js';
 import { httpProbe } from './http.js';
 
@@ -30,7 +33,7 @@ function handler(req: http.IncomingMessage, res: http.ServerResponse): void {
   if (url === '/loop') return void res.writeHead(302, { Location: '/loop' }).end();
   if (url === '/headers') return void res.end(JSON.stringify(req.headers));
   if (url === '/big') return void res.end('x'.repeat(64 * 1024));
-  if (url === '/hang') return; // never answers
+  if (url === '/hang') return void onHang?.(); // never answers
   res.writeHead(500).end();
 }
 
@@ -149,11 +152,17 @@ describe('httpGet handler against a local server', () => {
       result: 'failure',
       output: `Get "http://127.0.0.1:${dead}/x": dial tcp 127.0.0.1:${dead}: connect: connection refused`,
     });
-    const t0 = Date.now();
-    expect(await probe('/hang', { timeoutMs: 300 })).toEqual({
+    // The deadline runs on a fake clock: advanced once the server holds the request, no wall-clock timing.
+    const fake = new FakeClock();
+    const arrived = new Promise<void>((r) => (onHang = r));
+    const req = buildHttpProbeRequest({ action: { path: '/hang', port }, container: { name: 'c' }, hostname: '127.0.0.1', ip: '127.0.0.1', userAgent: probeUserAgent('v1.24.3') });
+    const pending = httpProbe(req, 300, fake);
+    await arrived;
+    fake.advance(299);
+    fake.advance(1);
+    expect(await pending).toEqual({
       result: 'failure',
       output: `Get "http://127.0.0.1:${port}/hang": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`,
     });
-    expect(Date.now() - t0).toBeLessThan(2000);
   });
 });
