@@ -72,6 +72,7 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 K8S_BIN_DIR=$BIN bash "$SHARED/extract.sh" e2e.test agnhost kubectl >/dev/null
 [ "$target" = upstream ] && K8S_BIN_DIR=$BIN bash "$SHARED/extract.sh" kubelet >/dev/null
@@ -99,6 +100,7 @@ if [ "$target" = nodelet ]; then
   [ -f "$entry" ] || node scripts/build.mjs
   node "$entry" --kubeconfig="$NODE_KC" --roles=kubelet --hostname-override="$NODE" --node-ip="$NODE_IP" \
     --root-dir="$root" --port=$((BASE + 5)) --healthz-port=$((BASE + 6)) --fail-swap-on=false \
+    --client-ca-file="${CONFORMANCE_CLIENT_CA:-$CONF_DIR/k8s/pki/ca.crt}" \
     --cluster-dns=10.96.0.10 --cluster-domain=cluster.local >"$out/node.log" 2>&1 &
   pids+=($!)
 else

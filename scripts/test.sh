@@ -44,8 +44,22 @@ for project in unit integration e2e; do
 done
 
 # The e2e suite on a real control plane.
-mapfile -t real_files < <(grep -l 'startCluster(' test/e2e/*.test.ts | xargs grep -L 'forceLocal: true')
-mapfile -t once_files < <(grep -L 'startCluster(' test/e2e/*.test.ts; grep -l 'forceLocal: true' test/e2e/*.test.ts)
+# Files that could run on a real server but whose subject is node-local (the API server only carries the status they
+# write, which the other files check there) run once, on the test API server, to keep the suite's time in check.
+declare -A once_by_choice=(
+  [test/e2e/containerd-pod.test.ts]='the containerd runtime path and log rotation (node-local; pods on a real server run on Docker)'
+  [test/e2e/cni-docker-daemon.test.ts]='CNI pod networking on the node (node-local)'
+  [test/e2e/node-cgroups.test.ts]='the cgroup hierarchy of the node (node-local)'
+  [test/e2e/node-eviction.test.ts]='eviction under memory/disk pressure (node-local, slow)'
+  [test/e2e/node-shutdown.test.ts]='graceful shutdown with a systemd inhibitor lock (node-local)'
+)
+real_files=(); once_files=()
+for f in test/e2e/*.test.ts; do
+  if ! grep -q 'startCluster(' "$f"; then once_files+=("$f (no API server)")
+  elif grep -q 'forceLocal: true' "$f"; then once_files+=("$f (forceLocal: $(grep -m1 'forceLocal: true' "$f" | sed -n 's|.*// *||p'))")
+  elif [ -n "${once_by_choice[$f]:-}" ]; then once_files+=("$f (${once_by_choice[$f]})")
+  else real_files+=("$f"); fi
+done
 rm -f "$results/vitest-e2e-real.json"
 if [ "$#" -gt 0 ]; then
   echo "e2e on a real control plane: not run (test filters given: $*)" | tee -a "$notes"
@@ -60,7 +74,7 @@ else
     echo "$(sed -n 's/^INFO=//p' <<<"$cp_out")"
     echo "real control plane: $real_kc ($(kubectl --kubeconfig "$real_kc" version -o json 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{console.log(JSON.parse(s).serverVersion.gitVersion)}catch{console.log("version unknown")}})'))" | tee -a "$notes"
     echo "run there: ${real_files[*]}"
-    echo "run on the test API server only (fault injection, the test server's own tests, or no API server): ${once_files[*]}"
+    echo "run on the test API server only:"; printf '  %s\n' "${once_files[@]}"
     # kubectl of the same version as the server first on PATH, when up.sh provided one.
     real_path=$PATH
     [ -x "$(dirname "$real_kc")/bin/kubectl" ] && real_path="$(dirname "$real_kc")/bin:$PATH"

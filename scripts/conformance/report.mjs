@@ -40,6 +40,11 @@ function readResults(dir) {
 function classify(name, r) {
   for (const [k, v] of Object.entries(notes)) if (name.includes(k)) return v;
   const m = r.message;
+  const rejected = /Pod was rejected: ([^\n']{0,160})/.exec(m);
+  if (rejected) return `nodelet admission refused the pod: ${rejected[1].replace(/\s+/g, ' ')}`;
+  if (/failed to set up cgroup|unable to ensure pod container exists/.test(m)) return 'nodelet pod cgroup setup failed (FailedCreatePodContainer)';
+  if (/OCI runtime create failed|failed to create shim task/.test(m)) return 'the container runtime (Docker/runc) failed to start the sandbox or container';
+  if (/ErrImagePull|ImagePullBackOff|pull access denied|127\.0\.0\.1:1/.test(m)) return 'image pull from a registry (none is reachable here)';
   if (/pods\/log|\/log\b|GetLogs|error dialing backend|proxy error|:10250|kubelet.*(refused|unreachable)|failed to get output|unable to upgrade connection|exec/i.test(m)) {
     return 'needs the kubelet API (pod logs / exec through the API server: issue 13)';
   }

@@ -149,6 +149,7 @@ export function createKubeletApiRole(ctx: WiringContext, o: KubeletApiRoleOption
       const registry = ctx.extraRegistries.length === 0 ? ctx.metrics.registry : Registry.merge([ctx.metrics.registry, ...ctx.extraRegistries]);
       const handler = createApiHandler({
         nodeName: config.nodeName,
+        fineGrainedAuthz: config.kubelet.featureGates['KubeletFineGrainedAuthz'] !== false,
         authenticator: createAuthenticator({
           x509: clientCA !== '',
           tokenReviews: s.webhookAuthentication ? reviews : undefined,

@@ -42,6 +42,7 @@ export const wiring: RoleFactories = {
             lookup: createPodLookup({ pods: () => pods.lifecycle.pods(), runtime: ctx.runtime }),
             runtime: streamingRuntime,
             logger: ctx.logger,
+            idleTimeoutMs: ctx.config.kubelet.streamingConnectionIdleTimeoutMs,
           });
     const statsParts = createStatsParts(ctx, createPodLookup({ pods: () => pods.lifecycle.pods(), runtime: ctx.runtime }));
     const api = createKubeletApiRole(ctx, {

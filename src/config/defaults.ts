@@ -74,6 +74,7 @@ export function kubeletSettings(doc: Partial<KubeletConfigurationDoc>, extras: K
     podInfraContainerImage: extras.podInfraContainerImage ?? NODELET_DEFAULTS.podInfraContainerImage,
     containerRuntimeEndpoint: doc.containerRuntimeEndpoint || NODELET_DEFAULTS.containerRuntimeEndpoint,
     runtimeRequestTimeoutMs: msz(doc.runtimeRequestTimeout, '2m'),
+    streamingConnectionIdleTimeoutMs: msz(doc.streamingConnectionIdleTimeout, '4h'),
     registerNode: doc.registerNode ?? true,
     registerWithTaints: doc.registerWithTaints ?? [],
     nodeLabels: extras.nodeLabels ?? {},

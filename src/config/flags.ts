@@ -64,6 +64,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'file-check-frequency', kind: 'string', group: 'kubelet', arg: 'duration', defaultText: '20s', help: 'rescan period of --pod-manifest-path', target: k('fileCheckFrequency') },
   { name: 'http-check-frequency', kind: 'string', group: 'kubelet', arg: 'duration', defaultText: '20s', help: 'poll period of --manifest-url', target: k('httpCheckFrequency') },
   { name: 'node-status-update-frequency', kind: 'string', group: 'kubelet', arg: 'duration', defaultText: '10s', help: 'how often node status is computed (and written when changed)', target: k('nodeStatusUpdateFrequency') },
+  { name: 'streaming-connection-idle-timeout', kind: 'string', group: 'kubelet', arg: 'duration', defaultText: '4h0m0s', help: 'close exec/attach/port-forward connections idle this long', target: k('streamingConnectionIdleTimeout') },
   { name: 'runtime-request-timeout', kind: 'string', group: 'kubelet', arg: 'duration', defaultText: '2m0s', help: 'timeout of runtime requests', target: k('runtimeRequestTimeout') },
   { name: 'fail-swap-on', kind: 'bool', group: 'kubelet', arg: 'bool', defaultText: 'true', help: 'refuse to start when swap is on', target: k('failSwapOn') },
   { name: 'kube-reserved', kind: 'keyValues', group: 'kubelet', arg: 'res=qty,...', help: 'resources reserved for Kubernetes daemons (cpu, memory, ephemeral-storage, pid)', target: k('kubeReserved') },

@@ -131,7 +131,6 @@ export type KubeletConfigurationDoc = z.infer<typeof kubeletConfigurationSchema>
 
 /** Fields accepted for compatibility that nodelet does not act on (startup logs a warning when they are set). */
 export const KUBELET_FIELDS_WITHOUT_EFFECT: readonly (keyof KubeletConfigurationDoc)[] = [
-  'streamingConnectionIdleTimeout',
   'cpuManagerReconcilePeriod',
   'crashLoopBackOff',
   'memorySwap',

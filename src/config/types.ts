@@ -98,6 +98,8 @@ export interface KubeletSettings {
   podInfraContainerImage: string;
   containerRuntimeEndpoint: string;
   runtimeRequestTimeoutMs: number;
+  /** Idle exec/attach/port-forward connections are closed after this long (upstream default 4h). */
+  streamingConnectionIdleTimeoutMs: number;
   registerNode: boolean;
   registerWithTaints: TaintSetting[];
   /** Labels from --node-labels (added to the Node's own labels). */

@@ -16,7 +16,7 @@ const linkExists = (name: string): boolean => {
 
 let c: Cluster;
 beforeAll(async () => {
-  c = await startCluster({ forceLocal: true });
+  c = await startCluster({ forceLocal: true }); // the test API server's own tests (and the harness's)
 });
 afterAll(() => c.stop());
 

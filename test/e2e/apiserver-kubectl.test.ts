@@ -28,7 +28,7 @@ spec:
 `;
 
 beforeAll(async () => {
-  c = await startCluster({ forceLocal: true });
+  c = await startCluster({ forceLocal: true }); // the test API server's own tests (and the harness's)
   await c.kubectlOk(['create', 'namespace', 'kc']);
   await waitFor(async () => (await c.kubectl(['get', 'sa', 'default', '-n', 'kc'])).code === 0, { description: 'default service account' });
 });

@@ -127,7 +127,8 @@ describe.skipIf(skipReason !== '').each(RUNTIMES)(`3-node cluster on %s with hos
 
   afterAll(async () => {
     try {
-      // Pods of stopped nodes would stay Terminating: force them out with the namespace.
+      // Pods of stopped nodes would stay Terminating: delete the Deployment (no replacements), force the pods out.
+      await cluster?.kubectl(['-n', NS, 'delete', 'deployment', 'web', '--wait=true', '--timeout=30s']);
       await cluster?.kubectl(['-n', NS, 'delete', 'pods', '--all', '--force', '--grace-period=0', '--wait=false']);
       await cluster?.kubectl(['delete', 'namespace', NS, '--wait=false']);
       sh('bash', ['scripts/cluster.sh', 'down', '--prefix', PREFIX]);

@@ -172,6 +172,8 @@ describe('kubelet stats endpoints through the API server (docker)', () => {
     expect(text).toMatch(new RegExp(`^container_memory_working_set_bytes\\{container="main",`, 'm'));
     expect(text).toMatch(new RegExp(`^container_network_receive_bytes_total\\{container="POD",id="[^"]*/[0-9a-f]{64}",image="",interface="eth0",name="k8s_POD_burner_${NS}_${podUid}_0",namespace="${NS}",pod="burner"\\} `, 'm'));
     expect(text).toMatch(/^container_cpu_usage_seconds_total\{container="",cpu="total",id="\/",image="",name="",namespace="",pod=""\} /m);
+    // the pod's own cgroup (cgroupsPerQOS, on by default): kubepods/<qos>/pod<uid>
+    expect(text).toMatch(new RegExp(`^container_memory_working_set_bytes\\{container="",id="[^"]*/kubepods/besteffort/pod${podUid}",image="",name="",namespace="${NS}",pod="burner"\\} `, 'm'));
   }, 30_000);
 
   // The test API server's proxying of exec and port-forward (kubectl's WebSocket attempt, its SPDY fallback, the

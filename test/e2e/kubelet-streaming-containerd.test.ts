@@ -2,7 +2,8 @@
  * e2e (issue 13, streaming on the CRI backend): the daemon on a PRIVATE containerd (bridge nl2ctr1 on
  * 10.214.2.128/25) serves `kubectl exec` (exit code, stdin to EOF), `kubectl cp` both ways, `kubectl attach` and
  * `kubectl port-forward` to a port bound only on the pod's loopback, through the API server; the daemon relays them to
- * containerd's streaming server (CRI Exec/Attach/PortForward URLs) as a SPDY client.
+ * containerd's streaming server (CRI Exec/Attach/PortForward URLs) as a SPDY client. Runs on the real control plane
+ * ($KUBECONFIG) and on the test API server alike.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';

@@ -203,7 +203,7 @@ export class CgroupResolver {
 
   /** The kubepods cgroup (`/kubepods`, `/kubepods.slice`, or one level below a cgroupRoot). */
   #findKubepods(): string | undefined {
-    if (this.kubepods !== undefined) return this.#exists(this.kubepods) ? this.kubepods : undefined;
+    if (this.kubepods !== undefined) return this.fs.readDir(`${this.#base()}${this.kubepods}`) !== undefined ? this.kubepods : undefined;
     if (this.#kubepods !== undefined && this.#exists(this.#kubepods)) return this.#kubepods;
     this.#kubepods = undefined;
     const isKp = (n: string): boolean => n === 'kubepods' || n === 'kubepods.slice';

@@ -258,3 +258,14 @@ describe('container logs on Docker', () => {
     expect(asked).toEqual([id]);
   });
 });
+
+describe('configured kubepods cgroup', () => {
+  it('looks pods up under the configured kubepods, not another agent\'s /kubepods', async () => {
+    const node = fakeNode({ version: 1, podCount: 1, podCgroups: 'cgroupfs' });
+    node.fs.setCgroupV1('/sys/fs/cgroup', '/kubepods/besteffort/poduid-0', { cpuNanos: 7, memoryUsage: 7 }); // a decoy
+    service = createStatsHandler({ nodeName: 'n', fs: node.fs, runtime: node.runtime, pods: node.pods, rootDir: '/var/lib/kubelet', clock: new FakeClock(T0), housekeepingIntervalMs: 0, kubepodsCgroup: '/nodelet-e2e/kubepods' });
+    const s = await service.snapshot();
+    expect(s.pods[0]!.podCgroup).toBe('/nodelet-e2e/kubepods/besteffort/poduid-0');
+    expect(s.pods[0]!.podStats?.cpuUsageNanos).toBe(1e11);
+  });
+});

@@ -111,6 +111,8 @@ export function createStreamingHandler(deps: StreamingHandlerDeps): StreamingHan
       ports = parsed.ports;
     }
     wss.handleUpgrade(req, socket, head, (conn: WebSocket) => {
+      const timed = socket as Duplex & { setTimeout?: (ms: number, cb: () => void) => void };
+      if (idleTimeoutMs > 0 && typeof timed.setTimeout === 'function') timed.setTimeout(idleTimeoutMs, () => conn.terminate());
       if (route.kind === 'portForward') {
         void serveWsPortForward(
           conn,

@@ -25,6 +25,8 @@ import type { KubeletPodLookup, StatsHandler, StreamingHandler } from './types.j
 /** Everything the endpoints need. */
 export interface ApiHandlerOptions {
   nodeName: string;
+  /** KubeletFineGrainedAuthz (default on in v1.33): check pods/healthz/configz before proxy. */
+  fineGrainedAuthz?: boolean;
   authenticator: RequestAuthenticator;
   authorizer: RequestAuthorizer;
   lookup: KubeletPodLookup;
@@ -73,7 +75,7 @@ export function createApiHandler(o: ApiHandlerOptions): ApiHandler {
   const gate = async (req: IncomingMessage, path: string): Promise<Gate> => {
     const user = await o.authenticator.authenticate(req);
     if (user === undefined) return { ok: false, code: 401, body: 'Unauthorized' };
-    const attrs = requestAttributes(user, req.method, path, o.nodeName);
+    const attrs = requestAttributes(user, req.method, path, o.nodeName, o.fineGrainedAuthz ?? true);
     const d = await o.authorizer.authorize(attrs);
     if (d.error !== undefined) {
       log.warn({ user: user.name, verb: attrs.verb, subresources: attrs.subresources, err: d.error }, 'kubelet API authorization error');
