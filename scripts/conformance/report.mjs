@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Renders docs/conformance.md from the output directories of scripts/conformance.sh (junit XML per shard + meta.txt):
-//   node scripts/conformance/report.mjs --nodelet DIR [--upstream DIR] [--notes FILE] [--out docs/conformance.md]
+//   node scripts/conformance/report.mjs --nodelet DIR [--upstream DIR] [--notes FILE] [--append FILE] [--out docs/conformance.md]
 // Every spec of the selection is listed with its result per target and, for failures, the cause: the first line of
 // the failure message plus a classification (--notes: a JSON map of spec-name substrings to a cause/issue text).
 import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
@@ -26,11 +26,12 @@ function readResults(dir) {
         const name = unxml(m[1]).replace(/^\[It\] /, '');
         if (!name.includes('[NodeConformance]')) continue;
         const body = m[4];
-        const fm = /<(failure|error)[^>]*message="([^"]*)"/.exec(body);
+        // ginkgo leaves the message attribute empty and puts the failure text in the element
+        const fm = /<(failure|error)[^>]*>([^<]*)</.exec(body);
         const status = m[2] === 'passed' ? 'pass' : m[2] === 'skipped' || m[2] === 'pending' ? 'not run' : m[2] === 'interrupted' || m[2] === 'timedout' ? 'timeout' : 'fail';
         // every shard's report lists every spec; one that another shard ran keeps that result
         if (status === 'not run' && res.has(name)) continue;
-        res.set(name, { status, seconds: Number(m[3]), message: fm ? unxml(fm[2]) : '' });
+        res.set(name, { status, seconds: Number(m[3]), message: fm ? unxml(fm[2]).replace(/^\[FAILED\] /, '') : '' });
       }
     }
   }
@@ -94,10 +95,14 @@ const lines = [
   ...names.map((n) => {
     const cells = results.map((t) => t.res.get(n)?.status ?? '—');
     const failing = results.map((t) => ({ t, r: t.res.get(n) })).find((x) => x.r !== undefined && x.r.status !== 'pass' && x.r.status !== 'not run');
-    const cause = failing === undefined ? '' : `${failing.t.name}: ${[classify(n, failing.r), first(failing.r.message)].filter((x) => x !== '').join(' — ')}`;
+    let cause = failing === undefined ? '' : `${failing.t.name}: ${[classify(n, failing.r), first(failing.r.message)].filter((x) => x !== '').join(' — ')}`;
+    const ran = results.map((t) => t.res.get(n)?.status).filter((st) => st === 'pass' || st === 'fail');
+    if (results.length > 1 && ran.length === results.length && ran.every((st) => st === 'fail')) cause = `**fails on both: the environment** — ${cause}`;
     return `| ${n.replace(/\|/g, '\\|')} | ${cells.join(' | ')} | ${cause} |`;
   }),
   '',
 ];
+// --append FILE: hand-written notes about the run (what was discarded, which failures belong to which issue)
+if (opt('append') !== undefined) lines.splice(lines.indexOf('## Every spec'), 0, readFileSync(opt('append'), 'utf8').trim(), '');
 writeFileSync(out, lines.join('\n'));
 console.log(`wrote ${out}: ${names.length} specs`);

@@ -189,8 +189,10 @@ export function createNodeResources(ctx: WiringContext, recorder: EventRecorder,
           await sm.stop().catch(() => undefined);
         }
       }
-      // Image GC: first run at start, then every 5 min. A failure is logged with its code; from the second failure on
+      // Image GC: the images present at start are detected now (upstream's imageManager.Start), collection runs 1 s
+      // later and then every 5 min. A failure is logged with its code; from the second failure on
       // it is also a Node event `ImageGCFailed`, as upstream (the first may be stats warming up).
+      await imageGc.detect().catch((err: unknown) => logger.warn({ code: 'IMAGE_GC_FAILED', err: errorMessage(err) }, 'image detection failed'));
       let failedBefore = false;
       const gcLogger = logger.child({ component: 'image-gc' });
       loop(
@@ -211,7 +213,7 @@ export function createNodeResources(ctx: WiringContext, recorder: EventRecorder,
             failedBefore = true;
           }
         },
-        0,
+        1000,
       );
     },
     async stop() {

@@ -138,7 +138,10 @@ export function runStreamingContract(name: string, make: () => Promise<Streaming
         return text.includes('contract-body') ? text : undefined;
       });
       expect(answer).toMatch(/^HTTP\/1\.[01] 200/);
-      await expect(roundTrip(7099)).rejects.toBeDefined();
+      // A closed port never answers: the runtime reports the dial error (containerd's streaming server may, on a
+      // loaded machine, close the streams before its error frame arrives; then the forward ends empty).
+      const closed = await roundTrip(7099).then((t) => t, () => 'rejected');
+      expect(closed === 'rejected' || closed === '').toBe(true);
     }, 30_000);
 
     if (opts.realKernel) {

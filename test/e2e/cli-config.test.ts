@@ -56,6 +56,6 @@ describe('nodelet CLI', () => {
     for (const f of ['--kubeconfig', '--pod-manifest-path', '--roles', '--proxy-healthz-bind-address', '--cluster-cidr', '--fail-swap-on']) expect(h.stdout).toContain(f);
     const v = nodelet(['--version']);
     expect(v.code).toBe(0);
-    expect(v.stdout).toMatch(/^nodelet \d+\.\d+\.\d+ \(Kubernetes v1\.30\.0-nodelet\)/);
+    expect(v.stdout).toMatch(/^nodelet \d+\.\d+\.\d+ \(Kubernetes v1\.33\.0-nodelet\)/);
   });
 });

@@ -92,7 +92,7 @@ describe('image garbage collection', () => {
     const configDir = join(dir.path, 'cfg');
     mkdirSync(configDir);
     const config = join(configDir, 'config.yaml');
-    writeFileSync(config, 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nimageMinimumGCAge: 0s\n');
+    writeFileSync(config, 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nimageMinimumGCAge: 100ms\n');
     const second = await start('nl0-imagegc-2', [`--config=${config}`, '--image-gc-high-threshold=1', '--image-gc-low-threshold=0']);
     await waitFor(() => (tags().length === 2 ? true : undefined), { timeoutMs: 30_000, description: 'unused images removed' });
     expect(tags()).toEqual(['localhost/nodelet/pause:3.9', 'localhost/nodelet/testbox:1.0']);
