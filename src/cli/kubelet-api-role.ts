@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { ApiClient } from '../api/index.js';
 import type { ContainerLogs, ContainerRuntime } from '../cri/types.js';
-import type { PodLifecycle } from '../kubelet/pods/index.js';
+import { ownerLabels, type PodLifecycle } from '../kubelet/pods/index.js';
 import {
   alwaysAllow,
   createApiHandler,
@@ -165,7 +165,7 @@ export function createKubeletApiRole(ctx: WiringContext, o: KubeletApiRoleOption
         ...(docker ? { engineLogs: createEngineLogReader(socketPath(config.kubelet.containerRuntimeEndpoint)) } : {}),
         checks: ctx.checks,
         registry,
-        beforeScrape: () => refreshRunningCounts(runtime, ctx.metrics),
+        beforeScrape: () => refreshRunningCounts(runtime, ctx.metrics, ownerLabels(ctx.config.nodeName)),
         configz: () => configzDocument(ctx),
         ...(o.streaming === undefined ? {} : { streaming: o.streaming }),
         ...(o.stats === undefined ? {} : { stats: o.stats }),

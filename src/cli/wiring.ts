@@ -34,17 +34,18 @@ export const wiring: RoleFactories = {
   kubeletParts(ctx, nodeAgent) {
     const pods = createPodsRole(ctx, nodeAgent);
     // The kubelet API (port 10250) starts after the pods role; the streaming and stats handlers plug in here.
+    const lookup = createPodLookup({ pods: () => pods.lifecycle.pods(), runtime: ctx.runtime });
     const streamingRuntime = streamingOf(ctx.runtime);
     const streaming =
       streamingRuntime === undefined
         ? undefined
         : createStreamingHandler({
-            lookup: createPodLookup({ pods: () => pods.lifecycle.pods(), runtime: ctx.runtime }),
+            lookup,
             runtime: streamingRuntime,
             logger: ctx.logger,
             idleTimeoutMs: ctx.config.kubelet.streamingConnectionIdleTimeoutMs,
           });
-    const statsParts = createStatsParts(ctx, createPodLookup({ pods: () => pods.lifecycle.pods(), runtime: ctx.runtime }));
+    const statsParts = createStatsParts(ctx, lookup);
     const api = createKubeletApiRole(ctx, {
       stats: statsParts.stats,
       lifecycle: pods.lifecycle,
