@@ -448,9 +448,14 @@ describe(`service proxy through the daemon (kubelet + proxy roles, host ${MODE})
         return t.includes(`100.0%  DNAT to ${web0}:8080, not masqueraded`) ? t : undefined;
       }, { timeoutMs: 10_000, description: 'trace: ETP Local NodePort → the local endpoint only' });
       console.log(`nodelet trace, ETP Local NodePort with a local endpoint:\n${local}`);
-      const remote = trace(internal, remoteNp);
+      const remoteWanted = MODE === 'nftables' ? /100\.0% {2}DROPPED: nlpx-e2e\/web-remote:http: @no-endpoint-nodeports/ : /100\.0% {2}DROPPED: nlpx-e2e\/web-remote:http has no local endpoints/;
+      // The web-remote slice was applied with web-local's; the proxy may program it one sync later.
+      const remote = await waitFor(async () => {
+        const t = trace(internal, remoteNp);
+        return remoteWanted.test(t) ? t : undefined;
+      }, { timeoutMs: 10_000, description: 'trace: ETP Local NodePort without a local endpoint → dropped' });
       console.log(`nodelet trace, ETP Local NodePort without a local endpoint:\n${remote}`);
-      expect(remote).toMatch(MODE === 'nftables' ? /100\.0% {2}DROPPED: nlpx-e2e\/web-remote:http: @no-endpoint-nodeports/ : /100\.0% {2}DROPPED: nlpx-e2e\/web-remote:http has no local endpoints/);
+      expect(remote).toMatch(remoteWanted);
       const empty = trace(emptyIP, 80);
       console.log(`nodelet trace, VIP without endpoints:\n${empty}`);
       expect(empty).toMatch(MODE === 'nftables' ? /100\.0% {2}REJECTED: nlpx-e2e\/empty: @no-endpoint-services/ : /100\.0% {2}REJECTED: nlpx-e2e\/empty has no endpoints/);

@@ -38,6 +38,7 @@ if (missing !== undefined) {
     {
       testLabel: TEST_LABEL,
       realKernel: true,
+      killsAbortedExec: false,
       serveHttp: async (runtime, sandboxId, port, body) => {
         const status = await runtime.podSandboxStatus(sandboxId);
         const sb = sandboxConfig(status.metadata.name, { [TEST_LABEL.key]: TEST_LABEL.value });

@@ -25,6 +25,7 @@ runStreamingContract(
   {
     testLabel: TEST_LABEL,
     realKernel: true,
+    killsAbortedExec: true,
     serveHttp: async (runtime, sandboxId, port, body) => {
       const status = await runtime.podSandboxStatus(sandboxId);
       const sb = sandboxConfig(status.metadata.name, { [TEST_LABEL.key]: TEST_LABEL.value });

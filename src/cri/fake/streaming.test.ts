@@ -4,6 +4,7 @@ import { FakeRuntime } from './fake-runtime.js';
 runStreamingContract('FakeRuntime', async () => ({ runtime: new FakeRuntime(), cleanup: async () => undefined }), {
   testLabel: { key: 'io.nodelet.test', value: 'streaming-contract-fake' },
   realKernel: false,
+  killsAbortedExec: false,
   serveHttp: async (runtime, _sandboxId, port, body) => {
     (runtime as FakeRuntime).setPortHandler(port, async (stream) => {
       stream.resume();
