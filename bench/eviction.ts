@@ -10,6 +10,7 @@
  *
  * Usage: tsx bench/eviction.ts [--rounds 3]   (needs dist/nodelet.mjs or $NODELET_ENTRY)
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import Docker from 'dockerode';
 import { writeSubsection } from './lib/docs.js';
@@ -77,6 +78,8 @@ async function main(): Promise<void> {
     await engine.destroy();
     await cluster.stop();
     dir.remove();
+    // The daemon's cgroup root (empty once the pods are gone).
+    spawnSync('sh', ['-c', `find /sys/fs/cgroup/*/${ROOT} -depth -type d -exec rmdir {} + 2>/dev/null`]);
   }
   const body = `Run: ${machineLine(facts)}. Monitoring interval 10 s (upstream's); hard threshold, grace 0.
 
