@@ -96,13 +96,9 @@ export class HostEvictionObserver implements EvictionObserver {
       const s = await statfs(path);
       return { bytes: { capacity: s.blocks * s.bsize, available: s.bavail * s.bsize }, inodes: { capacity: s.files, available: s.ffree } };
     };
-    try {
-      const n = await fs(rootDir);
-      out['nodefs.available'] = n.bytes;
-      out['nodefs.inodesFree'] = n.inodes;
-    } catch {
-      // root dir unreadable: no nodefs signals
-    }
+    // nodefs: the host reading already statfs'd the root dir (0 capacity when unreadable: no signal).
+    out['nodefs.available'] = { capacity: r.fs.capacityBytes, available: r.fs.availableBytes };
+    out['nodefs.inodesFree'] = { capacity: r.fs.inodes, available: r.fs.inodesFree };
     try {
       const i = await fs((await this.#o.runtime.imageFsInfo()).mountpoint);
       out['imagefs.available'] = i.bytes;
