@@ -84,8 +84,14 @@ export class SpdyStream extends Duplex {
     cb(err);
   }
 
+  /**
+   * Both sides sent FIN: destroy once the reader has taken everything (destroying at once would drop DATA that
+   * arrived together with the FIN and is still buffered — the tail of an exec's stdout).
+   */
   #maybeDone(): void {
-    if (this.#remoteFin && this.#localFin) this.destroy();
+    if (!this.#remoteFin || !this.#localFin || this.destroyed) return;
+    if (this.readableEnded || this.readableLength === 0) this.destroy();
+    else this.once('end', () => this.destroy());
   }
 }
 
@@ -116,6 +122,8 @@ export class SpdyConnection {
   #goneAway = false;
   #closed = false;
   #paused = false;
+  /** Why to close once the queued frames are handled (the peer ended the socket right after its last frames). */
+  #closeReason: string | undefined;
 
   constructor(socket: Duplex, options: SpdyConnectionOptions) {
     this.#socket = socket;
@@ -123,9 +131,9 @@ export class SpdyConnection {
     this.#onStream = options.onStream;
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('drain', () => this.#flushDrainWaiters());
-    socket.on('end', () => this.close('client closed the connection'));
+    socket.on('end', () => this.#closeAfterPending('peer closed the connection'));
     socket.on('error', (err: Error) => this.close(`socket error: ${err.message}`));
-    socket.on('close', () => this.close('socket closed'));
+    socket.on('close', () => this.#closeAfterPending('socket closed'));
     const idle = options.idleTimeoutMs ?? 0;
     if (idle > 0 && 'setTimeout' in socket && typeof socket.setTimeout === 'function') {
       (socket as Duplex & { setTimeout(ms: number, cb: () => void): void }).setTimeout(idle, () =>
@@ -235,6 +243,15 @@ export class SpdyConnection {
     }
   }
 
+  /**
+   * The socket ended: frames already read still reach their streams (DATA queued behind a SYN_REPLY that waits
+   * for the inflater would otherwise be dropped with its stream), then the connection closes.
+   */
+  #closeAfterPending(reason: string): void {
+    if (this.#busy || this.#pending.length > 0) this.#closeReason ??= reason;
+    else this.close(reason);
+  }
+
   #flushDrainWaiters(): void {
     for (const w of this.#drainWaiters.splice(0)) w();
   }
@@ -273,6 +290,7 @@ export class SpdyConnection {
       }
       this.#onFrame(f);
     }
+    if (!this.#busy && this.#pending.length === 0 && this.#closeReason !== undefined) this.close(this.#closeReason);
   }
 
   #onSynStream(f: Extract<SpdyFrame, { type: 'synStream' }>, headers: SpdyHeaders): void {

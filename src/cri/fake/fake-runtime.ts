@@ -81,7 +81,7 @@ export class FakeRuntime implements ContainerRuntime, ContainerLogs, ContainerSt
     this.#streaming = new FakeStreaming({
       container: (id) => this.#container(id),
       sandbox: (id) => this.#sandbox(id),
-      run: (c, cmd) => this.#procs.exec(c, cmd, 0, this.#execHandler),
+      run: (c, cmd, signal) => this.#procs.exec(c, cmd, 0, this.#execHandler, signal),
     });
     for (const spec of options.images ?? FAKE_DEFAULT_IMAGES) this.#images.addLocal(spec);
     for (const spec of options.remoteImages ?? []) this.#images.addRemote(spec);

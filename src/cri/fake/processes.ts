@@ -1,4 +1,4 @@
-import { TimeoutError, type Clock } from '../../util/index.js';
+import { NodeletError, TimeoutError, type Clock } from '../../util/index.js';
 import { effectiveArgv } from '../refs.js';
 import type { ContainerEvent, ExecResult } from '../types.js';
 import { modelProgram } from './programs.js';
@@ -77,13 +77,13 @@ export class FakeProcesses {
     cmd: string[],
     timeoutSeconds: number,
     handler: ((id: string, cmd: string[]) => ExecResult | undefined | Promise<ExecResult | undefined>) | undefined,
+    signal?: AbortSignal,
   ): Promise<ExecResult> {
     const run = async (): Promise<ExecResult> => {
       const custom = await handler?.(c.id, cmd);
       if (custom !== undefined) return custom;
       const p = modelProgram(cmd, { memoryLimit: c.config.linux.resources.memoryLimitInBytes ?? 0, unknown: 'exit' });
-      if (p.exitAfterMs === undefined) await new Promise<never>(() => undefined);
-      else if (p.exitAfterMs > 0) await this.#clock.sleep(p.exitAfterMs);
+      if (p.exitAfterMs === undefined || p.exitAfterMs > 0) await this.#runFor(p.exitAfterMs, cmd, signal);
       const text = (lines: string[]): string => lines.map((l) => `${l}\n`).join('');
       return { exitCode: p.exitCode, stdout: text(p.stdout), stderr: text(p.stderr) };
     };
@@ -98,6 +98,19 @@ export class FakeProcesses {
     } finally {
       if (timer !== undefined) this.#clock.clearTimeout(timer);
     }
+  }
+
+  /** Waits `ms` on the clock (forever when undefined); an abort of `signal` kills the exec'd program (rejects). */
+  #runFor(ms: number | undefined, cmd: string[], signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = ms === undefined ? undefined : this.#clock.setTimeout(resolve, ms);
+      const kill = (): void => {
+        if (timer !== undefined) this.#clock.clearTimeout(timer);
+        reject(new NodeletError('CANCELLED', `exec ${JSON.stringify(cmd)} killed: its session was aborted`));
+      };
+      if (signal?.aborted === true) kill();
+      else signal?.addEventListener('abort', kill, { once: true });
+    });
   }
 
   /** Resolves when `c` stops running or after `ms` on the clock, whichever comes first. */

@@ -18,7 +18,7 @@ export interface FakeStreamingHost {
   container(id: string): FakeContainer;
   sandbox(id: string): FakeSandbox;
   /** Runs a modelled command (execSync without timeout). */
-  run(c: FakeContainer, cmd: string[]): Promise<ExecResult>;
+  run(c: FakeContainer, cmd: string[], signal: AbortSignal): Promise<ExecResult>;
 }
 
 /** The open sessions and their resizes, for assertions. */
@@ -54,7 +54,7 @@ export class FakeStreaming {
         await copyUntilEnd(io);
         return 0;
       }
-      const r = await this.#host.run(c, cmd);
+      const r = await this.#host.run(c, cmd, io.signal);
       io.stdout?.write(r.stdout);
       (io.tty ? io.stdout : io.stderr)?.write(r.stderr);
       return r.exitCode;

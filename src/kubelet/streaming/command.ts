@@ -130,6 +130,11 @@ export async function runCommandSession(
   start: SessionStarter,
   log: Logger,
 ): Promise<void> {
+  if (channels.signal.aborted) {
+    // The client went away between opening its streams and the start: start nothing.
+    await channels.finish();
+    return;
+  }
   const io: StreamIO = { tty: options.tty, signal: channels.signal };
   if (channels.stdin !== undefined) io.stdin = channels.stdin;
   if (channels.stdout !== undefined) io.stdout = channels.stdout;
