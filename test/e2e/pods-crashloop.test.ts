@@ -1,7 +1,7 @@
 /**
  * e2e (issue 6): restart policies end to end through the real daemon, the test API server, kubectl and a private
  * dockerd (bridge nlcl-br0, 10.213.131.0/24):
- * - crash-loop timing: a container exiting 1 under Always is restarted at once, then after 10, 20 and 40 s (±1 s
+ * - crash-loop timing: a container exiting 1 under Always is restarted at once, then after 10 and 20 s (±1 s
  *   from one instance's FinishedAt to the next one's creation, docker inspect; its StartedAt never earlier and late
  *   only by the engine's start latency; cross-checked on the API's whole-second times), shows waiting reason
  *   CrashLoopBackOff with the upstream message for each delay, BackOff events, and a growing restartCount;
@@ -9,7 +9,8 @@
  *   exit 1 ⇒ Failed, never restarted);
  * - readiness gates: Ready waits for the gate's condition, written by someone else through the status subresource,
  *   and the kubelet never overwrites that condition.
- * All pods are created up front so the short scenarios finish while the crash loop runs (~80 s in all).
+ * All pods are created up front so the short scenarios finish while the crash loop runs (~40 s in all; the longer
+ * sequence up to the 5 min cap is unit-tested on the fake clock).
  */
 import Docker from 'dockerode';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -113,7 +114,7 @@ function seenInstance(id: string | undefined, startedAt: string | undefined, fin
 }
 let crashWatch: Promise<PodLike> | undefined;
 
-/** Watches the crash pod until its fifth instance (restartCount 4) runs, collecting into {@link crash}. */
+/** Watches the crash pod until its fourth instance (restartCount 3) runs, collecting into {@link crash}. */
 function watchCrash(): Promise<PodLike> {
   return waitForWatch<PodLike>(cluster.kubeconfigPath, `/api/v1/namespaces/${NS}/pods`, (ev) => {
     const c = ev.object.status?.containerStatuses?.[0];
@@ -124,8 +125,8 @@ function watchCrash(): Promise<PodLike> {
     if (c.state?.waiting?.reason === 'CrashLoopBackOff') crash.messages.add(c.state.waiting.message ?? '');
     seenInstance(c.containerID, c.state?.running?.startedAt);
     for (const t of [c.state?.terminated, c.lastState?.terminated]) seenInstance(t?.containerID, t?.startedAt, t?.finishedAt);
-    return c.restartCount >= 4 && c.state?.running !== undefined;
-  }, { fieldSelector: 'metadata.name=crash', timeoutMs: 150_000, description: 'crash restarted 4 times' });
+    return c.restartCount >= 3 && c.state?.running !== undefined;
+  }, { fieldSelector: 'metadata.name=crash', timeoutMs: 150_000, description: 'crash restarted 3 times' });
 }
 
 beforeAll(async () => {
@@ -213,26 +214,27 @@ describe('restart policies through the daemon', () => {
 
   // Skipped on a real control plane: the back-off timing is the daemon's own (the API server only carries the status
   // and events, which the shorter tests above check there) and takes 70 s, so it runs once, on the test API server.
-  it.skipIf(externalKubeconfig() !== undefined)('Always: crash-loop back-off of 10, 20, 40 s with CrashLoopBackOff, BackOff events and a growing restartCount', async () => {
+  it.skipIf(externalKubeconfig() !== undefined)('Always: crash-loop back-off of 10 then 20 s with CrashLoopBackOff, BackOff events and a growing restartCount', async () => {
     const pod = await (crashWatch ?? Promise.reject(new Error('crash watch not started')));
     const full = `crash_${NS}(${pod.metadata.uid})`;
-    expect([...crash.messages].sort()).toEqual(['10s', '20s', '40s'].map((d) => `back-off ${d} restarting failed container=c ${`pod=${full}`}`));
+    expect([...crash.messages].sort()).toEqual(['10s', '20s'].map((d) => `back-off ${d} restarting failed container=c ${`pod=${full}`}`));
     expect(crash.counts).toEqual([...crash.counts].sort((a, b) => a - b));
-    expect(crash.counts[crash.counts.length - 1]).toBe(4);
+    expect(crash.counts[crash.counts.length - 1]).toBe(3);
     expect(crash.mixedStates).toEqual([]);
-    await waitFor(() => [...(crashRecorder?.instances.values() ?? [])].filter((i) => i.startedAt > 0).length >= 5, { timeoutMs: 5_000, description: '5 instances seen' });
+    await waitFor(() => [...(crashRecorder?.instances.values() ?? [])].filter((i) => i.startedAt > 0).length >= 4, { timeoutMs: 5_000, description: '4 instances seen' });
     const runs = [...(crashRecorder?.instances.values() ?? [])].filter((i) => i.startedAt > 0).sort((a, b) => a.startedAt - b.startedAt);
     // The back-off is what the agent controls: from one instance's exit to the creation of the next (±1 s; measured
     // 10.04/20.05/40.04 s on a quiet machine). The engine then needs a moment to start it, so exit→start may be
     // later (≈0.5 s quiet, up to ~5 s on a loaded machine), never earlier.
-    const backoffs = runs.slice(1, 5).map((r, i) => (r.createdAt - (runs[i]?.finishedAt ?? 0)) / 1000);
-    const gaps = runs.slice(1, 5).map((r, i) => (r.startedAt - (runs[i]?.finishedAt ?? 0)) / 1000);
+    const backoffs = runs.slice(1, 4).map((r, i) => (r.createdAt - (runs[i]?.finishedAt ?? 0)) / 1000);
+    const gaps = runs.slice(1, 4).map((r, i) => (r.startedAt - (runs[i]?.finishedAt ?? 0)) / 1000);
     const round = (xs: number[]): number[] => xs.map((g) => Math.round(g * 100) / 100);
     const seen = `exit→create ${JSON.stringify(round(backoffs))}, exit→start ${JSON.stringify(round(gaps))}`;
-    expect(gaps, seen).toHaveLength(4);
-    // First restart at once (no back-off yet), then 10, 20, 40 s.
+    expect(gaps, seen).toHaveLength(3);
+    // First restart at once (no back-off yet), then 10 and 20 s (the doubling; the sequence up to the 5 min cap is
+    // unit-tested on the fake clock: src/kubelet/pods/backoff*.test.ts).
     expect(backoffs[0], seen).toBeLessThan(3);
-    for (const [i, want] of [[1, 10], [2, 20], [3, 40]] as const) {
+    for (const [i, want] of [[1, 10], [2, 20]] as const) {
       expect(Math.abs((backoffs[i] ?? 0) - want), seen).toBeLessThanOrEqual(1);
       // Never early; late only by the engine's start latency (seconds when the machine is loaded).
       expect(gaps[i], seen).toBeGreaterThanOrEqual(want - 1);
@@ -242,8 +244,8 @@ describe('restart policies through the daemon', () => {
     // The API's whole-second times tell the same story (−2 s for the truncation of both ends, +5 s start latency).
     const api = [...crash.instances.values()].sort((a, b) => (a.startedAt ?? 0) - (b.startedAt ?? 0));
     const apiGaps = api.slice(1).map((x, i) => ((x.startedAt ?? 0) - (api[i]?.finishedAt ?? 0)) / 1000);
-    expect(apiGaps.length, `API instances ${JSON.stringify(api)}`).toBeGreaterThanOrEqual(4);
-    for (const [i, want] of [[1, 10], [2, 20], [3, 40]] as const) {
+    expect(apiGaps.length, `API instances ${JSON.stringify(api)}`).toBeGreaterThanOrEqual(3);
+    for (const [i, want] of [[1, 10], [2, 20]] as const) {
       expect(apiGaps[i], `API exit→start ${JSON.stringify(apiGaps)}`).toBeGreaterThanOrEqual(want - 2);
       expect(apiGaps[i], `API exit→start ${JSON.stringify(apiGaps)}`).toBeLessThanOrEqual(want + 6);
     }
@@ -253,7 +255,7 @@ describe('restart policies through the daemon', () => {
     const ev = { items: all.items.filter((e) => e.reason === 'BackOff' && e.involvedObject.name === 'crash') };
     expect(ev.items.length).toBeGreaterThanOrEqual(1);
     expect(ev.items[0]).toMatchObject({ type: 'Warning', message: `Back-off restarting failed container c in pod ${full}`, involvedObject: { fieldPath: 'spec.containers{c}' } });
-    expect(ev.items.reduce((n, e) => n + (e.count ?? 1), 0)).toBeGreaterThanOrEqual(3);
-    expect(await cluster.kubectlOk(['get', 'pod', 'crash', '-n', NS, '--no-headers'])).toMatch(/^crash\s+\d\/1\s+\S+\s+4\s/);
+    expect(ev.items.reduce((n, e) => n + (e.count ?? 1), 0)).toBeGreaterThanOrEqual(2);
+    expect(await cluster.kubectlOk(['get', 'pod', 'crash', '-n', NS, '--no-headers'])).toMatch(/^crash\s+\d\/1\s+\S+\s+3\s/);
   }, 110_000);
 });
