@@ -25,8 +25,6 @@ const IMAGE_GC_PERIOD_MS = 5 * 60_000;
 const CGROUP_CLEANUP_PERIOD_MS = 30_000;
 /** Upstream's eviction monitoring interval. */
 const EVICTION_PERIOD_MS = 10_000;
-/** Upstream containerLogMonitorInterval. */
-const LOG_ROTATION_PERIOD_MS = 10_000;
 
 /** What the pods role uses. */
 export interface NodeResources {
@@ -162,7 +160,7 @@ export function createNodeResources(ctx: WiringContext, recorder: EventRecorder,
           clock,
           logger: logger.child({ component: 'container-logs' }),
         });
-        loop('container-logs', LOG_ROTATION_PERIOD_MS, () => logs.rotateAll());
+        loop('container-logs', k.containerLogMonitorIntervalMs, () => logs.rotateAll());
       }
       const groups = shutdownGroups(k.shutdownGracePeriodSeconds, k.shutdownGracePeriodCriticalPodsSeconds, k.shutdownGracePeriodByPodPriority);
       if (groups.length > 0) {

@@ -7,7 +7,7 @@ import type { KubeletConfigurationDoc } from './kubelet-schema.js';
 import type { KubeProxyConfigurationDoc } from './proxy-schema.js';
 import { parseQuantity } from '../util/quantity.js';
 import { parseThreshold, type Threshold } from './quantity.js';
-import type { EvictionThresholds, KubeletServerSettings, KubeletSettings, ProxySettings, ResourceReservation } from './types.js';
+import type { ContainerGCSettings, EvictionThresholds, KubeletServerSettings, KubeletSettings, ProxySettings, ResourceReservation } from './types.js';
 
 /** nodelet's defaults for settings that are flags only upstream. */
 export const NODELET_DEFAULTS = {
@@ -51,6 +51,8 @@ function eviction(map: Partial<Record<string, string>> | undefined): EvictionThr
 export interface KubeletFlagExtras {
   podInfraContainerImage?: string;
   nodeLabels?: Record<string, string>;
+  /** From the deprecated container GC flags (no KubeletConfiguration fields). */
+  containerGC?: ContainerGCSettings;
 }
 
 /** Applies upstream defaults to a (possibly empty) KubeletConfiguration. */
@@ -78,6 +80,7 @@ export function kubeletSettings(doc: Partial<KubeletConfigurationDoc>, extras: K
     registerNode: doc.registerNode ?? true,
     registerWithTaints: doc.registerWithTaints ?? [],
     nodeLabels: extras.nodeLabels ?? {},
+    containerGC: extras.containerGC ?? { minAgeMs: 0, maxPerPodContainer: 1, maxContainers: -1 },
     healthzPort: doc.healthzPort ?? 10248,
     healthzBindAddress: doc.healthzBindAddress ?? '127.0.0.1',
     failSwapOn: doc.failSwapOn ?? true,
@@ -104,6 +107,7 @@ export function kubeletSettings(doc: Partial<KubeletConfigurationDoc>, extras: K
     imageMaximumGCAgeMs: ms(doc.imageMaximumGCAge, '0s'),
     containerLogMaxSizeBytes: parseQuantity(doc.containerLogMaxSize ?? '10Mi') ?? 10 * 2 ** 20,
     containerLogMaxFiles: doc.containerLogMaxFiles ?? 5,
+    containerLogMonitorIntervalMs: ms(doc.containerLogMonitorInterval, '10s'),
     cgroupDriver: doc.cgroupDriver ?? 'cgroupfs',
     cgroupsPerQOS: doc.cgroupsPerQOS ?? true,
     cgroupRoot: doc.cgroupRoot ?? '/',

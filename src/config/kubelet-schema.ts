@@ -107,6 +107,7 @@ export const kubeletConfigurationSchema = z.strictObject({
   failSwapOn: bool().optional(),
   containerLogMaxSize: str().optional(),
   containerLogMaxFiles: intRange(2, 1000).optional(),
+  containerLogMonitorInterval: duration().optional(),
   systemReserved: resourceList().optional(),
   kubeReserved: resourceList().optional(),
   enforceNodeAllocatable: z.array(oneOf(['pods', 'system-reserved', 'kube-reserved', 'none'])).optional(),

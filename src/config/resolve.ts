@@ -27,7 +27,8 @@ import {
   kubeProxyConfigurationSchema,
   type KubeProxyConfigurationDoc,
 } from './proxy-schema.js';
-import type { NodeletConfig, RoleName } from './types.js';
+import type { ContainerGCSettings, NodeletConfig, RoleName } from './types.js';
+import { parseDuration } from './duration.js';
 
 /** Inputs of {@link resolveConfig}. */
 export interface ResolveInput {
@@ -151,6 +152,29 @@ function logSettings(flags: ResolveInput['flags'], kubelet: Partial<KubeletConfi
   return { level: level ?? levelFromVerbosity(v), format };
 }
 
+/** The deprecated container GC flags (upstream keeps them; no KubeletConfiguration fields exist for them). */
+const CONTAINER_GC_FLAGS = ['minimum-container-ttl-duration', 'maximum-dead-containers-per-container', 'maximum-dead-containers'] as const;
+
+/** The container GC policy from its deprecated flags, with upstream defaults (0s, 1, -1). Throws ConfigError. */
+function containerGcFlags(flags: ResolveInput['flags']): ContainerGCSettings {
+  const int = (name: string, dflt: number): number => {
+    const spec = FLAGS.find((f) => f.name === name);
+    const raw = flags[name];
+    if (raw === undefined || spec === undefined) return dflt;
+    const v = convertFlag(spec, raw);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || Math.abs(v) > 2 ** 31 - 1) {
+      throw new ConfigError(`flag --${name}: expected an integer (got ${JSON.stringify(raw)})`, { field: `--${name}` });
+    }
+    return v;
+  };
+  const ttl = str(flags, 'minimum-container-ttl-duration');
+  const minAgeMs = ttl === undefined ? 0 : parseDuration(ttl);
+  if (minAgeMs === undefined) {
+    throw new ConfigError(`flag --minimum-container-ttl-duration: invalid minimum garbage collection age "${ttl}" (a non-negative duration such as "300ms", "10s" or "2h45m")`, { field: '--minimum-container-ttl-duration' });
+  }
+  return { minAgeMs, maxPerPodContainer: int('maximum-dead-containers-per-container', 1), maxContainers: int('maximum-dead-containers', -1) };
+}
+
 function warnings(kubelet: Partial<KubeletConfigurationDoc>, proxy: Partial<KubeProxyConfigurationDoc>): string[] {
   const out: string[] = [];
   for (const f of KUBELET_FIELDS_WITHOUT_EFFECT) if (kubelet[f] !== undefined) out.push(`KubeletConfiguration field "${f}" is accepted but has no effect in nodelet`);
@@ -180,6 +204,7 @@ export function resolveConfig(input: ResolveInput): NodeletConfig {
   const kubelet = kubeletSettings(kubeletDoc, {
     podInfraContainerImage: str(flags, 'pod-infra-container-image'),
     nodeLabels: nodeLabels(flags),
+    containerGC: containerGcFlags(flags),
   });
   if (kubelet.imageGCLowThresholdPercent >= kubelet.imageGCHighThresholdPercent) {
     throw new ConfigError(`field "imageGCLowThresholdPercent" (--image-gc-low-threshold) ${kubelet.imageGCLowThresholdPercent} must be less than "imageGCHighThresholdPercent" (--image-gc-high-threshold) ${kubelet.imageGCHighThresholdPercent}`, { field: 'imageGCLowThresholdPercent' });
@@ -202,6 +227,9 @@ export function resolveConfig(input: ResolveInput): NodeletConfig {
   for (const level of enforce.filter((l) => l === 'kube-reserved' || l === 'system-reserved')) {
     throw new ConfigError(`field "enforceNodeAllocatable" (--enforce-node-allocatable): "${level}" enforcement needs a ${level === 'kube-reserved' ? 'kubeReservedCgroup' : 'systemReservedCgroup'}, which nodelet does not support (use "pods")`, { field: 'enforceNodeAllocatable' });
   }
+  if (kubelet.containerLogMonitorIntervalMs < 3000) {
+    throw new ConfigError(`field "containerLogMonitorInterval" (${kubelet.containerLogMonitorIntervalMs / 1000}s) must be a positive time duration greater than or equal to 3s`, { field: 'containerLogMonitorInterval' });
+  }
   if (kubelet.imageMaximumGCAgeMs !== 0 && kubelet.imageMaximumGCAgeMs <= kubelet.imageMinimumGCAgeMs) {
     throw new ConfigError(`field "imageMaximumGCAge" (${kubelet.imageMaximumGCAgeMs / 1000}s) must be greater than "imageMinimumGCAge" (${kubelet.imageMinimumGCAgeMs / 1000}s)`, { field: 'imageMaximumGCAge' });
   }
@@ -221,6 +249,10 @@ export function resolveConfig(input: ResolveInput): NodeletConfig {
     kubelet,
     proxy,
     network: networkSettings(flags),
-    warnings: warnings(kubeletDoc, proxyDoc),
+    warnings: [
+      ...warnings(kubeletDoc, proxyDoc),
+      // Upstream's pflag deprecation notice, word for word.
+      ...CONTAINER_GC_FLAGS.filter((f) => flags[f] !== undefined).map((f) => `Flag --${f} has been deprecated, Use --eviction-hard or --eviction-soft instead. Will be removed in a future version.`),
+    ],
   };
 }

@@ -75,6 +75,19 @@ export interface KubeletServerSettings {
 }
 
 /** Kubelet role settings (upstream KubeletConfiguration + kubelet flags), defaulted. */
+/**
+ * Upstream kubecontainer.GCPolicy from the deprecated kubelet flags --minimum-container-ttl-duration,
+ * --maximum-dead-containers-per-container and --maximum-dead-containers.
+ */
+export interface ContainerGCSettings {
+  /** Minimum age of a dead container before it may be removed (default 0). */
+  minAgeMs: number;
+  /** Dead containers kept per (pod, container name); negative = no limit (default 1). */
+  maxPerPodContainer: number;
+  /** Dead containers kept in total; negative = no limit (default -1). */
+  maxContainers: number;
+}
+
 export interface KubeletSettings {
   /** Directory of static pod manifests ('' = none). */
   staticPodPath: string;
@@ -104,6 +117,8 @@ export interface KubeletSettings {
   registerWithTaints: TaintSetting[];
   /** Labels from --node-labels (added to the Node's own labels). */
   nodeLabels: Record<string, string>;
+  /** Container garbage collection policy (deprecated upstream flags; KubeletConfiguration has no fields for it). */
+  containerGC: ContainerGCSettings;
   /** 0 disables the health server. */
   healthzPort: number;
   healthzBindAddress: string;
@@ -141,6 +156,8 @@ export interface KubeletSettings {
   imageMaximumGCAgeMs: number;
   containerLogMaxSizeBytes: number;
   containerLogMaxFiles: number;
+  /** containerLogMonitorInterval: how often CRI container logs are checked for rotation (default 10s, ≥ 3s). */
+  containerLogMonitorIntervalMs: number;
   cgroupDriver: 'cgroupfs' | 'systemd';
   /** cgroupsPerQOS: the kubepods / QoS / pod cgroup hierarchy (default true). */
   cgroupsPerQOS: boolean;

@@ -39,7 +39,7 @@ describe.skipIf(missing !== undefined)(`pods on containerd through the daemon ${
     nodelet = runNodelet(
       [
         `--kubeconfig=${await cluster.nodeKubeconfig(NODE)}`, // a node identity on a real cluster
-        `--config=${fastKubeletConfig(dir.path, 'fileCheckFrequency: 1s\nsyncFrequency: 10s\ncontainerLogMaxSize: 16Ki\ncontainerLogMaxFiles: 3\n')}`,
+        `--config=${fastKubeletConfig(dir.path, 'fileCheckFrequency: 1s\nsyncFrequency: 10s\ncontainerLogMaxSize: 16Ki\ncontainerLogMaxFiles: 3\ncontainerLogMonitorInterval: 3s\n')}`,
         '--roles=kubelet',
         `--hostname-override=${NODE}`,
         `--root-dir=${dir.path}/root`,

@@ -117,6 +117,10 @@ describe('resolveConfig', () => {
     expect(message(() => resolve({ 'image-gc-low-threshold': '90' }))).toContain('"imageGCLowThresholdPercent" (--image-gc-low-threshold) 90 must be less than "imageGCHighThresholdPercent" (--image-gc-high-threshold) 85');
     expect(message(() => resolve({ 'image-gc-low-threshold': '85' }))).toContain('must be less than');
     expect(message(() => resolve({ 'iptables-min-sync-period': '1m', kubeconfig: '/k' }))).toContain('iptables.minSyncPeriod');
+    const logs = (v: string): string => `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\ncontainerLogMonitorInterval: ${v}\n`;
+    expect(message(() => resolve({}, logs('2s')))).toContain('"containerLogMonitorInterval" (2s) must be a positive time duration greater than or equal to 3s');
+    expect(resolve({}, logs('3s')).kubelet.containerLogMonitorIntervalMs).toBe(3000);
+    expect(resolve({}).kubelet.containerLogMonitorIntervalMs).toBe(10_000);
   });
 
   it('maps --v and the log format, and warns about fields without effect', () => {
