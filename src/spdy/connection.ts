@@ -9,7 +9,7 @@
 import { Duplex } from 'node:stream';
 import type { Logger } from '../util/index.js';
 import {
-  encodeData,
+  encodeDataHeader,
   encodeGoaway,
   encodePing,
   encodeRstStream,
@@ -215,11 +215,16 @@ export class SpdyConnection {
       return;
     }
     let ok = true;
+    // Header and payload written separately (corked: one writev), so the payload is never copied.
+    this.#socket.cork();
     for (let off = 0; off < data.length; off += MAX_DATA_CHUNK) {
       const last = off + MAX_DATA_CHUNK >= data.length;
-      ok = this.#socket.write(encodeData(id, data.subarray(off, off + MAX_DATA_CHUNK), fin && last));
+      const part = data.subarray(off, off + MAX_DATA_CHUNK);
+      this.#socket.write(encodeDataHeader(id, part.length, fin && last));
+      ok = this.#socket.write(part);
     }
-    if (data.length === 0) ok = this.#socket.write(encodeData(id, data, fin));
+    if (data.length === 0) ok = this.#socket.write(encodeDataHeader(id, 0, fin));
+    this.#socket.uncork();
     if (ok) cb();
     else this.#drainWaiters.push(() => cb());
   }

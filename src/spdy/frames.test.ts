@@ -4,6 +4,23 @@ import { encodeData, encodeGoaway, encodePing, encodeRstStream, encodeSynReply, 
 import { decodeNameValueBlock, encodeNameValueBlock, HeaderCompressor, HeaderDecompressor, SPDY_DICTIONARY } from './headers.js';
 
 describe('SPDY/3.1 frames', () => {
+  it('reads large DATA frames split across many chunks, and hands out views of a chunk holding a whole frame', () => {
+    const big = Buffer.alloc(200_000, 7);
+    big.write('head', 0);
+    big.write('tail', big.length - 4);
+    const wire = Buffer.concat([encodeData(1, big.subarray(0, 65_536), false), encodeData(1, big.subarray(65_536), true), encodePing(3)]);
+    const r = new FrameReader();
+    const frames = [];
+    for (let off = 0; off < wire.length; off += 16_384) frames.push(...r.push(wire.subarray(off, off + 16_384)));
+    expect(frames.map((f) => f.type)).toEqual(['data', 'data', 'ping']);
+    const data = frames.filter((f) => f.type === 'data').map((f) => (f.type === 'data' ? f.data : Buffer.alloc(0)));
+    expect(Buffer.concat(data).equals(big)).toBe(true);
+    expect(r.buffered).toBe(0);
+    const one = encodeData(5, Buffer.from('in one chunk'), false);
+    const [f] = new FrameReader().push(one);
+    expect(f?.type === 'data' && f.data.buffer === one.buffer).toBe(true);
+  });
+
   it('round-trips every frame kind, also when bytes arrive one at a time', () => {
     const wire = Buffer.concat([
       encodeSynStream(1, Buffer.from('hdr'), true),

@@ -53,11 +53,17 @@ function control(type: number, flags: number, payload: Buffer): Buffer {
   return Buffer.concat([head, payload]);
 }
 
+/** The 8-byte header of a DATA frame whose payload of `length` bytes follows it. */
+export function encodeDataHeader(streamId: number, length: number, fin: boolean): Buffer {
+  const head = Buffer.allocUnsafe(8);
+  head.writeUInt32BE(streamId & 0x7fffffff, 0);
+  head.writeUInt32BE(((fin ? FLAG_FIN : 0) << 24) | length, 4);
+  return head;
+}
+
 /** A DATA frame (payload ≤ 16 MiB - 1). */
 export function encodeData(streamId: number, data: Buffer, fin: boolean): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(streamId & 0x7fffffff, 0);
-  head.writeUInt32BE(((fin ? FLAG_FIN : 0) << 24) | data.length, 4);
+  const head = encodeDataHeader(streamId, data.length, fin);
   return data.length === 0 ? head : Buffer.concat([head, data]);
 }
 
@@ -144,7 +150,10 @@ function decodeControl(type: number, flags: number, p: Buffer): SpdyFrame {
  * a control frame of another version or a frame larger than `maxFrameLength`.
  */
 export class FrameReader {
-  #buf: Buffer = Buffer.alloc(0);
+  /** Unconsumed input, oldest first; only the first chunk may be partly consumed (from #offset). */
+  readonly #chunks: Buffer[] = [];
+  #offset = 0;
+  #length = 0;
   readonly #max: number;
 
   constructor(maxFrameLength: number = MAX_FRAME_LENGTH) {
@@ -153,29 +162,83 @@ export class FrameReader {
 
   /** Bytes buffered while waiting for the rest of a frame. */
   get buffered(): number {
-    return this.#buf.length;
+    return this.#length;
   }
 
+  /**
+   * Frames completed by `chunk`. Payloads are views of the input when a frame lies within one chunk (no copy; the
+   * input buffers must not be reused by the caller), and one copy when it spans chunks.
+   */
   push(chunk: Buffer): SpdyFrame[] {
-    this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
+    if (chunk.length > 0) {
+      this.#chunks.push(chunk);
+      this.#length += chunk.length;
+    }
     const frames: SpdyFrame[] = [];
-    while (this.#buf.length >= 8) {
-      const word = this.#buf.readUInt32BE(4);
+    while (this.#length >= 8) {
+      const head = this.#peek(8);
+      const word = head.readUInt32BE(4);
       const flags = word >>> 24;
       const length = word & 0xffffff;
       if (length > this.#max) throw new SpdyProtocolError(`frame of ${length} bytes exceeds the limit of ${this.#max}`);
-      if (this.#buf.length < 8 + length) break;
-      const first = this.#buf.readUInt32BE(0);
-      const payload = this.#buf.subarray(8, 8 + length);
-      this.#buf = this.#buf.subarray(8 + length);
+      if (this.#length < 8 + length) break;
+      const first = head.readUInt32BE(0);
+      const frame = this.#take(8 + length);
+      const payload = frame.subarray(8);
       if ((first & 0x80000000) !== 0) {
         const version = (first >>> 16) & 0x7fff;
         if (version !== SPDY_VERSION) throw new SpdyProtocolError(`unsupported SPDY version ${version}`);
-        frames.push(decodeControl(first & 0xffff, flags, Buffer.from(payload)));
+        frames.push(decodeControl(first & 0xffff, flags, payload));
       } else {
-        frames.push({ type: 'data', streamId: first & 0x7fffffff, fin: (flags & FLAG_FIN) !== 0, data: Buffer.from(payload) });
+        frames.push({ type: 'data', streamId: first & 0x7fffffff, fin: (flags & FLAG_FIN) !== 0, data: payload });
       }
     }
     return frames;
+  }
+
+  /** The next `n` buffered bytes without consuming them (n ≤ #length). */
+  #peek(n: number): Buffer {
+    const c = this.#chunks[0] as Buffer;
+    if (c.length - this.#offset >= n) return c.subarray(this.#offset, this.#offset + n);
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    for (let i = 0; filled < n; i++) {
+      const part = this.#chunks[i] as Buffer;
+      const from = i === 0 ? this.#offset : 0;
+      filled += part.copy(out, filled, from, Math.min(part.length, from + n - filled));
+    }
+    return out;
+  }
+
+  /** Consumes and returns the next `n` bytes (n ≤ #length): a view when they lie in one chunk, else one copy. */
+  #take(n: number): Buffer {
+    const c = this.#chunks[0] as Buffer;
+    let out: Buffer;
+    if (c.length - this.#offset >= n) {
+      out = c.subarray(this.#offset, this.#offset + n);
+      this.#offset += n;
+    } else {
+      out = Buffer.allocUnsafe(n);
+      let filled = 0;
+      while (filled < n) {
+        const part = this.#chunks[0] as Buffer;
+        const want = n - filled;
+        const avail = part.length - this.#offset;
+        const k = Math.min(want, avail);
+        part.copy(out, filled, this.#offset, this.#offset + k);
+        filled += k;
+        this.#offset += k;
+        if (this.#offset === part.length) {
+          this.#chunks.shift();
+          this.#offset = 0;
+        }
+      }
+    }
+    if (this.#chunks.length > 0 && this.#offset === (this.#chunks[0] as Buffer).length) {
+      this.#chunks.shift();
+      this.#offset = 0;
+    }
+    this.#length -= n;
+    return out;
   }
 }
