@@ -55,7 +55,8 @@ if [ "$STOP" = 1 ]; then
     for t in $(ctr_ tasks ls -q 2>/dev/null || true); do ctr_ tasks delete -f "$t" >/dev/null 2>&1 || true; done
     for c in $(ctr_ containers ls -q 2>/dev/null || true); do
       ctr_ containers rm "$c" >/dev/null 2>&1 || true
-      rm -f "/var/lib/cni/results/cni-loopback-$c-lo" # the loopback result of a sandbox that never got its CNI DEL
+      # libcni's result cache is global (other private containerds use the same network name): only our sandboxes'.
+      rm -f "/var/lib/cni/results/cni-loopback-$c-lo" "/var/lib/cni/results/nlctr-$c-"* # sandboxes that never got their DEL
     done
   fi
   pid=$(running_pid)
@@ -67,8 +68,6 @@ if [ "$STOP" = 1 ]; then
   for s in $(our_shims); do kill -KILL "$s" 2>/dev/null || true; done
   umount_under "$DIR"
   ip link del "$BRIDGE" 2>/dev/null || true
-  # libcni's result cache is global; entries of our network (named nlctr) are ours.
-  rm -f /var/lib/cni/results/nlctr-* 2>/dev/null || true
   rm -rf "$DIR"
   log "stopped and removed $DIR"
   exit 0
