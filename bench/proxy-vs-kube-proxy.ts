@@ -3,13 +3,17 @@
  * in iptables and nftables mode against upstream kube-proxy v1.33.3 in iptables and nftables mode, in one run, on
  * the same objects served by one test API server (test/apiserver): N services × 5 endpoints (10 % NodePort).
  * Each proxy runs alone (one after another) in its own network namespace, joined to the host only by a bridge
- * (10.214.7.32/27) on which the API server listens; no namespace has any other route. Every figure comes from the
+ * (default 10.214.7.32/27; NLPX_BENCH_NAME / NLPX_BENCH_NET / NLPX_BENCH_BASE / NLPX_BENCH_PORT / NLPX_BENCH_TMP
+ * choose names, subnet, ports and temp dir) on which the API server listens; no namespace has any other route. Every figure comes from the
  * same place for all four: sync durations from the proxy's own kubeproxy_sync_proxy_rules_duration_seconds
  * histogram, CPU (user+sys of the process and its reaped children: iptables-restore / nft) and peak RSS (VmHWM) from
  * /proc, rules and elements from the kernel (iptables-save / nft -j list) afterwards.
  *
  * Usage: tsx bench/proxy-vs-kube-proxy.ts [--sizes 1000,5000,10000] [--changes 3]
  *        [--kube-proxy /tmp/h7/bin/kube-proxy] [--nodelet /tmp/h7/nodelet.mjs] [--only nodelet-nftables,…]
+ *        [--include earlier-results.jsonl] (document another run's sizes, its JSON lines, with this run's)
+ *        [--doc-only] (with --include: only write the docs section)
+ * NL7_BENCH_FIRST_SYNC_LIMIT_MS (240 s) / NL7_BENCH_CHANGE_SYNC_LIMIT_MS (120 s): how long a proxy may take.
  * (build the bundle with NODELET_BUILD_OUT=… node scripts/build.mjs; get kube-proxy with ../shared/k8s/extract.sh).
  * Writes its section of docs/benchmarks.md.
  */
@@ -23,11 +27,17 @@ import { createNamespace, deleteNamespaces, inNs, sh } from '../test/support/net
 import { writeSubsection } from './lib/docs.js';
 import { machineFacts, machineLine } from './lib/machine.js';
 
-const PREFIX = 'nl7-b';
-const BRIDGE = 'nl7bbr0';
-const HOST_IP = '10.214.7.33';
-const TMP = '/tmp/h7/bench';
-const METRICS_PORT = 20711;
+// Resources (override per session: NLPX_BENCH_NAME=h4 NLPX_BENCH_NET=10.231.4 NLPX_BENCH_PORT=21310 NLPX_BENCH_TMP=/tmp/h4/bench).
+const NAME = process.env['NLPX_BENCH_NAME'] ?? 'nl7';
+const NET = process.env['NLPX_BENCH_NET'] ?? '10.214.7';
+const PREFIX = `${NAME}-b`;
+const BRIDGE = `${NAME}bbr0`;
+/** The /27 the bridge uses inside NET (its first address is the host's; the proxies follow). */
+const BASE = Number(process.env['NLPX_BENCH_BASE'] ?? 32);
+const HOST_IP = `${NET}.${BASE + 1}`;
+const TMP = process.env['NLPX_BENCH_TMP'] ?? '/tmp/h7/bench';
+const HEALTHZ_PORT = Number(process.env['NLPX_BENCH_PORT'] ?? 20710);
+const METRICS_PORT = HEALTHZ_PORT + 1;
 const NODE_FLAGS = (process.env['NLPX_BENCH_NODE_FLAGS'] ?? '--max-semi-space-size=1 --max-old-space-size=512').split(' ').filter(Boolean);
 
 function arg(name: string, def: string): string {
@@ -120,7 +130,7 @@ async function nextSyncs(ip: string, m0: Metrics, quietMs: number): Promise<{ ms
   let last = await until(async () => {
     const m = await metrics(ip);
     return m !== undefined && m.count > m0.count ? m : undefined;
-  }, 120_000, 'a sync');
+  }, CHANGE_SYNC_LIMIT_MS, 'a sync');
   let quietSince = Date.now();
   while (Date.now() - quietSince < quietMs) {
     await new Promise((r) => setTimeout(r, 25));
@@ -169,6 +179,8 @@ interface Result {
 }
 
 const FIRST_SYNC_LIMIT_MS = Number(process.env['NL7_BENCH_FIRST_SYNC_LIMIT_MS'] ?? 240_000);
+/** How long to wait for the sync after one change (a slower proxy gets NaN for the rest of its changes). */
+const CHANGE_SYNC_LIMIT_MS = Number(process.env['NL7_BENCH_CHANGE_SYNC_LIMIT_MS'] ?? 120_000);
 
 function startProxy(c: Contender, ns: string, ip: string, node: string, kubeconfig: string, nodelet: string, kubeProxy: string): ChildProcess {
   const dir = join(TMP, ns);
@@ -178,7 +190,7 @@ function startProxy(c: Contender, ns: string, ip: string, node: string, kubeconf
   if (c.impl === 'nodelet') {
     argv = [
       process.execPath, ...NODE_FLAGS, nodelet, '--roles=proxy', `--kubeconfig=${kubeconfig}`, `--hostname-override=${node}`, `--node-ip=${ip}`,
-      `--root-dir=${join(dir, 'root')}`, `--proxy-mode=${c.mode}`, '--cluster-cidr=10.128.0.0/9', `--proxy-healthz-bind-address=${ip}:20710`,
+      `--root-dir=${join(dir, 'root')}`, `--proxy-mode=${c.mode}`, '--cluster-cidr=10.128.0.0/9', `--proxy-healthz-bind-address=${ip}:${HEALTHZ_PORT}`,
       `--metrics-bind-address=${ip}:${METRICS_PORT}`, '--conntrack-max-per-core=0', '--conntrack-tcp-timeout-established=0s', '--conntrack-tcp-timeout-close-wait=0s',
     ];
   } else {
@@ -191,7 +203,7 @@ function startProxy(c: Contender, ns: string, ip: string, node: string, kubeconf
       `hostnameOverride: ${node}`,
       `bindAddress: ${ip}`,
       `clientConnection: {kubeconfig: ${kubeconfig}, contentType: application/json, acceptContentTypes: application/json}`,
-      `healthzBindAddress: ${ip}:20710`,
+      `healthzBindAddress: ${ip}:${HEALTHZ_PORT}`,
       `metricsBindAddress: ${ip}:${METRICS_PORT}`,
       'conntrack: {maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s, udpTimeout: 0s, udpStreamTimeout: 0s}',
       '',
@@ -204,12 +216,12 @@ function startProxy(c: Contender, ns: string, ip: string, node: string, kubeconf
 
 async function runOne(api: TestApiServer, c: Contender, idx: number, n: number, changes: number, kubeconfig: string, paths: { nodelet: string; kubeProxy: string }): Promise<Result> {
   const ns = `${PREFIX}${idx}`;
-  const ip = `10.214.7.${34 + idx}`;
-  const node = `nl7-bench-${idx}`;
+  const ip = `${NET}.${BASE + 2 + idx}`;
+  const node = `${NAME}-bench-${idx}`;
   await runCommand(['ip', 'netns', 'del', ns]);
   await createNamespace(ns);
-  await sh('ip', 'link', 'add', `nl7bv${idx}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
-  await sh('ip', 'link', 'set', `nl7bv${idx}`, 'master', BRIDGE, 'up');
+  await sh('ip', 'link', 'add', `${NAME}bv${idx}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
+  await sh('ip', 'link', 'set', `${NAME}bv${idx}`, 'master', BRIDGE, 'up');
   await inNs(ns, 'ip', 'addr', 'add', `${ip}/27`, 'dev', 'eth0');
   await inNs(ns, 'ip', 'link', 'set', 'eth0', 'up');
   const t0 = Date.now();
@@ -234,22 +246,31 @@ async function runOne(api: TestApiServer, c: Contender, idx: number, n: number, 
     const epChangeMs: number[] = [];
     const addSvcMs: number[] = [];
     let addSvcSyncs = 0;
-    for (let k = 0; k < changes; k++) {
+    let stalled = false;
+    for (let k = 0; k < changes && !stalled; k++) {
       const sl = slice(k * 97 + 1, idx * 100 + k + 1);
       const meta = sl['metadata'] as { namespace: string; name: string };
       const cur = api.registry.get(def('endpointslices', 'discovery.k8s.io'), meta.namespace, meta.name) as { metadata: { resourceVersion: string } };
       (sl['metadata'] as Record<string, unknown>)['resourceVersion'] = cur.metadata.resourceVersion;
       api.registry.update(def('endpointslices', 'discovery.k8s.io'), meta.namespace, meta.name, sl as never);
-      const r = await nextSyncs(ip, m0, 1500);
+      const r = await nextSyncs(ip, m0, 1500).catch(() => undefined);
+      if (r === undefined) {
+        stalled = true;
+        break;
+      }
       epChangeMs.push(r.ms / r.syncs);
       m0 = (await metrics(ip)) ?? m0;
     }
-    for (let k = 0; k < changes; k++) {
+    for (let k = 0; k < changes && !stalled; k++) {
       const i = n + idx * 100 + k;
       const s = service(i);
       api.registry.create(def('endpointslices', 'discovery.k8s.io'), `ns${i % 50}`, slice(i, 0) as never);
       api.registry.create(def('services'), `ns${i % 50}`, s as never);
-      const r = await nextSyncs(ip, m0, 1500);
+      const r = await nextSyncs(ip, m0, 1500).catch(() => undefined);
+      if (r === undefined) {
+        stalled = true;
+        break;
+      }
       addSvcMs.push(r.ms);
       addSvcSyncs += r.syncs;
       m0 = (await metrics(ip)) ?? m0;
@@ -305,6 +326,20 @@ async function main(): Promise<void> {
   const paths = { nodelet: arg('nodelet', '/tmp/h7/nodelet.mjs'), kubeProxy: arg('kube-proxy', '/tmp/h7/bin/kube-proxy') };
   for (const p of [paths.nodelet, paths.kubeProxy]) if (!existsSync(p)) throw new Error(`missing ${p} (see the usage in the file comment)`);
   const machine = machineFacts();
+  // --include FILE: JSON lines printed by an earlier run (other sizes) to document together with this run's.
+  const results: Result[] = process.argv.includes('--include')
+    ? readFileSync(arg('include', ''), 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => {
+        const r = JSON.parse(l) as Omit<Result, 'c'> & { c: string };
+        const [impl, mode] = r.c.split(' ') as [Impl, Mode];
+        return { ...r, c: { impl, mode } };
+      })
+    : [];
+  const docSizes = [...new Set([...results.map((r) => r.n), ...sizes])].sort((a, b) => a - b);
+  // --doc-only: write the section from --include alone (results gathered by several runs).
+  if (process.argv.includes('--doc-only')) {
+    writeDoc(results, [...new Set(results.map((r) => r.n))].sort((a, b) => a - b), changes, machine);
+    return;
+  }
   await deleteNamespaces(PREFIX);
   await runCommand(['ip', 'link', 'del', BRIDGE]);
   await sh('ip', 'link', 'add', BRIDGE, 'type', 'bridge');
@@ -312,7 +347,6 @@ async function main(): Promise<void> {
   await sh('ip', 'link', 'set', BRIDGE, 'up');
   rmSync(TMP, { recursive: true, force: true });
   mkdirSync(TMP, { recursive: true });
-  const results: Result[] = [];
   try {
     for (const n of sizes) {
       const api = await startTestApiServer({ listenHost: HOST_IP, endpointSliceController: false, scheduler: false, historySize: 50_000 });
@@ -321,7 +355,7 @@ async function main(): Promise<void> {
         writeFileSync(kubeconfig, renderKubeconfig({ server: api.url, caCertPem: api.caCertPem, token: api.token }).replace(/(    server: .*\n)/, '$1    tls-server-name: 127.0.0.1\n'));
         for (let i = 0; i < 50; i++) api.registry.create(def('namespaces'), undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: `ns${i}` } } as never);
         for (const [idx] of CONTENDERS.entries()) {
-          api.registry.create(def('nodes'), undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: `nl7-bench-${idx}` }, status: { addresses: [{ type: 'InternalIP', address: `10.214.7.${34 + idx}` }] } } as never);
+          api.registry.create(def('nodes'), undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: `${NAME}-bench-${idx}` }, status: { addresses: [{ type: 'InternalIP', address: `${NET}.${BASE + 2 + idx}` }] } } as never);
         }
         for (let i = 0; i < n; i++) {
           api.registry.create(def('services'), `ns${i % 50}`, service(i) as never);
@@ -334,7 +368,7 @@ async function main(): Promise<void> {
           console.log(JSON.stringify({ ...r, c: `${c.impl} ${c.mode}` }));
         }
         // After every size, so an interrupted run still documents the sizes it finished.
-        if (only === undefined) writeDoc(results, sizes.filter((x) => results.some((r) => r.n === x)), changes, machine);
+        if (only === undefined) writeDoc(results, docSizes.filter((x) => results.some((r) => r.n === x)), changes, machine);
       } finally {
         await api.stop();
       }

@@ -68,7 +68,8 @@ if [ "$STOP" = 1 ]; then
   for s in $(our_shims); do kill -KILL "$s" 2>/dev/null || true; done
   umount_under "$DIR"
   ip link del "$BRIDGE" 2>/dev/null || true
-  rm -rf "$DIR"
+  # A mount the kernel still holds (lazily unmounted above) can make the first removal fail on a busy machine.
+  rm -rf "$DIR" 2>/dev/null || { sleep 1; umount_under "$DIR"; rm -rf "$DIR"; } || log "could not remove all of $DIR"
   log "stopped and removed $DIR"
   exit 0
 fi

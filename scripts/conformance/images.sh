@@ -2,7 +2,10 @@
 # Builds, with no registry, the images the upstream [NodeConformance] specs run, under local names that
 # scripts/conformance/repo-list.yaml (KUBE_TEST_REPO_LIST) maps the suite's registries to:
 #   localhost/e2e/agnhost:2.53        the static agnhost from ../shared/k8s (ENTRYPOINT /agnhost, CMD pause) on a
-#                                     Debian busybox-static root, plus Debian's curl and bash with their libraries
+#                                     Debian busybox-static root, plus Debian's curl, bash and nc (netcat-openbsd:
+#                                     busybox's has no -u; /bin/sh is bash so that it is found) with their libraries,
+#                                     /agnhost-2 and /localhost.crt|key
+#                                     (a self-signed localhost certificate) as the real image has them
 #   localhost/e2e/busybox:1.36.1-1    Debian busybox-static (1.35) with applet links, CMD sh
 #   localhost/k8s/pause:3.10          nodelet's pause (images/pause) under the name the suite uses
 #   localhost/e2e/nginx:1.14-4        stand-in: busybox httpd on :80 serving /usr/share/nginx/html
@@ -10,7 +13,7 @@
 #   localhost/e2e/nonroot:1.4         busybox root with USER 1234
 #   localhost/e2e/nonewprivs:1.3      setuid-root /usr/local/bin/nnp printing "Effective uid: N", USER 1000
 # Idempotent: an image whose io.nodelet.image.hash label matches its inputs is skipped (FORCE=1 rebuilds).
-# Needs docker, gcc, /bin/busybox, curl, bash; K8S_BIN_DIR (default /tmp/k8s-real/bin) for agnhost.
+# Needs docker, gcc, openssl, /bin/busybox, curl, bash, /bin/nc.openbsd (netcat-openbsd); K8S_BIN_DIR (default /tmp/k8s-real/bin) for agnhost.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 log() { printf '[conformance-images] %s\n' "$*"; }
@@ -76,6 +79,15 @@ agnhost() {
   install -m 0755 "$BIN_DIR/agnhost" "$1/agnhost"
   copy_with_libs "$1" /usr/bin/curl
   copy_with_libs "$1" /usr/bin/bash
+  copy_with_libs "$1" /bin/nc.openbsd /usr/bin/nc
+  # /bin/sh is bash here: Debian's busybox sh runs its own applets before PATH (standalone shell), so `sh -c 'nc -u …'`
+  # would never reach netcat-openbsd (the real image's sh is Alpine's, which looks nc up in PATH)
+  ln -sf /usr/bin/bash "$1/bin/sh"
+  # the entrypoint specs run /agnhost-2; netexec --tls-cert-file /localhost.crt (the https lifecycle hook specs)
+  ln -s agnhost "$1/agnhost-2"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=localhost -addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' \
+    -keyout "$1/localhost.key" -out "$1/localhost.crt" 2>/dev/null
+  chmod 0644 "$1/localhost.key"
   import "$1" "$2" "$3" "$PATHENV" 'ENTRYPOINT ["/agnhost"]' 'CMD ["pause"]'
 }
 busybox() { base_root "$1"; import "$1" "$2" "$3" "$PATHENV" 'CMD ["sh"]'; }

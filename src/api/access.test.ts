@@ -23,6 +23,19 @@ describe('AccessDenials', () => {
     expect(heard).toHaveLength(3);
     expect(d.open()[0]).toEqual({ request: 'GET /apis/discovery.k8s.io/v1/endpointslices', message: MSG, since: 1000 });
   });
+  it('records only authorization refusals, not admission refusals or the Node authorizer on objects gone (conformance run)', () => {
+    const d = new AccessDenials(() => 1000);
+    const heard: string[] = [];
+    d.onDenied((x) => heard.push(x.request));
+    d.denied('POST', '/api/v1/namespaces/ns1/events', 'events "p.1" is forbidden: unable to create new content in namespace ns1 because it is being terminated');
+    d.denied('POST', '/api/v1/namespaces/ns1/serviceaccounts/default/token', 'serviceaccounts "default" is forbidden: node requested token bound to a pod scheduled on a different node');
+    d.denied('GET', '/api/v1/namespaces/ns1/configmaps/kube-root-ca.crt', 'configmaps "kube-root-ca.crt" is forbidden: User "system:node:n1" cannot get resource "configmaps" in API group "" in the namespace "ns1": no relationship found between node \'n1\' and this object');
+    expect(heard).toEqual([]);
+    expect(d.healthCheck()()).toBeUndefined();
+    d.denied('GET', '/api/v1/nodes', 'forbidden');
+    d.denied('GET', '/api/v1/services', 'services is forbidden: User "system:node:n1" cannot list resource "services" in API group "" at the cluster scope');
+    expect(heard).toEqual(['GET /api/v1/nodes', 'GET /api/v1/services']);
+  });
   it('keeps one tracker per kubeconfig object (per identity)', () => {
     const a = { getCurrentCluster: () => null, applyToHTTPSOptions: async () => undefined } as KubeConfig;
     const b = { ...a };

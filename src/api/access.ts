@@ -16,6 +16,19 @@ export interface AccessDenial {
   since: number;
 }
 
+/**
+ * Whether a 403's message is an authorization refusal of the identity (upstream wording: `User "…" cannot <verb>
+ * resource "…"`, or a 403 without the server's Status text), as opposed to a refusal that is over once its object is
+ * gone and no RBAC rule could fix: an admission refusal (`unable to create new content in namespace … because it is
+ * being terminated`, NodeRestriction's `node requested token bound to a pod scheduled on a different node`) or the Node
+ * authorizer refusing an object no pod of the node uses any more (`no relationship found between node …`).
+ */
+export function isAuthorizationDenial(message: string): boolean {
+  if (message.includes('no relationship found between node')) return false;
+  if (/\bcannot [a-z]+ resource\b/.test(message)) return true;
+  return !message.includes(' is forbidden: ');
+}
+
 /** Listener of new denials (called once per request key until it succeeds again). */
 export type DenialListener = (d: AccessDenial) => void;
 
@@ -34,8 +47,13 @@ export class AccessDenials {
     this.#now = now;
   }
 
-  /** Records a 403 for `method path`; listeners hear about it only the first time until it is cleared. */
+  /**
+   * Records a 403 for `method path`; listeners hear about it only the first time until it is cleared. A 403 that is
+   * not an authorization refusal RBAC could fix (see {@link isAuthorizationDenial}) is not recorded: it would never be
+   * cleared (its object is gone) and would fail the health check for good.
+   */
   denied(method: string, path: string, message: string): void {
+    if (!isAuthorizationDenial(message)) return;
     const key = denialKey(method, path);
     if (this.#open.has(key)) return;
     const d: AccessDenial = { request: key, message, since: this.#now() };

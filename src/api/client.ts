@@ -1,6 +1,7 @@
 import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { accessDenials } from './access.js';
+import { restClientMetricsOf } from './client-metrics.js';
 import type { KubeConfig } from './kubeconfig.js';
 import { serverProfile } from './server-profile.js';
 import { stripUnknownFields, unknownFieldFromError, writtenKind } from './server-version.js';
@@ -128,10 +129,23 @@ export class ApiClient implements ApiTransport {
       h['content-type'] = req.contentType ?? 'application/json';
       h['content-length'] = payload.length;
     }
+    // rest_client_* (client-metrics.ts): one count per answer or failure, as client-go's request metrics.
+    const metrics = restClientMetricsOf(this.#kc);
+    const method = opts.method ?? 'GET';
     return new Promise((resolve, reject) => {
       const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-      const r = send(url, { ...opts, signal: req.signal }, resolve);
-      r.on('error', reject);
+      let counted = false;
+      const r = send(url, { ...opts, signal: req.signal }, (res) => {
+        const length = res.headers['content-length'];
+        counted = true;
+        metrics?.request(method, url.host, res.statusCode ?? 0, payload?.length ?? 0, length === undefined ? undefined : Number(length));
+        resolve(res);
+      });
+      r.on('error', (err) => {
+        if (!counted) metrics?.request(method, url.host, 0, payload?.length ?? 0, undefined);
+        counted = true;
+        reject(err);
+      });
       if (req.timeoutMs !== 0) {
         r.setTimeout(req.timeoutMs ?? 30_000, () => r.destroy(new NodeletError('TIMEOUT', `${opts.method} ${url.pathname} timed out`)));
       }
@@ -162,9 +176,13 @@ export class ApiClient implements ApiTransport {
   async #request<T>(req: ApiRequest): Promise<T> {
     const { url, opts } = await this.#options(req);
     const res = await this.#send(req, url, opts);
+    const metrics = restClientMetricsOf(this.#kc);
     const text = await new Promise<string>((resolve, reject) => {
       const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('data', (c: Buffer) => {
+        metrics?.received(url.host, c.length);
+        chunks.push(c);
+      });
       res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
       res.on('error', reject);
       res.on('aborted', () => reject(new NodeletError('API_ERROR', `${opts.method} ${url.pathname}: response aborted`)));
@@ -212,6 +230,8 @@ export class ApiClient implements ApiTransport {
       throw new ApiStatusError(res.statusCode ?? 0, st, `watch ${req.path}`);
     }
     accessDenials(this.#kc).allowed('WATCH', req.path);
+    const metrics = restClientMetricsOf(this.#kc);
+    metrics?.watch(url.host, 1);
     await new Promise<void>((resolve) => {
       let buf = '';
       let idle: NodeJS.Timeout | undefined;
@@ -223,6 +243,7 @@ export class ApiClient implements ApiTransport {
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
         arm();
+        metrics?.received(url.host, Buffer.byteLength(chunk));
         buf += chunk;
         let nl: number;
         while ((nl = buf.indexOf('\n')) >= 0) {
@@ -238,8 +259,11 @@ export class ApiClient implements ApiTransport {
           onLine(v);
         }
       });
+      let ended = false;
       const done = (): void => {
         clearTimeout(idle);
+        if (!ended) metrics?.watch(url.host, -1);
+        ended = true;
         resolve();
       };
       res.on('end', done);

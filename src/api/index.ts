@@ -9,5 +9,6 @@ export { ApiClient, ApiStatusError, isGone, isRetryable, type ApiRequest as ApiC
 export { createInformer, type InformerDeps } from './informer.js';
 export { patchObject, patchStatus, PATCH_CONTENT_TYPE, type PatchType, type PatchOptions, type JsonPatchOp } from './patch.js';
 export { accessDenials, AccessDenials, type AccessDenial } from './access.js';
+export { bindRestClientMetrics, createRestClientMetrics, restClientMetricsOf, type RestClientMetrics } from './client-metrics.js';
 export { serverProfile, ServerProfile } from './server-profile.js';
 export { parseServerVersion, skewProblem, stripUnknownFields, unknownFieldsFor, unknownFieldFromError, NEW_FIELDS, type ServerVersion } from './server-version.js';

@@ -124,7 +124,14 @@ describe('createInformer against the test API server', () => {
 
     inf.stop();
     await raw(s, 'POST', base, { body: { metadata: { name: 'after-stop', labels: { sel: 'yes' } } } });
-    await new Promise((r) => setTimeout(r, 100));
+    // Event-driven barrier instead of a sleep: once a live informer has seen the object, the server has sent it to
+    // every watch of this path, so the stopped informer would have it by now if it were still watching.
+    const probe = createInformer<KubeObject>(kc, { path: base, labelSelector: 'sel=yes' }, silentLogger(), deps);
+    probe.start();
+    await vi.waitFor(() => expect(cacheNames(probe)).toContain('after-stop'));
+    await raw(s, 'POST', base, { body: { metadata: { name: 'after-stop-2', labels: { sel: 'yes' } } } });
+    await vi.waitFor(() => expect(cacheNames(probe)).toContain('after-stop-2'));
+    probe.stop();
     expect(cacheNames(inf)).toEqual(['y', 'z']);
   });
 

@@ -5,6 +5,7 @@
  */
 import { Registry } from 'prom-client';
 import { loadKubeConfig as loadKubeConfigFile, type KubeConfig } from '../api/kubeconfig.js';
+import { bindRestClientMetrics, createRestClientMetrics } from '../api/client-metrics.js';
 import type { NodeletConfig } from '../config/index.js';
 import type { ContainerRuntime } from '../cri/types.js';
 import type { NodeAgent } from '../kubelet/node/index.js';
@@ -51,6 +52,8 @@ export interface WiringContext {
 export interface Daemon {
   /** Port of the health server (undefined when disabled). */
   healthPort: number | undefined;
+  /** The daemon's metrics registry (what /metrics serves; `nodelet hollow` serves all its nodes' together). */
+  registry: Registry;
   /** Stops everything (idempotent); resolves when done. Pods keep running. */
   shutdown(reason: string): Promise<void>;
 }
@@ -78,6 +81,9 @@ export async function startDaemon(config: NodeletConfig, factories: RoleFactorie
   const clock = new RealClock();
   const checks = new HealthChecks();
   const metrics = createKubeletMetrics(config.nodeName);
+  // rest_client_* of every API client of this daemon's identities (src/api/client-metrics.ts), on its /metrics.
+  const restMetrics = createRestClientMetrics(metrics.registry);
+  for (const kc of [kubeConfig, proxyKubeConfig]) if (kc !== undefined) bindRestClientMetrics(kc, restMetrics);
   const roles: Role[] = [];
   let server: HealthServer | undefined;
   let runtime: ContainerRuntime | undefined;
@@ -127,6 +133,7 @@ export async function startDaemon(config: NodeletConfig, factories: RoleFactorie
   let stopping: Promise<void> | undefined;
   return {
     healthPort: server?.port,
+    registry: metrics.registry,
     shutdown(reason) {
       stopping ??= (async () => {
         logger.info({ reason }, 'shutting down (pods keep running)');

@@ -11,13 +11,16 @@ export function socketPath(endpoint: string): string {
     return endpoint;
   }
   throw new ConfigError(
-    `flag --container-runtime-endpoint: "${endpoint}" is not supported (allowed: unix:///<absolute socket path>, e.g. unix:///var/run/docker.sock or unix:///run/containerd/containerd.sock)`,
+    `flag --container-runtime-endpoint: "${endpoint}" is not supported (allowed: unix:///<absolute socket path>, e.g. unix:///var/run/docker.sock or unix:///run/containerd/containerd.sock, or fake:// for simulation)`,
     { field: '--container-runtime-endpoint' },
   );
 }
 
-/** Which protocol a runtime socket speaks: the Docker Engine API or CRI v1 gRPC. */
-export type RuntimeKind = 'docker' | 'cri';
+/** Which protocol a runtime socket speaks: the Docker Engine API or CRI v1 gRPC; or the in-memory fake runtime. */
+export type RuntimeKind = 'docker' | 'cri' | 'fake';
+
+/** The endpoint of the in-memory fake runtime (simulation: hollow nodes, no containers run). */
+export const FAKE_ENDPOINT = 'fake://';
 
 /**
  * The protocol of an endpoint, decided by its name: a socket named `docker.sock` is the Docker engine (the default
@@ -25,5 +28,6 @@ export type RuntimeKind = 'docker' | 'cri';
  * dockershim was removed. `probeCri` (src/cri/containerd) can confirm a CRI socket at start-up.
  */
 export function runtimeKind(endpoint: string): RuntimeKind {
+  if (endpoint === FAKE_ENDPOINT) return 'fake';
   return basename(socketPath(endpoint)) === 'docker.sock' ? 'docker' : 'cri';
 }

@@ -11,6 +11,7 @@ import { errorMessage, NodeletError } from '../util/errors.js';
 import { createRootLogger } from './logging.js';
 import { applyMemoryFlags } from './memory-flags.js';
 import { buildProgram, rawFlags } from './program.js';
+import { applySimulation } from './simulation.js';
 import { NODELET_VERSION, KUBELET_VERSION } from './version.js';
 
 function fail(message: string): never {
@@ -33,6 +34,12 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = await runTrace(argv.slice(3));
     return;
   }
+  // `nodelet hollow --count=N …`: N simulated nodes (fake runtime) in this process (src/cli/hollow.ts).
+  if (argv[2] === 'hollow') {
+    const { runHollow } = await import('./hollow.js');
+    await runHollow(argv.slice(3));
+    return;
+  }
   const program = buildProgram().exitOverride();
   try {
     program.parse(argv);
@@ -50,6 +57,7 @@ async function main(argv: string[]): Promise<void> {
   if (!config.proxy.cleanup) applyMemoryFlags();
   const logger = createRootLogger(config.log, { node: config.nodeName });
   for (const w of config.warnings) logger.warn(w);
+  config = applySimulation(config, logger);
   // The heavy parts (API client, Docker client, roles) load only now: --help, --version and config errors stay fast.
   const { startDaemon } = await import('./daemon.js');
   const { runCleanup, wiring } = await import('./wiring.js');

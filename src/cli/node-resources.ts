@@ -7,6 +7,8 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { EventRecorder } from '../api/types.js';
 import { LABELS } from '../cri/types.js';
 import { HostCgroups, PodCgroupManager } from '../kubelet/cm/index.js';
+import { ContainerGcManager } from '../kubelet/containergc/index.js';
+import { ownerLabels } from '../kubelet/pods/index.js';
 import { buildThresholds, EvictionManager, HostEvictionObserver } from '../kubelet/eviction/index.js';
 import { ImageGcManager, statfsUsage } from '../kubelet/images/index.js';
 import { ContainerLogManager, type LogRotationRuntime } from '../kubelet/logs/index.js';
@@ -23,6 +25,8 @@ import type { WiringContext } from './daemon.js';
 const IMAGE_GC_PERIOD_MS = 5 * 60_000;
 /** How often orphaned pod cgroups are looked for (upstream does it in its 2 s housekeeping; this is cheaper). */
 const CGROUP_CLEANUP_PERIOD_MS = 30_000;
+/** Upstream ContainerGCPeriod. */
+const CONTAINER_GC_PERIOD_MS = 60_000;
 /** Upstream's eviction monitoring interval. */
 const EVICTION_PERIOD_MS = 10_000;
 
@@ -59,6 +63,13 @@ export function createNodeResources(ctx: WiringContext, recorder: EventRecorder,
     logger: logger.child({ component: 'image-gc' }),
     registry: ctx.metrics.registry,
   });
+  const containerGc = new ContainerGcManager({
+    runtime: ctx.runtime,
+    owner: ownerLabels(config.nodeName),
+    policy: k.containerGC,
+    clock,
+    logger: logger.child({ component: 'container-gc' }),
+  });
   let cgroupManager: PodCgroupManager | undefined;
   let eviction: EvictionManager | undefined;
   let shutdown: NodeShutdownManager | undefined;
@@ -68,7 +79,7 @@ export function createNodeResources(ctx: WiringContext, recorder: EventRecorder,
   };
   const podCgroups: PodCgroups | undefined = k.cgroupsPerQOS
     ? {
-        ensurePod: (pod) => (cgroupManager ?? notStarted()).ensurePod(pod),
+        ensurePod: (pod, opts) => (cgroupManager ?? notStarted()).ensurePod(pod, opts),
         removePod: (uid) => (cgroupManager === undefined ? Promise.resolve(true) : cgroupManager.removePod(uid)),
       }
     : undefined;
@@ -138,7 +149,11 @@ export function createNodeResources(ctx: WiringContext, recorder: EventRecorder,
         }),
         activePods: () => pods.activePods(),
         evict: (pod, failure) => pods.failPod(pod.metadata?.uid ?? '', failure),
-        reclaimDisk: () => imageGc.deleteUnusedImages(),
+        // Upstream's node-level reclaim without a separate imagefs: dead containers first, then unused images.
+        reclaimDisk: async () => {
+          await containerGc.deleteAllUnusedContainers().catch((err: unknown) => logger.warn({ code: 'CONTAINER_GC_FAILED', err: errorMessage(err) }, 'eviction manager: deleting unused containers failed'));
+          return imageGc.deleteUnusedImages();
+        },
         transitionPeriodMs: k.evictionPressureTransitionPeriodMs,
         maxPodGracePeriodSeconds: k.evictionMaxPodGracePeriodSeconds,
         recorder,
@@ -187,6 +202,23 @@ export function createNodeResources(ctx: WiringContext, recorder: EventRecorder,
           await sm.stop().catch(() => undefined);
         }
       }
+      // Container GC every minute from now on (upstream StartGarbageCollection: wait.Until runs at once); every
+      // failure is a Node event ContainerGCFailed, as upstream.
+      containerGc.setPodState({ allSourcesReady: () => pods.allSourcesReady(), podRemoval: (uid) => pods.podRemoval(uid) });
+      const cgcLogger = logger.child({ component: 'container-gc' });
+      loop(
+        'container-gc',
+        CONTAINER_GC_PERIOD_MS,
+        async () => {
+          try {
+            await containerGc.garbageCollect();
+          } catch (err) {
+            recorder.event(nodeRef, 'Warning', 'ContainerGCFailed', errorMessage(err));
+            cgcLogger.error({ code: 'CONTAINER_GC_FAILED', err: errorMessage(err) }, 'container garbage collection failed');
+          }
+        },
+        0,
+      );
       // Image GC: the images present at start are detected now (upstream's imageManager.Start), collection runs 1 s
       // later and then every 5 min. A failure is logged with its code; from the second failure on
       // it is also a Node event `ImageGCFailed`, as upstream (the first may be stats warming up).

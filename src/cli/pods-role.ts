@@ -3,11 +3,13 @@
  * (src/kubelet/pods) with one event recorder, the node agent's Node (for admission labels, mirror pod owners and the
  * host IP), the shared metrics registry and the health checks (`pleg`, `syncloop`).
  */
+import { FileAllocationState } from '../kubelet/allocation/index.js';
 import type { V1Pod } from '@kubernetes/client-node';
 import { ApiClient, createEventRecorder, createInformer, createPodApi } from '../api/index.js';
 import { podInformerOptions } from '../kubelet/sources/index.js';
 import { ApiObjectSource } from '../api/objects.js';
-import { createPodEnvironment, HostMounter } from '../kubelet/podenv/index.js';
+import { createPodEnvironment, FakeMounter, HostMounter } from '../kubelet/podenv/index.js';
+import { runtimeKind } from './endpoint.js';
 import { createPodLifecycle, type PodLifecycle } from '../kubelet/pods/index.js';
 import { createNodeResources } from './node-resources.js';
 import { createHostReader, type NodeAgent } from '../kubelet/node/index.js';
@@ -50,7 +52,8 @@ export function createPodsRole(ctx: WiringContext, nodeAgent: NodeAgent | undefi
     clock,
     podPidsLimit: k.podPidsLimit,
     allowedUnsafeSysctls: k.allowedUnsafeSysctls,
-    mounter: new HostMounter(),
+    // The fake runtime (simulation) gets no mounts on the host.
+    mounter: runtimeKind(k.containerRuntimeEndpoint) === 'fake' ? new FakeMounter() : new HostMounter(),
   });
   // The prober reads statuses the lifecycle computes; the lifecycle takes the prober: bind late.
   const ref: { lifecycle?: PodLifecycle } = {};
@@ -68,6 +71,10 @@ export function createPodsRole(ctx: WiringContext, nodeAgent: NodeAgent | undefi
   const resources = createNodeResources(ctx, recorder, nodeAgent);
   const pods = createPodLifecycle({
     podCgroups: resources.podCgroups,
+    // In-place resize: allocations checkpointed in the root dir (kept across restarts).
+    allocationState: FileAllocationState.inRootDir(config.rootDir, (err) => logger.warn({ err: err.message }, 'allocation checkpoint')),
+    cpuCFSQuota: k.cpuCFSQuota,
+    maxDeadPerContainer: k.containerGC.maxPerPodContainer,
     admitHandlers: [(pod) => resources.admit(pod)],
     nodeName: config.nodeName,
     podInfraImage: k.podInfraContainerImage,

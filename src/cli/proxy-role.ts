@@ -7,6 +7,8 @@ import { createHostReader } from '../kubelet/node/index.js';
 import { cleanupProxyRules, createProxy, defaultProxyConfig, type ProxyConfig, type ProxyRoleInternals } from '../proxy/index.js';
 import type { Logger } from '../util/logger.js';
 import type { WiringContext } from './daemon.js';
+import { createExecProxyHost } from './proxy-host.js';
+import { createProxyInformers } from './proxy-informers.js';
 
 /** src/proxy's ProxyConfig from nodelet's validated configuration (upstream defaults for what is unset). */
 export function toProxyConfig(config: NodeletConfig): ProxyConfig {
@@ -34,13 +36,15 @@ export function toProxyConfig(config: NodeletConfig): ProxyConfig {
 /** Builds the proxy role; its kubeproxy_* registry is also merged into the kubelet's /metrics. */
 export function createProxyRole(ctx: WiringContext): ProxyRoleInternals {
   const nodeIP = ctx.config.nodeIP ?? createHostReader().defaultAddress();
+  const logger = ctx.logger.child({ role: 'proxy' });
   const role = createProxy({
     config: toProxyConfig(ctx.config),
-    kubeConfig: ctx.kubeConfig,
+    informers: createProxyInformers(ctx.kubeConfig, ctx.config.nodeName, logger),
+    host: createExecProxyHost(),
     nodeName: ctx.config.nodeName,
     // A dual-stack --node-ip ("v4,v6") gives each family's proxier its address; an IPv6 one also starts the IPv6 proxier.
     nodeIPs: nodeIP === undefined ? [] : nodeIP.split(',').map((ip) => ip.trim()).filter((ip) => ip !== ''),
-    logger: ctx.logger.child({ role: 'proxy' }),
+    logger,
     clock: ctx.clock,
   });
   ctx.extraRegistries.push(role.metrics.registry);
@@ -49,7 +53,7 @@ export function createProxyRole(ctx: WiringContext): ProxyRoleInternals {
 
 /** `--cleanup`: removes the proxy's iptables rules and chains; returns the exit code. */
 export async function runCleanup(_config: NodeletConfig, logger: Logger): Promise<number> {
-  const ok = await cleanupProxyRules({ logger: logger.child({ role: 'proxy' }) });
+  const ok = await cleanupProxyRules({ logger: logger.child({ role: 'proxy' }), host: createExecProxyHost() });
   logger.info({ ok }, ok ? 'proxy rules removed' : 'proxy cleanup finished with errors');
   return ok ? 0 : 1;
 }

@@ -3,6 +3,7 @@
  */
 import { CriRuntime } from '../cri/containerd/index.js';
 import { DockerRuntime } from '../cri/docker/index.js';
+import { FakeRuntime } from '../cri/fake/index.js';
 import type { RoleFactories } from './daemon.js';
 import { runtimeKind, socketPath } from './endpoint.js';
 import { dockerPodNetwork, podNetworkRoles } from './network-wiring.js';
@@ -19,6 +20,11 @@ export { runCleanup } from './proxy-role.js';
 export const wiring: RoleFactories = {
   createRuntime(config, logger) {
     const endpoint = config.kubelet.containerRuntimeEndpoint;
+    if (runtimeKind(endpoint) === 'fake') {
+      // Simulation (hollow nodes, as kubemark): containers "run" in memory as their command is modelled.
+      logger.warn({ endpoint }, 'Using the in-memory fake runtime: no container runs (simulation mode)');
+      return new FakeRuntime({ recordCalls: false, pullAnyImage: true });
+    }
     if (runtimeKind(endpoint) === 'cri') {
       logger.info({ endpoint }, 'Using the CRI v1 runtime backend');
       return new CriRuntime({ socketPath: socketPath(endpoint), requestTimeoutMs: config.kubelet.runtimeRequestTimeoutMs, logger });

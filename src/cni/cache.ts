@@ -97,8 +97,11 @@ export class ResultCache {
     }
   }
 
+  /** Removes the entry and a temp file a write interrupted by a crash (SIGKILL between write and rename) left. */
   async remove(networkName: string, containerId: string, ifName: string): Promise<void> {
-    await rm(cacheFile(this.#dir, networkName, containerId, ifName), { force: true });
+    const file = cacheFile(this.#dir, networkName, containerId, ifName);
+    await rm(file, { force: true });
+    await rm(`${file}.tmp`, { force: true });
   }
 
   /** Every cached attachment, or those of one container (unreadable files are skipped). */

@@ -111,6 +111,8 @@ export const kubeletConfigurationSchema = z.strictObject({
   systemReserved: resourceList().optional(),
   kubeReserved: resourceList().optional(),
   enforceNodeAllocatable: z.array(oneOf(['pods', 'system-reserved', 'kube-reserved', 'none'])).optional(),
+  // Parsed so it can be refused by name at start (resolve.ts): alpha upstream, behind the QOSReserved gate.
+  qosReserved: z.record(z.string(), z.string()).optional(),
   shutdownGracePeriod: duration().optional(),
   shutdownGracePeriodCriticalPods: duration().optional(),
   shutdownGracePeriodByPodPriority: z

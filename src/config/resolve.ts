@@ -220,6 +220,11 @@ export function resolveConfig(input: ResolveInput): NodeletConfig {
   if (kubelet.shutdownGracePeriodByPodPriority.length > 0 && kubelet.shutdownGracePeriodSeconds > 0) {
     throw new ConfigError('field "shutdownGracePeriodByPodPriority": cannot be set together with "shutdownGracePeriod" / "shutdownGracePeriodCriticalPods"', { field: 'shutdownGracePeriodByPodPriority' });
   }
+  if (Object.keys(kubeletDoc.qosReserved ?? {}).length > 0) {
+    // Upstream: alpha, only acted on with the QOSReserved feature gate (off by default in v1.33). Not implemented here.
+    const gate = kubelet.featureGates['QOSReserved'] === true ? 'is enabled, but' : 'is off by default (upstream then ignores the field), and';
+    throw new ConfigError(`field "qosReserved": QoS memory reservation is alpha upstream; its feature gate QOSReserved ${gate} nodelet does not implement it: remove "qosReserved"`, { field: 'qosReserved' });
+  }
   const enforce = kubelet.enforceNodeAllocatable;
   if (enforce.includes('none') && enforce.length > 1) {
     throw new ConfigError('field "enforceNodeAllocatable" (--enforce-node-allocatable) may not contain additional enforcements when "none" is specified', { field: 'enforceNodeAllocatable' });

@@ -112,6 +112,35 @@ export function containerCases(ctx: ContractContext): void {
       expect(await exited(id)).toMatchObject({ reason: 'OOMKilled', exitCode: 137 });
     });
 
+    it('updates a running container\'s CPU and memory settings in place, and reports them', async () => {
+      const rt = ctx.runtime;
+      const id = await create('resize', {
+        linux: {
+          resources: { cpuShares: 102, cpuPeriod: 100_000, cpuQuota: 20_000, memoryLimitInBytes: 64 * 1024 * 1024 },
+          securityContext: { namespaceOptions: sb.linux.namespaceOptions },
+        },
+      });
+      await rt.startContainer(id);
+      const before = await rt.containerStatus(id);
+      expect(before.resources).toMatchObject({ cpuShares: 102, cpuQuota: 20_000, memoryLimitInBytes: 64 * 1024 * 1024 });
+      await rt.updateContainerResources(id, { cpuShares: 256, cpuPeriod: 100_000, cpuQuota: 50_000, memoryLimitInBytes: 128 * 1024 * 1024 });
+      const after = await rt.containerStatus(id);
+      expect(after).toMatchObject({ state: 'running', startedAt: before.startedAt });
+      expect(after.resources).toMatchObject({ cpuShares: 256, cpuPeriod: 100_000, cpuQuota: 50_000, memoryLimitInBytes: 128 * 1024 * 1024 });
+      if (ctx.opts.realKernel) {
+        // What the kernel enforces, read inside the container (cgroup v1 files, or v2's memory.max / cpu.max).
+        const read = async (v1: string, v2: string): Promise<string> =>
+          (await rt.execSync(id, ['sh', '-c', `cat /sys/fs/cgroup/${v1} 2>/dev/null || cat /sys/fs/cgroup/${v2}`], 5)).stdout.trim();
+        expect(await read('memory/memory.limit_in_bytes', 'memory.max')).toBe(String(128 * 1024 * 1024));
+        expect(await read('cpu/cpu.cfs_quota_us', 'cpu.max')).toMatch(/^50000( 100000)?$/);
+        // A decrease works the same way.
+        await rt.updateContainerResources(id, { cpuShares: 102, cpuPeriod: 100_000, cpuQuota: 20_000, memoryLimitInBytes: 96 * 1024 * 1024 });
+        expect(await read('memory/memory.limit_in_bytes', 'memory.max')).toBe(String(96 * 1024 * 1024));
+        expect(await read('cpu/cpu.cfs_quota_us', 'cpu.max')).toMatch(/^20000( 100000)?$/);
+      }
+      await expect(rt.updateContainerResources(MISSING_ID, { cpuShares: 2 })).rejects.toSatisfy(isNotFound);
+    });
+
     it('runs exec with output and exit code, and times out a hung command', async () => {
       const id = await create('exec');
       await ctx.runtime.startContainer(id);

@@ -21,8 +21,8 @@ export interface StreamingContractOptions {
   testLabel: { key: string; value: string };
   realKernel: boolean;
   /**
-   * The backend kills an aborted exec's process itself (Docker: by host PID). containerd's streaming server only
-   * notices a gone client later (≈ 10 s, sometimes much longer), so its backend does not promise it.
+   * The backend kills an aborted exec's process itself (Docker: by host PID; containerd, whose streaming server does
+   * not notice a gone client: through containerd's Tasks service, src/cri/containerd/exec-reaper.ts).
    */
   killsAbortedExec: boolean;
   /**
@@ -72,7 +72,7 @@ export function runStreamingContract(name: string, make: () => Promise<Streaming
       await rt?.removePodSandbox(sandboxId).catch(() => undefined);
       await rt?.close();
       await under?.cleanup();
-    }, 60_000);
+    }, 120_000);
 
     it('exec reports output and the exit code', async () => {
       const s = io();
@@ -111,7 +111,7 @@ export function runStreamingContract(name: string, make: () => Promise<Streaming
       s.abort();
       await expect(session.done).rejects.toBeDefined();
       if (opts.realKernel && opts.killsAbortedExec) {
-        // Docker: killed at once through its host PID.
+        // Killed at once (Docker through its host PID, containerd through Tasks.Kill).
         await waitFor('exec process gone', async () => {
           const ps = io();
           await (await rt.exec(containerId, ['ps'], ps.io)).done;

@@ -204,6 +204,12 @@ export interface ContainerStatus extends Container {
   message: string;
   mounts: Mount[];
   logPath: string;
+  /**
+   * The cgroup settings the container runs with now, as the runtime reports them (CRI ContainerStatus.resources):
+   * the values it was created with, or the last {@link ContainerManager.updateContainerResources}. Undefined when the
+   * runtime does not report them.
+   */
+  resources?: LinuxContainerResources;
 }
 
 /** Filter for listing containers; all given fields must match. */
@@ -315,6 +321,13 @@ export interface ContainerManager {
   removeContainer(id: string): Promise<void>;
   listContainers(filter?: ContainerFilter): Promise<Container[]>;
   containerStatus(id: string): Promise<ContainerStatus>;
+  /**
+   * Changes the cgroup settings of a created or running container in place (CRI UpdateContainerResources; in-place
+   * pod resize): CPU shares, CFS quota/period and the memory limit given are applied, the process keeps running.
+   * Throws NotFoundError for a missing container; a value the kernel refuses (e.g. a memory limit below the usage)
+   * rejects and leaves the old settings.
+   */
+  updateContainerResources(id: string, resources: LinuxContainerResources): Promise<void>;
   /** Runs `cmd` in the container; rejects with TimeoutError after `timeoutSeconds` (0 = no timeout). */
   execSync(id: string, cmd: string[], timeoutSeconds: number): Promise<ExecResult>;
 }

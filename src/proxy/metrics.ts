@@ -22,6 +22,8 @@ export interface ProxyMetrics {
   endpointChangesPending: Gauge;
   endpointChangesTotal: Counter;
   noLocalEndpoints: Gauge<'traffic_policy'>;
+  /** Invalid Services / EndpointSlices (or parts of them) the proxy skipped; kind = service | endpointslice. */
+  invalidObjects: Counter<'kind'>;
   healthzTotal: Counter<'code'>;
   livezTotal: Counter<'code'>;
 }
@@ -46,6 +48,7 @@ export function createProxyMetrics(registry: Registry = new Registry()): ProxyMe
     endpointChangesPending: new Gauge({ name: 'kubeproxy_sync_proxy_rules_endpoint_changes_pending', help: '[ALPHA] Pending proxy rules Endpoint changes', registers }),
     endpointChangesTotal: new Counter({ name: 'kubeproxy_sync_proxy_rules_endpoint_changes_total', help: '[ALPHA] Cumulative proxy rules Endpoint changes', registers }),
     noLocalEndpoints: new Gauge({ name: 'kubeproxy_sync_proxy_rules_no_local_endpoints_total', help: '[ALPHA] Number of services with a Local traffic policy and no endpoints', labelNames: ['traffic_policy'], registers }),
+    invalidObjects: new Counter({ name: 'kubeproxy_sync_proxy_rules_invalid_objects_total', help: '[ALPHA] Cumulative Services and EndpointSlices skipped in whole or in part as invalid', labelNames: ['kind'], registers }),
     healthzTotal: new Counter({ name: 'kubeproxy_proxy_healthz_total', help: '[ALPHA] Cumulative proxy healthz HTTP status', labelNames: ['code'], registers }),
     livezTotal: new Counter({ name: 'kubeproxy_proxy_livez_total', help: '[ALPHA] Cumulative proxy livez HTTP status', labelNames: ['code'], registers }),
   };

@@ -5,6 +5,7 @@ import { defaultProxyConfig } from './config.js';
 import { createProxy, type ProxyRoleInternals } from './role.js';
 import { FakeIptables } from './testing/fake-iptables.js';
 import { FakeInformer } from './testing/fake-informer.js';
+import { FakeProxyHost } from './testing/fake-host.js';
 import { referenceObjects } from './testing/reference.js';
 
 describe('createProxy', () => {
@@ -27,7 +28,7 @@ describe('createProxy', () => {
     };
     const svcInf = new FakeInformer<ServiceObject>(services);
     const epInf = new FakeInformer<EndpointSliceObject>(slices);
-    role = createProxy({ config: cfg, informers: { services: svcInf, endpointSlices: epInf }, nodeName: 'kpnode', nodeIPs: ['192.168.99.2'], logger: silentLogger(), iptables: ipt, clock });
+    role = createProxy({ config: cfg, informers: { services: svcInf, endpointSlices: epInf }, nodeName: 'kpnode', nodeIPs: ['192.168.99.2'], logger: silentLogger(), host: new FakeProxyHost({ iptables: [ipt] }), clock });
     await role.start();
     await settle(0);
     expect(ipt.chains('nat')).toContain('KUBE-SVC-QPFXUWBW77EZGX4C');
@@ -58,7 +59,7 @@ describe('createProxy', () => {
   it('rejects an invalid configuration with the field name', async () => {
     const cfg = defaultProxyConfig();
     cfg.iptables.masqueradeBit = 40;
-    role = createProxy({ config: cfg, informers: { services: new FakeInformer(), endpointSlices: new FakeInformer() }, nodeName: 'n', nodeIPs: [], logger: silentLogger(), iptables: new FakeIptables() });
+    role = createProxy({ config: cfg, informers: { services: new FakeInformer(), endpointSlices: new FakeInformer() }, nodeName: 'n', nodeIPs: [], logger: silentLogger(), host: new FakeProxyHost() });
     await expect(role.start()).rejects.toMatchObject({ code: 'CONFIG_INVALID', field: 'iptables.masqueradeBit' });
   });
 });

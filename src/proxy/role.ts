@@ -1,44 +1,47 @@
 /**
  * The proxy role: wires informers → Proxier → BoundedFrequencyRunner, the canary monitor and the HTTP servers.
  */
-import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import type { Registry } from 'prom-client';
-import type { KubeConfig } from '../api/kubeconfig.js';
 import type { Informer, KubeObject } from '../api/types.js';
 import { objectKey } from '../api/types.js';
 import { RealClock, errorMessage, type Clock, type Logger } from '../util/index.js';
 import type { EndpointSliceObject, ServiceObject } from './apitypes.js';
 import { resolveProxyConfig, type ProxyConfig, type ResolvedProxyConfig } from './config.js';
-import { ExecConntrack, type Conntrack } from './conntrack.js';
-import { ExecIptables, detectBackend, namespacePrefix, runCommand, supportsRandomFully } from './exec.js';
 import { ProxierHealth, startHealthzServer, startMetricsServer, type StartedServer } from './healthz.js';
-import type { Iptables } from './iptables.js';
+import { ROUTE_LOCALNET_PATH, type ProxyHost } from './host.js';
 import { createProxyMetrics, type ProxyMetrics } from './metrics.js';
 import { CanaryMonitor } from './monitor.js';
 import { Proxier } from './proxier.js';
 import { BoundedFrequencyRunner } from './runner.js';
 import { ServiceHealthServer } from './svchealth.js';
 import { proxyFamilies } from './families.js';
-import { ProcSysctl, applyConntrackSysctls, type Sysctl } from './sysctl.js';
-import { trimEndpointSlice, trimNode, trimService } from './trim.js';
-import type { Nft } from './nft/exec.js';
+import { applyConntrackSysctls, type Sysctl } from './sysctl.js';
 import type { NftProxier } from './nft/proxier.js';
 import { cleanupNftTables, createNftProxiers } from './nft/role.js';
 
-/** Injected informers (tests); otherwise created from `kubeConfig`. */
+/**
+ * The informers the role reads (src/cli builds them with the trims of trim.ts and the label selector
+ * {@link PROXY_LABEL_SELECTOR}; tests pass FakeInformers).
+ */
 export interface ProxyInformers {
   services: Informer<ServiceObject>;
   endpointSlices: Informer<EndpointSliceObject>;
   /** This node (its topology.kubernetes.io/zone label drives zone hints); optional. */
   node?: Informer<KubeObject>;
+  /**
+   * networking.k8s.io/v1 ServiceCIDRs (nftables mode: traffic to unallocated ClusterIPs in them is dropped, as
+   * upstream); optional, started only in nftables mode.
+   */
+  serviceCIDRs?: Informer<KubeObject>;
 }
 
 /** Options of {@link createProxy}. */
 export interface ProxyOptions {
   config: ProxyConfig;
-  kubeConfig?: KubeConfig;
-  informers?: ProxyInformers;
+  informers: ProxyInformers;
+  /** Every outside effect: iptables/nft runners, conntrack, sysctls (src/cli: createExecProxyHost; tests: FakeProxyHost). */
+  host: ProxyHost;
   nodeName: string;
   /** Node IPs (both families allowed; the IPv4 proxier uses the IPv4 ones). */
   nodeIPs: string[];
@@ -46,20 +49,6 @@ export interface ProxyOptions {
   clock?: Clock;
   /** node.spec.podCIDRs, for detectLocalMode NodeCIDR. */
   nodePodCIDRs?: string[];
-  /** Program the tables of this network namespace (tests, benchmarks). */
-  netns?: string;
-  netnsPid?: number;
-  /** Inject an iptables implementation (e.g. FakeIptables); default: the real tools, backend auto-detected. */
-  iptables?: Iptables;
-  /** Inject an nft implementation (e.g. FakeNft) for `mode: nftables`; default: the real `nft` tool. */
-  nft?: Nft;
-  conntrack?: Conntrack;
-  /**
-   * Where the `conntrack` sysctls are applied at start. Default: /proc and /sys of this process when the proxy
-   * programs its own network namespace; NOT applied when `netns`/`netnsPid` is set unless given here (tests then pass
-   * a `ProcSysctl` for the namespace, which can change only its per-namespace entries).
-   */
-  sysctl?: Sysctl;
   /** prom-client registry for the kubeproxy_* metrics (default: a private one served on metricsBindAddress). */
   registry?: Registry;
   /** Services per nat transaction in full syncs. */
@@ -84,7 +73,8 @@ export interface ProxyRoleInternals extends ProxyRole {
   readonly metricsPort: number | undefined;
 }
 
-const PROXY_LABEL_SELECTOR = '!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless';
+/** The label selector of the Service and EndpointSlice informers (as upstream kube-proxy). */
+export const PROXY_LABEL_SELECTOR = '!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless';
 
 class ProxyRoleImpl implements ProxyRoleInternals {
   readonly name = 'proxy';
@@ -114,16 +104,15 @@ class ProxyRoleImpl implements ProxyRoleInternals {
   async start(): Promise<void> {
     const o = this.#o;
     const cfg = (this.#cfg = resolveProxyConfig(o.config, o.nodePodCIDRs));
-    const ns = { netns: o.netns, netnsPid: o.netnsPid };
-    // An injected iptables decides the (single) family; otherwise dual-stack clusters/nodes get an IPv6 proxier too.
-    const families = o.iptables !== undefined ? [o.iptables.family] : proxyFamilies(cfg.clusterCIDRs, o.nodeIPs);
-    const backend = o.iptables === undefined ? await detectBackend(ns) : 'nft';
-    const randomFully = o.iptables === undefined ? await supportsRandomFully(ns, backend) : false;
+    const host = o.host;
+    // Dual-stack clusters/nodes get an IPv6 proxier too.
+    const families = proxyFamilies(cfg.clusterCIDRs, o.nodeIPs);
+    const sysctl = host.sysctl;
+    if (sysctl === undefined) this.#log.info('No Sysctl given: leaving route_localnet and the conntrack sysctls alone');
     // nftables mode does not support localhost NodePorts (as upstream): route_localnet is left alone there.
-    if (cfg.mode === 'iptables' && o.iptables === undefined && cfg.localhostNodePorts && families.includes('IPv4')) await this.#routeLocalnet();
+    if (sysctl !== undefined && cfg.mode === 'iptables' && cfg.localhostNodePorts && families.includes('IPv4')) await this.#routeLocalnet(sysctl);
     // Switching modes cleans up the other mode (as upstream): the iptables mode removes the nftables tables.
-    if (cfg.mode === 'iptables' && o.iptables === undefined) await cleanupNftTables(ns, this.#log);
-    const sysctl = o.sysctl ?? (o.iptables === undefined && o.netns === undefined && o.netnsPid === undefined ? new ProcSysctl() : undefined);
+    if (cfg.mode === 'iptables') await cleanupNftTables((family) => host.nft(family), this.#log);
     if (sysctl !== undefined) {
       // Like upstream, a sysctl that cannot be set fails the start (set the value to 0 to leave an entry alone).
       await applyConntrackSysctls({ sysctl, config: cfg.conntrack, numCPU: os.cpus().length || os.availableParallelism(), logger: this.#log });
@@ -132,19 +121,18 @@ class ProxyRoleImpl implements ProxyRoleInternals {
     this.#svcHealth = new ServiceHealthServer({ logger: this.#log, proxyHealthy: () => health.status().healthy });
     await this.#startServers(cfg, health);
     if (cfg.mode === 'nftables') {
-      const nftFamilies = o.nft !== undefined ? [o.nft.family] : proxyFamilies(cfg.clusterCIDRs, o.nodeIPs);
       const svcHealth = this.#svcHealth;
       this.proxiers.push(
         ...(await createNftProxiers({
-          ...{ families: nftFamilies, ns, config: cfg, nodeName: o.nodeName, nodeIPs: o.nodeIPs, logger: this.#log, clock: this.#clock },
-          ...{ metrics: this.metrics, health, serviceHealth: svcHealth, nft: o.nft, conntrack: o.conntrack },
+          ...{ families, host, config: cfg, nodeName: o.nodeName, nodeIPs: o.nodeIPs, logger: this.#log, clock: this.#clock },
+          ...{ metrics: this.metrics, health, serviceHealth: svcHealth },
           requestSync: () => this.#runner?.run(),
           retryAfter: (ms) => this.#runner?.retryAfter(ms),
         })),
       );
     }
     for (const [i, family] of (cfg.mode === 'nftables' ? [] : families).entries()) {
-      const iptables = o.iptables ?? new ExecIptables({ ...ns, family, backend, randomFully });
+      const iptables = await host.iptables(family);
       const log = families.length > 1 ? this.#log.child({ ipFamily: family }) : this.#log;
       const proxier = new Proxier({
         iptables,
@@ -154,7 +142,7 @@ class ProxyRoleImpl implements ProxyRoleInternals {
         logger: log,
         clock: this.#clock,
         metrics: this.metrics,
-        conntrack: o.conntrack ?? (o.iptables === undefined ? new ExecConntrack({ ...ns, family, logger: log }) : undefined),
+        conntrack: host.conntrack(family, log),
         health,
         // One health-check server per node port: the primary family's proxier drives it (as the local endpoint count).
         serviceHealth: i === 0 ? this.#svcHealth : undefined,
@@ -183,11 +171,12 @@ class ProxyRoleImpl implements ProxyRoleInternals {
     this.#log.info({ nodeName: o.nodeName, ipFamilies: families, syncPeriodMs: cfg.syncPeriodMs, minSyncPeriodMs: cfg.minSyncPeriodMs }, 'Proxy started');
   }
 
-  async #routeLocalnet(): Promise<void> {
-    const pre = namespacePrefix(this.#o);
+  async #routeLocalnet(sysctl: Sysctl): Promise<void> {
     try {
-      if (pre.length === 0) await writeFile('/proc/sys/net/ipv4/conf/all/route_localnet', '1');
-      else await runCommand([...pre, 'sysctl', '-qw', 'net.ipv4.conf.all.route_localnet=1']);
+      if ((await sysctl.get(ROUTE_LOCALNET_PATH).catch(() => undefined)) !== 1) {
+        this.#log.info({ entry: 'net/ipv4/conf/all/route_localnet', value: 1 }, 'Set sysctl');
+        await sysctl.set(ROUTE_LOCALNET_PATH, 1);
+      }
     } catch (err) {
       this.#log.warn({ err: errorMessage(err) }, 'Failed to set route_localnet=1; localhost NodePorts will not work');
     }
@@ -213,33 +202,29 @@ class ProxyRoleImpl implements ProxyRoleInternals {
     }
   }
 
+  /** nftables mode: every ServiceCIDR's spec.cidrs go to the proxiers (upstream OnServiceCIDRsChanged). */
+  #watchServiceCIDRs(inf: Informer<KubeObject> | undefined, proxiers: readonly (Proxier | NftProxier)[]): void {
+    const nft = proxiers.filter((p): p is NftProxier => 'onServiceCIDRs' in p);
+    if (inf === undefined || nft.length === 0) return;
+    const update = (): void => {
+      const cidrs = [...new Set(inf.list().flatMap((o) => serviceCIDRsOf(o)))].sort();
+      for (const p of nft) p.onServiceCIDRs(cidrs);
+    };
+    this.#cleanups.push(inf.addHandlers({ onAdd: update, onUpdate: update, onDelete: update, onSynced: update }), () => inf.stop());
+    inf.start();
+  }
+
   async #startInformers(proxiers: readonly (Proxier | NftProxier)[]): Promise<void> {
     const each = (fn: (p: Proxier | NftProxier) => void): void => {
       for (const p of proxiers) fn(p);
     };
-    let inf = this.#o.informers;
-    if (inf === undefined) {
-      const kc = this.#o.kubeConfig;
-      if (kc === undefined) throw new Error('createProxy: kubeConfig or informers is required');
-      const { createInformer } = await import('../api/informer.js');
-      // Transforms keep only the fields the proxy reads (no managedFields, targetRefs, …) in the caches.
-      inf = {
-        services: createInformer<ServiceObject>(kc, { path: '/api/v1/services', labelSelector: PROXY_LABEL_SELECTOR }, this.#log, { transform: trimService }),
-        endpointSlices: createInformer<EndpointSliceObject>(
-          kc,
-          { path: '/apis/discovery.k8s.io/v1/endpointslices', labelSelector: PROXY_LABEL_SELECTOR },
-          this.#log,
-          { transform: trimEndpointSlice },
-        ),
-        node: createInformer<KubeObject>(kc, { path: '/api/v1/nodes', fieldSelector: `metadata.name=${this.#o.nodeName}` }, this.#log, { transform: trimNode }),
-      };
-      const created = inf;
-      this.#cleanups.push(() => {
-        created.services.stop();
-        created.endpointSlices.stop();
-        created.node?.stop();
-      });
-    }
+    const inf = this.#o.informers;
+    // The role starts the informers, so it stops them too.
+    this.#cleanups.push(() => {
+      inf.services.stop();
+      inf.endpointSlices.stop();
+      inf.node?.stop();
+    });
     this.#cleanups.push(
       inf.services.addHandlers({
         onAdd: (s) => each((p) => p.onService(objectKey(s), s)),
@@ -264,6 +249,7 @@ class ProxyRoleImpl implements ProxyRoleInternals {
       );
       node.start();
     }
+    this.#watchServiceCIDRs(inf.serviceCIDRs, proxiers);
     inf.services.start();
     inf.endpointSlices.start();
     // Handlers added after the first list was delivered get no onSynced: catch up from hasSynced().
@@ -278,6 +264,12 @@ class ProxyRoleImpl implements ProxyRoleInternals {
     await this.#svcHealth?.close();
     for (const s of this.#servers.splice(0)) await s.close();
   }
+}
+
+/** `spec.cidrs` of a ServiceCIDR object (strings only). */
+function serviceCIDRsOf(o: KubeObject): string[] {
+  const cidrs = (o as { spec?: { cidrs?: unknown } }).spec?.cidrs;
+  return Array.isArray(cidrs) ? cidrs.filter((c): c is string => typeof c === 'string') : [];
 }
 
 /** Creates the proxy role (nothing runs until `start()`). `start` throws ConfigError for invalid config. */

@@ -26,7 +26,10 @@ export type ErrorCode =
   | 'SYSCTL_FAILED'
   | 'NETWORK_PLUGIN_FAILED'
   | 'IMAGE_GC_FAILED'
+  | 'CONTAINER_GC_FAILED'
   | 'CGROUP_FAILED'
+  | 'CHECKPOINT_FAILED'
+  | 'RESIZE_FAILED'
   | 'INTERNAL';
 
 /** Options accepted by every nodelet error. */

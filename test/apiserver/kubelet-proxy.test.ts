@@ -260,15 +260,20 @@ describe('pods/exec, attach, portforward', () => {
     }
   });
 
-  it('refuses WebSocket exec (kubectl then falls back to SPDY)', async () => {
-    const ws = new WebSocket(`${s.url.replace('https', 'wss')}/api/v1/namespaces/default/pods/p1/exec?command=true&stdout=true`, ['v5.channel.k8s.io'], { ca: s.caCertPem, headers: { authorization: `Bearer ${s.token}` } });
-    const status = await new Promise<number>((resolve) => {
-      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-      ws.on('open', () => resolve(101));
-      ws.on('error', () => undefined);
+  it('passes a WebSocket exec with an older channel protocol (not v5) through to the kubelet as is', async () => {
+    const before = kubelet.requests.length;
+    const ws = new WebSocket(`${s.url.replace('https', 'wss')}/api/v1/namespaces/default/pods/p1/exec?command=true&stdout=true`, ['v4.channel.k8s.io'], { ca: s.caCertPem, headers: { authorization: `Bearer ${s.token}` } });
+    await new Promise<void>((resolve) => {
+      ws.on('unexpected-response', () => resolve());
+      ws.on('open', () => resolve());
+      ws.on('error', () => resolve());
     });
     ws.terminate();
-    expect(status).toBe(400);
+    const rec = kubelet.requests[before]!;
+    expect(rec).toMatchObject({ upgrade: true, method: 'GET', url: '/exec/default/p1/a?command=true&error=1&output=1' });
+    expect(rec.headers.upgrade).toBe('websocket');
+    expect(rec.headers['sec-websocket-protocol']).toBe('v4.channel.k8s.io');
+    expect(rec.headers.authorization).toBeUndefined();
   });
 
   it('tunnels WebSocket port-forward (SPDY/3.1+portforward.k8s.io) to a SPDY upgrade of /portForward', async () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { applyResize } from './admission/resize.js';
 import { admissionFor, type AdmissionContext } from './admission/index.js';
 import { clone, isObject, jsonEqual, meta, str, type JsonObject } from './json.js';
 import { checkDns1035, checkLabel, checkSubdomain, randomSuffix } from './names.js';
@@ -163,6 +164,14 @@ export class Registry {
         if (m.ownerReferences === null) delete m.ownerReferences;
       } else if (old.status !== undefined) next.status = clone(old.status);
       else delete next.status;
+      if (sub === 'resize' && def.plural === 'pods') {
+        // pods/resize changes container resources only (test/apiserver/admission/resize.ts).
+        const resizeCauses = applyResize(old, next);
+        if (resizeCauses.length > 0) throw invalid(def.kind, name, resizeCauses, def.group);
+        const rv = m.resourceVersion;
+        for (const k of Object.keys(m)) delete m[k];
+        Object.assign(m, clone(om), { resourceVersion: rv });
+      }
       if (sub === 'ephemeralcontainers') {
         // pods/ephemeralcontainers changes spec.ephemeralContainers only (kubectl debug).
         const eph = (next.spec as JsonObject | undefined)?.ephemeralContainers;
@@ -172,7 +181,7 @@ export class Registry {
     }
     const adm = admissionFor(def);
     adm.update?.(old, next, this.ctx);
-    const causes = [...(adm.validate?.(next) ?? []), ...(sub === 'status' || sub === 'ephemeralcontainers' || opts.internal ? [] : (adm.validateUpdate?.(old, next) ?? []))];
+    const causes = [...(adm.validate?.(next) ?? []), ...(sub === 'status' || sub === 'ephemeralcontainers' || sub === 'resize' || opts.internal ? [] : (adm.validateUpdate?.(old, next) ?? []))];
     if (causes.length > 0) throw invalid(def.kind, name, causes, def.group);
     if (def.generation && typeof om.generation === 'number' && !jsonEqual(specOf(old), specOf(next))) m.generation = om.generation + 1;
     m.resourceVersion = om.resourceVersion ?? '';

@@ -70,7 +70,7 @@ export const RESOURCES: ResourceDef[] = [
   { group: '', version: 'v1', plural: 'events', singular: 'event', kind: 'Event', namespaced: true, shortNames: ['ev'], subresources: [], fieldLabels: eventFields, createOnUpdate: true },
   { group: '', version: 'v1', plural: 'namespaces', singular: 'namespace', kind: 'Namespace', namespaced: false, shortNames: ['ns'], subresources: ['status', 'finalize'], fieldLabels: ['status.phase'], statusField: 'status' },
   { group: '', version: 'v1', plural: 'nodes', singular: 'node', kind: 'Node', namespaced: false, shortNames: ['no'], subresources: ['status', 'proxy'], fieldLabels: ['spec.unschedulable'], statusField: 'status' },
-  { group: '', version: 'v1', plural: 'pods', singular: 'pod', kind: 'Pod', namespaced: true, shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding', 'attach', 'exec', 'log', 'portforward', 'ephemeralcontainers'], fieldLabels: podFields, statusField: 'status' },
+  { group: '', version: 'v1', plural: 'pods', singular: 'pod', kind: 'Pod', namespaced: true, shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding', 'attach', 'exec', 'log', 'portforward', 'ephemeralcontainers', 'resize'], fieldLabels: podFields, statusField: 'status' },
   { group: '', version: 'v1', plural: 'secrets', singular: 'secret', kind: 'Secret', namespaced: true, subresources: [], fieldLabels: ['type'] },
   { group: '', version: 'v1', plural: 'serviceaccounts', singular: 'serviceaccount', kind: 'ServiceAccount', namespaced: true, shortNames: ['sa'], subresources: ['token'], fieldLabels: [] },
   { group: '', version: 'v1', plural: 'services', singular: 'service', kind: 'Service', namespaced: true, shortNames: ['svc'], categories: ['all'], subresources: ['status'], fieldLabels: ['spec.clusterIP', 'spec.type'], statusField: 'status' },
@@ -98,6 +98,7 @@ export const SUBRESOURCE_KIND: Record<string, { kind: string; group?: string; ve
   portforward: { kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
   proxy: { kind: 'NodeProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] },
   ephemeralcontainers: { kind: '', verbs: ['get', 'patch', 'update'] },
+  resize: { kind: '', verbs: ['get', 'patch', 'update'] },
 };
 
 /** Group/versions served, in /apis order. */

@@ -144,12 +144,21 @@ describe('Docker backend with CNI through the daemon', () => {
   it('kill -9 of the agent during churn leaks no IP', async () => {
     const names = Array.from({ length: 8 }, (_, i) => `churn-${i}`);
     await Promise.all(names.map((n) => cluster.kubectlOk(['create', '-f', '-'], { input: pod(n) })));
-    await new Promise((r) => setTimeout(r, 1500));
+    // Kill while the agent is attaching pods: as soon as host-local handed out the first address (no fixed sleep).
+    await waitFor(() => (allocations().length > 0 ? true : undefined), { timeoutMs: 60_000, intervalMs: 50, description: 'first CNI ADD' });
     process.kill(nodelet?.pid ?? 0, 'SIGKILL');
     await nodelet?.exited;
     nodelet = runNodelet(args, { name: 'nl8-cni-docker-2' });
+    const killings = async (): Promise<number> =>
+      (await cluster.kubectl(['-n', NS, 'get', 'events', '--field-selector', 'reason=Killing', '-o', 'name'])).stdout.split('\n').filter((l) => l.trim() !== '').length;
+    const killingsBefore = await killings();
     await cluster.kubectlOk(['-n', NS, 'delete', 'pods', '-l', 'app=cni', '--wait=false']);
-    await new Promise((r) => setTimeout(r, 1000));
+    // Kill again once the new agent is tearing pods down (a new Killing event), not after a fixed second.
+    await waitFor(async () => ((await killings()) > killingsBefore ? true : undefined), {
+      timeoutMs: 60_000,
+      intervalMs: 100,
+      description: 'teardown started',
+    });
     process.kill(nodelet.pid, 'SIGKILL');
     await nodelet.exited;
     nodelet = runNodelet(args, { name: 'nl8-cni-docker-3' });

@@ -141,11 +141,13 @@ for (const s of SCENARIOS) {
       const stamped = (await kubectlOk(['logs', 'counter', '-n', s.ns, '-c', 'main', '--tail=1', '--timestamps'])).trimEnd();
       expect(stamped).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z tick \d+$/);
       expect(await kubectlOk(['logs', 'counter', '-n', s.ns, '-c', 'main', '--since=1h', '--limit-bytes=7'])).toBe('line 1\n');
-      // --since=1s: only the last second (no "line 1", written long before).
-      await new Promise((r) => setTimeout(r, 2000));
-      const recent = await kubectlOk(['logs', 'counter', '-n', s.ns, '-c', 'main', '--since=1s']);
+      // --since=1s: only the last second (no "line 1", written long before). Polled instead of sleeping 2 s: a
+      // --since that were ignored would always include "line 1", so the wait would time out.
+      const recent = await waitFor(async () => {
+        const out = await kubectlOk(['logs', 'counter', '-n', s.ns, '-c', 'main', '--since=1s']);
+        return !out.includes('line 1') && /tick \d+/.test(out) ? out : undefined;
+      }, { timeoutMs: 15_000, description: 'logs --since=1s without the first lines' });
       expect(recent).not.toContain('line 1');
-      expect(recent).toMatch(/tick \d+/);
       // stdout and stderr are separate pipes: both are in the log, in no guaranteed order.
       expect((await kubectlOk(['logs', 'counter', '-n', s.ns, '-c', 'side'])).split('\n').sort()).toEqual(['', 'side err', 'side says hi']);
       const both = await cluster.kubectl(['logs', 'counter', '-n', s.ns, '-c', 'nope']);

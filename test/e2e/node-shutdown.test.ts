@@ -29,7 +29,13 @@ let logindOut = '';
 let busAddress = '';
 
 interface PodLike {
-  status?: { phase?: string; reason?: string; message?: string; containerStatuses?: { state?: { running?: unknown; terminated?: { finishedAt?: string } } }[] };
+  status?: {
+    phase?: string;
+    reason?: string;
+    message?: string;
+    containerStatuses?: { state?: { running?: unknown; terminated?: { finishedAt?: string } } }[];
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+  };
 }
 const trapper = { name: 'c', image: IMAGE, command: ['sh', '-c', "trap 'sleep 2; exit 0' TERM; while true; do sleep 1 & wait $!; done"] };
 async function create(name: string, ns: string, spec: Record<string, unknown>): Promise<void> {
@@ -104,6 +110,12 @@ describe('graceful node shutdown', () => {
     for (const p of [regular, critical]) {
       expect(p?.status?.reason).toBe('Terminated');
       expect(p?.status?.message).toBe('Pod was terminated in response to imminent node shutdown.');
+      // Upstream sets DisruptionTarget with the terminal status.
+      expect(p?.status?.conditions?.find((c) => c.type === 'DisruptionTarget')).toMatchObject({
+        status: 'True',
+        reason: 'TerminationByKubelet',
+        message: 'Pod was terminated in response to imminent node shutdown.',
+      });
     }
     const finished = (p: PodLike | undefined): number => new Date(p?.status?.containerStatuses?.[0]?.state?.terminated?.finishedAt ?? 0).getTime();
     expect(finished(regular)).toBeLessThanOrEqual(finished(critical));
@@ -114,6 +126,7 @@ describe('graceful node shutdown', () => {
     const late = await waitFor(async () => { const p = await getPod('late', NS); return done(p) ? p : undefined; }, { timeoutMs: 20_000, description: 'late pod rejected' });
     expect(late?.status?.reason).toBe('NodeShutdown');
     expect(late?.status?.message).toBe('Pod was rejected: Pod was rejected as the node is shutting down.');
+    expect(late?.status?.conditions?.some((c) => c.type === 'DisruptionTarget') ?? false).toBe(false);
     void readFileSync;
   });
 });

@@ -28,13 +28,33 @@ function appContainer(): { id: string; running: boolean } | undefined {
   return { id, running: docker(['inspect', '-f', '{{.State.Running}}', id]) === 'true' };
 }
 
-async function start(name: string): Promise<NodeletProcess> {
+async function start(name: string): Promise<NodeletProcess & { healthzPort: number }> {
+  const healthzPort = await freePort();
   const p = runNodelet(
-    [`--container-runtime-endpoint=unix://${dockerd?.socket ?? ''}`, `--pod-manifest-path=${manifests}`, `--root-dir=${dir.path}/root`, `--hostname-override=${NODE}`, `--healthz-port=${await freePort()}`, '--file-check-frequency=1s', '--fail-swap-on=false'],
+    [`--container-runtime-endpoint=unix://${dockerd?.socket ?? ''}`, `--pod-manifest-path=${manifests}`, `--root-dir=${dir.path}/root`, `--hostname-override=${NODE}`, `--healthz-port=${healthzPort}`, '--file-check-frequency=1s', '--fail-swap-on=false'],
     { name },
   );
   procs.push(p);
-  return p;
+  return Object.assign(p, { healthzPort });
+}
+
+/** Sum of a metric's samples (all label sets) on the agent's /metrics. */
+async function metricSum(port: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.split(' ').at(-1));
+  return sum;
+}
+
+/** Docker's lifecycle events of one container between two unix times (seconds). */
+function containerEvents(id: string, since: number, until: number): string[] {
+  const out = docker(['events', '--since', String(since), '--until', String(until), '--filter', `container=${id}`, '--format', '{{.Action}}']);
+  return out.split('\n').filter((a) => a !== '' && !a.startsWith('exec_'));
+}
+
+/** Events that end a container's process. */
+function stopEvents(actions: string[]): string[] {
+  return actions.filter((a) => ['kill', 'die', 'stop', 'destroy', 'oom'].includes(a));
 }
 
 beforeAll(async () => {
@@ -79,17 +99,23 @@ describe('agent restarts', () => {
       const c = appContainer();
       return c?.running === true ? c : undefined;
     }, { timeoutMs: 30_000, description: 'static pod container running' });
+    const killedAt = Math.floor(Date.now() / 1000) - 1;
     process.kill(first.pid, 'SIGKILL');
     const exit = await first.exited;
     expect(exit.signal).toBe('SIGKILL');
-    await new Promise((r) => setTimeout(r, 1500));
     expect(appContainer()).toEqual({ id: before.id, running: true });
 
     const second = await start('nl3-sigkill-2');
     await waitFor(() => second.logs().includes('nodelet started'), { timeoutMs: 15_000, description: 'second agent started' });
-    // Several sync rounds later the same container still runs (adopted, not recreated).
-    await new Promise((r) => setTimeout(r, 2500));
+    // Event-driven instead of sleeping: wait until the new agent's pod worker finished sync steps (its first sync is
+    // where it would recreate the container) and PLEG relisted after them.
+    await waitFor(async () => (await metricSum(second.healthzPort, 'kubelet_pod_worker_duration_seconds_count')) >= 1, { timeoutMs: 30_000, description: 'second agent synced the pod' });
+    const relists = await metricSum(second.healthzPort, 'kubelet_pleg_relist_duration_seconds_count');
+    await waitFor(async () => (await metricSum(second.healthzPort, 'kubelet_pleg_relist_duration_seconds_count')) > relists, { timeoutMs: 30_000, description: 'a relist after the sync' });
     expect(appContainer()).toEqual({ id: before.id, running: true });
+    // Docker's own record: the container never stopped, from before the SIGKILL until now.
+    // (second granularity: the window may include the container's own create/start just before the kill).
+    expect(stopEvents(containerEvents(before.id, killedAt, Math.floor(Date.now() / 1000) + 1))).toEqual([]);
     const { code } = await second.stop();
     expect(code).toBe(0);
     expect(appContainer()).toEqual({ id: before.id, running: true });

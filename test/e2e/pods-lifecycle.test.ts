@@ -111,7 +111,12 @@ describe('pods through the daemon', () => {
     expect(metrics).toMatch(/^kubelet_pleg_relist_duration_seconds_count [1-9]/m);
     const crash = await waitPod('crash', (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff', 'CrashLoopBackOff');
     expect(crash.status?.phase).toBe('Running');
-    expect((await cluster.kubectlOk(['get', 'pod', 'crash', '-n', NS, '--no-headers']))).toMatch(/CrashLoopBackOff/);
+    // kubectl prints it too. Polled: between two back-offs the row shows the last exit ("Error") for a moment, so a
+    // single read right after the API poll above races with the next crash on a loaded machine.
+    await waitFor(async () => /CrashLoopBackOff/.test(await cluster.kubectlOk(['get', 'pod', 'crash', '-n', NS, '--no-headers'])) || undefined, {
+      timeoutMs: 60_000,
+      description: 'kubectl shows CrashLoopBackOff',
+    });
     const never = await waitPod('never', (p) => p.status?.phase === 'Failed', 'never Failed');
     expect(never.status?.containerStatuses?.[0]?.state?.terminated?.exitCode).toBe(3);
     expect(never.status?.containerStatuses?.[0]?.restartCount).toBe(0);
@@ -155,8 +160,9 @@ describe('pods through the daemon', () => {
     const last = await final;
     await waitFor(async () => (await getPod('term')) === undefined, { timeoutMs: 20_000, description: 'term gone' });
     const elapsed = Date.now() - t0;
+    // The stubborn container ignores SIGTERM: the pod cannot be gone before its 3 s grace period. A lower bound only
+    // (a loaded machine makes it later, never earlier; the waits above bound it by their timeouts).
     expect(elapsed).toBeGreaterThanOrEqual(2_500);
-    expect(elapsed).toBeLessThan(12_000);
     const code = (n: string) => last.status?.containerStatuses?.find((c) => c.name === n)?.state?.terminated?.exitCode;
     expect(code('polite')).toBe(0);
     expect(code('stubborn')).toBe(137);
@@ -184,7 +190,8 @@ describe('pods through the daemon', () => {
     const two = await waitPod('two', ready, 'two Ready');
     const twoIds = (await containersOf(two.metadata.uid)).map((c) => c.Id).sort();
     for (let i = 0; i < 4; i++) await create(`churn-${i}`, { containers: [container('a', 'exec sleep 3600'), container('b', 'exec sleep 3600')] });
-    await new Promise((r) => setTimeout(r, 300));
+    // Kill while the agent is busy with the new pods: as soon as the first churn container exists (no fixed sleep).
+    await waitFor(async () => (await docker.listContainers({ all: true, filters: { label: ['io.kubernetes.pod.name=churn-0'] } })).length > 0, { timeoutMs: 30_000, description: 'churn started' });
     process.kill(nodelet?.pid as number, 'SIGKILL');
     await nodelet?.exited;
     await cluster.kubectlOk(['delete', 'pod', 'churn-3', '-n', NS, '--wait=false']);

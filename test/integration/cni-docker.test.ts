@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CniPodNetwork, ExecCniPlugin, isCniError } from '../../src/cni/index.js';
 import { containerConfig, sandboxConfig, waitFor } from '../../src/cri/contract-fixtures.js';
 import { DockerRuntime } from '../../src/cri/index.js';
@@ -140,12 +140,11 @@ describe.skipIf(process.getuid?.() !== 0)('DockerRuntime with CNI (real plugins)
     const checking = runtime(1);
     try {
       const { id } = await start('check');
-      await new Promise((r) => setTimeout(r, 5));
       expect((await checking.podSandboxStatus(id)).state).toBe('ready');
       const pid = (await dockerClient().getContainer(id).inspect()).State.Pid;
       execFileSync('nsenter', ['-t', String(pid), '-n', 'ip', 'link', 'del', 'eth0']);
-      await new Promise((r) => setTimeout(r, 5));
-      expect((await checking.podSandboxStatus(id)).state).toBe('notready');
+      // The CHECK runs at most once per 1 ms interval: wait for the status to say so instead of sleeping past it.
+      await vi.waitFor(async () => expect((await checking.podSandboxStatus(id)).state).toBe('notready'), { timeout: 5_000, interval: 5 });
       await checking.removePodSandbox(id);
       expect(allocations()).toEqual([]);
     } finally {

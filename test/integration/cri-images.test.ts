@@ -27,9 +27,8 @@ const imageId = async (ref: string): Promise<string> => (await docker.getImage(r
 describe('local images', () => {
   it('build.sh skips images whose content hash matches', async () => {
     const before = [await imageId(PAUSE_IMAGE), await imageId(TESTBOX_IMAGE)];
-    const t0 = Date.now();
+    // The skip is proven by the script's own words and unchanged image IDs (no wall-clock bound).
     const out = execFileSync('bash', ['scripts/images/build.sh'], { encoding: 'utf8' });
-    expect(Date.now() - t0).toBeLessThan(5_000);
     expect(out).toContain(`${PAUSE_IMAGE} is up to date`);
     expect(out).toContain(`${TESTBOX_IMAGE} is up to date`);
     expect([await imageId(PAUSE_IMAGE), await imageId(TESTBOX_IMAGE)]).toEqual(before);
@@ -48,9 +47,8 @@ describe('local images', () => {
       const r = await rt.execSync(id, ['ps', '-o', 'stat,args'], 5);
       return /^\s*Z/m.test(r.stdout) ? undefined : true;
     }, 5_000);
-    const t0 = Date.now();
+    // Exit code 0 proves pause ended on the SIGTERM itself: after the 10 s grace Docker's SIGKILL gives 137.
     await docker.getContainer(sbId).stop({ t: 10 });
-    expect(Date.now() - t0).toBeLessThan(3_000);
     expect((await docker.getContainer(sbId).inspect()).State.ExitCode).toBe(0);
   });
 
@@ -96,11 +94,10 @@ describe('testbox wget', () => {
       expect(closed.stderr).toContain('Connection refused');
     }
     // Port 8081 accepts and never answers: -T 1 must end the request with wget's own error, not hang.
-    const t0 = Date.now();
+    // wget's own timeout message and exit 1 (not the 20 s spawn timeout's signal) prove -T ended it; no wall-clock bound.
     const slow = run(['wget', '-T', '1', '-qO-', `http://${ip}:8081/`]);
     expect({ status: slow.status, signal: slow.signal }).toEqual({ status: 1, signal: null });
     expect(slow.stderr).toContain('download timed out');
-    expect(Date.now() - t0).toBeLessThan(8_000);
   });
 });
 

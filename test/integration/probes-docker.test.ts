@@ -3,10 +3,10 @@
  * labelled io.nodelet.test=probes): exec probes through the runtime's exec, a hung exec cut off at timeoutSeconds,
  * httpGet and tcpSocket probes to the pod IP on the Docker bridge, and the real timer loop on the real clock.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import Docker from 'dockerode';
 import type { V1PodStatus, V1Probe } from '@kubernetes/client-node';
-import { RealClock, silentLogger } from '../../src/util/index.js';
+import { FakeClock, RealClock, silentLogger, type Clock } from '../../src/util/index.js';
 import type { ContainerManager } from '../../src/cri/types.js';
 import { DockerRuntime } from '../../src/cri/docker/index.js';
 import { createProberManager, type ContainerProbeFailure, type ProberManager } from '../../src/probes/index.js';
@@ -43,12 +43,11 @@ beforeAll(async () => {
   containerID = info.Id;
   podIP = info.NetworkSettings.Networks['bridge']?.IPAddress ?? '';
   startedAt = new Date(info.State.StartedAt);
-  // busybox httpd daemonizes: wait until it answers (bounded).
-  for (let i = 0; i < 50; i++) {
+  // busybox httpd daemonizes: wait until it answers.
+  await vi.waitFor(async () => {
     const r = await runtime.execSync(containerID, ['wget', '-q', '-O', '-', 'http://127.0.0.1:8080/'], 2);
-    if (r.exitCode === 0) break;
-    await new Promise((res) => setTimeout(res, 100));
-  }
+    expect(r.exitCode).toBe(0);
+  }, { timeout: 10_000, interval: 100 });
 }, 60_000);
 
 afterAll(async () => {
@@ -66,21 +65,34 @@ function status(): V1PodStatus {
   };
 }
 
-function manager(autoRun: boolean) {
+function manager(autoRun: boolean, clock: Clock = new RealClock()) {
   const recorder = new RecordingRecorder();
   const failures: ContainerProbeFailure[] = [];
+  // Counts exec probes started and finished (event-driven waits on the timer loop).
+  const execs = { started: 0, done: 0, at: [] as number[] };
+  const counting: Pick<ContainerManager, 'execSync'> = {
+    execSync: async (...args) => {
+      execs.started++;
+      execs.at.push(clock.now());
+      try {
+        return await runtime.execSync(...args);
+      } finally {
+        execs.done++;
+      }
+    },
+  };
   const m = createProberManager({
-    runtime,
+    runtime: counting,
     getPodStatus: () => status(),
     recorder,
     logger: silentLogger(),
-    clock: new RealClock(),
+    clock,
     nodeIP: '127.0.0.1',
     autoRun,
     random: () => 0,
   });
   m.onContainerFailure((f) => failures.push(f));
-  return { m, recorder, failures };
+  return { m, recorder, failures, execs };
 }
 
 const managers: ProberManager[] = [];
@@ -113,8 +125,10 @@ describe('probes against a real container', () => {
     const t0 = Date.now();
     await m.getWorker('uid-1', 'c', 'readiness')!.doProbe();
     const took = Date.now() - t0;
+    // Bounds that load cannot break: the cut comes no earlier than timeoutSeconds, and far before the command's own
+    // 30 s (generous on purpose; the exact deadline is unit-tested in the runtime with its timer).
     expect(took).toBeGreaterThanOrEqual(1000);
-    expect(took).toBeLessThan(3000);
+    expect(took).toBeLessThan(20_000);
     expect(recorder.lines()).toEqual(['Warning Unhealthy Readiness probe failed: command "sleep 30" timed out']);
     // the hung process was killed
     const ps = await runtime.execSync(containerID, ['sh', '-c', 'ps | grep -c "[s]leep 30" || true'], 5);
@@ -145,49 +159,71 @@ describe('probes against a real container', () => {
     expect(recorder.lines()).toEqual([`Warning Unhealthy Liveness probe failed: dial tcp ${podIP}:8081: connect: connection refused`]);
   });
 
-  it('the real timer loop: liveness exec on a file the container deletes fails three times one period apart, then a kill', async () => {
-    const { m, recorder, failures } = manager(true);
+  it('the timer loop (FakeClock): liveness exec on a file the container deletes fails three times one period apart, then a kill', async () => {
+    // Starts at the real time: the worker compares the clock with the container's real startedAt.
+    const clock = new FakeClock(Date.now());
+    const { m, recorder, failures, execs } = manager(true, clock);
     managers.push(m);
+    await runtime.execSync(containerID, ['rm', '-f', '/tmp/alive'], 5);
     m.addPod(podWithProbes({ liveness: { exec: { command: ['cat', '/tmp/alive'] }, periodSeconds: 1 } }));
-    const t0 = Date.now();
-    while (failures.length === 0 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 50));
+    // Start (no jitter: random() = 0), then one probe per period of the fake clock; each waits for its exec to end.
+    // The worker registers its start timer asynchronously: fire due timers until the first exec starts.
+    await vi.waitFor(() => {
+      clock.advance(0);
+      expect(execs.started).toBe(1);
+    });
+    for (let n = 1; n <= 3; n++) {
+      await vi.waitFor(() => expect(execs.done).toBe(n), { timeout: 10_000, interval: 20 });
+      await vi.waitFor(() => expect(recorder.events).toHaveLength(n), { timeout: 5_000, interval: 20 });
+      if (n < 3) clock.advance(1000);
+    }
+    await vi.waitFor(() => expect(failures).toHaveLength(1));
     expect(failures.map((f) => f.message)).toEqual(['Container c failed liveness probe, will be restarted']);
-    const unhealthy = recorder.lines();
-    expect(unhealthy).toEqual(Array(3).fill("Warning Unhealthy Liveness probe failed: cat: can't open '/tmp/alive': No such file or directory"));
-    const gaps = recorder.events.slice(1).map((e, i) => e.at - recorder.events[i]!.at);
-    // Events are recorded when each exec returns, so engine latency jitter adds to the 1 s period.
-    for (const g of gaps) expect(Math.abs(g - 1000)).toBeLessThan(500);
-    // The worker now holds (no more probes) until it sees a new container ID.
-    await new Promise((r) => setTimeout(r, 1500));
+    expect(recorder.lines()).toEqual(Array(3).fill("Warning Unhealthy Liveness probe failed: cat: can't open '/tmp/alive': No such file or directory"));
+    // Three probes exactly one period apart on the clock the worker runs on.
+    expect(execs.at.slice(1).map((t, i) => t - execs.at[i]!)).toEqual([1000, 1000]);
+    // The worker now holds (no more probes) until it sees a new container ID: two more periods start no exec.
+    clock.advance(1000);
+    clock.advance(1000);
+    for (let i = 0; i < 50; i++) await Promise.resolve();
+    expect(execs.started).toBe(3);
     expect(recorder.events).toHaveLength(3);
     expect(failures).toHaveLength(1);
     m.stop();
   });
 
-  it('the real timer loop: readiness follows a file the container toggles, within one period plus threshold', async () => {
-    const { m } = manager(true);
+  it('the timer loop (FakeClock): readiness follows a file the container toggles at the next period', async () => {
+    // Starts at the real time: the worker compares the clock with the container's real startedAt.
+    const clock = new FakeClock(Date.now());
+    const { m, execs } = manager(true, clock);
     managers.push(m);
-    const changes: number[] = [];
-    m.onResultChange(() => changes.push(Date.now()));
+    await runtime.execSync(containerID, ['rm', '-f', '/tmp/ready'], 5);
     m.addPod(podWithProbes({ readiness: { exec: { command: ['test', '-f', '/tmp/ready'] }, periodSeconds: 1, failureThreshold: 1 } }));
-    const ready = async (): Promise<boolean> => {
+    const ready = (): boolean => {
       const s = status();
       applyResults(m, 'uid-1', s);
       return s.containerStatuses![0]!.ready;
     };
-    const waitFor = async (want: boolean, withinMs: number): Promise<number> => {
-      const t0 = Date.now();
-      while (Date.now() - t0 < withinMs) {
-        if ((await ready()) === want) return Date.now() - t0;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(`ready did not become ${want} within ${withinMs} ms`);
-    };
-    expect(await ready()).toBe(false);
+    // The first probe (at start) fails: the file is not there.
+    await vi.waitFor(() => {
+      clock.advance(0);
+      expect(execs.started).toBe(1);
+    });
+    await vi.waitFor(() => expect(execs.done).toBe(1), { timeout: 10_000, interval: 20 });
+    expect(ready()).toBe(false);
+    // `ready()` asked for an immediate probe of the not-ready container (as upstream); let it finish (still failing).
+    await vi.waitFor(() => expect([execs.started, execs.done]).toEqual([2, 2]), { timeout: 10_000, interval: 20 });
+    // One period later the next probe sees the file: ready (threshold 1).
+    const before = execs.done;
     await runtime.execSync(containerID, ['touch', '/tmp/ready'], 5);
-    expect(await waitFor(true, 3500)).toBeLessThan(3500);
+    clock.advance(1000);
+    await vi.waitFor(() => expect(execs.done).toBe(before + 1), { timeout: 10_000, interval: 20 });
+    expect(ready()).toBe(true);
+    // And one period after the file is gone: not ready.
     await runtime.execSync(containerID, ['rm', '/tmp/ready'], 5);
-    expect(await waitFor(false, 3500)).toBeLessThan(3500);
+    clock.advance(1000);
+    await vi.waitFor(() => expect(execs.done).toBe(before + 2), { timeout: 10_000, interval: 20 });
+    expect(ready()).toBe(false);
     m.stop();
     expect(m.workerCount()).toBe(0);
   });

@@ -3,11 +3,12 @@
  * addresses only, fd00::/8). The role runs an IPv4 and an IPv6 proxier; a client namespace reaches an IPv6 ClusterIP
  * that the node routes into a sink (a veth whose far end has no address) first, so a missing rule never leaks.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../src/util/index.js';
 import type { EndpointSliceObject, ServiceObject } from '../../src/proxy/apitypes.js';
 import { defaultProxyConfig } from '../../src/proxy/config.js';
 import { createProxy, type ProxyRoleInternals } from '../../src/proxy/role.js';
+import { createExecProxyHost } from '../../src/cli/proxy-host.js';
 import { FakeInformer } from '../../src/proxy/testing/fake-informer.js';
 import { CLIENT_SCRIPT, createNamespace, deleteNamespaces, inNs, sh, startInNs, type NsProcess } from '../support/netns.js';
 
@@ -39,12 +40,13 @@ async function client(host: string, port: number, n: number): Promise<string[]> 
 }
 
 async function eventually(fn: () => Promise<boolean>, timeoutMs = 10_000, what = ''): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await fn()) return;
-    if (Date.now() > end) throw new Error(`condition not met in time ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
+  // Polls the real namespaces (traffic, kernel state) with vitest's waiter, no hand-rolled sleep loop.
+  await vi.waitFor(
+    async () => {
+      if (!(await fn())) throw new Error(`condition not met in time ${what}`);
+    },
+    { timeout: timeoutMs, interval: 150 },
+  );
 }
 
 function slice(name: string, family: 'IPv4' | 'IPv6', ips: string[]): EndpointSliceObject {
@@ -88,7 +90,7 @@ describe.skipIf(process.getuid?.() !== 0)('dual-stack proxy: IPv6 traffic throug
     config.metricsBindAddress = '';
     config.iptables.syncPeriod = '2s';
     config.iptables.minSyncPeriod = '100ms';
-    role = createProxy({ config, informers: { services, endpointSlices: slices }, nodeName: NODE, nodeIPs: ['10.78.1.1', NODE_IP6], logger: silentLogger(), netns: NODE });
+    role = createProxy({ config, informers: { services, endpointSlices: slices }, nodeName: NODE, nodeIPs: ['10.78.1.1', NODE_IP6], logger: silentLogger(), host: createExecProxyHost({ netns: NODE }) });
     await role.start();
     await eventually(async () => (await client('fd00:96::10', 80, 1))[0]?.startsWith('b') === true);
   }, 30_000);

@@ -4,11 +4,12 @@
  * (a veth whose far end has no address). No namespace has a route off the machine. Also traces packets through the
  * live ruleset (`nft -j list`) and checks the tracer agrees with the one over the rendered rule text.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../src/util/index.js';
 import type { EndpointSliceObject, ServiceObject } from '../../src/proxy/apitypes.js';
 import { defaultProxyConfig } from '../../src/proxy/config.js';
 import { createProxy, type ProxyRoleInternals } from '../../src/proxy/role.js';
+import { createExecProxyHost } from '../../src/cli/proxy-host.js';
 import { FakeInformer } from '../../src/proxy/testing/fake-informer.js';
 import { traceTablesFromJSON } from '../../src/proxy/trace/nft-json.js';
 import { traceNft } from '../../src/proxy/trace/nft-trace.js';
@@ -45,12 +46,13 @@ async function client(args: string[]): Promise<string[]> {
 }
 
 async function eventually(fn: () => Promise<boolean>, timeoutMs = 10_000, what = ''): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await fn()) return;
-    if (Date.now() > end) throw new Error(`condition not met in time ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
+  // Polls the real namespaces (traffic, kernel state) with vitest's waiter, no hand-rolled sleep loop.
+  await vi.waitFor(
+    async () => {
+      if (!(await fn())) throw new Error(`condition not met in time ${what}`);
+    },
+    { timeout: timeoutMs, interval: 150 },
+  );
 }
 
 async function liveTrace(destIP: string, destPort: number, sourceIP = CLIENT_IP): Promise<string> {
@@ -106,7 +108,7 @@ describe.skipIf(process.getuid?.() !== 0 || !hasNft)('proxy in nftables mode wit
     config.metricsBindAddress = '127.0.0.1:0';
     config.iptables.syncPeriod = '2s';
     config.iptables.minSyncPeriod = '100ms';
-    role = createProxy({ config, informers: { services, endpointSlices: slices }, nodeName: NODE, nodeIPs: [NODE_IP], logger: silentLogger(), netns: NODE });
+    role = createProxy({ config, informers: { services, endpointSlices: slices }, nodeName: NODE, nodeIPs: [NODE_IP], logger: silentLogger(), host: createExecProxyHost({ netns: NODE }) });
     await role.start();
     await eventually(async () => (await client(['tcp', VIP(10), '80', '1']))[0]?.startsWith('b') === true);
   });
@@ -141,6 +143,25 @@ describe.skipIf(process.getuid?.() !== 0 || !hasNft)('proxy in nftables mode wit
   it('keeps ClientIP affinity', async () => {
     const answers = await client(['tcp', VIP(11), '80', '12']);
     expect(new Set(answers.map((a) => a.split(' ')[0])).size).toBe(1);
+  });
+
+  it('a restart of the proxy keeps the ClientIP affinity entries (the table is taken over, not replaced)', async () => {
+    const first = (await client(['tcp', VIP(11), '80', '1']))[0]?.split(' ')[0];
+    await role?.stop();
+    const config = defaultProxyConfig();
+    config.mode = 'nftables';
+    config.clusterCIDR = POD_CIDR;
+    config.healthzBindAddress = '127.0.0.1:0';
+    config.metricsBindAddress = '127.0.0.1:0';
+    config.iptables.syncPeriod = '2s';
+    config.iptables.minSyncPeriod = '100ms';
+    role = createProxy({ config, informers: { services, endpointSlices: slices }, nodeName: NODE, nodeIPs: [NODE_IP], logger: silentLogger(), host: createExecProxyHost({ netns: NODE }) });
+    await role.start();
+    await eventually(async () => (role?.proxier as { totals?: () => { chains: number } } | undefined)?.totals?.().chains !== 0, 10_000, 'first sync after restart');
+    const sets = await inNs(NODE, 'nft', 'list', 'sets', 'ip');
+    expect(sets).toMatch(new RegExp(`elements = \\{ ${CLIENT_IP.replaceAll(".", "\\.")} `));
+    const answers = await client(['tcp', VIP(11), '80', '6']);
+    expect(new Set(answers.map((a) => a.split(' ')[0]))).toEqual(new Set([first]));
   });
 
   it('externalTrafficPolicy Local: only the local endpoint, client source IP preserved', async () => {

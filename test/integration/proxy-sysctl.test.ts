@@ -10,6 +10,7 @@ import { silentLogger } from '../../src/util/index.js';
 import type { EndpointSliceObject, ServiceObject } from '../../src/proxy/apitypes.js';
 import { defaultProxyConfig, resolveProxyConfig } from '../../src/proxy/config.js';
 import { createProxy, type ProxyRoleInternals } from '../../src/proxy/role.js';
+import { createExecProxyHost } from '../../src/cli/proxy-host.js';
 import { ProcSysctl, applyConntrackSysctls, netfilterSysctl } from '../../src/proxy/sysctl.js';
 import { FakeInformer } from '../../src/proxy/testing/fake-informer.js';
 import { createNamespace, deleteNamespaces, inNs } from '../support/netns.js';
@@ -71,8 +72,8 @@ describe.skipIf(process.getuid?.() !== 0)('conntrack sysctls in a network namesp
       nodeName: NS,
       nodeIPs: [],
       logger: silentLogger(),
-      netns: NS,
-      sysctl: new ProcSysctl({ netns: NS }),
+      // The namespace opts in to sysctls explicitly (the global ones are left alone by maxPerCore 0).
+      host: createExecProxyHost({ netns: NS, sysctls: true }),
     });
     await role.start();
     expect(await nsValue('nf_conntrack_tcp_timeout_established')).toBe(7200);

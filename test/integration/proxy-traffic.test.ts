@@ -2,11 +2,12 @@
  * The proxy role against real iptables and REAL TRAFFIC: a "node" network namespace programmed by nodelet, a client
  * namespace and three backend namespaces, all joined by veth pairs. No namespace has a route off the machine.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../src/util/index.js';
 import type { EndpointSliceObject, ServiceObject } from '../../src/proxy/apitypes.js';
 import { defaultProxyConfig } from '../../src/proxy/config.js';
 import { createProxy, type ProxyRoleInternals } from '../../src/proxy/role.js';
+import { createExecProxyHost } from '../../src/cli/proxy-host.js';
 import { FakeInformer } from '../../src/proxy/testing/fake-informer.js';
 import { BACKEND_SCRIPT, CLIENT_SCRIPT, createNamespace, deleteNamespaces, inNs, link, sh, startInNs, type NsProcess } from '../support/netns.js';
 
@@ -35,12 +36,13 @@ async function client(args: string[]): Promise<string[]> {
 }
 
 async function eventually(fn: () => Promise<boolean>, timeoutMs = 10_000, what = ''): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await fn()) return;
-    if (Date.now() > end) throw new Error(`condition not met in time ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
+  // Polls the real namespaces (traffic, kernel state) with vitest's waiter, no hand-rolled sleep loop.
+  await vi.waitFor(
+    async () => {
+      if (!(await fn())) throw new Error(`condition not met in time ${what}`);
+    },
+    { timeout: timeoutMs, interval: 150 },
+  );
 }
 
 describe.skipIf(process.getuid?.() !== 0)('proxy with real iptables and traffic (network namespaces)', () => {
@@ -84,7 +86,7 @@ describe.skipIf(process.getuid?.() !== 0)('proxy with real iptables and traffic 
     config.metricsBindAddress = '127.0.0.1:0';
     config.iptables.syncPeriod = '2s';
     config.iptables.minSyncPeriod = '100ms';
-    role = createProxy({ config, informers: { services, endpointSlices: slices }, nodeName: NODE, nodeIPs: [NODE_IP], logger: silentLogger(), netns: NODE });
+    role = createProxy({ config, informers: { services, endpointSlices: slices }, nodeName: NODE, nodeIPs: [NODE_IP], logger: silentLogger(), host: createExecProxyHost({ netns: NODE }) });
     await role.start();
     await eventually(async () => (await client(['tcp', '10.96.0.10', '80', '1']))[0]?.startsWith('b') === true);
   });

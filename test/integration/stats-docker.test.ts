@@ -4,7 +4,7 @@
  * container, so this checks the kernel side; the daemon's own wiring is covered by test/e2e/kubelet-stats.test.ts.
  */
 import Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Container, PodSandbox } from '../../src/cri/types.js';
 import { createHostStatsFs, createStatsHandler, type StatsService } from '../../src/kubelet/stats/index.js';
 import { RealClock } from '../../src/util/clock.js';
@@ -45,7 +45,12 @@ afterAll(async () => {
 
 describe('stats from a real Docker container', () => {
   it('reads CPU, memory, processes and the pod network namespace from the kernel', async () => {
-    await new Promise((r) => setTimeout(r, 1500));
+    // Wait for the container to have burnt its CPU and filled its 8 MiB variable (it then sleeps) instead of a fixed 1.5 s.
+    await vi.waitFor(async () => {
+      const r = await docker.getContainer(id).top({ ps_args: '-o pid,args' });
+      // The sleep's own process (the shell's command line mentions it from the start).
+      expect((r.Processes as string[][] | undefined)?.map((p) => p[1])).toContain('sleep 3600');
+    }, { timeout: 20_000, interval: 100 });
     const first = await service.snapshot();
     const p = first.pods[0]!;
     const c = p.containers[0]!;
@@ -64,9 +69,11 @@ describe('stats from a real Docker container', () => {
     expect(first.node.stats.cpuUsageNanos).toBeGreaterThan(c.stats!.cpuUsageNanos!);
     expect(first.node.stats.memory?.workingSetBytes).toBeGreaterThan(c.stats!.memory!.workingSetBytes);
     expect(first.node.rootFs?.capacityBytes).toBeGreaterThan(0);
-    await new Promise((r) => setTimeout(r, 1200));
-    const second = await service.snapshot();
-    expect(second.node.nanoCores).toBeGreaterThan(0);
-    expect(second.pods[0]!.containers[0]!.nanoCores).toBeGreaterThanOrEqual(0);
+    // A rate needs two readings some time apart: poll until the node's CPU rate is there instead of sleeping 1.2 s.
+    await vi.waitFor(async () => {
+      const second = await service.snapshot();
+      expect(second.node.nanoCores).toBeGreaterThan(0);
+      expect(second.pods[0]!.containers[0]!.nanoCores).toBeGreaterThanOrEqual(0);
+    }, { timeout: 10_000, interval: 200 });
   }, 30_000);
 });

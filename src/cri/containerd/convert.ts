@@ -7,6 +7,7 @@ import type {
   ContainerConfig,
   ContainerState,
   ContainerStatus,
+  LinuxContainerResources,
   Mount,
   NamespaceMode,
   NamespaceOptions,
@@ -19,6 +20,7 @@ import type {
   CriContainerConfig,
   CriContainerState,
   CriContainerStatus,
+  CriLinuxResources,
   CriMount,
   CriNamespaceMode,
   CriNamespaceOption,
@@ -251,5 +253,31 @@ export function fromCriContainerStatus(s: CriContainerStatus, podSandboxId: stri
     message: s.message,
     mounts: fromCriMounts(s.mounts),
     logPath: s.logPath,
+    ...(s.resources?.linux == null ? {} : { resources: fromCriResources(s.resources.linux) }),
   };
+}
+
+/** The CPU and memory settings of a CRI LinuxContainerResources (for UpdateContainerResources). */
+export function toCriUpdateResources(r: LinuxContainerResources): CriLinuxResources {
+  const out: CriLinuxResources = {};
+  if (r.cpuPeriod !== undefined && r.cpuPeriod > 0) out.cpuPeriod = r.cpuPeriod;
+  if (r.cpuQuota !== undefined && r.cpuQuota > 0) out.cpuQuota = r.cpuQuota;
+  if (r.cpuShares !== undefined && r.cpuShares > 0) out.cpuShares = r.cpuShares;
+  if (r.memoryLimitInBytes !== undefined && r.memoryLimitInBytes > 0) out.memoryLimitInBytes = r.memoryLimitInBytes;
+  return out;
+}
+
+/** Seam resources of a reported CRI LinuxContainerResources (int64 as strings; zero = unset, left out). */
+export function fromCriResources(r: CriLinuxResources): LinuxContainerResources {
+  const out: LinuxContainerResources = {};
+  const num = (v: number | string | undefined): number | undefined => {
+    const n = Number(v ?? 0);
+    return Number.isFinite(n) && n > 0 ? n : undefined;
+  };
+  const fields = ['cpuPeriod', 'cpuQuota', 'cpuShares', 'memoryLimitInBytes'] as const;
+  for (const f of fields) {
+    const n = num(r[f]);
+    if (n !== undefined) out[f] = n;
+  }
+  return out;
 }

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { hasCode, ImageNotFoundError, InvalidError, silentLogger, type Clock, type Logger } from '../../util/index.js';
+import { hasCode, ImageNotFoundError, InvalidError, RealClock, silentLogger, type Clock, type Logger } from '../../util/index.js';
 import { matchesLabels } from '../refs.js';
 import type {
   Container,
@@ -22,6 +22,7 @@ import type {
   RuntimeStatus,
   RuntimeVersion,
   ImageFsInfo,
+  LinuxContainerResources,
   StreamIO,
   StreamSession,
 } from '../types.js';
@@ -29,6 +30,8 @@ import type { Duplex } from 'node:stream';
 import { CriClient } from './client.js';
 import type { RuntimeMethods } from './messages.js';
 import { CriStreaming } from './streaming.js';
+import { ExecReaper } from './exec-reaper.js';
+import { GrpcContainerdTasks } from './tasks.js';
 import {
   defaultLogDirectory,
   fromCriContainer,
@@ -38,6 +41,7 @@ import {
   toCriContainerConfig,
   toCriSandboxConfig,
   toCriState,
+  toCriUpdateResources,
 } from './convert.js';
 import { EventTracker, type ListedObject } from './events.js';
 import * as images from './images.js';
@@ -55,6 +59,11 @@ export interface CriRuntimeOptions {
   eventPollIntervalMs?: number;
   logger?: Logger;
   clock?: Clock;
+  /**
+   * Kill the process of an exec whose client went away, found through containerd's own Tasks service on the same
+   * socket (exec-reaper.ts; default true). Runtimes without it (CRI-O) are detected and left alone.
+   */
+  killAbortedExecs?: boolean;
 }
 
 const CONDITIONS = new Set(['RuntimeReady', 'NetworkReady']);
@@ -74,6 +83,8 @@ export class CriRuntime implements ContainerRuntime, ContainerLogs, ContainerStr
   /** container id → sandbox id (immutable, so cached; CRI ContainerStatus does not carry it). */
   readonly #sandboxOf = new Map<string, string>();
   readonly #streaming: CriStreaming;
+  readonly #tasks: GrpcContainerdTasks | undefined;
+  readonly #reaper: ExecReaper | undefined;
 
   constructor(options: CriRuntimeOptions) {
     this.#timeoutMs = options.requestTimeoutMs ?? 120_000;
@@ -82,6 +93,10 @@ export class CriRuntime implements ContainerRuntime, ContainerLogs, ContainerStr
     this.#logsRoot = options.podLogsRoot ?? '/var/log/pods';
     const url = async <M extends 'Exec' | 'Attach' | 'PortForward'>(m: M, req: RuntimeMethods[M][0], object: string): Promise<string> =>
       (await this.#client.runtime(m, req, { op: m.toLowerCase(), object })).url;
+    if (options.killAbortedExecs !== false) {
+      this.#tasks = new GrpcContainerdTasks({ socketPath: options.socketPath });
+      this.#reaper = new ExecReaper({ tasks: this.#tasks, clock: options.clock ?? new RealClock(), logger: this.#log });
+    }
     this.#streaming = new CriStreaming(
       {
         exec: (req) => url('Exec', req, `container ${req.containerId}`),
@@ -89,6 +104,7 @@ export class CriRuntime implements ContainerRuntime, ContainerLogs, ContainerStr
         portForward: (req) => url('PortForward', req, `pod sandbox ${req.podSandboxId}`),
       },
       this.#log,
+      this.#reaper,
     );
     this.#events = new EventTracker({
       list: () => this.#listAll(),
@@ -225,7 +241,12 @@ export class CriRuntime implements ContainerRuntime, ContainerLogs, ContainerStr
     return fromCriContainerStatus(res.status, sandboxId);
   }
 
-  /** Runs `cmd`; the runtime kills it after `timeoutSeconds` and the call rejects with TimeoutError. */
+  /** CRI UpdateContainerResources with the CPU and memory settings of `resources`. */
+  async updateContainerResources(id: string, resources: LinuxContainerResources): Promise<void> {
+    const linux = toCriUpdateResources(resources);
+    await this.#client.runtime('UpdateContainerResources', { containerId: id, linux }, { op: 'update resources of', object: `container ${id}` });
+  }
+
   /** Asks the runtime to reopen the container's log file after it was rotated (CRI ReopenContainerLog). */
   async reopenContainerLog(id: string): Promise<void> {
     await this.#client.runtime('ReopenContainerLog', { containerId: id }, { op: 'reopen log of', object: `container ${id}` });
@@ -256,10 +277,13 @@ export class CriRuntime implements ContainerRuntime, ContainerLogs, ContainerStr
 
   async execSync(id: string, cmd: string[], timeoutSeconds: number): Promise<ExecResult> {
     const timeout = Math.max(0, Math.ceil(timeoutSeconds));
-    const res = await this.#client.runtime('ExecSync', { containerId: id, cmd, timeout }, { op: 'exec in', object: `container ${id}` }, {
-      // The runtime enforces `timeout` itself; the deadline only guards against a runtime that does not.
-      timeoutMs: timeout > 0 ? timeout * 1000 + 10_000 : 0,
-    });
+    const settled = this.#reaper?.noteExecSync(id); // its process is not an aborted exec's
+    const res = await this.#client
+      .runtime('ExecSync', { containerId: id, cmd, timeout }, { op: 'exec in', object: `container ${id}` }, {
+        // The runtime enforces `timeout` itself; the deadline only guards against a runtime that does not.
+        timeoutMs: timeout > 0 ? timeout * 1000 + 10_000 : 0,
+      })
+      .finally(() => settled?.());
     return { exitCode: res.exitCode, stdout: res.stdout.toString('utf8'), stderr: res.stderr.toString('utf8') };
   }
 
@@ -330,6 +354,8 @@ export class CriRuntime implements ContainerRuntime, ContainerLogs, ContainerStr
     this.#listeners.clear();
     this.#events.stop();
     this.#client.close();
+    this.#reaper?.close();
+    this.#tasks?.close();
   }
 
   // ---- internals -----------------------------------------------------------------------------------------------

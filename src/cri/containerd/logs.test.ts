@@ -46,6 +46,18 @@ describe('CRI log files', () => {
     expect(selectLines(lines, { tailLines: 0 })).toEqual([]);
   });
 
+  it('ends with the text of partial records no F record finished, without a newline (conformance run)', async () => {
+    const p = new CriLogParser();
+    expect(p.push('2026-11-22T08:00:00Z stdout F hello\n2026-11-22T08:00:01Z stdout P v\n2026-11-22T08:00:02Z stdout P 1\n')).toHaveLength(1);
+    expect(p.flush().map((l) => [l.stream, l.text, l.time])).toEqual([['stdout', 'v1', '2026-11-22T08:00:02Z']]);
+    expect(p.flush()).toEqual([]);
+    const path = join(dir, 'p.log');
+    writeFileSync(path, '2026-11-22T08:00:00Z stdout F hello\n2026-11-22T08:00:01Z stdout P v1\n');
+    const a = sink();
+    await readCriLogFile({ path, options: {}, out: a.out });
+    expect(a.text()).toBe('hello\nv1');
+  });
+
   it('reads a file with timestamps and a byte limit; a missing file is empty', async () => {
     const path = join(dir, 'a.log');
     writeFileSync(path, FILE);

@@ -21,7 +21,23 @@ export interface LogLine {
 /** Splits CRI log records into lines (joining partial records); `pending` carries partial text between calls. */
 export class CriLogParser {
   #pending = new Map<string, string>();
+  #pendingTime = new Map<string, string>();
   #rest = '';
+
+  /**
+   * Ends the input: the text of partial records no `F` record finished (output whose last line has no newline, e.g.
+   * `cat` of a file without one) as lines without a trailing newline, oldest first. Upstream prints it as it is; a
+   * reader that stops without this drops the container's last words.
+   */
+  flush(): LogLine[] {
+    const out: LogLine[] = [...this.#pending.entries()].map(([stream, text]) => {
+      const time = this.#pendingTime.get(stream) ?? '';
+      return { time, ms: Date.parse(time), stream: stream as LogLine['stream'], text };
+    });
+    this.#pending.clear();
+    this.#pendingTime.clear();
+    return out.sort((a, b) => a.ms - b.ms);
+  }
 
   /** Feeds raw file text; returns the complete lines it finished. Malformed records are skipped. */
   push(chunk: string): LogLine[] {
@@ -36,9 +52,11 @@ export class CriLogParser {
       const joined = (this.#pending.get(stream) ?? '') + body;
       if (tag === 'P') {
         this.#pending.set(stream, joined);
+        this.#pendingTime.set(stream, time);
         continue;
       }
       this.#pending.delete(stream);
+      this.#pendingTime.delete(stream);
       out.push({ time, ms: Date.parse(time), stream: stream as LogLine['stream'], text: `${joined}\n` });
     }
     return out;
@@ -111,7 +129,10 @@ export async function readCriLogFile(o: ReadLogFileOptions): Promise<void> {
       pos += bytesRead;
       return parser.push(buf.subarray(0, bytesRead).toString('utf8'));
     };
-    for (const l of selectLines(await readMore(), o.options)) if (!writer.write(formatLine(l, timestamps))) return;
+    const initial = await readMore();
+    // without follow this is all there is: unfinished partial records end the output (with follow they may finish)
+    const lines = o.options.follow === true ? initial : [...initial, ...parser.flush()];
+    for (const l of selectLines(lines, o.options)) if (!writer.write(formatLine(l, timestamps))) return;
     if (o.options.follow !== true) return;
     const since = o.options.sinceMs;
     for (;;) {
@@ -123,7 +144,7 @@ export async function readCriLogFile(o: ReadLogFileOptions): Promise<void> {
       }
       if (!running) {
         // One last read: the container may have written its final lines just before stopping.
-        for (const l of await readMore()) if (!writer.write(formatLine(l, timestamps))) return;
+        for (const l of [...(await readMore()), ...parser.flush()]) if (!writer.write(formatLine(l, timestamps))) return;
         return;
       }
       await new Promise<void>((r) => {

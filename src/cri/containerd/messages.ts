@@ -130,6 +130,8 @@ export interface CriContainerStatus extends Omit<CriContainer, 'podSandboxId'> {
   message: string;
   mounts: CriMount[];
   logPath: string;
+  /** The container's current resources (containerd reports them; others may leave this null). */
+  resources?: { linux?: CriLinuxResources | null } | null;
 }
 
 /** CRI Image. */
@@ -185,6 +187,7 @@ export interface RuntimeMethods {
   ContainerStatus: [{ containerId: string; verbose: boolean }, { status: CriContainerStatus | null; info: Record<string, string> }];
   ExecSync: [{ containerId: string; cmd: string[]; timeout: number }, { stdout: Buffer; stderr: Buffer; exitCode: number }];
   ReopenContainerLog: [{ containerId: string }, object];
+  UpdateContainerResources: [{ containerId: string; linux: CriLinuxResources }, object];
   Exec: [{ containerId: string; cmd: string[]; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }, { url: string }];
   Attach: [{ containerId: string; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }, { url: string }];
   PortForward: [{ podSandboxId: string; port: number[] }, { url: string }];

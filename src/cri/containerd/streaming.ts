@@ -9,12 +9,18 @@ import type { Duplex, Writable } from 'node:stream';
 import { connectSpdy, type SpdyConnection, type SpdyStream } from '../../spdy/index.js';
 import { NodeletError, type Logger } from '../../util/index.js';
 import type { ContainerStreaming, StreamIO, StreamSession, TerminalSize } from '../types.js';
+import type { ExecTicket } from './exec-reaper.js';
 
 /** The three CRI calls that hand out streaming URLs. */
 export interface CriStreamingCalls {
   exec(req: { containerId: string; cmd: string[]; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }): Promise<string>;
   attach(req: { containerId: string; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }): Promise<string>;
   portForward(req: { podSandboxId: string; port: number[] }): Promise<string>;
+}
+
+/** Finds and kills the process of an exec whose client went away (see exec-reaper.ts). */
+export interface AbortedExecReaper {
+  track(containerId: string, cmd: string[]): Promise<ExecTicket>;
 }
 
 /** Exit code from the final v4 Status: 0 for none/Success; throws for other failures. */
@@ -83,16 +89,47 @@ function relay(conn: SpdyConnection, io: StreamIO): StreamSession {
 export class CriStreaming implements ContainerStreaming {
   readonly #calls: CriStreamingCalls;
   readonly #log: Logger;
+  readonly #reaper: AbortedExecReaper | undefined;
 
-  constructor(calls: CriStreamingCalls, logger: Logger) {
+  /** With `reaper`, an aborted exec's process is killed before the session's `done` rejects. */
+  constructor(calls: CriStreamingCalls, logger: Logger, reaper?: AbortedExecReaper) {
     this.#calls = calls;
     this.#log = logger;
+    this.#reaper = reaper;
   }
 
   async exec(containerId: string, cmd: string[], io: StreamIO): Promise<StreamSession> {
-    const url = await this.#calls.exec({ containerId, cmd, tty: io.tty, stdin: io.stdin !== undefined, stdout: io.stdout !== undefined, stderr: !io.tty && io.stderr !== undefined });
-    const { conn } = await connectSpdy(url, ['v4.channel.k8s.io'], io.signal, this.#log);
-    return relay(conn, io);
+    // The ticket (the time since boot) is taken while the URL is asked for: the streaming server starts the process
+    // only once the streams below are up.
+    const tracking = this.#reaper?.track(containerId, cmd);
+    let url: string;
+    try {
+      url = await this.#calls.exec({ containerId, cmd, tty: io.tty, stdin: io.stdin !== undefined, stdout: io.stdout !== undefined, stderr: !io.tty && io.stderr !== undefined });
+    } catch (err) {
+      void tracking?.then((t) => t.release());
+      throw err;
+    }
+    const ticket = await tracking;
+    let conn: SpdyConnection;
+    try {
+      ({ conn } = await connectSpdy(url, ['v4.channel.k8s.io'], io.signal, this.#log));
+    } catch (err) {
+      ticket?.release();
+      throw err;
+    }
+    const session = relay(conn, io);
+    const done = session.done.then(
+      (code) => {
+        ticket?.release();
+        return code;
+      },
+      async (err: unknown) => {
+        if (io.signal.aborted && ticket !== undefined) await ticket.reap().catch(() => undefined);
+        else ticket?.release();
+        throw err;
+      },
+    );
+    return { done, resize: session.resize };
   }
 
   async attach(containerId: string, io: StreamIO): Promise<StreamSession> {

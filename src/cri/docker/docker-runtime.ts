@@ -24,6 +24,7 @@ import type {
   StreamIO,
   StreamSession,
   ImageFsInfo,
+  LinuxContainerResources,
 } from '../types.js';
 import { defaultOomScoreAdjFloor } from './capabilities.js';
 import { engineStatus, mapDockerError, type DockerErrorContext } from './errors.js';
@@ -32,6 +33,7 @@ import { dockerExec } from './exec.js';
 import * as images from './images.js';
 import { DOCKER_LABELS, type DockerObjectType } from './labels.js';
 import { readDockerLogs, type DockerLogOptions } from './logs.js';
+import { dockerUpdate } from './resources.js';
 import { containerCreateOptions, sandboxCreateOptions, type SpecOptions } from './specs.js';
 import { DockerStreaming } from './streaming.js';
 import { containerFromInspect, containerFromList, containerState, sandboxFromInspect, sandboxFromList } from './status.js';
@@ -223,6 +225,14 @@ export class DockerRuntime implements ContainerRuntime, ContainerLogs, Container
     const st = containerFromInspect(info);
     if (st.logPath === '') st.logPath = info.LogPath;
     return st;
+  }
+
+  /** docker update (CPU shares, CFS quota/period, memory with an equal swap limit); see resources.ts. */
+  async updateContainerResources(id: string, resources: LinuxContainerResources): Promise<void> {
+    const info = await this.#inspect(id, 'container');
+    const body = dockerUpdate(resources);
+    if (Object.keys(body).length === 0) return;
+    await this.#call({ op: 'update resources of', object: `container ${id}` }, () => this.#docker.getContainer(info.Id).update(body));
   }
 
   async execSync(id: string, cmd: string[], timeoutSeconds: number): Promise<ExecResult> {

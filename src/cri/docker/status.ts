@@ -1,4 +1,5 @@
 /** Pure translation of Docker inspect/list output into CRI statuses. Unit-tested in status.test.ts. */
+import { resourcesFromHostConfig } from './resources.js';
 import type Docker from 'dockerode';
 import type {
   Container,
@@ -122,5 +123,6 @@ export function containerFromInspect(info: Docker.ContainerInspectInfo): Contain
     message: info.State.Error ?? '',
     mounts: mountsOf(info.HostConfig.Binds),
     logPath: labels[DOCKER_LABELS.logPath] ?? '',
+    resources: resourcesFromHostConfig(info.HostConfig),
   };
 }

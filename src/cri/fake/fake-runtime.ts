@@ -30,6 +30,7 @@ import type {
   RuntimeStatus,
   RuntimeVersion,
   ImageFsInfo,
+  LinuxContainerResources,
   StreamIO,
   StreamSession,
   TerminalSize,
@@ -74,9 +75,14 @@ export class FakeRuntime implements ContainerRuntime, ContainerLogs, ContainerSt
   readonly #procs: FakeProcesses;
   readonly #streaming: FakeStreaming;
 
+  readonly #recordCalls: boolean;
+  readonly #pullAnyImage: boolean;
+
   constructor(options: FakeRuntimeOptions = {}) {
     this.#clock = options.clock ?? new RealClock();
     this.#honorStopTimeout = options.honorStopTimeout ?? true;
+    this.#recordCalls = options.recordCalls ?? true;
+    this.#pullAnyImage = options.pullAnyImage ?? false;
     this.#procs = new FakeProcesses(this.#clock, (c, type) => this.#emitFor(c.id, c.sandboxId, false, type));
     this.#streaming = new FakeStreaming({
       container: (id) => this.#container(id),
@@ -309,7 +315,7 @@ export class FakeRuntime implements ContainerRuntime, ContainerLogs, ContainerSt
       .filter((c) => filter.state === undefined || c.state === filter.state)
       .filter((c) => matchesLabels(c.config.labels, filter.labelSelector))
       .map((c) => {
-        const { startedAt: _s, finishedAt: _f, exitCode: _e, reason: _r, message: _m, mounts: _mo, logPath: _l, ...rest } =
+        const { startedAt: _s, finishedAt: _f, exitCode: _e, reason: _r, message: _m, mounts: _mo, logPath: _l, resources: _res, ...rest } =
           containerStatus(c);
         return rest;
       });
@@ -318,6 +324,17 @@ export class FakeRuntime implements ContainerRuntime, ContainerLogs, ContainerSt
   async containerStatus(id: string): Promise<ContainerStatus> {
     this.#enter('containerStatus', [id]);
     return containerStatus(this.#container(id));
+  }
+
+  /** Records the new CPU/memory settings (reported by containerStatus from then on). */
+  async updateContainerResources(id: string, resources: LinuxContainerResources): Promise<void> {
+    this.#enter('updateContainerResources', [id, resources]);
+    const c = this.#container(id);
+    const r = c.config.linux.resources;
+    for (const f of ['cpuShares', 'cpuPeriod', 'cpuQuota', 'memoryLimitInBytes'] as const) {
+      const v = resources[f];
+      if (v !== undefined && v > 0) r[f] = v;
+    }
   }
 
   async execSync(id: string, cmd: string[], timeoutSeconds: number): Promise<ExecResult> {
@@ -398,6 +415,12 @@ export class FakeRuntime implements ContainerRuntime, ContainerLogs, ContainerSt
     if (options.signal?.aborted === true) {
       throw new NodeletError('CANCELLED', `pull of ${image} cancelled`, { cause: options.signal.reason });
     }
+    if (this.#pullAnyImage) {
+      // Hollow nodes: an image present stays as it is ("up to date"), any other one is made up.
+      const local = this.#images.find(image);
+      if (local !== undefined) return local.id;
+      this.#images.addRemote({ ref: image });
+    }
     const img = this.#images.pull(image);
     if (img === undefined) {
       throw new NodeletError('IMAGE_PULL_FAILED', `failed to pull image ${image}: not found in registry`, {
@@ -439,7 +462,7 @@ export class FakeRuntime implements ContainerRuntime, ContainerLogs, ContainerSt
   // ---- internals -----------------------------------------------------------------------------------------------
 
   #enter(method: RuntimeMethod, args: unknown[]): void {
-    this.#calls.push({ method, args });
+    if (this.#recordCalls) this.#calls.push({ method, args });
     if (this.#unavailable) {
       throw new RuntimeUnavailableError('cannot connect to the fake runtime (set unavailable by the test)');
     }

@@ -32,6 +32,10 @@ export interface FakeRuntimeOptions {
    * Set false to make every stop immediate (exit 137 for programs without a handler).
    */
   honorStopTimeout?: boolean;
+  /** Record every call for {@link FakeRuntime.calls} (default true; false for long runs such as hollow nodes). */
+  recordCalls?: boolean;
+  /** Every pull succeeds: an image the registry does not have is made up (no entrypoint/cmd). Default false. */
+  pullAnyImage?: boolean;
 }
 
 /** The local images a FakeRuntime starts with: the pause and testbox images with their real configs. */

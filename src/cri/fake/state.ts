@@ -5,6 +5,7 @@ import type {
   PodSandboxConfig,
   PodSandboxState,
   ContainerStatus,
+  LinuxContainerResources,
   PodSandboxStatus,
 } from '../types.js';
 import type { FakeImage } from './images.js';
@@ -88,5 +89,16 @@ export function containerStatus(c: FakeContainer): ContainerStatus {
     message: c.message,
     mounts: c.config.mounts.map((m) => ({ ...m })),
     logPath: c.logPath,
+    resources: reportedResources(c.config.linux.resources),
   };
+}
+
+/** The CPU/memory settings a runtime reports for a container (positive values only, as the real backends). */
+export function reportedResources(r: LinuxContainerResources): LinuxContainerResources {
+  const out: LinuxContainerResources = {};
+  for (const f of ['cpuShares', 'cpuPeriod', 'cpuQuota', 'memoryLimitInBytes'] as const) {
+    const v = r[f];
+    if (v !== undefined && v > 0) out[f] = v;
+  }
+  return out;
 }

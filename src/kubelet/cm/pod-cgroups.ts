@@ -67,12 +67,18 @@ export class PodCgroupManager {
   /**
    * Creates the pod's cgroup with its limits (idempotent, called on every sync) and returns the cgroup parent to give
    * the runtime for the sandbox. Throws CgroupError (the sync fails; the pod never runs unconstrained) or
-   * InvalidError for a malformed quantity.
+   * InvalidError for a malformed quantity. With `growOnly` (in-place resize, before the containers change) an existing
+   * cgroup gets only the CPU shares, CFS quota and memory limit that grow; what shrinks is written by the next full
+   * call, after the containers shrank (the kernel refuses a v1 parent quota below a child's).
    */
-  async ensurePod(pod: V1Pod): Promise<string> {
+  async ensurePod(pod: V1Pod, opts: { growOnly?: boolean } = {}): Promise<string> {
     const uid = pod.metadata?.uid ?? '';
-    const res: CgroupResources = podCgroupResources(pod, { cpuCFSQuota: this.#o.cpuCFSQuota, pidsLimit: this.#o.podPidsLimit });
+    let res: CgroupResources = podCgroupResources(pod, { cpuCFSQuota: this.#o.cpuCFSQuota, pidsLimit: this.#o.podPidsLimit });
     const name = podCgroupName(this.#root, qosClass(pod), uid);
+    if (opts.growOnly === true) {
+      const current = await this.#o.cgroups.read(this.#path(name));
+      if (current !== undefined) res = growing(current, res);
+    }
     await this.#o.cgroups.ensure(this.#path(name), res);
     this.#pods.set(uid, pod);
     await this.#updateBurstable();
@@ -132,4 +138,20 @@ export function podUIDFromCgroup(name: string): string | undefined {
   if (fs !== null) return fs[1];
   const sd = /-pod([0-9a-fA-F_]+)\.slice$/.exec(name);
   return sd === null ? undefined : sd[1]?.replaceAll('_', '-');
+}
+
+/** -1 (unlimited) is larger than any limit. */
+const larger = (a: number | undefined, b: number | undefined): boolean =>
+  a !== undefined && b !== undefined && a !== b && (a < 0 ? true : b >= 0 && a > b);
+
+/** The part of `target` that grows over `current` (CPU shares, CFS quota with its period, memory limit). */
+export function growing(current: CgroupResources, target: CgroupResources): CgroupResources {
+  const out: CgroupResources = {};
+  if (larger(target.cpuShares, current.cpuShares)) out.cpuShares = target.cpuShares;
+  if (larger(target.cpuQuota, current.cpuQuota)) {
+    out.cpuQuota = target.cpuQuota;
+    if (target.cpuPeriod !== undefined) out.cpuPeriod = target.cpuPeriod;
+  }
+  if (larger(target.memoryLimit, current.memoryLimit)) out.memoryLimit = target.memoryLimit;
+  return out;
 }

@@ -83,7 +83,13 @@ describe('EvictionManager', () => {
   it('evicts one pod per step, the BestEffort hog before the Guaranteed pod, never the static pod', async () => {
     const { m, evicted, events, state } = setup(50 * Mi);
     expect((await m.synchronize())?.metadata?.name).toBe('hog');
-    expect(evicted[0]?.[1]).toEqual({ reason: 'Evicted', gracePeriodSeconds: 0, message: expect.stringContaining('Container c was using 500Mi, request is 0') });
+    expect(evicted[0]?.[1]).toEqual({
+      reason: 'Evicted',
+      gracePeriodSeconds: 0,
+      message: expect.stringContaining('Container c was using 500Mi, request is 0'),
+      evicted: true,
+      disruptionTarget: { reason: 'TerminationByKubelet', message: evicted[0]?.[1].message },
+    });
     expect(events[0]).toMatch(/^Warning Evicted The node was low on resource: memory\. Threshold quantity: 100Mi, available: 50Mi\./);
     expect((await m.synchronize())?.metadata?.name).toBe('guaranteed');
     expect(await m.synchronize()).toBeUndefined();

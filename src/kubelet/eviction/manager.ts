@@ -29,7 +29,14 @@ export interface EvictionFailure {
   reason: string;
   message: string;
   gracePeriodSeconds: number;
+  /** Always true here: the pod was evicted (its dead containers are garbage-collected, upstream IsEvicted). */
+  evicted: boolean;
+  /** Upstream's DisruptionTarget condition: reason `TerminationByKubelet`, the eviction message. */
+  disruptionTarget: { reason: string; message: string };
 }
+
+/** Reason of the DisruptionTarget condition the kubelet sets (upstream v1.PodReasonTerminationByKubelet). */
+export const TERMINATION_BY_KUBELET = 'TerminationByKubelet';
 
 /** Options of {@link EvictionManager}. */
 export interface EvictionManagerOptions {
@@ -39,7 +46,10 @@ export interface EvictionManagerOptions {
   activePods: () => V1Pod[];
   /** Ends a pod (the pod lifecycle's failPod). */
   evict: (pod: V1Pod, failure: EvictionFailure) => void;
-  /** Node-level reclaim of disk (unused images); resolves with the bytes freed. */
+  /**
+   * Node-level reclaim of disk (upstream nodeReclaimFuncs without a separate imagefs: dead containers, then unused
+   * images); the signals are observed again afterwards. Resolves with the bytes freed (informational).
+   */
   reclaimDisk?: () => Promise<number>;
   /** evictionPressureTransitionPeriod (default 5 m). */
   transitionPeriodMs: number;
@@ -110,13 +120,13 @@ export class EvictionManager {
       const resource = signalResource(t.signal);
       logger.warn({ code: 'EVICTION_THRESHOLD_MET', signal: t.signal, available: obs[t.signal]?.available }, 'eviction threshold met, attempting to reclaim resources');
       if ((resource === 'ephemeral-storage' || resource === 'inodes') && this.#o.reclaimDisk !== undefined) {
+        // As upstream reclaimNodeLevelResources: observe again whatever the reclaim reports (removing dead
+        // containers frees their writable layers and logs, which no byte count covers).
         const freed = await this.#o.reclaimDisk();
-        if (freed > 0) {
-          obs = await this.#o.observer.observe();
-          if (thresholdsMet([t], obs).length === 0) {
-            logger.info({ signal: t.signal, freed }, 'eviction threshold resolved by node-level reclaim');
-            return undefined;
-          }
+        obs = await this.#o.observer.observe();
+        if (thresholdsMet([t], obs).length === 0) {
+          logger.info({ signal: t.signal, freed }, 'eviction threshold resolved by node-level reclaim');
+          return undefined;
         }
       }
       const candidates = active.filter((p) => !isCriticalPod(p));
@@ -138,7 +148,13 @@ export class EvictionManager {
       this.#o.recorder.event(podRef(victim), 'Warning', 'Evicted', message);
       logger.info({ pod: `${victim.metadata?.namespace}/${victim.metadata?.name}`, podUID: victim.metadata?.uid, signal: t.signal, message }, 'evicting pod');
       this.#evicting.add(victim.metadata?.uid ?? '');
-      this.#o.evict(victim, { reason: 'Evicted', message, gracePeriodSeconds: grace });
+      this.#o.evict(victim, {
+        reason: 'Evicted',
+        message,
+        gracePeriodSeconds: grace,
+        evicted: true,
+        disruptionTarget: { reason: TERMINATION_BY_KUBELET, message },
+      });
       return victim;
     } catch (err) {
       logger.warn({ code: 'EVICTION_FAILED', err: errorMessage(err) }, 'eviction manager step failed');

@@ -1,8 +1,8 @@
 /**
  * The real {@link EvictionObserver} (constructed only in src/cli): node signals from the memory cgroup (working set =
  * usage − inactive file, as cAdvisor), the kubepods cgroup (allocatable), statfs of the root dir (nodefs) and of the
- * runtime's image filesystem (imagefs), and /proc (pids); per-pod usage from each pod's cgroup and its emptyDir
- * volumes. Readings that fail are left out (a signal without an observation never triggers eviction).
+ * runtime's image filesystem (imagefs), and /proc (pids); per-pod usage from each pod's cgroup, its containers' log
+ * files and its emptyDir volumes. Readings that fail are left out (a signal without an observation never triggers eviction).
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { readdir, readFile, statfs, lstat } from 'node:fs/promises';
@@ -11,13 +11,14 @@ import type { ContainerRuntime } from '../../cri/types.js';
 import { LABELS } from '../../cri/types.js';
 import type { HostReader } from '../node/host.js';
 import type { EvictionObserver } from './manager.js';
+import { containerLogBytes } from './log-usage.js';
 import type { PodUsage } from './rank.js';
 import type { Observations } from './thresholds.js';
 
 /** Options of {@link HostEvictionObserver}. */
 export interface HostEvictionObserverOptions {
   host: HostReader;
-  runtime: Pick<ContainerRuntime, 'imageFsInfo' | 'listContainers'>;
+  runtime: Pick<ContainerRuntime, 'imageFsInfo' | 'listContainers' | 'containerStatus'>;
   rootDir: string;
   /** The memory hierarchy's mount point (v1 `/sys/fs/cgroup/memory`, v2 `/sys/fs/cgroup`). */
   memoryCgroupMount: string;
@@ -118,12 +119,15 @@ export class HostEvictionObserver implements EvictionObserver {
       const cgroup = this.#o.podCgroupPath?.(pod);
       const dir = cgroup === undefined ? undefined : join(this.#o.memoryCgroupMount, cgroup);
       const usage: PodUsage = { uid, memoryWorkingSet: 0, ephemeralBytes: 0, processes: 0, containers: [] };
+      // Running containers, as upstream's pod stats: memory working set from the container cgroup, ephemeral storage
+      // from the container's log files (upstream adds the writable layer, which the runtime seam does not report).
+      for (const c of containers.filter((x) => x.labels[LABELS.podUID] === uid && x.state === 'running')) {
+        const ws = dir === undefined ? 0 : ((await memoryWorkingSet(join(dir, c.id))) ?? 0);
+        const logPath = await this.#o.runtime.containerStatus(c.id).then((s) => s.logPath, () => '');
+        usage.containers.push({ name: c.metadata.name, memoryWorkingSet: ws, ephemeralBytes: await containerLogBytes(logPath) });
+      }
       if (dir !== undefined) {
         usage.memoryWorkingSet = (await memoryWorkingSet(dir)) ?? 0;
-        for (const c of containers.filter((x) => x.labels[LABELS.podUID] === uid && x.state === 'running')) {
-          const ws = (await memoryWorkingSet(join(dir, c.id))) ?? 0;
-          usage.containers.push({ name: c.metadata.name, memoryWorkingSet: ws, ephemeralBytes: 0 });
-        }
         try {
           usage.processes = (await readFile(join(dir, 'cgroup.procs'), 'utf8')).split('\n').filter((l) => l !== '').length;
         } catch {
@@ -133,10 +137,9 @@ export class HostEvictionObserver implements EvictionObserver {
       const emptyDirs = join(this.#o.rootDir, 'pods', uid, 'volumes', 'kubernetes.io~empty-dir');
       let ephemeral = 0;
       for (const v of await readdir(emptyDirs).catch(() => [])) ephemeral += await diskUsage(join(emptyDirs, v));
-      usage.ephemeralBytes = ephemeral;
-      // Without per-container disk accounting, the pod's emptyDir usage is attributed to its first container.
-      const first = usage.containers[0];
-      if (first !== undefined) first.ephemeralBytes = ephemeral;
+      // Pod usage for ranking = its containers' logs + its local volumes (upstream podDiskUsage for nodefs without a
+      // separate imagefs); each container's own line in the message counts only its logs, as upstream (rootfs + logs).
+      usage.ephemeralBytes = ephemeral + usage.containers.reduce((n, c) => n + c.ephemeralBytes, 0);
       out.set(uid, usage);
     }
     return out;

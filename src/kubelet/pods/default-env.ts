@@ -1,10 +1,11 @@
 /**
  * A minimal PodEnvironment used until/unless the real one (src/kubelet/podenv) is given: command/args, literal env
- * values, host ports and host networking; no volumes, no DNS config, no security settings.
+ * values, host ports, host networking and CPU/memory cgroup settings; no volumes, no DNS config, no security settings.
  */
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import type { ContainerConfig, PodSandboxConfig, PortMapping } from '../../cri/types.js';
 import type { ContainerContext, PodEnvironment } from '../podenv/types.js';
+import { desiredCpuMemory } from '../allocation/resize.js';
 
 function ports(pod: V1Pod): PortMapping[] {
   const out: PortMapping[] = [];
@@ -57,7 +58,7 @@ export function minimalPodEnvironment(podInfraImage: string): PodEnvironment {
         annotations: {},
         logPath: `${c.name}/${ctx.attempt}.log`,
         linux: {
-          resources: {},
+          resources: desiredCpuMemory(c, true),
           securityContext: { namespaceOptions: { network: hostNet ? 'node' : 'pod', pid: 'container', ipc: 'pod' } },
         },
       };

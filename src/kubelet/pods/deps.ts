@@ -31,12 +31,27 @@ export interface PodDeps {
   logDirectory(podUID: string): string;
   /** The pod cgroup hierarchy (cgroupsPerQOS); undefined = sandboxes get no cgroup parent. */
   podCgroups?: PodCgroups;
+  /** In-place resize (src/kubelet/allocation); undefined = running containers are never resized. */
+  resize?: PodResizeDeps;
+  /** Dead instances kept per container by the per-pod deletion in each sync (default 1). */
+  deadContainersToKeep?: number;
+}
+
+/** What the pod sync needs for in-place resize. */
+export interface PodResizeDeps {
+  /** cpuCFSQuota: CPU limits are CFS quotas (as the container config computes them). */
+  cpuCFSQuota: boolean;
+  /** Sets or clears PodResizeInProgress (`error`: the last attempt failed with this message). */
+  setInProgress(uid: string, inProgress: boolean, error?: string): void;
 }
 
 /** The part of the pod cgroup manager (src/kubelet/cm) the pod steps use. */
 export interface PodCgroups {
-  /** Creates/updates the pod's cgroup and returns the sandbox's cgroup parent; throws CgroupError. */
-  ensurePod(pod: V1Pod): Promise<string>;
+  /**
+   * Creates/updates the pod's cgroup and returns the sandbox's cgroup parent; throws CgroupError. With `growOnly`
+   * (the first step of an in-place resize) only the limits that grow are written.
+   */
+  ensurePod(pod: V1Pod, opts?: { growOnly?: boolean }): Promise<string>;
   /** Removes the pod's cgroup (false when still busy: retried by the orphan cleanup). */
   removePod(uid: string): Promise<boolean>;
 }

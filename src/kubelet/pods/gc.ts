@@ -1,21 +1,26 @@
 /**
- * Per-pod garbage collection of dead containers and sandboxes (upstream container GC with MaxPerPodContainer=1):
- * keep the newest dead instance of each container (for `kubectl logs --previous` and restartCount), remove older
- * dead instances, and remove dead sandboxes that are not the newest and hold no containers. Also the full removal of
- * a pod that is gone. Runs inside the pod's worker, so it never races the pod's own sync.
+ * Per-pod deletion of dead containers and sandboxes after each sync (upstream podContainerDeletor, which keeps
+ * max(maxPerPodContainer, 1)): keep the newest dead instance(s) of each container (for `kubectl logs --previous` and
+ * restartCount), remove older dead instances, and remove dead sandboxes that are not the newest and hold no
+ * containers. Also the full removal of a pod that is gone. Runs inside the pod's worker, so it never races the pod's
+ * own sync. The node-wide policy (minAge, maxContainers, evicted pods) is src/kubelet/containergc.
  */
 import { errorFields } from '../../util/errors.js';
 import type { PodDeps } from './deps.js';
 import type { PodRuntimeState } from './state.js';
 
-/** Dead containers and sandboxes to remove from `state`. Pure. */
-export function gcCandidates(state: PodRuntimeState): { containers: string[]; sandboxes: string[] } {
+/**
+ * Dead containers and sandboxes to remove from `state` (containers newest first, as read), keeping `keep` dead
+ * instances per container name (upstream containerDeletor: max(maxPerPodContainer, 1)). Pure.
+ */
+export function gcCandidates(state: PodRuntimeState, keep = 1): { containers: string[]; sandboxes: string[] } {
   const containers: string[] = [];
-  const keptDead = new Set<string>();
+  const keptDead = new Map<string, number>();
   for (const c of state.containers) {
     if (c.state !== 'exited') continue;
-    if (!keptDead.has(c.name)) {
-      keptDead.add(c.name);
+    const kept = keptDead.get(c.name) ?? 0;
+    if (kept < keep) {
+      keptDead.set(c.name, kept + 1);
       continue;
     }
     containers.push(c.id);
@@ -30,7 +35,7 @@ export function gcCandidates(state: PodRuntimeState): { containers: string[]; sa
 
 /** Removes what {@link gcCandidates} names; failures are logged and retried on the next sync. */
 export async function gcPod(deps: PodDeps, state: PodRuntimeState): Promise<void> {
-  const { containers, sandboxes } = gcCandidates(state);
+  const { containers, sandboxes } = gcCandidates(state, deps.deadContainersToKeep ?? 1);
   for (const id of containers) {
     await deps.runtime.removeContainer(id).catch((err: unknown) => deps.logger.debug({ id, ...errorFields(err) }, 'gc: remove container failed'));
   }

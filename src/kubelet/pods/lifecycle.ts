@@ -21,6 +21,9 @@ import { isStaticPod } from '../sources/static-pod.js';
 import type { PodSource, SourceName } from '../sources/types.js';
 import { StatusManager, type StatusTarget } from '../status/manager.js';
 import { admitPod } from './admission.js';
+import { podRequests } from './admission-fit.js';
+import { AllocationManager } from '../allocation/manager.js';
+import { MemoryAllocationState } from '../allocation/state.js';
 import { minimalPodEnvironment } from './default-env.js';
 import { podRef } from '../../api/refs.js';
 import type { PodDeps } from './deps.js';
@@ -48,6 +51,10 @@ class Lifecycle implements PodLifecycle {
   /** One record per pod (steps.ts PodMemory), created when the pod is first seen, deleted with the pod. */
   readonly #memory = new Map<string, PodMemory>();
   readonly #workers: PodWorkers;
+  /** Pod allocations and resize decisions (in-place resize). */
+  readonly #alloc: AllocationManager;
+  /** Sources that delivered a set at least once (a synced source may not have delivered yet). */
+  readonly #delivered = new Set<SourceName>();
   readonly #pleg: Pleg;
   readonly #sources: PodSource[] = [];
   #apiSource: ApiSource | undefined;
@@ -61,6 +68,12 @@ class Lifecycle implements PodLifecycle {
   constructor(o: PodLifecycleOptions) {
     this.#o = o;
     this.#clock = o.clock ?? new RealClock();
+    this.#alloc = new AllocationManager({
+      state: o.allocationState ?? new MemoryAllocationState(),
+      requestsOf: (p) => podRequests(p),
+      clock: this.#clock,
+      logger: o.logger.child({ component: 'allocation' }),
+    });
     // Only src/cli builds real implementations: the API access comes in as podApi/podInformer (none: standalone).
     this.#api = o.podApi;
     this.#recorder = o.recorder ?? createEventRecorder({ host: o.nodeName, clock: this.#clock, logger: o.logger.child({ component: 'events' }) });
@@ -92,6 +105,8 @@ class Lifecycle implements PodLifecycle {
         return `${logsDir}/${p?.metadata?.namespace ?? 'default'}_${p?.metadata?.name ?? ''}_${uid}`;
       },
       podCgroups: o.podCgroups,
+      resize: { cpuCFSQuota: o.cpuCFSQuota ?? true, setInProgress: (uid, on, error) => this.#alloc.setInProgress(uid, on, error) },
+      deadContainersToKeep: Math.max(1, o.maxDeadPerContainer ?? 1),
     };
     this.#status = new StatusManager({
       api: this.#api,
@@ -112,6 +127,8 @@ class Lifecycle implements PodLifecycle {
           const seen = this.#memory.get(pod.metadata?.uid ?? '')?.firstSeenMono;
           if (seen !== undefined) o.metrics?.podStartDuration?.observe((this.#clock.monotonic() - seen) / 1000);
         },
+        allocate: (pod) => this.#allocate(pod),
+        resizeStatus: (uid) => ({ resizeConditions: this.#alloc.conditions(uid), allocation: this.#alloc.allocation(uid) }),
         track: (state) => {
           for (const s of state.sandboxes) this.#pleg.track(s.id, state.uid);
           for (const c of state.containers) this.#pleg.track(c.id, state.uid);
@@ -134,6 +151,7 @@ class Lifecycle implements PodLifecycle {
     steps.sync = timed('sync', steps.sync.bind(steps));
     steps.terminating = timed('terminating', steps.terminating.bind(steps));
     steps.forgotten = (uid) => {
+      this.#alloc.removePod(uid);
       // The record went with the terminated step; what is left keyed by the UID elsewhere goes now.
       this.#memory.delete(uid);
       runtime.invalidatePod(uid);
@@ -237,6 +255,23 @@ class Lifecycle implements PodLifecycle {
     return phase === undefined || phase === 'terminated';
   }
 
+  podRemoval(uid: string): { content: boolean; runtime: boolean } {
+    const phase = this.#workers.phase(uid);
+    if (phase === undefined) {
+      const synced = this.allSourcesReady();
+      return { content: synced, runtime: synced };
+    }
+    const terminated = phase === 'terminated';
+    const pod = this.#workers.pod(uid);
+    const deleted = this.#desired.get(uid) === undefined || (pod?.metadata?.deletionTimestamp !== undefined && pod.metadata.deletionTimestamp !== null);
+    const evicted = this.#memory.get(uid)?.rejection?.evicted === true;
+    return { content: evicted || (deleted && terminated), runtime: terminated };
+  }
+
+  allSourcesReady(): boolean {
+    return !this.#stopped && this.#sources.every((s) => s.hasSynced());
+  }
+
   failPod(uid: string, failure: PodFailure): void {
     const pod = this.#workers.pod(uid);
     if (pod === undefined || this.#workers.phase(uid) !== 'sync' || this.#memory.get(uid)?.rejection !== undefined) return;
@@ -300,6 +335,7 @@ class Lifecycle implements PodLifecycle {
 
   #onPods(source: SourceName, pods: V1Pod[]): void {
     if (this.#stopped) return;
+    this.#delivered.add(source);
     const diff = this.#desired.setSource(source, pods);
     const added = [...diff.added].sort((a, b) =>
       new Date(a.metadata?.creationTimestamp ?? 0).getTime() - new Date(b.metadata?.creationTimestamp ?? 0).getTime());
@@ -320,13 +356,39 @@ class Lifecycle implements PodLifecycle {
     }
   }
 
+  /** The other admitted, syncing pods with their allocated resources (what admission and resizes count). */
+  #allocatedOthers(uid: string): V1Pod[] {
+    return this.#workers.uids()
+      .filter((u) => u !== uid && this.#workers.phase(u) === 'sync' && this.#memory.get(u)?.rejection === undefined)
+      .map((u) => this.#workers.pod(u))
+      .filter((p): p is V1Pod => p !== undefined)
+      .map((p) => this.#alloc.allocatedPod(p));
+  }
+
+  /** Decides a pending resize of a syncing pod (worker step) and returns the pod to run. */
+  #allocate(pod: V1Pod): V1Pod {
+    const uid = pod.metadata?.uid ?? '';
+    return this.#alloc.handleResize(pod, {
+      allocatable: this.#node?.status?.allocatable,
+      otherPods: this.#allocatedOthers(uid),
+      admit: (p, others) => this.#admission(p, others),
+    });
+  }
+
   #admit(pod: V1Pod): void {
     const uid = pod.metadata?.uid ?? '';
     if (this.#workers.phase(uid) !== undefined || this.#memory.get(uid)?.rejection !== undefined) return;
-    const active = this.#workers.uids()
-      .filter((u) => u !== uid && this.#workers.phase(u) === 'sync' && this.#memory.get(u)?.rejection === undefined)
-      .map((u) => this.#workers.pod(u))
-      .filter((p): p is V1Pod => p !== undefined);
+    // Admission counts allocations: a restarted agent admits a pod at what it allocated before, not a pending resize.
+    const r2 = this.#admission(this.#alloc.allocatedPod(pod), this.#allocatedOthers(uid));
+    if (r2 === undefined) {
+      this.#alloc.admitted(pod);
+      return;
+    }
+    this.#rejectPod(pod, r2);
+  }
+
+  /** The admission checks (built-in, then the admit handlers) of `pod` next to `active`. */
+  #admission(pod: V1Pod, active: V1Pod[]): { reason: string; message: string } | undefined {
     const labels = this.#node?.metadata?.labels ?? this.#o.nodeLabels ?? defaultLabels(this.#o.nodeName);
     const r = admitPod(pod, {
       nodeLabels: labels,
@@ -336,9 +398,7 @@ class Lifecycle implements PodLifecycle {
       allocatable: this.#node?.status?.allocatable,
       taints: this.#node?.spec?.taints,
     });
-    const r2 = r ?? this.#o.admitHandlers?.map((h) => h(pod)).find((x) => x !== undefined);
-    if (r2 === undefined) return;
-    this.#rejectPod(pod, r2);
+    return r ?? this.#o.admitHandlers?.map((h) => h(pod)).find((x) => x !== undefined);
   }
 
   #rejectPod(pod: V1Pod, r: { reason: string; message: string }): void {
@@ -389,6 +449,10 @@ class Lifecycle implements PodLifecycle {
     this.#lastHousekeeping = this.#clock.monotonic();
     // Back-off entries of containers that stopped failing (or are gone) age out here (bounded by age: 2 × 5 min).
     this.#deps.crashBackoff.gc(this.#clock.now());
+    // Allocations of pods that went while the agent was down (upstream RemoveOrphanedPods), once every source synced.
+    if (this.#delivered.size >= this.#sources.length && this.#sources.every((s) => s.hasSynced())) {
+      this.#alloc.removeOrphans(new Set([...this.#desired.list().map((p) => p.metadata?.uid ?? ''), ...this.#workers.uids()]));
+    }
     void this.#refreshNode().then(() => {
       this.#status.resyncAll();
       this.#reconcileMirrors();

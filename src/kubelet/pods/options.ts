@@ -2,6 +2,7 @@
 import type { V1Node, V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { PodFailure } from '../status/generate.js';
 import type { PodCgroups } from './deps.js';
+import type { AllocationState } from '../allocation/state.js';
 import type { Logger } from 'pino';
 import type { PodApi } from '../../api/pods.js';
 import type { EventRecorder, Informer } from '../../api/types.js';
@@ -34,6 +35,18 @@ export interface PodLifecycleOptions {
   nodeName: string;
   /** The pod cgroup hierarchy (cgroupsPerQOS: true); omitted = no pod cgroups. */
   podCgroups?: PodCgroups;
+  /**
+   * Where pod allocations are kept (in-place resize; src/kubelet/allocation): src/cli gives the checkpoint file in the
+   * root dir so a restarted agent keeps them; default in memory.
+   */
+  allocationState?: AllocationState;
+  /** cpuCFSQuota (default true): how a resized CPU limit is applied. */
+  cpuCFSQuota?: boolean;
+  /**
+   * --maximum-dead-containers-per-container: the per-pod deletion after each sync keeps max(this, 1) dead instances
+   * per container (upstream containerDeletor); the periodic container GC applies the full policy. Default 1.
+   */
+  maxDeadPerContainer?: number;
   /** Further admission checks after the built-in ones (e.g. the eviction manager's); a result rejects the pod. */
   admitHandlers?: ((pod: V1Pod) => { reason: string; message: string } | undefined)[];
   /** Where container logs go: `<podLogsDir>/<ns>_<name>_<uid>` (default `/var/log/pods`). */
@@ -126,6 +139,14 @@ export interface PodLifecycle {
   failPod(uid: string, failure: PodFailure): void;
   /** True once the pod's containers are stopped (its worker is past terminating) or the kubelet does not know it. */
   podTerminated(uid: string): boolean;
+  /**
+   * For the container garbage collector (upstream podWorkers ShouldPodContentBeRemoved / ShouldPodRuntimeBeRemoved):
+   * `runtime` once the pod's worker is terminated, `content` when it was evicted or is deleted and terminated; a UID
+   * the workers do not know is both once every pod source has synced.
+   */
+  podRemoval(uid: string): { content: boolean; runtime: boolean };
+  /** Every pod source has delivered its complete set (upstream sourcesReady.AllReady). */
+  allSourcesReady(): boolean;
   /** The computed status of a pod. */
   podStatus(uid: string): V1PodStatus | undefined;
   /** Sizes of the per-pod state (diagnostics, soak): all 0 once every pod is gone and back-offs aged out. */

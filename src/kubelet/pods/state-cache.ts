@@ -28,6 +28,7 @@ import type {
   RuntimeStatus,
   RuntimeVersion,
   ImageFsInfo,
+  LinuxContainerResources,
 } from '../../cri/types.js';
 import { LABELS } from '../../cri/types.js';
 import type { Clock } from '../../util/clock.js';
@@ -178,6 +179,10 @@ export class StateCachingRuntime implements ContainerRuntime {
 
   stopContainer(id: string, timeoutSeconds: number): Promise<void> {
     return this.#mutate({ id }, () => this.inner.stopContainer(id, timeoutSeconds));
+  }
+
+  updateContainerResources(id: string, resources: LinuxContainerResources): Promise<void> {
+    return this.#mutate({ id }, () => this.inner.updateContainerResources(id, resources));
   }
 
   async removeContainer(id: string): Promise<void> {

@@ -89,6 +89,7 @@ async function readFresh(runtime: ContainerRuntime, uid: string, owner: Record<s
           image: st.image,
           imageRef: st.imageRef,
           gracePeriod: intAnnotation(st.annotations, ANNOTATIONS.terminationGracePeriod),
+          ...(st.resources === undefined ? {} : { resources: st.resources }),
         };
       } catch (err) {
         if (isNotFound(err)) return undefined;

@@ -4,7 +4,7 @@
  */
 import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { ProberManager } from '../../probes/types.js';
-import { generatePodStatus, type PodFailure } from '../status/generate.js';
+import { generatePodStatus, type GenerateInput, type PodFailure } from '../status/generate.js';
 import type { StatusManager } from '../status/manager.js';
 import { isTerminalPhase } from '../status/phase.js';
 import { isStaticPod } from '../sources/static-pod.js';
@@ -52,6 +52,10 @@ export interface StepContext {
   onRunning?(pod: V1Pod): void;
   /** Called when a sandbox/container id is known to belong to a pod (PLEG routing). */
   track(state: PodRuntimeState): void;
+  /** In-place resize: decides a pending resize and returns the pod to run (its allocated resources). */
+  allocate?(pod: V1Pod): V1Pod;
+  /** In-place resize: the pod's resize conditions and allocated resources for its status. */
+  resizeStatus?(uid: string): Pick<GenerateInput, 'resizeConditions' | 'allocation'>;
 }
 
 const isDeleted = (pod: V1Pod): boolean =>
@@ -84,6 +88,7 @@ export function createSteps(ctx: StepContext, memory: Map<string, PodMemory>): W
       podIsTerminal: terminal,
       failure: m.failure,
       probes: ctx.prober?.results(uid),
+      ...ctx.resizeStatus?.(uid),
     });
     ctx.status.setPodStatus(pod, status);
     return status;
@@ -116,7 +121,7 @@ export function createSteps(ctx: StepContext, memory: Map<string, PodMemory>): W
       }
       let res;
       try {
-        res = await syncPod(deps, pod, m);
+        res = await syncPod(deps, ctx.allocate?.(pod) ?? pod, m);
       } catch (err) {
         // Still report what the runtime shows (e.g. ContainerCreating after FailedCreatePodSandBox), then retry.
         const state = await readPodRuntimeState(deps.runtime, uid, deps.owner).catch(() => undefined);

@@ -18,6 +18,8 @@ import { isSidecar } from './policy.js';
 import { latestContainer, readPodRuntimeState, type PodRuntimeState } from './state.js';
 import { startContainer, type StartTarget } from './start.js';
 import { isWaitingError } from './waiting.js';
+import { computeResizePlan, resizeInProgress } from '../allocation/resize.js';
+import { applyResize, mergeRestarts } from './resize.js';
 
 /** Per-pod memory kept by the worker between syncs. */
 export interface PodSyncMemory {
@@ -50,8 +52,8 @@ function earliest(a: number | undefined, b: number | undefined): number | undefi
  * Creates or updates the pod's cgroup (every sync, as upstream syncPod); returns the sandbox's cgroup parent
  * (undefined without cgroupsPerQOS). A failure is a `FailedCreatePodContainer` event and fails the sync.
  */
-async function ensurePodCgroup(deps: PodDeps, pod: V1Pod): Promise<string | undefined> {
-  if (deps.podCgroups === undefined) return undefined;
+async function ensurePodCgroup(deps: PodDeps, pod: V1Pod, skip = false): Promise<string | undefined> {
+  if (deps.podCgroups === undefined || skip) return undefined;
   try {
     return await deps.podCgroups.ensurePod(pod);
   } catch (err) {
@@ -144,6 +146,10 @@ export async function syncPod(deps: PodDeps, pod: V1Pod, mem: PodSyncMemory): Pr
   const uid = pod.metadata?.uid ?? '';
   let state = await readPodRuntimeState(deps.runtime, uid, deps.owner);
   const actions = computePodActions({ pod, state, probeKills: mem.probeKills });
+  // In-place resize: running containers whose allocated resources changed (kills/restarts join the actions).
+  const resizing = deps.resize !== undefined && !actions.killPod && actions.sandboxId !== '';
+  const plan = resizing ? computeResizePlan(pod, state, actions.sandboxId, deps.resize?.cpuCFSQuota ?? true) : undefined;
+  if (plan !== undefined) mergeRestarts(actions, plan);
   let retryAt: number | undefined;
   let hadError = false;
   let changed = false;
@@ -164,12 +170,18 @@ export async function syncPod(deps: PodDeps, pod: V1Pod, mem: PodSyncMemory): Pr
   }
   let sandboxId = actions.sandboxId;
   let attempt = state.sandboxes[0]?.attempt ?? 0;
-  const cgroupParent = actions.killPod && !actions.createSandbox ? undefined : await ensurePodCgroup(deps, pod);
+  const resized = plan === undefined ? undefined : await applyResize(deps, pod, plan);
+  if (resized?.changed === true) changed = true;
+  // After a resize's updates the full ensure lowers what shrinks; after a failed one the grown limits stay.
+  const cgroupParent = actions.killPod && !actions.createSandbox
+    ? undefined
+    : ((await ensurePodCgroup(deps, pod, resized?.error !== undefined)) ?? resized?.cgroupParent);
   if (actions.createSandbox) {
     sandboxId = await createSandbox(deps, pod, actions, mem, cgroupParent);
     attempt = actions.attempt;
     changed = true;
   } else if (actions.killPod || sandboxId === '') {
+    deps.resize?.setInProgress(uid, false);
     return { state: changed ? await readPodRuntimeState(deps.runtime, uid, deps.owner) : state, actions, hadError };
   } else {
     try {
@@ -215,5 +227,11 @@ export async function syncPod(deps: PodDeps, pod: V1Pod, mem: PodSyncMemory): Pr
   for (const name of actions.containersToStart) await start(name);
   if (await startEphemeralContainers(deps, pod, state, target, mem)) changed = true;
   if (changed) state = await readPodRuntimeState(deps.runtime, uid, deps.owner);
+  if (deps.resize !== undefined) {
+    const sandbox = state.sandboxes[0]?.id ?? '';
+    const inProgress = resizeInProgress(pod, state, sandbox, deps.resize.cpuCFSQuota);
+    deps.resize.setInProgress(uid, inProgress, inProgress ? resized?.error : undefined);
+    if (resized?.error !== undefined) hadError = true;
+  }
   return { state, actions, retryAt, hadError };
 }

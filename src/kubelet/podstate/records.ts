@@ -3,7 +3,7 @@
  * newest first. Shared by the pod workers (src/kubelet/pods, which read it from the runtime) and the pure status
  * generation (src/kubelet/status), which must not depend on each other. No effects here.
  */
-import type { ContainerState, NamespaceMode } from '../../cri/types.js';
+import type { ContainerState, LinuxContainerResources, NamespaceMode } from '../../cri/types.js';
 
 /** One sandbox of the pod. */
 export interface SandboxRecord {
@@ -37,6 +37,8 @@ export interface ContainerRecord {
   imageRef: string;
   /** Grace period annotation (seconds) the container was created with, for killing orphans. */
   gracePeriod?: number;
+  /** CPU/memory settings the runtime reports the container runs with now (undefined: not reported). */
+  resources?: LinuxContainerResources;
 }
 
 /** The runtime state of one pod; both lists newest first. */

@@ -21,6 +21,7 @@ const OPERATION: Record<string, string> = {
   listContainers: 'list_containers',
   containerStatus: 'container_status',
   execSync: 'exec_sync',
+  updateContainerResources: 'update_container',
   pullImage: 'pull_image',
   imageStatus: 'image_status',
   listImages: 'list_images',

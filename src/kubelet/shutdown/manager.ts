@@ -28,7 +28,7 @@ export interface NodeShutdownOptions {
   /** Pods the kubelet runs and has not ended. */
   activePods: () => V1Pod[];
   /** Ends a pod with a status and grace period (the pod lifecycle's failPod). */
-  killPod: (pod: V1Pod, failure: { reason: string; message: string; gracePeriodSeconds: number }) => void;
+  killPod: (pod: V1Pod, failure: { reason: string; message: string; gracePeriodSeconds: number; disruptionTarget: { reason: string; message: string } }) => void;
   /** True once the pod's containers are stopped. */
   podTerminated: (uid: string) => boolean;
   /** Called when the node's readiness changes (to write the node status at once). */
@@ -116,7 +116,13 @@ export class NodeShutdownManager {
       logger.info({ priority: g.priority, gracePeriodSeconds: g.shutdownGracePeriodSeconds, pods: pods.length }, 'terminating pods of a shutdown group');
       for (const p of pods) {
         const grace = Math.min(p.spec?.terminationGracePeriodSeconds ?? 30, g.shutdownGracePeriodSeconds);
-        this.#o.killPod(p, { reason: SHUTDOWN_REASON, message: SHUTDOWN_MESSAGE, gracePeriodSeconds: grace });
+        // Upstream sets DisruptionTarget (TerminationByKubelet) together with the terminal status.
+        this.#o.killPod(p, {
+          reason: SHUTDOWN_REASON,
+          message: SHUTDOWN_MESSAGE,
+          gracePeriodSeconds: grace,
+          disruptionTarget: { reason: 'TerminationByKubelet', message: SHUTDOWN_MESSAGE },
+        });
       }
       const uids = new Set(pods.map((p) => p.metadata?.uid ?? ''));
       const deadline = clock.monotonic() + g.shutdownGracePeriodSeconds * 1000;

@@ -34,6 +34,7 @@ describe('NodeShutdownManager', () => {
       activePods: () => pods.filter((p) => !killed.includes(p.metadata?.name ?? '')),
       killPod: (p, f) => {
         killed.push(`${p.metadata?.name}:${f.gracePeriodSeconds}:${f.reason}:${f.message}`);
+        expect(f.disruptionTarget).toEqual({ reason: 'TerminationByKubelet', message: SHUTDOWN_MESSAGE });
         done.add(p.metadata?.uid ?? '');
       },
       podTerminated: (uid) => done.has(uid),

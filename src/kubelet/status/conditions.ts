@@ -23,6 +23,8 @@ export interface ConditionInput {
    */
   apiConditions?: V1PodCondition[];
   now: Date;
+  /** PodResizePending / PodResizeInProgress, with their times, as the allocation manager holds them. */
+  resizeConditions?: V1PodCondition[];
 }
 
 /** Condition types the kubelet owns (upstream kubetypes.PodConditionsByKubelet); all others belong to someone else. */
@@ -32,6 +34,8 @@ export const KUBELET_CONDITION_TYPES: ReadonlySet<string> = new Set([
   'Initialized',
   'ContainersReady',
   'PodReadyToStartContainers',
+  'PodResizePending',
+  'PodResizeInProgress',
 ]);
 
 /** True for condition types the kubelet computes and writes. */
@@ -124,5 +128,5 @@ export function computeConditions(input: ConditionInput): V1PodCondition[] {
     const keep = old !== undefined && old.status === c.status && old.lastTransitionTime !== undefined;
     return { ...c, lastTransitionTime: keep ? old.lastTransitionTime : input.now } as V1PodCondition;
   });
-  return [...out, ...foreignConditions(input)];
+  return [...out, ...(input.resizeConditions ?? []), ...foreignConditions(input)];
 }

@@ -2,7 +2,8 @@
  * Container statuses for the API (upstream convertToAPIContainerStatuses), pure: from the spec, the runtime records
  * and the reasons the last sync left (CrashLoopBackOff, ErrImagePull, …).
  */
-import type { V1Container, V1ContainerState, V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
+import type { V1Container, V1ContainerState, V1ContainerStatus, V1Pod, V1PodStatus } from '@kubernetes/client-node';
+import { statusResources, type AllocatedResources } from './resources.js';
 import { containerHistory, type ContainerRecord, type PodRuntimeState } from '../podstate/records.js';
 import { isSidecar, shouldRestart } from '../podstate/policy.js';
 import { probeReadiness, type PodProbeResults } from '../../probes/index.js';
@@ -22,6 +23,15 @@ export interface ContainerStatusInput {
   reasons: ReadonlyMap<string, WaitingReason>;
   /** `docker`, `containerd`, … (containerID prefix). */
   runtimeName: string;
+  /**
+   * Allocated resources by container name (in-place resize; only resizable containers have one): fills each
+   * container status's `resources` (status/resources.ts). Undefined: no `resources` are reported.
+   */
+  allocation?: Readonly<Record<string, AllocatedResources>>;
+  /** Also report `allocatedResources` (upstream gate InPlacePodVerticalScalingAllocatedStatus, off by default in v1.33). */
+  reportAllocatedResources?: boolean;
+  /** The status reported before (container `resources` the runtime no longer reports are kept from it). */
+  oldStatus?: V1PodStatus;
 }
 
 /** `docker://<id>`. */
@@ -82,6 +92,11 @@ function one(c: V1Container, isInit: boolean, input: ContainerStatusInput, defau
     status.restartCount = cur.restartCount;
     status.started = cur.state === 'running';
     if (prev !== undefined && prev.state === 'exited') status.lastState = terminatedState(prev, input.runtimeName);
+    const alloc = input.allocation?.[c.name];
+    const old = [...(input.oldStatus?.containerStatuses ?? []), ...(input.oldStatus?.initContainerStatuses ?? [])].find((s) => s.name === c.name);
+    const resources = statusResources(alloc, cur, old, status.containerID);
+    if (resources !== undefined) status.resources = resources;
+    if (input.reportAllocatedResources === true && alloc?.requests !== undefined) status.allocatedResources = { ...alloc.requests };
   }
   const waiting = input.reasons.get(c.name);
   if (waiting !== undefined && shouldRestart(input.pod, c, cur, isInit)) {

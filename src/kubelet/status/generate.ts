@@ -1,11 +1,13 @@
 /**
  * The whole pod status the kubelet reports (upstream generateAPIPodStatus), pure: plain data in, a V1PodStatus out.
  */
-import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
+import type { V1Pod, V1PodCondition, V1PodStatus } from '@kubernetes/client-node';
 import type { PodRuntimeState } from '../podstate/records.js';
 import { NO_PROBE_RESULTS, type PodProbeResults } from '../../probes/index.js';
 import { applyProbeResults, convertContainerStatuses, convertEphemeralStatuses, type WaitingReason } from './containers.js';
 import { computeConditions } from './conditions.js';
+import type { AllocatedResources } from './resources.js';
+import { withDisruptionTarget } from './disruption.js';
 import { computePodPhase, isTerminalPhase } from './phase.js';
 import { qosClass } from '../security/qos.js';
 import { apiTime } from './time.js';
@@ -16,6 +18,13 @@ export interface PodFailure {
   message: string;
   /** Grace period for killing the pod's containers (eviction: 0 for hard thresholds); default the pod's own. */
   gracePeriodSeconds?: number;
+  /** Ended by the eviction manager (upstream KillPodOptions.Evict): its containers are garbage-collected. */
+  evicted?: boolean;
+  /**
+   * The `DisruptionTarget` condition (status True) to report with the terminal status (eviction, node shutdown:
+   * reason `TerminationByKubelet`).
+   */
+  disruptionTarget?: { reason: string; message: string };
 }
 
 /** Inputs of {@link generatePodStatus}. */
@@ -38,6 +47,12 @@ export interface GenerateInput {
   failure?: PodFailure;
   /** The pod's probe results (ProberManager.results) as data; default: no probes (running ⇒ started and ready). */
   probes?: PodProbeResults;
+  /** PodResizePending / PodResizeInProgress as the allocation manager holds them (kubelet-owned, added as given). */
+  resizeConditions?: V1PodCondition[];
+  /** Allocated resources by container name (in-place resize): container statuses get `resources` from them. */
+  allocation?: Readonly<Record<string, AllocatedResources>>;
+  /** Report `allocatedResources` too (off by default, as upstream v1.33). */
+  reportAllocatedResources?: boolean;
 }
 
 /** Pure: the pod status. Never regresses a terminal phase found in `oldStatus`. */
@@ -85,7 +100,11 @@ export function generatePodStatus(input: GenerateInput): V1PodStatus {
     oldConditions: old?.conditions ?? [],
     apiConditions: input.apiStatus === undefined ? undefined : (input.apiStatus.conditions ?? []),
     now,
+    resizeConditions: input.resizeConditions,
   });
+  if (input.failure?.disruptionTarget !== undefined) {
+    status.conditions = withDisruptionTarget(status.conditions, input.failure.disruptionTarget, old?.conditions, now);
+  }
   status.qosClass = qosClass(pod);
   if ((pod.spec?.initContainers ?? []).length === 0) delete status.initContainerStatuses;
   if ((pod.spec?.ephemeralContainers ?? []).length > 0) status.ephemeralContainerStatuses = convertEphemeralStatuses(input);

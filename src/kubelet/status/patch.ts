@@ -14,6 +14,7 @@
  */
 import type { V1PodStatus } from '@kubernetes/client-node';
 import { isKubeletCondition } from './conditions.js';
+import { isSharedCondition } from './disruption.js';
 import { isTerminalPhase } from './phase.js';
 import { canonicalJSON } from './time.js';
 
@@ -123,7 +124,10 @@ export function statusPatch(api: V1PodStatus | undefined, ours: V1PodStatus): Re
       continue;
     }
     if (mk !== undefined && Array.isArray(b)) {
-      const owned = field === 'conditions' ? (e: Json) => isKubeletCondition(String(keyOf(e, mk))) : () => true;
+      // Shared conditions (DisruptionTarget) go out only with the transition to a terminal phase, as upstream.
+      const toTerminal = !isTerminalPhase(from.phase as string | undefined) && isTerminalPhase(to.phase as string | undefined);
+      const ownedType = (t: string): boolean => isKubeletCondition(t) || (toTerminal && isSharedCondition(t) && b.some((e) => keyOf(e, mk) === t));
+      const owned = field === 'conditions' ? (e: Json) => ownedType(String(keyOf(e, mk))) : () => true;
       const d = diffList(Array.isArray(a) ? a : [], b, mk, owned);
       if (d !== undefined) {
         out[`$setElementOrder/${field}`] = d.order;

@@ -53,6 +53,30 @@ export function usesNodePortSet(o: NftBaseOptions): boolean {
   return o.nodePortIPs !== undefined && o.nodePortIPs.length > 0;
 }
 
+/**
+ * How a shared set or map is declared: `set`/`map` and the body of its `{ … }` (`type … ; comment "…" ;`). Used by
+ * the base table and, with `elements = { … }` appended, by partial transactions: re-declaring an existing set with
+ * the same body changes nothing, and unlike `add element` it does not make `nft` fetch every chain of the table first.
+ */
+export function nftSetDeclaration(family: IPFamily, name: NftMapName): { kind: 'set' | 'map'; body: string } {
+  const addr = family === 'IPv4' ? 'ipv4_addr' : 'ipv6_addr';
+  const comment = `comment "${MAP_COMMENTS[name]}" ;`;
+  if (name === 'cluster-ips') return { kind: 'set', body: `type ${addr} ; ${comment}` };
+  const key = name === 'service-nodeports' || name === 'no-endpoint-nodeports' ? 'inet_proto . inet_service' : `${addr} . inet_proto . inet_service`;
+  return { kind: 'map', body: `type ${key} : verdict ; ${comment}` };
+}
+
+/**
+ * Rules of `cluster-ips-check`: reject traffic to a ClusterIP on a port it does not serve, and (as upstream, when
+ * the service CIDRs are known) drop traffic to any other address of the service CIDRs (an unallocated ClusterIP).
+ */
+export function clusterIPsCheckRules(family: IPFamily, serviceCIDRs: readonly string[] | undefined): string[] {
+  const fam = nftFamily(family);
+  const out = [`${fam} daddr @cluster-ips reject comment "Reject traffic to invalid ports of ClusterIPs"`];
+  if (serviceCIDRs !== undefined && serviceCIDRs.length > 0) out.push(`${fam} daddr { ${serviceCIDRs.join(', ')} } drop comment "Drop traffic to unallocated ClusterIPs"`);
+  return out;
+}
+
 /** Commands creating the (empty) base table objects; the table itself must exist. */
 export function baseTableCommands(o: NftBaseOptions): string[] {
   const fam = nftFamily(o.family);
@@ -61,19 +85,20 @@ export function baseTableCommands(o: NftBaseOptions): string[] {
   const loopback = o.family === 'IPv4' ? '127.0.0.0/8' : '::1';
   const npSet = usesNodePortSet(o);
   const out: string[] = [];
-  const map = (name: NftMapName, type: string): void => {
-    out.push(`add map ${t} ${name} { type ${type} : verdict ; comment "${MAP_COMMENTS[name]}" ; }`);
+  const decl = (name: NftMapName): void => {
+    const d = nftSetDeclaration(o.family, name);
+    out.push(`add ${d.kind} ${t} ${name} { ${d.body} }`);
   };
-  out.push(`add set ${t} cluster-ips { type ${addr} ; comment "${MAP_COMMENTS['cluster-ips']}" ; }`);
+  decl('cluster-ips');
   if (npSet) {
     out.push(`add set ${t} nodeport-ips { type ${addr} ; comment "IPs that accept NodePort traffic" ; }`);
     out.push(`add element ${t} nodeport-ips { ${(o.nodePortIPs ?? []).join(', ')} }`);
   }
-  map('no-endpoint-services', `${addr} . inet_proto . inet_service`);
-  map('no-endpoint-nodeports', 'inet_proto . inet_service');
-  map('firewall-ips', `${addr} . inet_proto . inet_service`);
-  map('service-ips', `${addr} . inet_proto . inet_service`);
-  map('service-nodeports', 'inet_proto . inet_service');
+  decl('no-endpoint-services');
+  decl('no-endpoint-nodeports');
+  decl('firewall-ips');
+  decl('service-ips');
+  decl('service-nodeports');
   const chain = (name: string, rules: string[], comment?: string): void => {
     out.push(comment === undefined ? `add chain ${t} ${name}` : `add chain ${t} ${name} { comment "${comment}" ; }`);
     for (const r of rules) out.push(`add rule ${t} ${name} ${r}`);
@@ -94,10 +119,7 @@ export function baseTableCommands(o: NftBaseOptions): string[] {
     `mark set mark xor ${o.masqueradeMark}`,
     o.randomFully ? 'masquerade fully-random' : 'masquerade',
   ]);
-  chain('cluster-ips-check', [
-    `${fam} daddr @cluster-ips reject comment "Reject traffic to invalid ports of ClusterIPs"`,
-    ...(o.serviceCIDRs ?? []).map((c) => `${fam} daddr ${c} drop comment "Drop traffic to unallocated ClusterIPs"`),
-  ]);
+  chain('cluster-ips-check', clusterIPsCheckRules(o.family, o.serviceCIDRs));
   chain('mark-for-masquerade', [`mark set mark or ${o.masqueradeMark}`]);
   chain('reject-chain', ['reject'], 'helper for @no-endpoint-services / @no-endpoint-nodeports');
   const hookRules: Record<string, string[]> = {

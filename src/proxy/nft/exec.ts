@@ -7,6 +7,8 @@ import { NodeletError, type NodeletErrorOptions } from '../../util/index.js';
 import { namespacePrefix, runCommand } from '../exec.js';
 import type { IPFamily } from '../serviceport.js';
 import { nftTableRef } from './base.js';
+import { NFT_TABLE } from './names.js';
+import type { NftExistingObjects } from './state.js';
 
 /** An nft transaction failed (the kernel kept its previous ruleset); code NFTABLES_FAILED. */
 export class NftError extends NodeletError {
@@ -33,6 +35,11 @@ export interface Nft {
   run(commands: readonly string[]): Promise<void>;
   list(): Promise<string>;
   deleteTable(): Promise<void>;
+  /**
+   * Names of the table's chains and its sets with their timeouts (no rules, no elements: cheap), or undefined when
+   * the table does not exist. Rejects with NftError when it cannot be listed.
+   */
+  objects(): Promise<NftExistingObjects | undefined>;
 }
 
 /** Options of {@link ExecNft}. */
@@ -75,6 +82,32 @@ export class ExecNft implements Nft {
     });
   }
 
+  objects(): Promise<NftExistingObjects | undefined> {
+    return this.#serial(async () => {
+      const fam = nftTableRef(this.family).split(' ')[0] ?? 'ip';
+      // `-t` (terse) leaves the elements out: the affinity sets may hold many.
+      const sets = await runCommand([...this.#pre, 'nft', '-t', '-j', 'list', 'sets', fam]);
+      if (sets.code !== 0) throw new NftError(`nft list sets failed (exit ${sets.code}): ${firstLines(sets.stderr)}`);
+      const found = new Map<string, number | undefined>();
+      let exists = false;
+      for (const o of parseListing(sets.stdout)) {
+        const set = o['set'];
+        if (set?.table !== NFT_TABLE) continue;
+        exists = true;
+        found.set(String(set.name), typeof set.timeout === 'number' ? set.timeout : undefined);
+      }
+      if (!exists) return undefined;
+      const chains = await runCommand([...this.#pre, 'nft', '-j', 'list', 'chains', fam]);
+      if (chains.code !== 0) throw new NftError(`nft list chains failed (exit ${chains.code}): ${firstLines(chains.stderr)}`);
+      const names: string[] = [];
+      for (const o of parseListing(chains.stdout)) {
+        const chain = o['chain'];
+        if (chain?.table === NFT_TABLE) names.push(String(chain.name));
+      }
+      return { chains: names, sets: found };
+    });
+  }
+
   deleteTable(): Promise<void> {
     // `add` first makes the delete succeed whether or not the table exists, in one transaction.
     const t = nftTableRef(this.family);
@@ -96,6 +129,14 @@ function* linesOf(commands: readonly string[]): Generator<string> {
     }
   }
   if (buf.length > 0) yield `${buf.join('\n')}\n`;
+}
+
+type ListedObject = Record<string, { table?: unknown; name?: unknown; timeout?: unknown } | undefined>;
+
+/** The objects of an `nft -j list …` answer. */
+function parseListing(json: string): ListedObject[] {
+  const parsed = JSON.parse(json) as { nftables?: ListedObject[] };
+  return parsed.nftables ?? [];
 }
 
 function firstLines(s: string): string {

@@ -8,6 +8,7 @@
 import type { IPFamily } from '../serviceport.js';
 import { NftError, type Nft } from './exec.js';
 import { nftTableRef } from './base.js';
+import type { NftExistingObjects } from './state.js';
 
 /** One chain: its base-chain spec (`type nat hook prerouting priority dstnat`) if any, and its rule bodies. */
 export interface FakeNftChain {
@@ -52,6 +53,32 @@ function splitElements(body: string): string[] {
   }
   if (cur.trim() !== '') out.push(cur.trim());
   return out;
+}
+
+/** Splits a `{ … }` block body at top-level `;` (outside quotes and nested braces). */
+function splitStatements(body: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let inQ = false;
+  let cur = '';
+  for (const ch of body) {
+    if (ch === '"') inQ = !inQ;
+    if (!inQ && ch === '{') depth++;
+    if (!inQ && ch === '}') depth--;
+    if (!inQ && depth === 0 && ch === ';') {
+      if (cur.trim() !== '') out.push(cur.trim());
+      cur = '';
+    } else cur += ch;
+  }
+  if (cur.trim() !== '') out.push(cur.trim());
+  return out;
+}
+
+/** The body of a trailing `{ … }` block (without the braces), or undefined. */
+function blockBody(rest: string): string | undefined {
+  const r = rest.trim();
+  if (!r.startsWith('{') || !r.endsWith('}')) return undefined;
+  return r.slice(1, -1);
 }
 
 /** Parses `key [comment "c"] [: value]`. */
@@ -137,7 +164,13 @@ export class FakeNft implements Nft {
     };
     switch (`${verb ?? ''} ${kind ?? ''}`) {
       case 'add chain': {
-        if (!work.chains.has(name)) work.chains.set(name, { spec: /\{ (type [^;]*)/.exec(rest)?.[1]?.trim(), rules: [] });
+        // `add chain X { type … }` declares a base chain; `add chain X { r1 ; r2 ; }` adds X if needed and appends
+        // the rules (as nft expands a chain block); `comment "…"` items are not rules.
+        const body = blockBody(rest);
+        const base = body !== undefined && /^\s*type /.test(body);
+        if (!work.chains.has(name)) work.chains.set(name, { spec: base ? /\{ (type [^;]*)/.exec(rest)?.[1]?.trim() : undefined, rules: [] });
+        if (body === undefined || base) return work;
+        for (const r of splitStatements(body)) if (!r.startsWith('comment ')) this.#addRule(work, name, r);
         return work;
       }
       case 'flush chain': {
@@ -154,17 +187,20 @@ export class FakeNft implements Nft {
         return work;
       }
       case 'add rule': {
-        const c = work.chains.get(name);
-        if (c === undefined) throw new Error(`No such file or directory (chain ${name})`);
-        const refs = refsOf(rest);
-        for (const r of refs.chains) if (!work.chains.has(r)) throw new Error(`No such file or directory (jump target ${r})`);
-        for (const s of refs.sets) if (!work.sets.has(s)) throw new Error(`No such file or directory (set ${s})`);
-        c.rules.push(rest);
+        this.#addRule(work, name, rest);
         return work;
       }
       case 'add set':
       case 'add map': {
-        if (!work.sets.has(name)) work.sets.set(name, { spec: rest, isMap: kind === 'map', elements: new Map() });
+        // `add set X { spec ; elements = { … } ; }`: declares X (no-op when it exists with the same type) and adds
+        // the elements.
+        const m = /^(.*?)\s*elements = \{ (.*) \} ;\s*\}$/.exec(rest);
+        const spec = m === null ? rest : `${m[1] ?? ''} }`;
+        const cur = work.sets.get(name);
+        const typeOf = (x: string): string => /type ([^;]*);/.exec(x)?.[1]?.trim() ?? '';
+        if (cur === undefined) work.sets.set(name, { spec, isMap: kind === 'map', elements: new Map() });
+        else if (typeOf(cur.spec) !== typeOf(spec) || cur.isMap !== (kind === 'map')) throw new Error(`File exists (set ${name} declared differently)`);
+        if (m !== null) this.#addElements(work, name, m[2] ?? '');
         return work;
       }
       case 'flush set':
@@ -186,22 +222,51 @@ export class FakeNft implements Nft {
         const s = work.sets.get(name);
         if (s === undefined) throw new Error(`No such file or directory (set ${name})`);
         const body = rest.replace(/^\{\s*/, '').replace(/\s*\}$/, '');
+        if (verb === 'add') {
+          this.#addElements(work, name, body);
+          return work;
+        }
         for (const text of splitElements(body)) {
           const e = parseElement(text);
-          if (verb === 'delete') {
-            if (!s.elements.delete(e.key)) throw new Error(`No such file or directory (element ${e.key} of ${name})`);
-            continue;
-          }
-          for (const r of refsOf(e.value).chains) if (!work.chains.has(r)) throw new Error(`No such file or directory (verdict target ${r})`);
-          const cur = s.elements.get(e.key);
-          if (cur !== undefined && cur.value !== e.value) throw new Error(`File exists (element ${e.key} of ${name})`);
-          s.elements.set(e.key, e.comment === undefined ? { value: e.value } : { value: e.value, comment: e.comment });
+          if (!s.elements.delete(e.key)) throw new Error(`No such file or directory (element ${e.key} of ${name})`);
         }
         return work;
       }
       default:
         throw new Error('unsupported command');
     }
+  }
+
+  #addRule(work: FakeNftTable, name: string, rule: string): void {
+    const c = work.chains.get(name);
+    if (c === undefined) throw new Error(`No such file or directory (chain ${name})`);
+    const refs = refsOf(rule);
+    for (const r of refs.chains) if (!work.chains.has(r)) throw new Error(`No such file or directory (jump target ${r})`);
+    for (const s of refs.sets) if (!work.sets.has(s)) throw new Error(`No such file or directory (set ${s})`);
+    c.rules.push(rule);
+  }
+
+  #addElements(work: FakeNftTable, name: string, body: string): void {
+    const s = work.sets.get(name);
+    if (s === undefined) throw new Error(`No such file or directory (set ${name})`);
+    for (const text of splitElements(body)) {
+      const e = parseElement(text);
+      for (const r of refsOf(e.value).chains) if (!work.chains.has(r)) throw new Error(`No such file or directory (verdict target ${r})`);
+      const cur = s.elements.get(e.key);
+      if (cur !== undefined && cur.value !== e.value) throw new Error(`File exists (element ${e.key} of ${name})`);
+      s.elements.set(e.key, e.comment === undefined ? { value: e.value } : { value: e.value, comment: e.comment });
+    }
+  }
+
+  objects(): Promise<NftExistingObjects | undefined> {
+    const t = this.table;
+    if (t === undefined) return Promise.resolve(undefined);
+    const sets = new Map<string, number | undefined>();
+    for (const [n, s] of t.sets) {
+      const m = /timeout (\d+)s/.exec(s.spec);
+      sets.set(n, m === null ? undefined : Number(m[1]));
+    }
+    return Promise.resolve({ chains: [...t.chains.keys()], sets });
   }
 
   /** Rules of a chain (undefined when it does not exist). */

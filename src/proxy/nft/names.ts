@@ -3,7 +3,7 @@
  * `<prefix>-<first 8 chars of base32(sha256(base))>-<base>` where base is `ns/name/proto/portName` for service
  * chains and `ns/name/proto/portName__ip/port` for endpoint chains and affinity sets.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** The table both families use (`table ip kube-proxy` / `table ip6 kube-proxy`). */
 export const NFT_TABLE = 'kube-proxy';
@@ -11,7 +11,8 @@ export const NFT_TABLE = 'kube-proxy';
 const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
 function hash8(s: string): string {
-  const buf = createHash('sha256').update(s).digest();
+  // One-shot hashing (no Hash object per name): names are hashed for every endpoint of every rendered port.
+  const buf = hash('sha256', s, 'buffer');
   let out = '';
   let bits = 0;
   let value = 0;

@@ -2,7 +2,9 @@
  * The nftables proxier (upstream pkg/proxy/nftables): the same change trackers and runner as the iptables mode,
  * rendering per service port into nft chains and verdict-map elements (render.ts) and writing them with `nft -f`
  * transactions (state.ts): a full, atomic table replacement at start, after any failure and every fullSyncPeriodMs,
- * otherwise a partial transaction rewriting only what changed. The kernel is never listed.
+ * otherwise a partial transaction rewriting only what changed. The kernel is listed once, before the first full
+ * transaction (to take over an earlier run's table). Invalid Services/EndpointSlices are logged and counted
+ * (kubeproxy_sync_proxy_rules_invalid_objects_total); their valid parts are programmed.
  */
 import type { Clock, Logger } from '../../util/index.js';
 import { errorMessage } from '../../util/index.js';
@@ -19,7 +21,8 @@ import { EndpointsChangeTracker, ServiceChangeTracker } from '../tracker.js';
 import type { NftBaseOptions } from './base.js';
 import type { Nft } from './exec.js';
 import { nftLocalMatches, renderNftServicePort, type NftRenderContext, type NftServicePortRules } from './render.js';
-import { NftState } from './state.js';
+import { NftState, type NftExistingObjects } from './state.js';
+import { serviceProblems, sliceProblems } from './validate.js';
 
 /** Options of {@link NftProxier}. */
 export interface NftProxierOptions {
@@ -63,6 +66,13 @@ export class NftProxier {
   readonly #rules = new Map<string, NftServicePortRules>();
   readonly #ports = new Map<string, ServicePortInfo>();
   readonly #portsOf = new Map<string, Set<string>>();
+  /** Port names with a health-check node port, and the no-local-endpoints counts: kept up to date per change. */
+  readonly #hcPorts = new Set<string>();
+  #noLocalInt = 0;
+  #noLocalExt = 0;
+  /** Adopting an earlier run's table failed once: later first syncs replace it instead. */
+  #adoptFailed = false;
+  #serviceCIDRs: string[] | undefined;
 
   constructor(options: NftProxierOptions) {
     this.#o = options;
@@ -71,6 +81,25 @@ export class NftProxier {
     this.services = new ServiceChangeTracker(family);
     this.endpoints = new EndpointsChangeTracker(family, options.nodeName, () => options.clock.monotonic());
     this.#state = new NftState(family);
+    this.#serviceCIDRs = options.serviceCIDRs;
+  }
+
+  /**
+   * ServiceCIDR handler (upstream OnServiceCIDRsChanged): every service CIDR of the cluster, both families; this
+   * proxier keeps its family's. A change rewrites the drop rule for unallocated ClusterIPs in the next (full) sync.
+   */
+  onServiceCIDRs(cidrs: readonly string[]): void {
+    const mine = cidrs.filter((c) => c.includes(':') === (this.#o.nft.family === 'IPv6'));
+    if (this.#serviceCIDRs !== undefined && mine.join(',') === this.#serviceCIDRs.join(',')) return;
+    this.#log.info({ serviceCIDRs: mine }, 'Service CIDRs changed');
+    this.#serviceCIDRs = mine;
+    this.#needFull = true;
+    if (this.initialized) this.requestSync();
+  }
+
+  /** Stale chains and sets waiting for their batched deletion (see state.ts). */
+  stale(): { chains: string[]; sets: string[] } {
+    return this.#state.stale();
   }
 
   /** True once both initial lists have been delivered. */
@@ -91,6 +120,11 @@ export class NftProxier {
 
   /** Informer handler: service added/updated/deleted (`obj` undefined when deleted). */
   onService(key: string, obj: ServiceObject | undefined): void {
+    const problems = obj === undefined ? [] : serviceProblems(obj);
+    if (problems.length > 0) {
+      this.#o.metrics.invalidObjects.inc({ kind: 'service' });
+      this.#log.warn({ service: key, problems }, 'Skipping the invalid parts of a Service');
+    }
     const pending = this.services.update(key, obj);
     if (pending) this.#o.metrics.serviceChangesTotal.inc();
     this.#changed(pending);
@@ -98,6 +132,11 @@ export class NftProxier {
 
   /** Informer handler: EndpointSlice added/updated (deleted=false) or deleted. */
   onEndpointSlice(slice: EndpointSliceObject, deleted: boolean): void {
+    const problems = deleted ? [] : sliceProblems(slice);
+    if (problems.length > 0) {
+      this.#o.metrics.invalidObjects.inc({ kind: 'endpointslice' });
+      this.#log.warn({ endpointSlice: `${slice.metadata?.namespace ?? ''}/${slice.metadata?.name ?? ''}`, problems }, 'Skipping the invalid parts of an EndpointSlice');
+    }
     const pending = this.endpoints.update(slice, deleted);
     if (pending) this.#o.metrics.endpointChangesTotal.inc();
     this.#changed(pending);
@@ -155,10 +194,10 @@ export class NftProxier {
     try {
       const changes = this.#rerender(new Set([...svcChanges.map((c) => c.name), ...epChanges.map((c) => c.name)]));
       if (changes === 'all') full = true;
-      let tx = full || changes === 'all' ? undefined : this.#state.partial(changes);
+      let tx = full || changes === 'all' ? undefined : this.#state.partial(changes, start);
       if (tx === undefined) {
         full = true;
-        tx = this.#state.full(this.#base(), this.#rules);
+        tx = this.#state.full(this.#base(), this.#rules, await this.#existing());
       }
       for (const batch of [tx.prepare ?? [], tx.commands]) {
         if (batch.length === 0) continue;
@@ -177,6 +216,13 @@ export class NftProxier {
       await this.#o.conntrack?.clear(staleConntrackFilters(svcChanges, epChanges, (n) => this.services.services().get(n)));
     } catch (err) {
       // The kernel kept its previous ruleset (a failed transaction changes nothing); the state still describes it.
+      if (full && !this.#state.written && !this.#adoptFailed) {
+        this.#adoptFailed = true;
+        this.#log.warn('Could not take over the existing nftables table; the next sync replaces it');
+      }
+      // A failed full transaction means the kernel is not what the state says (e.g. the table was deleted): the
+      // next full sync starts from the kernel again (listing it, or replacing the table).
+      if (full) this.#state.reset();
       this.#needFull = true;
       this.#o.metrics.restoreFailures.inc();
       if (!full) this.#o.metrics.partialRestoreFailures.inc();
@@ -216,21 +262,47 @@ export class NftProxier {
       const now = new Set<string>();
       for (const [portName, info] of ports ?? []) {
         const r = renderNftServicePort(info, eps?.get(endpointPortKey(info.portName, info.protocol)) ?? [], ctx);
+        this.#forget(portName);
         this.#rules.set(portName, r);
         this.#ports.set(portName, info);
+        if (r.noLocalInternal) this.#noLocalInt++;
+        if (r.noLocalExternal) this.#noLocalExt++;
+        if (info.healthCheckNodePort !== 0) this.#hcPorts.add(portName);
         now.add(portName);
         out.set(portName, r);
       }
       for (const portName of before) {
         if (now.has(portName)) continue;
-        this.#rules.delete(portName);
-        this.#ports.delete(portName);
+        this.#forget(portName);
         out.set(portName, undefined);
       }
       if (now.size > 0) this.#portsOf.set(svc, now);
       else this.#portsOf.delete(svc);
     }
     return all ? 'all' : out;
+  }
+
+  /** Drops a port's rendered rules and its share of the running counts. */
+  #forget(portName: string): void {
+    const r = this.#rules.get(portName);
+    if (r?.noLocalInternal === true) this.#noLocalInt--;
+    if (r?.noLocalExternal === true) this.#noLocalExt--;
+    this.#rules.delete(portName);
+    this.#ports.delete(portName);
+    this.#hcPorts.delete(portName);
+  }
+
+  /** Before the first full sync: the objects of a table an earlier run left (undefined: none, or replace it). */
+  async #existing(): Promise<NftExistingObjects | undefined> {
+    if (this.#state.written || this.#adoptFailed) return undefined;
+    try {
+      const found = await this.#o.nft.objects();
+      if (found !== undefined) this.#log.info({ chains: found.chains.length, sets: found.sets.size }, 'Taking over the existing nftables table');
+      return found;
+    } catch (err) {
+      this.#log.warn({ err: errorMessage(err) }, 'Could not list the existing nftables table; replacing it');
+      return undefined;
+    }
   }
 
   #base(): NftBaseOptions {
@@ -249,7 +321,7 @@ export class NftProxier {
       family,
       masqueradeMark: c.masqueradeMark,
       nodePortIPs: nodePortIPs.filter((ip) => !loopback(ip)),
-      serviceCIDRs: this.#o.serviceCIDRs,
+      serviceCIDRs: this.#serviceCIDRs,
       randomFully: this.#o.randomFully ?? true,
     };
   }
@@ -260,19 +332,14 @@ export class NftProxier {
     m.rulesTotal.set({ table: 'nftables' }, totals.rules);
     m.lastTimestamp.set(this.#o.clock.now() / 1000);
     this.#o.health?.updated();
-    let noLocalInt = 0;
-    let noLocalExt = 0;
-    for (const r of this.#rules.values()) {
-      if (r.noLocalInternal) noLocalInt++;
-      if (r.noLocalExternal) noLocalExt++;
-    }
-    m.noLocalEndpoints.set({ traffic_policy: 'internal' }, noLocalInt);
-    m.noLocalEndpoints.set({ traffic_policy: 'external' }, noLocalExt);
+    m.noLocalEndpoints.set({ traffic_policy: 'internal' }, this.#noLocalInt);
+    m.noLocalEndpoints.set({ traffic_policy: 'external' }, this.#noLocalExt);
     if (this.#o.serviceHealth === undefined) return;
     const hc = new Map<number, string>();
     const local = new Map<string, number>();
-    for (const p of this.#ports.values()) {
-      if (p.healthCheckNodePort === 0) continue;
+    for (const name of this.#hcPorts) {
+      const p = this.#ports.get(name);
+      if (p === undefined) continue;
       hc.set(p.healthCheckNodePort, p.service);
       const eps = this.endpoints.endpoints(p.service)?.get(endpointPortKey(p.portName, p.protocol)) ?? [];
       const n = categorizeEndpoints(eps, p, this.#zone).local.filter((e) => e.ready).length;

@@ -6,18 +6,18 @@ import type { Clock, Logger } from '../../util/index.js';
 import { errorMessage } from '../../util/index.js';
 import { cleanupIptables } from '../cleanup.js';
 import type { ResolvedProxyConfig } from '../config.js';
-import { ExecConntrack, type Conntrack } from '../conntrack.js';
-import { ExecIptables, detectBackend } from '../exec.js';
+import type { ProxyHost } from '../host.js';
 import type { ProxyMetrics } from '../metrics.js';
 import type { ProxierHealthSink, ServiceHealthSink } from '../proxier.js';
 import type { IPFamily } from '../serviceport.js';
-import { ExecNft, checkNftSupport, type Nft } from './exec.js';
+import type { Nft } from './exec.js';
 import { NftProxier } from './proxier.js';
 
 /** Options of {@link createNftProxiers}. */
 export interface NftRoleOptions {
   families: readonly IPFamily[];
-  ns: { netns?: string; netnsPid?: number };
+  /** The nft/iptables runners, the support check and conntrack (src/cli builds the real ones). */
+  host: ProxyHost;
   config: ResolvedProxyConfig;
   nodeName: string;
   nodeIPs: readonly string[];
@@ -26,9 +26,6 @@ export interface NftRoleOptions {
   metrics: ProxyMetrics;
   health: ProxierHealthSink;
   serviceHealth: ServiceHealthSink;
-  /** Injected (tests): used for its family only, no support check and no iptables cleanup. */
-  nft?: Nft;
-  conntrack?: Conntrack;
   requestSync: () => void;
   retryAfter: (ms: number) => void;
 }
@@ -38,23 +35,21 @@ export interface NftRoleOptions {
  * the kernel cannot run the mode. Leftover iptables-mode rules are removed first (failures are logged only).
  */
 export async function createNftProxiers(o: NftRoleOptions): Promise<NftProxier[]> {
-  const families = o.nft !== undefined ? [o.nft.family] : o.families;
-  if (o.nft === undefined) {
-    const version = await checkNftSupport(o.ns);
-    o.logger.info({ nft: version }, 'Using the nftables proxy mode');
-    await removeIptablesMode(o.ns, families, o.logger);
-  }
+  const families = o.families;
+  const version = await o.host.checkNft();
+  o.logger.info({ nft: version }, 'Using the nftables proxy mode');
+  await removeIptablesMode(o.host, families, o.logger);
   return families.map((family, i) => {
     const log = families.length > 1 ? o.logger.child({ ipFamily: family }) : o.logger;
     return new NftProxier({
-      nft: o.nft ?? new ExecNft({ ...o.ns, family }),
+      nft: o.host.nft(family),
       config: family === 'IPv4' ? o.config : { ...o.config, localDetector: o.config.localDetectorIPv6 },
       nodeName: o.nodeName,
       nodeIPs: o.nodeIPs.filter((ip) => (family === 'IPv4') === !ip.includes(':')),
       logger: log,
       clock: o.clock,
       metrics: o.metrics,
-      conntrack: o.conntrack ?? (o.nft === undefined ? new ExecConntrack({ ...o.ns, family, logger: log }) : undefined),
+      conntrack: o.host.conntrack(family, log),
       health: o.health,
       serviceHealth: i === 0 ? o.serviceHealth : undefined,
       requestSync: o.requestSync,
@@ -63,10 +58,9 @@ export async function createNftProxiers(o: NftRoleOptions): Promise<NftProxier[]
   });
 }
 
-async function removeIptablesMode(ns: { netns?: string; netnsPid?: number }, families: readonly IPFamily[], logger: Logger): Promise<void> {
+async function removeIptablesMode(host: ProxyHost, families: readonly IPFamily[], logger: Logger): Promise<void> {
   try {
-    const backend = await detectBackend(ns);
-    for (const family of families) await cleanupIptables(new ExecIptables({ ...ns, family, backend }), logger.child({ cleanup: 'iptables', ipFamily: family }));
+    for (const family of families) await cleanupIptables(await host.iptables(family), logger.child({ cleanup: 'iptables', ipFamily: family }));
   } catch (err) {
     logger.warn({ err: errorMessage(err) }, 'Could not remove iptables-mode rules');
   }
@@ -76,10 +70,10 @@ async function removeIptablesMode(ns: { netns?: string; netnsPid?: number }, fam
  * Removes the nftables mode's tables (`ip kube-proxy`, `ip6 kube-proxy`) when nft exists: used by the iptables mode
  * at start and by `--cleanup`. Resolves true when nothing is left (or nft is not installed); never throws.
  */
-export async function cleanupNftTables(ns: { netns?: string; netnsPid?: number }, logger: Logger): Promise<boolean> {
+export async function cleanupNftTables(nftFor: (family: IPFamily) => Nft, logger: Logger): Promise<boolean> {
   let ok = true;
   for (const family of ['IPv4', 'IPv6'] as const) {
-    const nft = new ExecNft({ ...ns, family });
+    const nft = nftFor(family);
     try {
       const listing = await nft.list();
       if (!listing.includes('"table"')) continue;

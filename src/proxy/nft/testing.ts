@@ -8,19 +8,19 @@ import type { IPFamily } from '../serviceport.js';
 import type { TracePacket, TraceResult } from '../trace/packet.js';
 import { traceNft } from '../trace/nft-trace.js';
 import { traceTableFromFake } from '../trace/nft-text.js';
-import { FakeNft } from './fake.js';
+import { FakeNft, type FakeNftTable } from './fake.js';
 import { NftProxier, type NftProxierOptions } from './proxier.js';
 
 /** Node IP of the harness (the same as the iptables harness). */
 export const NFT_NODE_IP = '192.168.99.2';
 
 /** Builds an NftProxier on a FakeNft; `load` feeds objects and marks both lists synced; `trace` walks a packet. */
-export function newNftHarness(o: { config?: (c: ProxyConfig) => void; family?: IPFamily; nodeIPs?: string[]; proxier?: Partial<NftProxierOptions> } = {}) {
+export function newNftHarness(o: { config?: (c: ProxyConfig) => void; family?: IPFamily; nodeIPs?: string[]; proxier?: Partial<NftProxierOptions>; nft?: FakeNft } = {}) {
   const cfg = defaultProxyConfig();
   cfg.clusterCIDR = o.family === 'IPv6' ? 'fd00:10:244::/64' : '10.244.0.0/16';
   cfg.mode = 'nftables';
   o.config?.(cfg);
-  const nft = new FakeNft(o.family ?? 'IPv4');
+  const nft = o.nft ?? new FakeNft(o.family ?? 'IPv4');
   const clock = new FakeClock();
   const metrics = createProxyMetrics();
   const nodeIPs = o.nodeIPs ?? [NFT_NODE_IP];
@@ -49,4 +49,29 @@ export function endpointsOf(r: TraceResult): { endpoints: string; masquerade: bo
   const verdicts: string[] = [...new Set(r.paths.filter((p) => p.outcome !== 'accepted').map((p) => (p.outcome === 'rejected' ? 'REJECT' : 'DROP')))].sort();
   if (eps.length > 0 && verdicts.length > 0) verdicts.push('PARTIAL');
   return { endpoints: eps.length === 0 ? verdicts.join(', ') : eps.join(', '), masquerade: r.paths.some((p) => p.masquerade && p.outcome === 'accepted') };
+}
+
+/**
+ * The FakeNft table without the proxier's stale chains and sets (emptied, waiting for their batched deletion), after
+ * checking that each stale chain is empty and nothing refers to a stale object: what a full sync would have written.
+ */
+export function withoutStale(nft: FakeNft, proxier: NftProxier): FakeNftTable | undefined {
+  const t = nft.table === undefined ? undefined : structuredClone(nft.table);
+  if (t === undefined) return t;
+  const stale = proxier.stale();
+  const refs = new Set<string>();
+  for (const c of t.chains.values()) for (const r of c.rules) for (const m of r.matchAll(/(?:jump |goto |@)([^\s,}]+)/g)) refs.add(m[1] ?? '');
+  for (const st of t.sets.values()) for (const e of st.elements.values()) for (const m of e.value.matchAll(/(?:jump |goto )([^\s,}]+)/g)) refs.add(m[1] ?? '');
+  for (const c of stale.chains) {
+    if (!t.chains.has(c)) throw new Error(`stale chain ${c} is not in the table`);
+    if ((t.chains.get(c)?.rules.length ?? 0) > 0) throw new Error(`stale chain ${c} is not empty`);
+    if (refs.has(c)) throw new Error(`stale chain ${c} is still referenced`);
+    t.chains.delete(c);
+  }
+  for (const s of stale.sets) {
+    if (!t.sets.has(s)) throw new Error(`stale set ${s} is not in the table`);
+    if (refs.has(s)) throw new Error(`stale set ${s} is still referenced`);
+    t.sets.delete(s);
+  }
+  return t;
 }

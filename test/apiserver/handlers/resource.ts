@@ -189,7 +189,7 @@ export function serveResource(r: Request, t: Target, env: ResourceEnv): void {
     throw methodNotAllowed();
   }
   const name = t.name!;
-  const ephemeral = t.subresource === 'ephemeralcontainers' && def.plural === 'pods';
+  const ephemeral = (t.subresource === 'ephemeralcontainers' || t.subresource === 'resize') && def.plural === 'pods';
   if (t.subresource !== undefined && t.subresource !== 'status' && t.subresource !== 'approval' && !ephemeral) throw methodNotAllowed();
   switch (r.method) {
     case 'GET': {

@@ -33,6 +33,8 @@ export interface FakeKubelet {
   respond: (req: IncomingMessage, res: ServerResponse, body: string) => void;
   /** Non-101 answer to upgrades (e.g. 400), or undefined to upgrade and echo. */
   upgradeStatus: number | undefined;
+  /** Takes over upgrades when set (after recording; `upgradeStatus` still wins): e.g. a SPDY remotecommand server. */
+  upgradeHandler: ((req: IncomingMessage, socket: Duplex, head: Buffer) => void) | undefined;
   stop(): Promise<void>;
 }
 
@@ -67,6 +69,7 @@ export async function startFakeKubelet(host: string, port: number, clientCaPem: 
       res.end(`ok ${req.url ?? ''}`);
     },
     upgradeStatus: undefined,
+    upgradeHandler: undefined,
     stop: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
@@ -91,6 +94,10 @@ export async function startFakeKubelet(host: string, port: number, clientCaPem: 
     fk.requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, subject: subjectOf(req.socket), upgrade: true, body: '' });
     if (fk.upgradeStatus !== undefined) {
       socket.end(`HTTP/1.1 ${fk.upgradeStatus} Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n\r\nnot upgrade`);
+      return;
+    }
+    if (fk.upgradeHandler !== undefined) {
+      fk.upgradeHandler(req, socket, head);
       return;
     }
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${String(req.headers.upgrade)}\r\nX-Stream-Protocol-Version: ${String(req.headers['x-stream-protocol-version'] ?? '').split(',')[0]!.trim()}\r\n\r\n`);

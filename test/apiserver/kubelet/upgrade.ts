@@ -7,9 +7,9 @@
  * (TranslateStreamCloseWebsocketRequests) and tunnels port-forward's SPDY frames inside WebSocket messages
  * (PortForwardWebsockets). kubectl falls back to plain SPDY when the WebSocket upgrade is refused.
  *
- * Here: port-forward tunnelling is done as upstream; a WebSocket exec/attach is refused with 400 so kubectl falls
- * back to SPDY (the kubelet still sees exactly what the real server sends it: a SPDY/3.1 upgrade with the
- * `input/output/error/tty/command` query); SPDY upgrades are passed through byte for byte.
+ * Here as upstream: port-forward tunnelling (SPDY frames inside WebSocket messages), a `v5.channel.k8s.io` WebSocket
+ * exec/attach translated to SPDY toward the kubelet (translate.ts); every other WebSocket upgrade (older channel
+ * protocols) and every SPDY upgrade is passed through to the kubelet byte for byte (the upgrade-aware proxy).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Agent } from 'node:https';
@@ -20,6 +20,7 @@ import type { Registry } from '../registry.js';
 import { ApiError, badRequest, unauthorized } from '../status.js';
 import { kubeletRoute, nodeProxyEndpoint, queryBool } from './proxy.js';
 import { BareStatusError, dialErrorText, kubeletOf, podTarget, type KubeletEndpoint } from './target.js';
+import { translateExec, V5_PROTOCOL } from './translate.js';
 
 /** What the upgrade handler needs from the server. */
 export interface UpgradeContext {
@@ -237,7 +238,25 @@ export function handleUpgrade(ctx: UpgradeContext, req: IncomingMessage, socket:
         void tunnelPortForward(ctx, req, socket, head, ep, path);
         return;
       }
-      throw badRequest('the test API server does not translate WebSocket exec/attach streams to SPDY; use SPDY (kubectl falls back to it)');
+      if (rt.kind !== 'portforward' && protocols.includes(V5_PROTOCOL)) {
+        const q = url.searchParams;
+        const flag = (k: string, dflt: boolean): boolean => (q.get(k) === null ? dflt : queryBool(q.get(k)));
+        const o = { stdin: flag('stdin', false), stdout: flag('stdout', true), stderr: flag('stderr', true), tty: flag('tty', false) };
+        const host = ep.host.includes(':') ? `[${ep.host}]` : ep.host;
+        const dialKubelet = (): Promise<TLSSocket> =>
+          dial(ctx, ep).then(
+            (s) => {
+              ctx.track(s);
+              return s;
+            },
+            (err: unknown) => {
+              throw new Error(dialErrorText(err, ep));
+            },
+          );
+        translateExec(req, socket, head, o, ep, path, `https://${host}:${ep.port}${path}`, dialKubelet);
+        return;
+      }
+      // Any other WebSocket (older exec/attach protocols, port-forward's own): passed through to the kubelet as is.
     }
     void passThrough(ctx, req, socket, head, ep, path);
   } catch (err) {

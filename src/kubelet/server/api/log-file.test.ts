@@ -66,6 +66,15 @@ describe('streamCriLogFile', () => {
     expect(await run(req({ tailLines: 0 }))).toEqual([]);
   });
 
+  it('ends with the text of partial records no F record finished (output without a last newline; conformance run)', async () => {
+    const path = join(dir, 'p.log');
+    // `sh -c 'echo hello; printf v1'` on containerd: the last output has no newline, so its record is P and stays P
+    writeFileSync(path, rec(1, 'hello') + rec(2, 'v', 'P') + rec(3, '1', 'P') + rec(4, 'oops', 'P', 'stderr'));
+    const c = collect();
+    await streamCriLogFile({ path, request: req(), sink: c.sink, signal: new AbortController().signal, stillRunning: () => Promise.resolve(false), clock: new FakeClock() });
+    expect(c.lines.map((l) => [l.stream, l.text])).toEqual([['stdout', 'hello\n'], ['stdout', 'v1'], ['stderr', 'oops']]);
+  });
+
   it('answers nothing for a file not written yet', async () => {
     const c = collect();
     await streamCriLogFile({ path: join(dir, 'missing.log'), request: req(), sink: c.sink, signal: new AbortController().signal, stillRunning: () => Promise.resolve(true), clock: new FakeClock() });

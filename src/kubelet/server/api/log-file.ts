@@ -87,7 +87,12 @@ export async function streamCriLogFile(o: StreamLogFileOptions): Promise<void> {
     const size = (await fh.stat()).size;
     const start = o.request.tailLines === undefined ? 0 : await tailStart(fh, size, o.request.tailLines);
     let { pos, more } = await readRange(fh, start, size, parser, decoder, emit, o.signal);
-    if (!more || !o.request.follow) return;
+    // the output's last line may have no newline: its partial records end the output (with follow they may finish)
+    const flush = async (): Promise<void> => {
+      for (const l of parser.flush()) if (!(await emit(l))) return;
+    };
+    if (!more) return;
+    if (!o.request.follow) return flush();
     let lastCheck = o.clock.monotonic();
     for (;;) {
       const now = o.clock.monotonic();
@@ -99,7 +104,7 @@ export async function streamCriLogFile(o: StreamLogFileOptions): Promise<void> {
       if (!more) return;
       if (!running) {
         const last = (await fh.stat()).size;
-        await readRange(fh, pos, last, parser, decoder, emit, o.signal);
+        if ((await readRange(fh, pos, last, parser, decoder, emit, o.signal)).more) await flush();
         return;
       }
       try {

@@ -1,0 +1,551 @@
+/**
+ * Streaming benchmark against the upstream kubelet (issue 13), in one run on one machine, through the REAL API server
+ * (../shared/k8s, v1.33.3) with kubectl v1.33.3:
+ *  - `kubectl exec <pod> -c main -- true` latency p50/p99, the same pod spec run by (a) nodelet on a private
+ *    containerd, (b) the upstream kubelet v1.33.3 on its own private containerd, (c) nodelet on a private dockerd;
+ *    the runs are interleaved round-robin (a, b, a, b, … then c, b, c, b, …) so that the load of this shared machine
+ *    hits every target alike;
+ *  - `kubectl port-forward` throughput of one HTTP download of SIZE MiB (default 1024: a sparse file served by busybox
+ *    httpd bound to the pod's 127.0.0.1) and the CPU time it costs the agent and the runtime: nodelet+containerd vs
+ *    kubelet+containerd (on containerd both relay to containerd's CRI streaming server, which dials into the pod's
+ *    netns), and nodelet on Docker (nodelet runs `nsenter … socat` itself: counted through its reaped children).
+ *
+ * Phase A runs nodelet (node A, containerd) and the kubelet (node B) side by side; phase B replaces nodelet on node A
+ * by nodelet on Docker, the kubelet keeps running. Everything is started here and removed in `finally` and on
+ * SIGINT/SIGTERM: pods, Nodes, the namespace, the agents (by PID), containerds, dockerd, bridges, cgroups, mounts.
+ *
+ * Usage: tsx bench/kubelet-exec-vs-upstream.ts [--kubeconfig=/tmp/k8s-real/admin.kubeconfig] [--runs=100]
+ *        [--size-mib=1024] [--nodes=h1-a,h1-b] [--prefix=h1] [--port-base=21000] [--subnet=10.231.1] [--no-doc]
+ * Needs root, containerd, dockerd and the local images (scripts/images/build.sh); the node identities are
+ * node-<name>.kubeconfig beside the admin kubeconfig (up.sh K8S_NODES) or minted by the e2e harness through a CSR. The nodelet bundle is $NODELET_ENTRY or
+ * dist/nodelet.mjs; the kubelet is `<kubeconfig dir>/bin/kubelet` (extracted by ../shared/k8s/extract.sh if missing).
+ * The defaults are one session's allocation of names, ports and a /24 on the shared machine: pass your own.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { writeSubsection } from './lib/docs.js';
+import { loadText, machineFacts, machineLine } from './lib/machine.js';
+import { clockTicks } from './lib/proc.js';
+import { summarize, type Summary } from './lib/stats.js';
+import { CriRuntime } from '../src/cri/containerd/index.js';
+import { startPrivateContainerd, type PrivateContainerd } from '../src/cri/containerd/testing.js';
+import { runNodelet, startCluster, waitFor, type Cluster, type NodeletProcess } from '../test/e2e/harness/index.js';
+import { PrivateDockerd } from '../test/e2e/node-helpers.js';
+
+const arg = (name: string): string | undefined => process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.split('=').slice(1).join('=');
+const KUBECONFIG = arg('kubeconfig') ?? process.env.NODELET_E2E_KUBECONFIG ?? '/tmp/k8s-real/admin.kubeconfig';
+const BIN = process.env.K8S_BIN_DIR ?? join(dirname(KUBECONFIG), 'bin');
+const RUNS = Number(arg('runs') ?? 100);
+const SIZE_MIB = Number(arg('size-mib') ?? 1024);
+const [NODE_A = 'h1-a', NODE_B = 'h1-b'] = (arg('nodes') ?? 'h1-a,h1-b').split(',');
+const PREFIX = arg('prefix') ?? 'h1';
+const PORT = Number(arg('port-base') ?? 21000);
+const NET = arg('subnet') ?? '10.231.1'; // the first three octets of a /24 of one's own
+const WRITE_DOC = !process.argv.includes('--no-doc');
+const NS = `${PREFIX}-bench-streaming`;
+const IMAGE = 'localhost/nodelet/testbox:1.0';
+const HTTP_PORT = 18081;
+const CG_NODELET = `${PREFIX}-bench-nodelet`;
+const CG_KUBELET = `${PREFIX}-bench-kubelet`;
+
+type Target = 'nodelet-containerd' | 'kubelet-containerd' | 'nodelet-docker';
+const LABEL: Record<Target, string> = {
+  'nodelet-containerd': 'nodelet on containerd',
+  'kubelet-containerd': 'upstream kubelet v1.33.3 on containerd',
+  'nodelet-docker': 'nodelet on Docker',
+};
+
+/** What one target runs on: the pod, and the PIDs whose CPU counts as agent and runtime. */
+interface Running {
+  pod: string;
+  agentPid: () => number;
+  runtimePid: () => number;
+}
+
+interface PortForwardResult {
+  bytes: number;
+  secs: number;
+  agentCpu: number;
+  runtimeCpu: number;
+  apiserverCpu: number;
+  /** CPU seconds per second of the agent and runtime while idle, measured just before. */
+  idleAgent: number;
+  idleRuntime: number;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// cleanup: a stack run in reverse, once, on success, failure and signals
+
+const undo: { what: string; fn: () => Promise<void> | void }[] = [];
+let cleaning: Promise<void> | undefined;
+/** Registers an undo step; once cleanup has begun (a signal during setup), runs it at once instead. */
+function onCleanup(what: string, fn: () => Promise<void> | void): void {
+  if (cleaning === undefined) undo.push({ what, fn });
+  else void (async () => fn())().catch((err: unknown) => console.error(`cleanup (${what}) failed: ${String(err)}`));
+}
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    while (undo.length > 0) {
+      const step = undo.pop();
+      if (step === undefined) break;
+      try {
+        await step.fn();
+      } catch (err) {
+        console.error(`cleanup (${step.what}) failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  })();
+  return cleaning;
+}
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    console.error(`${sig}: cleaning up`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// small helpers
+
+/** utime+stime of `pid` and of its reaped children (cutime+cstime), in seconds. */
+function cpuWithChildren(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  return ((f[11] ?? 0) + (f[12] ?? 0) + (f[13] ?? 0) + (f[14] ?? 0)) / clockTicks();
+}
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const readPid = (path: string): number => Number(readFileSync(path, 'utf8').trim());
+
+/** The host address the API server reaches the nodes on (docker0, as scripts/conformance.sh; the kubelet refuses loopback). */
+function nodeIP(): string {
+  const r = spawnSync('sh', ['-c', "ip -4 -o addr show docker0 | awk '{print $4}' | cut -d/ -f1 | head -1"], { encoding: 'utf8' });
+  const ip = r.stdout.trim();
+  if (ip === '') throw new Error('no IPv4 address on docker0 for --node-ip');
+  return ip;
+}
+
+const V1_HIERARCHIES = (): string[] => readdirSync('/sys/fs/cgroup').filter((h) => existsSync(join('/sys/fs/cgroup', h, 'cgroup.procs')));
+
+/** Creates cgroup `name` in every hierarchy (the kubelet insists its cgroupRoot exists), cpuset initialised. */
+function createCgroupRoot(name: string): void {
+  for (const h of V1_HIERARCHIES()) mkdirSync(join('/sys/fs/cgroup', h, name), { recursive: true });
+  const cpuset = '/sys/fs/cgroup/cpuset';
+  if (existsSync(join(cpuset, 'cpuset.cpus'))) {
+    for (const f of ['cpuset.cpus', 'cpuset.mems']) writeFileSync(join(cpuset, name, f), readFileSync(join(cpuset, f)));
+  }
+}
+
+/** Removes cgroup `name` and everything below it in every hierarchy (deepest first; processes must be gone). */
+function removeCgroupTree(name: string): void {
+  for (const h of readdirSync('/sys/fs/cgroup')) {
+    const path = join('/sys/fs/cgroup', h, name);
+    if (existsSync(path)) spawnSync('find', [path, '-depth', '-type', 'd', '-exec', 'rmdir', '{}', ';'], { stdio: 'ignore' });
+  }
+}
+
+/** Unmounts everything mounted at or below `dir`, deepest first. */
+function unmountUnder(dir: string): void {
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((m) => m === dir || m.startsWith(`${dir}/`))
+    .sort()
+    .reverse();
+  for (const m of mounts) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
+}
+
+/** Stops a child by PID: SIGTERM, then SIGKILL after `graceMs`. */
+async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(t);
+}
+
+function podManifest(name: string, node: string): string {
+  const script = `mkdir -p /www && truncate -s ${SIZE_MIB * 2 ** 20} /www/blob && exec httpd -f -p 127.0.0.1:${HTTP_PORT} -h /www`;
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: NS },
+    spec: { nodeName: node, terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: IMAGE, command: ['sh', '-c', script] }] },
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// the measurements
+
+/** One `kubectl exec … -- true`, in ms (throws when it fails). */
+function execOnce(cluster: Cluster, pod: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn('kubectl', ['--kubeconfig', cluster.kubeconfigPath, '-n', NS, 'exec', pod, '-c', 'main', '--', 'true'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (code === 0) resolve(ms);
+      else reject(new Error(`kubectl exec ${pod} exited ${String(code)}: ${err.trim()}`));
+    });
+  });
+}
+
+/** Interleaved exec latencies: `runs` rounds, each target once per round (after 3 warm-up rounds). */
+async function execLatencies(cluster: Cluster, targets: Partial<Record<Target, Running>>): Promise<Partial<Record<Target, Summary>>> {
+  const samples: Partial<Record<Target, number[]>> = {};
+  const entries = Object.entries(targets) as [Target, Running][];
+  for (let i = -3; i < RUNS; i++) {
+    for (const [t, r] of entries) {
+      const ms = await execOnce(cluster, r.pod);
+      if (i >= 0) (samples[t] ??= []).push(ms);
+    }
+  }
+  const out: Partial<Record<Target, Summary>> = {};
+  for (const [t, s] of Object.entries(samples) as [Target, number[]][]) {
+    out[t] = summarize(s);
+    console.log(`exec ${t}: ${fmtExec(out[t])}`);
+  }
+  return out;
+}
+
+/** Downloads the pod's sparse blob through `kubectl port-forward`, measuring time and the CPU of agent, runtime and API server. */
+async function portForward(cluster: Cluster, r: Running, localPort: number): Promise<PortForwardResult> {
+  const apiserverPid = readPid(join(dirname(KUBECONFIG), 'run', 'apiserver.pid'));
+  const a0 = cpuWithChildren(r.agentPid());
+  const r0 = cpuWithChildren(r.runtimePid());
+  await sleep(5000);
+  const idleAgent = (cpuWithChildren(r.agentPid()) - a0) / 5;
+  const idleRuntime = (cpuWithChildren(r.runtimePid()) - r0) / 5;
+  const pf = spawn('kubectl', ['--kubeconfig', cluster.kubeconfigPath, '-n', NS, 'port-forward', `pod/${r.pod}`, `${localPort}:${HTTP_PORT}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  pf.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  pf.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  try {
+    await waitFor(() => out.includes('Forwarding from'), { timeoutMs: 20_000, description: `port-forward to ${r.pod} ready (${out})` });
+    const agent0 = cpuWithChildren(r.agentPid());
+    const runtime0 = cpuWithChildren(r.runtimePid());
+    const api0 = cpuWithChildren(apiserverPid);
+    const t0 = process.hrtime.bigint();
+    const res = await fetch(`http://127.0.0.1:${localPort}/blob`);
+    if (res.status !== 200 || res.body === null) throw new Error(`GET /blob through port-forward: HTTP ${res.status}`);
+    let bytes = 0;
+    for await (const chunk of res.body) bytes += chunk.length;
+    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    const api1 = cpuWithChildren(apiserverPid);
+    await stopChild(pf, 5000);
+    await sleep(1000); // the per-connection helpers (socat on Docker) exit and are reaped into the agent's children time
+    const result = {
+      bytes,
+      secs,
+      agentCpu: cpuWithChildren(r.agentPid()) - agent0,
+      runtimeCpu: cpuWithChildren(r.runtimePid()) - runtime0,
+      apiserverCpu: api1 - api0,
+      idleAgent,
+      idleRuntime,
+    };
+    if (bytes !== SIZE_MIB * 2 ** 20) throw new Error(`port-forward to ${r.pod} carried ${bytes} bytes, expected ${SIZE_MIB * 2 ** 20}`);
+    console.log(`port-forward ${r.pod}: ${fmtPf(result)}`);
+    return result;
+  } finally {
+    await stopChild(pf, 5000);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// the targets
+
+async function waitPodReady(cluster: Cluster, pod: string): Promise<void> {
+  await waitFor(
+    async () => (await cluster.kubectl(['-n', NS, 'get', 'pod', pod, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])).stdout === 'True',
+    { timeoutMs: 120_000, intervalMs: 500, description: `pod ${pod} Ready` },
+  );
+}
+
+async function createPod(cluster: Cluster, pod: string, node: string): Promise<void> {
+  await cluster.kubectlOk(['create', '-f', '-'], { input: podManifest(pod, node) });
+  await waitPodReady(cluster, pod);
+}
+
+/** Force-deletes a pod and waits until `gone()` says its runtime objects are removed by the agent. */
+async function deletePod(cluster: Cluster, pod: string, gone: () => Promise<boolean>): Promise<void> {
+  await cluster.kubectl(['-n', NS, 'delete', 'pod', pod, '--grace-period=0', '--force', '--wait=false']);
+  await waitFor(gone, { timeoutMs: 30_000, intervalMs: 500, description: `${pod} torn down` }).catch(() => undefined);
+}
+
+/** No ready sandbox left (the kubelet removes stopped ones only at its next garbage collection). */
+async function sandboxesGone(socketPath: string): Promise<boolean> {
+  const rt = new CriRuntime({ socketPath });
+  try {
+    return (await rt.listPodSandboxes({ state: 'ready' })).length === 0;
+  } finally {
+    await rt.close();
+  }
+}
+
+async function removeSandboxes(socketPath: string): Promise<void> {
+  const rt = new CriRuntime({ socketPath });
+  try {
+    for (const s of await rt.listPodSandboxes().catch(() => [])) {
+      await rt.stopPodSandbox(s.id).catch(() => undefined);
+      await rt.removePodSandbox(s.id).catch(() => undefined);
+    }
+  } finally {
+    await rt.close();
+  }
+}
+
+/** A private containerd registered for cleanup (tasks, mounts, bridge, dir go with it). */
+async function containerd(bridge: string, subnet: string): Promise<PrivateContainerd> {
+  const c = await startPrivateContainerd({ bridge, subnet });
+  onCleanup(`containerd ${bridge}`, async () => {
+    await removeSandboxes(c.socketPath);
+    await c.stop();
+  });
+  return c;
+}
+
+async function nodeletArgs(cluster: Cluster, node: string, root: string, endpoint: string, caFile: string, ip: string): Promise<string[]> {
+  return [
+    `--kubeconfig=${await cluster.nodeKubeconfig(node)}`,
+    '--roles=kubelet',
+    `--hostname-override=${node}`,
+    `--node-ip=${ip}`,
+    `--root-dir=${root}`,
+    `--container-runtime-endpoint=${endpoint}`,
+    `--port=${PORT + 10}`,
+    `--healthz-port=${PORT + 11}`,
+    `--client-ca-file=${caFile}`,
+    '--fail-swap-on=false',
+    `--cgroup-root=/${CG_NODELET}`,
+    '--image-gc-high-threshold=100',
+    '--eviction-hard=memory.available<100Mi',
+  ];
+}
+
+async function startNodelet(args: string[], name: string): Promise<NodeletProcess> {
+  const n = runNodelet(args, { name });
+  onCleanup(name, async () => {
+    await n.stop();
+  });
+  return n;
+}
+
+/** The upstream kubelet on `sock`, configured as scripts/conformance.sh does (webhook authn/authz, x509 client CA). */
+async function startKubelet(cluster: Cluster, work: string, sock: string, caFile: string, ip: string): Promise<ChildProcess> {
+  const kubelet = join(BIN, 'kubelet');
+  if (!existsSync(kubelet)) {
+    const r = spawnSync('bash', [join(process.cwd(), '..', 'shared', 'k8s', 'extract.sh'), 'kubelet'], { env: { ...process.env, K8S_BIN_DIR: BIN }, stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('cannot extract the upstream kubelet');
+  }
+  const root = join(work, 'kubelet-root');
+  const logs = join(work, 'kubelet-pod-logs'); // never /var/log/pods: the kubelet removes pod log dirs it does not know
+  mkdirSync(root, { recursive: true });
+  mkdirSync(logs, { recursive: true });
+  createCgroupRoot(CG_KUBELET);
+  const config = join(work, 'kubelet-config.yaml');
+  writeFileSync(
+    config,
+    `apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+port: ${PORT + 20}
+healthzPort: ${PORT + 21}
+readOnlyPort: 0
+failSwapOn: false
+cgroupDriver: cgroupfs
+cgroupRoot: /${CG_KUBELET}
+podLogsDir: ${logs}
+imageGCHighThresholdPercent: 100
+evictionHard: {memory.available: 100Mi}
+authentication: {anonymous: {enabled: false}, webhook: {enabled: true}, x509: {clientCAFile: ${caFile}}}
+authorization: {mode: Webhook}
+`,
+  );
+  const log = join(work, 'kubelet.log');
+  const child = spawn(
+    kubelet,
+    [
+      `--kubeconfig=${await cluster.nodeKubeconfig(NODE_B)}`,
+      `--config=${config}`,
+      `--hostname-override=${NODE_B}`,
+      `--node-ip=${ip}`,
+      `--root-dir=${root}`,
+      `--container-runtime-endpoint=unix://${sock}`,
+      '-v=1',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const out = createWriteStream(log);
+  child.stdout?.pipe(out);
+  child.stderr?.pipe(out);
+  onCleanup('kubelet', async () => {
+    await stopChild(child);
+    unmountUnder(root); // the kubelet makes its root dir a mount and mounts pod volumes below it
+  });
+  console.log(`upstream kubelet pid ${String(child.pid)}, log ${log}`);
+  return child;
+}
+
+async function nodeReady(cluster: Cluster, node: string): Promise<void> {
+  await waitFor(
+    async () => (await cluster.kubectl(['get', 'node', node, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])).stdout === 'True',
+    { timeoutMs: 120_000, intervalMs: 500, description: `node ${node} Ready` },
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// report
+
+const ms = (v: number): string => `${v.toFixed(0)} ms`;
+const fmtExec = (s: Summary | undefined): string => (s === undefined ? 'n/a' : `p50 ${ms(s.p50)}, p99 ${ms(s.p99)} (min ${ms(s.min)}, n=${s.n})`);
+const mibps = (r: PortForwardResult): number => r.bytes / 2 ** 20 / r.secs;
+const fmtPf = (r: PortForwardResult): string =>
+  `${(r.bytes / 2 ** 20).toFixed(0)} MiB in ${r.secs.toFixed(1)} s = ${mibps(r).toFixed(1)} MiB/s; CPU agent ${r.agentCpu.toFixed(2)} s + runtime ${r.runtimeCpu.toFixed(2)} s = ${(r.agentCpu + r.runtimeCpu).toFixed(2)} s (API server ${r.apiserverCpu.toFixed(2)} s)`;
+const containerdVersion = (): string => spawnSync('containerd', ['--version'], { encoding: 'utf8' }).stdout.trim().split(' ')[2] ?? '?';
+const ratio = (a: number, b: number): string => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
+
+function report(
+  startLine: string,
+  endLoad: string,
+  execA: Partial<Record<Target, Summary>>,
+  execB: Partial<Record<Target, Summary>>,
+  pf: Partial<Record<Target, PortForwardResult>>,
+): string {
+  const up = execA['kubelet-containerd'];
+  const upB = execB['kubelet-containerd'];
+  const execRow = (label: string, s: Summary | undefined, base: Summary | undefined): string =>
+    `| ${label} | ${s === undefined ? 'n/a' : ms(s.p50)} | ${s === undefined ? 'n/a' : ms(s.p99)} | ${s === undefined ? 'n/a' : ms(s.min)} | ${base === undefined || s === undefined ? '—' : `${ratio(s.p50, base.p50)} / ${ratio(s.p99, base.p99)}`} |`;
+  const kube = pf['kubelet-containerd'];
+  const pfRow = (t: Target, runtime: string): string => {
+    const r = pf[t];
+    if (r === undefined) return `| ${LABEL[t]} | n/a | | | | |`;
+    const total = r.agentCpu + r.runtimeCpu;
+    const vs = kube === undefined || t === 'kubelet-containerd' ? '—' : `${ratio(mibps(r), mibps(kube))} throughput, ${ratio(total, kube.agentCpu + kube.runtimeCpu)} CPU`;
+    return `| ${LABEL[t]} | ${mibps(r).toFixed(1)} MiB/s (${r.secs.toFixed(1)} s) | ${r.agentCpu.toFixed(2)} s | ${r.runtimeCpu.toFixed(2)} s (${runtime}) | ${total.toFixed(2)} s (${(total / (r.bytes / 2 ** 30)).toFixed(2)} s/GiB) | ${r.apiserverCpu.toFixed(2)} s | ${vs} |`;
+  };
+  return `### Against the upstream kubelet (bench/kubelet-exec-vs-upstream.ts)
+
+\`npx tsx bench/kubelet-exec-vs-upstream.ts\` — one run: ${startLine}; load at end ${endLoad}. Real API server v1.33.3
+(../shared/k8s), kubectl v1.33.3, the same pod spec (localhost/nodelet/testbox:1.0: busybox httpd on the pod's
+127.0.0.1 serving a sparse ${SIZE_MIB} MiB file) pinned by \`spec.nodeName\` to: nodelet on a private containerd
+(${containerdVersion()}), the upstream kubelet v1.33.3 on its own private containerd (same version and config,
+cgroupfs), nodelet on a private dockerd. The machine is shared (2 cores, other sessions running): absolute numbers are
+noisy; the exec runs are interleaved round-robin so the ratios are fair.
+
+\`kubectl exec <pod> -c main -- true\`, ${RUNS} runs per target (after 3 warm-up rounds); each sample includes kubectl's
+own start (the min shows the floor). Phase A runs nodelet/containerd and the kubelet side by side, phase B nodelet/Docker and
+the kubelet; ratios are against the kubelet of the same phase (p50 / p99; < 1 is faster than upstream):
+
+| target | p50 | p99 | min | vs upstream (p50 / p99) |
+| --- | --- | --- | --- | --- |
+${execRow(`${LABEL['nodelet-containerd']} (A)`, execA['nodelet-containerd'], up)}
+${execRow(`${LABEL['kubelet-containerd']} (A)`, up, undefined)}
+${execRow(`${LABEL['nodelet-docker']} (B)`, execB['nodelet-docker'], upB)}
+${execRow(`${LABEL['kubelet-containerd']} (B)`, upB, undefined)}
+
+\`kubectl port-forward\`: one HTTP GET of ${SIZE_MIB} MiB through kubectl → API server → agent → pod, one target at a time
+(nodelet/containerd and the kubelet in phase A, nodelet/Docker in phase B; "vs upstream" is against the kubelet's row).
+CPU is utime+stime (plus reaped children) of each process during the transfer; on containerd both agents relay the
+stream to containerd's CRI streaming server, which dials into the pod's netns, so agent + containerd is the cost to
+compare. The idle CPU rate just before (agent / runtime, CPU-s per s) was ${(['nodelet-containerd', 'kubelet-containerd', 'nodelet-docker'] as Target[])
+    .map((t) => (pf[t] === undefined ? undefined : `${LABEL[t]} ${pf[t].idleAgent.toFixed(3)} / ${pf[t].idleRuntime.toFixed(3)}`))
+    .filter((s) => s !== undefined)
+    .join('; ')} (not subtracted).
+
+| target | throughput | agent CPU | runtime CPU | agent + runtime | API server CPU | vs upstream |
+| --- | --- | --- | --- | --- | --- | --- |
+${pfRow('nodelet-containerd', 'containerd')}
+${pfRow('kubelet-containerd', 'containerd')}
+${pfRow('nodelet-docker', 'dockerd; the data path is nodelet\'s own nsenter+socat, counted as agent')}
+`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  process.env.PATH = `${BIN}:${process.env.PATH ?? ''}`;
+  process.env.NODELET_E2E_KUBECONFIG = KUBECONFIG;
+  const facts = machineFacts();
+  const startLine = machineLine(facts);
+  console.log(startLine);
+  const cluster = await startCluster();
+  if (!cluster.external) throw new Error('needs the real API server (--kubeconfig)');
+  const caFile = await cluster.kubeletClientCaFile();
+  const ip = nodeIP();
+  const work = join(tmpdir(), `${PREFIX}-bench-streaming-${process.pid}`);
+  mkdirSync(work, { recursive: true });
+  onCleanup('work dir', () => {
+    unmountUnder(work);
+    spawnSync('rm', ['-rf', '--one-file-system', work]);
+  });
+  onCleanup('cgroups', () => {
+    removeCgroupTree(CG_NODELET);
+    removeCgroupTree(CG_KUBELET);
+  });
+  onCleanup('nodes and namespace', async () => {
+    await cluster.kubectl(['-n', NS, 'delete', 'pods', '--all', '--grace-period=0', '--force', '--wait=false']);
+    await cluster.kubectl(['delete', 'namespace', NS, '--wait=false']);
+    await cluster.kubectl(['delete', 'node', NODE_A, NODE_B, '--wait=false']);
+  });
+  await cluster.kubectl(['delete', 'node', NODE_A, NODE_B, '--wait=false']);
+  await cluster.freshNamespace(NS);
+
+  // Phase A: nodelet on containerd (node A) and the upstream kubelet on containerd (node B).
+  const ctrdA = await containerd(`${PREFIX}ctr0`, `${NET}.0/26`);
+  const ctrdB = await containerd(`${PREFIX}ctr1`, `${NET}.64/26`);
+  const nodeletA = await startNodelet(await nodeletArgs(cluster, NODE_A, join(work, 'nodelet-ctrd-root'), `unix://${ctrdA.socketPath}`, caFile, ip), `${PREFIX}-bench-nodelet-ctrd`);
+  onCleanup('pods of nodelet/containerd', () => deletePod(cluster, 'nodelet-ctrd', () => sandboxesGone(ctrdA.socketPath)));
+  const kubelet = await startKubelet(cluster, work, ctrdB.socketPath, caFile, ip);
+  onCleanup('pods of the kubelet', () => deletePod(cluster, 'kubelet-ctrd', () => sandboxesGone(ctrdB.socketPath)));
+  await Promise.all([nodeReady(cluster, NODE_A), nodeReady(cluster, NODE_B)]);
+  await Promise.all([createPod(cluster, 'nodelet-ctrd', NODE_A), createPod(cluster, 'kubelet-ctrd', NODE_B)]);
+  const ctrdPid = (c: PrivateContainerd) => () => readPid(join(c.dir, 'containerd.pid'));
+  const running: Record<Target, Running | undefined> = {
+    'nodelet-containerd': { pod: 'nodelet-ctrd', agentPid: () => nodeletA.pid, runtimePid: ctrdPid(ctrdA) },
+    'kubelet-containerd': { pod: 'kubelet-ctrd', agentPid: () => kubelet.pid ?? 0, runtimePid: ctrdPid(ctrdB) },
+    'nodelet-docker': undefined,
+  };
+  const execA = await execLatencies(cluster, { 'nodelet-containerd': running['nodelet-containerd'], 'kubelet-containerd': running['kubelet-containerd'] });
+  const pf: Partial<Record<Target, PortForwardResult>> = {};
+  pf['nodelet-containerd'] = await portForward(cluster, running['nodelet-containerd'] as Running, PORT + 30);
+  pf['kubelet-containerd'] = await portForward(cluster, running['kubelet-containerd'] as Running, PORT + 31);
+
+  // Phase B: nodelet on Docker on node A (nodelet/containerd torn down first), the kubelet still on node B.
+  await deletePod(cluster, 'nodelet-ctrd', () => sandboxesGone(ctrdA.socketPath));
+  await nodeletA.stop();
+  const dockerDir = join(work, 'dockerd');
+  mkdirSync(dockerDir, { recursive: true });
+  const engine = new PrivateDockerd(dockerDir, `${PREFIX}-bbr0`);
+  onCleanup('dockerd', async () => {
+    const ids = engine.docker(['ps', '-aq']).split('\n').filter((s) => s !== '');
+    if (ids.length > 0) engine.docker(['rm', '-f', ...ids]);
+    await engine.destroy();
+  });
+  engine.setupBridge(`${NET}.129/26`);
+  await engine.start();
+  engine.loadImages();
+  const nodeletD = await startNodelet(await nodeletArgs(cluster, NODE_A, join(work, 'nodelet-docker-root'), `unix://${engine.socket}`, caFile, ip), `${PREFIX}-bench-nodelet-docker`);
+  onCleanup('pods of nodelet/Docker', () => deletePod(cluster, 'nodelet-docker', async () => engine.docker(['ps', '-q']) === ''));
+  await nodeReady(cluster, NODE_A);
+  await createPod(cluster, 'nodelet-docker', NODE_A);
+  running['nodelet-docker'] = { pod: 'nodelet-docker', agentPid: () => nodeletD.pid, runtimePid: () => readPid(join(dockerDir, 'docker.pid')) };
+  const execB = await execLatencies(cluster, { 'nodelet-docker': running['nodelet-docker'], 'kubelet-containerd': running['kubelet-containerd'] });
+  pf['nodelet-docker'] = await portForward(cluster, running['nodelet-docker'], PORT + 32);
+
+  const body = report(startLine, loadText(), execA, execB, pf);
+  console.log(body);
+  if (WRITE_DOC) writeSubsection('streaming', '## Streaming: exec and port-forward (bench/kubelet-exec.ts, bench/kubelet-exec-vs-upstream.ts, issue 13)', 'streaming:vs-upstream', body);
+}
+
+try {
+  await main();
+} catch (err) {
+  console.error(err);
+  process.exitCode = 1;
+} finally {
+  await cleanup();
+}
