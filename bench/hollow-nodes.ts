@@ -383,7 +383,7 @@ async function singles(work: string): Promise<{ rss: number[]; reqPerS: number[]
       const name = hollowName(MAX - i);
       const child = spawnLogged(
         'node',
-        [ENTRY, `--kubeconfig=${join(K8S, `node-${name}.kubeconfig`)}`, `--hostname-override=${name}`, `--root-dir=${join(work, `single-${name}`)}`, '--container-runtime-endpoint=fake://', '--enable-server=false', `--healthz-port=${PORT + 70 + i}`, '--roles=kubelet', ...hollowArgs],
+        [ENTRY, `--kubeconfig=${join(K8S, `node-${name}.kubeconfig`)}`, `--hostname-override=${name}`, `--root-dir=${join(work, `single-${name}`)}`, '--container-runtime-endpoint=fake://', `--port=${PORT + 75 + i}`, `--healthz-port=${PORT + 70 + i}`, '--roles=kubelet', ...hollowArgs],
         join(work, `single-${name}.log`),
       );
       kids.push(child);

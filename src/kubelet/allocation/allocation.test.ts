@@ -109,6 +109,15 @@ describe('computeResizePlan', () => {
     expect(plan.restarts).toEqual([{ id: 'id-restart', name: 'restart', isInit: false, message: 'Container restart resize requires restart' }]);
   });
 
+  it('resizes sidecars (restartable init containers) but never regular init containers', () => {
+    const p = pod([ctr('a', res('100m', '200m', '64Mi'))], [
+      ctr('init', res('100m', '400m', '64Mi')),
+      ctr('side', res('100m', '400m', '64Mi'), { restartPolicy: 'Always' }),
+    ]);
+    const plan = computeResizePlan(p, state(rec('a'), rec('init'), rec('side')), 'sb', true);
+    expect(plan.updates.map((u) => [u.name, u.isInit])).toEqual([['side', true]]);
+  });
+
   it('leaves containers alone whose runtime reports no settings, and treats unset shares as the minimum', () => {
     const p = pod([ctr('a', res('100m', '400m', '64Mi')), ctr('b', {})]);
     expect(computeResizePlan(p, state(rec('a', { resources: undefined }), rec('b', { resources: {} })), 'sb', true)).toEqual({ updates: [], restarts: [] });
