@@ -411,7 +411,7 @@ const f1 = (v: number): string => v.toFixed(1);
 const f2 = (v: number): string => v.toFixed(2);
 const kb = (v: number): string => `${(v / 1024).toFixed(2)} KiB`;
 
-function report(start: string, endLoad: string, kubelet: { r: Rates; watches: number; rss: number; ctrdRss: number } | undefined, results: SizeResult[], single: { rss: number[]; reqPerS: number[] } | undefined, base: Rates): string {
+function report(start: string, endLoad: string, kubelet: { r: Rates; watches: number; rss: number; ctrdRss: number } | undefined, results: SizeResult[], single: { rss: number[]; reqPerS: number[] } | undefined, base: Rates, controlPlane: Rates): string {
   const rows = results.map((r) => {
     const s = r.steady;
     const apiPerNode = (s.apiReq - base.apiReq) / r.n;
@@ -422,15 +422,15 @@ function report(start: string, endLoad: string, kubelet: { r: Rates; watches: nu
   const kubeletRow =
     k === undefined
       ? '| upstream kubelet v1.33.3 ×1 | not run | | | | | | | |'
-      : `| upstream kubelet v1.33.3 ×1 | ${f2(k.r.agentReq)} | ${f2(k.r.apiReq - base.apiReq)} | ${kb(k.r.agentSent)}/s | ${kb(k.r.agentResp)}/s | n/a | ${kb(k.r.apiBytes - base.apiBytes)}/s | — / ${f1(k.watches)} | ${f1(k.rss)} MB (containerd ${f1(k.ctrdRss)} MB) |`;
+      : `| upstream kubelet v1.33.3 ×1 | ${f2(k.r.agentReq)} | ${f2(k.r.apiReq - controlPlane.apiReq)} | ${kb(k.r.agentSent)}/s | ${kb(k.r.agentResp)}/s | n/a | ${kb(k.r.apiBytes - controlPlane.apiBytes)}/s | — / ${f1(k.watches)} | ${f1(k.rss)} MB (containerd ${f1(k.ctrdRss)} MB) |`;
   const churnRows = results.map(
     (r) =>
       `| ×${r.n} | ${r.churn.pods} | ${f1(r.churn.upMs / 1000)} s / ${f1(r.churn.downMs / 1000)} s | ${f1(r.churn.requestsPerNode)} (${f2(r.churn.requestsPerNode / PODS_PER_NODE)} per pod) | ${f2(r.churn.rates.agentReq / r.n)} | ${kb(r.churn.sentPerNode)} / ${kb(r.churn.recvPerNode)} | ${f1(r.churn.rates.apiReq)} |`,
   );
   return `### Hollow nodes: what a node costs the control plane (bench/hollow-nodes.ts)
 
-\`npm run bench -- hollow-nodes\` — one run: ${start}; load at end ${endLoad}. The machine was heavily loaded by other
-engineers (load ≈ 20 on 2 cores), so the run is short: ${STEADY_S} s of steady state per size after 20 s of warm-up.
+\`npm run bench -- hollow-nodes\` — one run: ${start}; load at end ${endLoad}. The machine is shared with other engineers' test runs
+(see the load averages), so the run is short: ${STEADY_S} s of steady state per size after 20 s of warm-up.
 A real control plane v1.33.3 (../shared/k8s/up.sh, its own etcd/API server/controller-manager/scheduler); N hollow
 nodes are ONE \`nodelet hollow --count=N\` process (each node its own identity \`system:node:<name>\`, API clients, node
 agent, pod informer, pod workers, status writer, event recorder; fake runtime, no cgroups, no kubelet API); the upstream
@@ -441,7 +441,8 @@ Steady state, per node. Agent columns come from the agents' own client metrics (
 stream bytes — and nodelet's \`nodelet_rest_client_received_bytes_total\`, all body bytes including watch events). API
 server columns are deltas of \`apiserver_request_total\` and of \`apiserver_response_sizes_sum\` +
 \`apiserver_watch_events_sizes_sum\`, minus the rates measured before the nodes started (control plane + kubelet), divided
-by N: the cross-check. Watches: the agents' \`nodelet_rest_client_watches\` / the increase of
+by N: the cross-check (for the kubelet: minus the control plane alone). Small N is within the control plane's own
+noise. Watches: the agents' \`nodelet_rest_client_watches\` / the increase of
 \`apiserver_longrunning_requests{verb="WATCH"}\` per node. RSS: process VmRSS / N (+ the per-node \`flock\` helper holding
 the root-dir lock).
 
@@ -458,7 +459,7 @@ until all are Ready, then to 0 until all are gone:
 |---|---|---|---|---|---|---|
 ${churnRows.join('\n')}
 
-Baseline before any node (control plane and the upstream kubelet, if run): ${f1(base.apiReq)} req/s at the API server.
+API server request rate with no node: ${f1(controlPlane.apiReq)} req/s; with the upstream kubelet: ${f1(base.apiReq)} req/s.
 `;
 }
 
@@ -503,7 +504,8 @@ spec:
   const z0 = await snap(undefined);
   await sleep(60_000);
   const z1 = await snap(undefined);
-  let base = rates(z0, z1);
+  const controlPlane = rates(z0, z1);
+  let base = controlPlane;
   let baseWatches = z1.apiWatches;
   let kubelet: { r: Rates; watches: number; rss: number; ctrdRss: number } | undefined;
   if (WITH_KUBELET) {
@@ -524,7 +526,7 @@ spec:
     results.push(await runSize(work, n, { rates: base, watches: baseWatches }));
     if (single === undefined) single = await singles(work);
   }
-  const body = report(start, loadText(), kubelet, results, single, base);
+  const body = report(start, loadText(), kubelet, results, single, base, controlPlane);
   console.log(body);
   if (env.HOLLOW_NO_DOC !== '1') writeSubsection('network', '## Pod network (issue 15)', 'network:hollow-nodes', body);
 }

@@ -19,7 +19,11 @@
 #      ../shared/k8s kubelet, always on a private containerd);
 #   4. runs e2e.test in parallel shards with disjoint focus regexes (the suite does not parallelize itself), each with
 #      --ginkgo.timeout so a bounded run still writes its junit report;
-#   5. stops everything it started (by PID) and removes the node.
+#   5. stops everything it started (by PID) and removes the node, its containers (or private containerd), the pod
+#      volume mounts below its root dir, its cgroup tree, its bridge's FORWARD chain and, when no other kubelet runs,
+#      the upstream kubelet's KUBE-FIREWALL / KUBE-KUBELET-CANARY chains — on failure too (EXIT trap).
+# On a loaded machine give the shards room (--timeout 45m or more: a cut-off shard loses its remaining specs); the
+# slowest groups are [sig-node] Pods (back-off specs, ~30 min) and Container Runtime (the registry pulls, 15 min each).
 # Environment: CONF_DIR (default /tmp/nodelet-conformance), CONF_PORT_BASE (20530: API server; +1..+4 etcd, etcd peer,
 # controller-manager, scheduler; +5 kubelet API; +6 kubelet healthz), CONF_NODE (nl5-conf), CONF_PREFIX (nl5: names the
 # upstream target's containerd bridge <prefix>ctr0), CONF_POD_SUBNET (10.213.145.0/24: that bridge's pod subnet),

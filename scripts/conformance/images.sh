@@ -79,7 +79,8 @@ agnhost() {
   install -m 0755 "$BIN_DIR/agnhost" "$1/agnhost"
   copy_with_libs "$1" /usr/bin/curl
   copy_with_libs "$1" /usr/bin/bash
-  copy_with_libs "$1" /bin/nc.openbsd /usr/bin/nc
+  if [ -x /bin/nc.openbsd ]; then copy_with_libs "$1" /bin/nc.openbsd /usr/bin/nc
+  else log "no /bin/nc.openbsd (apt-get install netcat-openbsd): the UDP node-pod spec will fail on busybox nc"; fi
   # /bin/sh is bash here: Debian's busybox sh runs its own applets before PATH (standalone shell), so `sh -c 'nc -u …'`
   # would never reach netcat-openbsd (the real image's sh is Alpine's, which looks nc up in PATH)
   ln -sf /usr/bin/bash "$1/bin/sh"

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // Renders docs/conformance.md from the output directories of scripts/conformance.sh (junit XML per shard + meta.txt):
 //   node scripts/conformance/report.mjs --nodelet DIR [--upstream DIR] [--causes FILE] [--append FILE] [--out docs/conformance.md]
-//   node scripts/conformance/report.mjs --run 'nodelet (Docker)=DIR' --run 'upstream=DIR' [--compare 'nodelet (Docker),upstream'] …
+//   node scripts/conformance/report.mjs --run 'nodelet (Docker)=DIR' --run 'upstream=DIR' [--compare 'nodelet (Docker) vs upstream'] …
 // (--run LABEL=DIR[,DIR…], repeatable: a column per run, in order, several directories merged into one (a focused
 // re-run split over two invocations); a label starting with "nodelet" is a nodelet run, one
-// starting with "upstream" an upstream kubelet run. --compare A,B: a side-by-side count of A's and B's results, default
+// starting with "upstream" an upstream kubelet run. --compare 'A vs B': a side-by-side count of A's and B's results, default
 // every nodelet run against the first upstream run.)
 // Every spec of the selection is listed with nodelet's and the upstream kubelet's result side by side and, for every
 // failure, its cause: a hand-written cause from --causes (default scripts/conformance/causes.json: which failures are
@@ -104,7 +104,7 @@ const rows = names.map((n) => {
 const byName = (label) => results.find((t) => t.name === label) ?? (() => { throw new Error(`--compare: no run ${label}`); })();
 const firstUp = results.find((t) => kind(t.name) === 'upstream');
 const pairs = all('compare').length > 0
-  ? all('compare').map((c) => c.split(',').map(byName))
+  ? all('compare').map((c) => c.split(' vs ').map(byName))
   : firstUp === undefined ? [] : results.filter((t) => kind(t.name) === 'nodelet').map((t) => [t, firstUp]);
 const matrices = pairs.map(([a, b]) => {
   const m = new Map();
@@ -142,9 +142,12 @@ const lines = [
   '',
   '```sh',
   'npm run conformance                       # nodelet: bash scripts/conformance.sh --target nodelet',
+  'CONF_RUNTIME=containerd npm run conformance    # nodelet on a private containerd (as the upstream kubelet runs)',
   'bash scripts/conformance.sh --target upstream   # the upstream kubelet (../shared/k8s) on a private containerd',
   "bash scripts/conformance.sh --focus 'EmptyDir' --timeout 10m   # a bounded subset",
-  'node scripts/conformance/report.mjs --nodelet DIR --upstream DIR --out docs/conformance.md',
+  '# parallel runs: CONF_DIR, CONF_PORT_BASE, CONF_NODE, CONF_PREFIX, CONF_POD_SUBNET, CONF_CGROUP_ROOT apart (script header)',
+  "node scripts/conformance/report.mjs --run 'nodelet (Docker)=DIR' --run 'upstream=DIR' --run 'nodelet (containerd)=DIR' \\",
+  "  --compare 'nodelet (Docker) vs upstream' --append scripts/conformance/run-notes.md --out docs/conformance.md",
   '```',
   '',
   'The script builds the images (scripts/conformance/images.sh: `docker import` of root filesystems, no registry;',
@@ -154,8 +157,9 @@ const lines = [
   'and `--ginkgo.timeout`; it stops and removes everything it started (processes by PID, containers, containerd, the',
   'node\'s cgroup tree, the upstream kubelet\'s KUBE-FIREWALL / KUBE-KUBELET-CANARY chains). Environment differences',
   'that are not the node\'s: the nginx and httpd images are stand-ins (busybox httpd serving the same page on port 80),',
-  'busybox is Debian\'s 1.35 (its `sh` drops variables whose names contain `-`, its `nc` has no `-u`), no registry is',
-  'reachable (pulls of images that are not built locally fail), no Service proxy runs on the node.',
+  'busybox is Debian\'s 1.35 (its `sh` drops variables whose names contain `-`; the agnhost image has netcat-openbsd',
+  'and bash as /bin/sh instead), no registry is reachable (pulls of images that are not built locally fail), the kernel',
+  'has no `dummy` module, no Service proxy runs on the node, and the machine is shared (load average 15–30 on 2 CPUs).',
   '',
   'Causes are hand-written per spec in scripts/conformance/causes.json (owner: *environment*, *nodelet (issue N)*,',
   '*fixed*, …); a failure without one shows the class guessed from its message and "unclassified".',

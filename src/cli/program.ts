@@ -15,6 +15,8 @@ const GROUPS = {
 const EPILOG = `
 Subcommand: nodelet trace --src IP --dst IP --dport PORT [--proto tcp|udp|sctp] [--in-iface IF] [--from-node]
   explains what the proxy's live nftables/iptables rules do with that packet (nodelet trace --help).
+Subcommand: nodelet hollow --count=N [--name-prefix=P] [--kubeconfig-dir=DIR] [-- nodelet flags]
+  runs N simulated nodes (fake runtime, no containers) in one process, for measurements (see README).
 Roles: --roles=kubelet,proxy (default with --kubeconfig). Without --kubeconfig nodelet runs standalone: only the
 kubelet role, static pods from --pod-manifest-path / --manifest-url, no node registration.
 Ports: kubelet /healthz and /metrics on 127.0.0.1:10248 (--healthz-bind-address, --healthz-port);
