@@ -165,7 +165,12 @@ for (const s of SCENARIOS) {
         for (const n of dead.values()) maxPerContainer = Math.max(maxPerContainer, n);
         total = [...dead.values()].reduce((a, b) => a + b, 0);
         return total <= 2;
-      }, { timeoutMs: 150_000, intervalMs: 500, description: 'dead containers cut to --maximum-dead-containers=2' });
+      }, { timeoutMs: 150_000, intervalMs: 500, description: 'dead containers cut to --maximum-dead-containers=2' }).catch(async (err: unknown) => {
+        // What the runtime holds, for the failure report (states, creation times, pod UIDs).
+        const all = await (rt as ContainerRuntime).listContainers({ labelSelector: { 'io.kubernetes.pod.namespace': s.ns } }).catch(() => []);
+        const seen = all.map((c) => `${c.metadata.name}/${c.state}/${new Date(c.createdAt).toISOString()}/${c.labels['io.kubernetes.pod.uid'] ?? '?'}`);
+        throw new Error(`${err instanceof Error ? err.message : String(err)}; containers: ${seen.join(', ')}`);
+      });
       expect(total).toBeLessThanOrEqual(2);
       expect(maxPerContainer).toBeLessThanOrEqual(2);
       // The daemon says so in its log (written asynchronously: wait for the line).
