@@ -4,7 +4,8 @@
 Usage: /usr/bin/python3 bench/soak-plot.py SOAK.jsonl OUT_DIR  (the system Python, where Debian installs matplotlib)
 Needs matplotlib (Debian: apt-get install -y python3-matplotlib). Writes OUT_DIR/soak-memory.png,
 soak-process.png, soak-proxy.png and soak-pods.png (fault times drawn as vertical lines on every plot) and
-soak-table.md (one row per EVERY minutes, default 5: `SOAK_TABLE_EVERY=10`), the Markdown table of docs/reliability.md.
+soak-table.md (one row per EVERY minutes, default 5: `SOAK_TABLE_EVERY=10`), the Markdown table of docs/reliability.md
+(paste it into the doc; it is not kept beside the PNGs).
 """
 import json
 import os

@@ -26,8 +26,40 @@ check() { # name cmd...
   echo "== $name"
   if "$@"; then echo "$name pass" >>"$checks"; else echo "$name fail" >>"$checks"; fi
 }
-check typecheck tsc -p tsconfig.json --noEmit
-check lint eslint src test bench scripts
+# Which e2e files also run on a real control plane (see below), and that control plane started in the background
+# while the checks and the first projects run (it needs ~20 s; only without test filters).
+declare -A once_by_choice=(
+  [test/e2e/containerd-pod.test.ts]='the containerd runtime path and log rotation (node-local; pods on a real server run on Docker)'
+  [test/e2e/cni-docker-daemon.test.ts]='CNI pod networking on the node (node-local)'
+  [test/e2e/node-cgroups.test.ts]='the cgroup hierarchy of the node (node-local)'
+  [test/e2e/node-eviction.test.ts]='eviction under memory/disk pressure (node-local, slow)'
+  [test/e2e/node-shutdown.test.ts]='graceful shutdown with a systemd inhibitor lock (node-local)'
+  [test/e2e/node-container-gc.test.ts]='the container garbage collector of the node (node-local)'
+)
+real_files=(); once_files=()
+for f in test/e2e/*.test.ts; do
+  if ! grep -q 'startCluster(' "$f"; then once_files+=("$f (no API server)")
+  elif grep -q 'forceLocal: true' "$f"; then once_files+=("$f (forceLocal: $(grep -m1 'forceLocal: true' "$f" | sed -n 's|.*// *||p'))")
+  elif [ -n "${once_by_choice[$f]:-}" ]; then once_files+=("$f (${once_by_choice[$f]})")
+  else real_files+=("$f"); fi
+done
+cp_pid=
+if [ "$#" -eq 0 ]; then
+  nodes=$(grep -ho "const NODE = '[a-z0-9.-]*'" "${real_files[@]}" | cut -d"'" -f2 | sort -u | tr '\n' ' ')
+  bash scripts/e2e-control-plane.sh up $nodes >"$results/control-plane.out" 2>&1 &
+  cp_pid=$!
+  trap 'wait $cp_pid 2>/dev/null; bash scripts/e2e-control-plane.sh down >/dev/null 2>&1' EXIT
+fi
+# typecheck and lint only read the tree: in parallel.
+echo "== typecheck and lint"
+tsc -p tsconfig.json --noEmit >"$results/typecheck.log" 2>&1 &
+tsc_pid=$!
+eslint src test bench scripts >"$results/lint.log" 2>&1 &
+lint_pid=$!
+for c in typecheck:$tsc_pid lint:$lint_pid; do
+  if wait "${c#*:}"; then echo "${c%%:*} pass" >>"$checks"; else echo "${c%%:*} fail" >>"$checks"; fi
+  cat "$results/${c%%:*}.log"
+done
 check build node scripts/build.mjs
 # The projects run one after another: integration and e2e tests drive the one shared Docker engine and iptables,
 # and a nodelet under test garbage-collects kubelet-labelled containers it does not own.
@@ -46,29 +78,13 @@ done
 # The e2e suite on a real control plane.
 # Files that could run on a real server but whose subject is node-local (the API server only carries the status they
 # write, which the other files check there) run once, on the test API server, to keep the suite's time in check.
-declare -A once_by_choice=(
-  [test/e2e/containerd-pod.test.ts]='the containerd runtime path and log rotation (node-local; pods on a real server run on Docker)'
-  [test/e2e/cni-docker-daemon.test.ts]='CNI pod networking on the node (node-local)'
-  [test/e2e/node-cgroups.test.ts]='the cgroup hierarchy of the node (node-local)'
-  [test/e2e/node-eviction.test.ts]='eviction under memory/disk pressure (node-local, slow)'
-  [test/e2e/node-shutdown.test.ts]='graceful shutdown with a systemd inhibitor lock (node-local)'
-  [test/e2e/node-container-gc.test.ts]='the container garbage collector of the node (node-local)'
-)
-real_files=(); once_files=()
-for f in test/e2e/*.test.ts; do
-  if ! grep -q 'startCluster(' "$f"; then once_files+=("$f (no API server)")
-  elif grep -q 'forceLocal: true' "$f"; then once_files+=("$f (forceLocal: $(grep -m1 'forceLocal: true' "$f" | sed -n 's|.*// *||p'))")
-  elif [ -n "${once_by_choice[$f]:-}" ]; then once_files+=("$f (${once_by_choice[$f]})")
-  else real_files+=("$f"); fi
-done
 rm -f "$results/vitest-e2e-real.json"
 if [ "$#" -gt 0 ]; then
   echo "e2e on a real control plane: not run (test filters given: $*)" | tee -a "$notes"
 else
   echo "== e2e on a real Kubernetes control plane"
-  nodes=$(grep -ho "const NODE = '[a-z0-9.-]*'" "${real_files[@]}" | cut -d"'" -f2 | sort -u | tr '\n' ' ')
-  cp_out=$(bash scripts/e2e-control-plane.sh up $nodes); cp_rc=$?
-  trap 'bash scripts/e2e-control-plane.sh down >/dev/null 2>&1' EXIT
+  wait "$cp_pid"; cp_rc=$?
+  cp_out=$(cat "$results/control-plane.out")
   real_kc=$(sed -n 's/^KUBECONFIG=//p' <<<"$cp_out")
   why=$(sed -n 's/^UNAVAILABLE=//p' <<<"$cp_out")
   if [ -n "$real_kc" ]; then
