@@ -61,19 +61,29 @@ for c in typecheck:$tsc_pid lint:$lint_pid; do
   cat "$results/${c%%:*}.log"
 done
 check build node scripts/build.mjs
-# The projects run one after another: integration and e2e tests drive the one shared Docker engine and iptables,
-# and a nodelet under test garbage-collects kubelet-labelled containers it does not own.
+# The unit project (pure, fakes only) runs beside the integration project; integration and e2e run one after the
+# other: they drive the one shared Docker engine and iptables, and a nodelet under test garbage-collects
+# kubelet-labelled containers it does not own.
 reports=()
 notes="$results/notes.txt"
 : >"$notes"
-for project in unit integration e2e; do
-  echo "== vitest --project $project"
+run_project() { # project [filters...]
+  local project=$1; shift
   rm -f "$results/vitest-$project.json"
   # The first e2e pass is always on the test API server, whatever $KUBECONFIG says.
   env -u KUBECONFIG -u NODELET_E2E_KUBECONFIG vitest run --project "$project" --reporter=default --reporter=json \
     --outputFile.json="$results/vitest-$project.json" "$@"
-  reports+=("$results/vitest-$project.json")
-done
+}
+echo "== vitest --project unit (in the background) and --project integration"
+run_project unit "$@" >"$results/unit.log" 2>&1 &
+unit_pid=$!
+run_project integration "$@"
+wait "$unit_pid"
+echo "== vitest --project unit (output)"
+cat "$results/unit.log"
+echo "== vitest --project e2e"
+run_project e2e "$@"
+reports+=("$results/vitest-unit.json" "$results/vitest-integration.json" "$results/vitest-e2e.json")
 
 # The e2e suite on a real control plane.
 # Files that could run on a real server but whose subject is node-local (the API server only carries the status they
