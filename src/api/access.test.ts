@@ -23,7 +23,7 @@ describe('AccessDenials', () => {
     expect(heard).toHaveLength(3);
     expect(d.open()[0]).toEqual({ request: 'GET /apis/discovery.k8s.io/v1/endpointslices', message: MSG, since: 1000 });
   });
-  it('records only authorization refusals, not admission refusals or the Node authorizer on objects gone (conformance run)', () => {
+  it('records refusals of the identity, not refusals of one object that end with it (conformance run)', () => {
     const d = new AccessDenials(() => 1000);
     const heard: string[] = [];
     d.onDenied((x) => heard.push(x.request));
@@ -34,7 +34,9 @@ describe('AccessDenials', () => {
     expect(d.healthCheck()()).toBeUndefined();
     d.denied('GET', '/api/v1/nodes', 'forbidden');
     d.denied('GET', '/api/v1/services', 'services is forbidden: User "system:node:n1" cannot list resource "services" in API group "" at the cluster scope');
-    expect(heard).toEqual(['GET /api/v1/nodes', 'GET /api/v1/services']);
+    // NodeRestriction refusing a node identity that does not match the node: the identity is wrong, report it.
+    d.denied('POST', '/api/v1/nodes', 'nodes "n2" is forbidden: node "n1" is not allowed to modify node "n2"');
+    expect(heard).toEqual(['GET /api/v1/nodes', 'GET /api/v1/services', 'POST /api/v1/nodes']);
   });
   it('keeps one tracker per kubeconfig object (per identity)', () => {
     const a = { getCurrentCluster: () => null, applyToHTTPSOptions: async () => undefined } as KubeConfig;

@@ -16,17 +16,24 @@ export interface AccessDenial {
   since: number;
 }
 
+/** 403 texts that refuse one object for a while, not the identity: over once the object is gone. */
+const TRANSIENT_REFUSALS = [
+  // The Node authorizer, for an object no pod of the node uses any more.
+  'no relationship found between node',
+  // Admission, for a namespace being deleted.
+  'because it is being terminated',
+  // NodeRestriction, for a pod that moved to another node.
+  'node requested token bound to a pod scheduled on a different node',
+];
+
 /**
- * Whether a 403's message is an authorization refusal of the identity (upstream wording: `User "…" cannot <verb>
- * resource "…"`, or a 403 without the server's Status text), as opposed to a refusal that is over once its object is
- * gone and no RBAC rule could fix: an admission refusal (`unable to create new content in namespace … because it is
- * being terminated`, NodeRestriction's `node requested token bound to a pod scheduled on a different node`) or the Node
- * authorizer refusing an object no pod of the node uses any more (`no relationship found between node …`).
+ * Whether a 403 refuses this role's identity (RBAC's `User "…" cannot <verb> resource "…"`, NodeRestriction's
+ * `node "a" is not allowed to modify node "b"`, a 403 without the server's Status text) — what the log and the
+ * api-access health check report — as opposed to a refusal of one object that is over once the object is gone and
+ * that no RBAC rule could fix ({@link TRANSIENT_REFUSALS}).
  */
 export function isAuthorizationDenial(message: string): boolean {
-  if (message.includes('no relationship found between node')) return false;
-  if (/\bcannot [a-z]+ resource\b/.test(message)) return true;
-  return !message.includes(' is forbidden: ');
+  return !TRANSIENT_REFUSALS.some((t) => message.includes(t));
 }
 
 /** Listener of new denials (called once per request key until it succeeds again). */
