@@ -52,6 +52,8 @@ interface Entry {
    * nothing; a resync that sees the same object and an unchanged status skips the diff.
    */
   checked: V1PodStatus | undefined;
+  /** The informer's status object when our last patch was sent: until it is replaced the informer lags behind us. */
+  sentOver: V1PodStatus | undefined;
   deleteRequested: boolean;
 }
 
@@ -108,6 +110,7 @@ export class StatusManager {
       writtenTo: old?.writtenTo,
       acked: old?.acked,
       checked: undefined,
+      sentOver: old?.sentOver,
       deleteRequested: old?.deleteRequested ?? false,
     });
     this.#markDirty(uid);
@@ -180,9 +183,20 @@ export class StatusManager {
       target.apiStatus !== undefined && target.apiStatus === e.checked) return;
     try {
       const base = e.writtenTo === target.uid && e.acked !== undefined ? e.acked : target.apiStatus;
-      const patch = statusPatch(base, status);
-      if (patch !== undefined && (e.writtenTo !== target.uid || e.written !== json)) {
+      let patch = statusPatch(base, status);
+      let reconcile = false;
+      if (patch === undefined && e.writtenTo === target.uid && e.written === json && target.apiStatus !== undefined &&
+        target.apiStatus !== base && target.apiStatus !== e.sentOver) {
+        // Our status did not change, but the API's copy (newer than our last write) differs from it: another writer
+        // changed fields we own (the node lifecycle controller marks pods not Ready while the node is NotReady).
+        // Write ours back, as upstream's status manager does when it needs to reconcile.
+        patch = statusPatch(target.apiStatus, status);
+        reconcile = patch !== undefined;
+      }
+      if (patch !== undefined && (reconcile || e.writtenTo !== target.uid || e.written !== json)) {
+        e.sentOver = target.apiStatus;
         const res = await api.patchPodStatus(target.namespace, target.name, { metadata: { uid: target.uid }, status: patch });
+        if (reconcile) log.info({ fields: Object.keys(patch) }, 'pod status in the API differed from the kubelet\'s; reconciled');
         e.acked = res?.status;
         log.debug({ version, phase: status.phase, fields: Object.keys(patch) }, 'pod status patched');
       }

@@ -168,6 +168,27 @@ describe('StatusManager writes', () => {
     expect(api.patches).toHaveLength(2);
   });
 
+  it('writes its status back when another writer changed it in the API (node lifecycle controller), once', async () => {
+    const { api, m } = setup();
+    const ready = { ...base(), conditions: [cond('Ready', 'True'), cond('ContainersReady', 'True')] };
+    m.setPodStatus(pod, ready);
+    await m.flush();
+    expect(api.patches).toHaveLength(1);
+    // The node went NotReady for a while: the controller marked the pod not Ready in the API.
+    const obj = api.pods.get('default/p');
+    api.apply({ ...obj, status: { ...obj?.status, conditions: [cond('Ready', 'False', T1), cond('ContainersReady', 'True')] } });
+    m.resyncAll();
+    await m.flush();
+    expect(api.patches).toHaveLength(2);
+    expect(api.pods.get('default/p')?.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    // Nothing new: no further write.
+    m.resyncAll();
+    await m.flush();
+    m.resyncAll();
+    await m.flush();
+    expect(api.patches).toHaveLength(2);
+  });
+
   it('diffs against what its last patch returned even when the informer copy is stale', async () => {
     const { api, m } = setup();
     const informerLag = { status: undefined as V1PodStatus | undefined };
