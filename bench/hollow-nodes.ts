@@ -42,6 +42,8 @@ const KUBELET_NODE = `${PREFIX}-kubelet`;
 const HOLLOW_PREFIX = `${PREFIX}-hollow-`;
 const CG_KUBELET = `${PREFIX}-hollow-bench-kubelet`;
 const SINGLES = 3;
+const SINGLE_S = Number(env.HOLLOW_SINGLE_S ?? 60);
+const CHURN_TIMEOUT_S = Number(env.HOLLOW_CHURN_TIMEOUT_S ?? 600);
 const MAX = Math.max(...SIZES);
 const hollowName = (i: number): string => `${HOLLOW_PREFIX}${String(i).padStart(3, '0')}`;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -308,7 +310,7 @@ interface SizeResult {
   watchesApi: number;
   rss: { self: number; children: number };
   heapNote: string;
-  churn: { pods: number; upMs: number; downMs: number; rates: Rates; requestsPerNode: number; recvPerNode: number; sentPerNode: number };
+  churn: { pods: number; upMs: number; reached: { running: number; ready: number }; downMs: number; rates: Rates; requestsPerNode: number; recvPerNode: number; sentPerNode: number };
 }
 
 async function runSize(work: string, n: number, base: { rates: Rates; watches: number }): Promise<SizeResult> {
@@ -343,9 +345,21 @@ async function runSize(work: string, n: number, base: { rates: Rates; watches: n
     const pods = n * PODS_PER_NODE;
     const c0 = await snap(metricsUrl);
     kubectl(['-n', NS, 'scale', 'deployment/churn', `--replicas=${pods}`]);
-    const upMs = await waitFor(`${pods} churn pods ready`, 900_000, () => Number(kubectl(['-n', NS, 'get', 'deployment/churn', '-o', 'jsonpath={.status.readyReplicas}']) || 0) === pods);
+    // Up: every pod Running with its container ready (the agents' own report); Ready as the Deployment sees it is
+    // recorded too (the node lifecycle controller may have turned it False meanwhile).
+    const counts = (): { running: number; ready: number } => {
+      const lines = kubectl(['-n', NS, 'get', 'pods', '-o', 'jsonpath={range .items[*]}{.status.phase} {.status.containerStatuses[0].ready} {.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}']).split('\n');
+      return { running: lines.filter((l) => l.startsWith('Running true')).length, ready: lines.filter((l) => l.endsWith(' True')).length };
+    };
+    let upMs = Number.NaN;
+    try {
+      upMs = await waitFor(`${pods} churn pods running`, CHURN_TIMEOUT_S * 1000, () => counts().running === pods);
+    } catch (err) {
+      console.log(`N=${n} churn: ${String(err)}`);
+    }
+    const reached = counts();
     kubectl(['-n', NS, 'scale', 'deployment/churn', '--replicas=0']);
-    const downMs = await waitFor('churn pods gone', 900_000, () => kubectl(['-n', NS, 'get', 'pods', '-o', 'name']).trim() === '');
+    const downMs = await waitFor('churn pods gone', CHURN_TIMEOUT_S * 1000, () => kubectl(['-n', NS, 'get', 'pods', '-o', 'name']).trim() === '');
     const c1 = await snap(metricsUrl);
     const cr = rates(c0, c1);
     console.log(`N=${n} churn: up ${upMs} ms, down ${downMs} ms`, cr);
@@ -360,6 +374,7 @@ async function runSize(work: string, n: number, base: { rates: Rates; watches: n
       churn: {
         pods,
         upMs,
+        reached,
         downMs,
         rates: cr,
         requestsPerNode: (c1.agentRequests - c0.agentRequests) / n,
@@ -391,12 +406,14 @@ async function singles(work: string): Promise<{ rss: number[]; reqPerS: number[]
     await waitFor('single-node processes Ready', 180_000, () => readyNodes(HOLLOW_PREFIX) === SINGLES);
     await sleep(15_000);
     const a = await Promise.all(kids.map((_, i) => scrape(`http://127.0.0.1:${PORT + 70 + i}/metrics`)));
-    await sleep(60_000);
+    await sleep(SINGLE_S * 1000);
     const b = await Promise.all(kids.map((_, i) => scrape(`http://127.0.0.1:${PORT + 70 + i}/metrics`)));
-    return {
+    const r = {
       rss: kids.map((k) => statusMB(k.pid ?? 0, 'VmRSS')),
-      reqPerS: kids.map((_, i) => (sum(b[i] ?? [], 'rest_client_requests_total') - sum(a[i] ?? [], 'rest_client_requests_total')) / 60),
+      reqPerS: kids.map((_, i) => (sum(b[i] ?? [], 'rest_client_requests_total') - sum(a[i] ?? [], 'rest_client_requests_total')) / SINGLE_S),
     };
+    console.log('single-node processes', r);
+    return r;
   } finally {
     await Promise.all(kids.map((k) => stopChild(k)));
     deleteHollowNodes();
@@ -425,7 +442,7 @@ function report(start: string, endLoad: string, kubelet: { r: Rates; watches: nu
       : `| upstream kubelet v1.33.3 ×1 | ${f2(k.r.agentReq)} | ${f2(k.r.apiReq - controlPlane.apiReq)} | ${kb(k.r.agentSent)}/s | ${kb(k.r.agentResp)}/s | n/a | ${kb(k.r.apiBytes - controlPlane.apiBytes)}/s | — / ${f1(k.watches)} | ${f1(k.rss)} MB (containerd ${f1(k.ctrdRss)} MB) |`;
   const churnRows = results.map(
     (r) =>
-      `| ×${r.n} | ${r.churn.pods} | ${f1(r.churn.upMs / 1000)} s / ${f1(r.churn.downMs / 1000)} s | ${f1(r.churn.requestsPerNode)} (${f2(r.churn.requestsPerNode / PODS_PER_NODE)} per pod) | ${f2(r.churn.rates.agentReq / r.n)} | ${kb(r.churn.sentPerNode)} / ${kb(r.churn.recvPerNode)} | ${f1(r.churn.rates.apiReq)} |`,
+      `| ×${r.n} | ${r.churn.pods} | ${Number.isNaN(r.churn.upMs) ? `timeout ${CHURN_TIMEOUT_S} s (${r.churn.reached.running} running)` : `${f1(r.churn.upMs / 1000)} s`} / ${f1(r.churn.downMs / 1000)} s | ${r.churn.reached.ready} | ${f1(r.churn.requestsPerNode)} (${f2(r.churn.requestsPerNode / PODS_PER_NODE)} per pod) | ${f2(r.churn.rates.agentReq / r.n)} | ${kb(r.churn.sentPerNode)} / ${kb(r.churn.recvPerNode)} | ${f1(r.churn.rates.apiReq)} |`,
   );
   return `### Hollow nodes: what a node costs the control plane (bench/hollow-nodes.ts)
 
@@ -451,12 +468,12 @@ the root-dir lock).
 ${kubeletRow}
 ${rows.join('\n')}
 
-${single === undefined ? '' : `One node per process (\`nodelet --container-runtime-endpoint=fake://\`, ${SINGLES} processes, 60 s): RSS ${single.rss.map((v) => `${f1(v)} MB`).join(', ')}; ${single.reqPerS.map(f2).join(', ')} req/s each.\n`}
+${single === undefined ? '' : `One node per process (\`nodelet --container-runtime-endpoint=fake://\`, ${SINGLES} processes, ${SINGLE_S} s): RSS ${single.rss.map((v) => `${f1(v)} MB`).join(', ')}; ${single.reqPerS.map(f2).join(', ')} req/s each.\n`}
 Pod churn: a Deployment (testbox image, \`sleep infinity\`, default service account token) scaled to ${PODS_PER_NODE} pods per hollow node,
 until all are Ready, then to 0 until all are gone:
 
-| nodes | pods | up / down | agent requests per node | agent req/s per node | sent / received per node | API server req/s (all clients) |
-|---|---|---|---|---|---|---|
+| nodes | pods | up (all Running, container ready) / down | Ready at the end of up | agent requests per node | agent req/s per node | sent / received per node | API server req/s (all clients) |
+|---|---|---|---|---|---|---|---|
 ${churnRows.join('\n')}
 
 API server request rate with no node: ${f1(controlPlane.apiReq)} req/s; with the upstream kubelet: ${f1(base.apiReq)} req/s.
