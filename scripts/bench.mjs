@@ -2,6 +2,7 @@
 // Each benchmark writes its own section of docs/benchmarks.md (with machine and date). Not part of the test suite.
 import { readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { delimiter, resolve } from 'node:path';
 
 const wanted = process.argv.slice(2);
 const files = readdirSync('bench')
@@ -11,7 +12,9 @@ const files = readdirSync('bench')
 let failed = 0;
 for (const f of files) {
   console.log(`== bench/${f}`);
-  const r = spawnSync('tsx', [`bench/${f}`], { stdio: 'inherit' });
+  // The project's own tsx, also when run as `node scripts/bench.mjs` (not through npm).
+  const PATH = `${resolve('node_modules/.bin')}${delimiter}${process.env.PATH ?? ''}`;
+  const r = spawnSync('tsx', [`bench/${f}`], { stdio: 'inherit', env: { ...process.env, PATH } });
   if (r.status !== 0) {
     failed += 1;
     console.log(`bench/${f} failed (exit ${r.status})`);
