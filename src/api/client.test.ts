@@ -30,6 +30,18 @@ afterAll(async () => {
 const caught = async (p: Promise<unknown>): Promise<unknown> => p.then(() => undefined, (e: unknown) => e);
 
 describe('ApiClient', () => {
+  it('sends an idempotent request once more when its kept-alive connection turns out closed (never a POST)', async () => {
+    await client.request({ path: POD }); // a connection to reuse
+    s.faults.resetReusedConnections(1);
+    const pod = await client.request<Pod>({ path: POD });
+    expect(pod.metadata.name).toBe('cl');
+    await client.request({ path: POD });
+    s.faults.resetReusedConnections(1);
+    const post = await caught(client.request({ method: 'POST', path: '/api/v1/namespaces/default/configmaps', body: { metadata: { name: 'reset' } } }));
+    expect(post).toBeInstanceOf(Error);
+    s.faults.clear();
+  });
+
   it('maps Status answers to nodelet error codes and predicates', async () => {
     const nf = await caught(client.request({ path: '/api/v1/namespaces/default/pods/nope' }));
     expect(isNotFound(nf)).toBe(true);

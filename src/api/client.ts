@@ -121,7 +121,7 @@ export class ApiClient implements ApiTransport {
     return { url, opts };
   }
 
-  #send(req: ApiRequest, url: URL, opts: RequestOptions): Promise<IncomingMessage> {
+  #send(req: ApiRequest, url: URL, opts: RequestOptions, retried = false): Promise<IncomingMessage> {
     let payload: Buffer | undefined;
     if (req.body !== undefined) {
       payload = Buffer.isBuffer(req.body) ? req.body : Buffer.from(typeof req.body === 'string' ? req.body : JSON.stringify(req.body));
@@ -141,9 +141,15 @@ export class ApiClient implements ApiTransport {
         metrics?.request(method, url.host, res.statusCode ?? 0, payload?.length ?? 0, length === undefined ? undefined : Number(length));
         resolve(res);
       });
-      r.on('error', (err) => {
+      r.on('error', (err: NodeJS.ErrnoException) => {
         if (!counted) metrics?.request(method, url.host, 0, payload?.length ?? 0, undefined);
         counted = true;
+        // A kept-alive socket the server closed while idle resets as it is reused (seen on a busy agent): the
+        // request never reached the server. Idempotent requests go once more, on a fresh connection.
+        if (!retried && r.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE') && method !== 'POST' && req.signal?.aborted !== true) {
+          resolve(this.#send(req, url, opts, true));
+          return;
+        }
         reject(err);
       });
       if (req.timeoutMs !== 0) {

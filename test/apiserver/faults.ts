@@ -47,6 +47,7 @@ export class Faults {
   readonly #watches: Set<ServerResponse>;
   #rules: Rule[] = [];
   #goneWatches = 0;
+  #resetReused = 0;
 
   constructor(store: Store, watches: Set<ServerResponse>) {
     this.#store = store;
@@ -81,10 +82,26 @@ export class Faults {
     this.#rules.push({ ...o, delayMs: o.ms, remaining: o.count ?? Infinity, until: o.forMs === undefined ? Infinity : Date.now() + o.forMs });
   }
 
-  /** Removes all request rules and pending 410s. */
+  /**
+   * The next `n` requests that arrive on an already used (kept-alive) connection find it closed: the socket is
+   * destroyed before an answer, as when a server closes an idle connection just as the client reuses it.
+   */
+  resetReusedConnections(n = 1): void {
+    this.#resetReused = n;
+  }
+
+  /** Removes all request rules and pending 410s and resets. */
   clear(): void {
     this.#rules = [];
     this.#goneWatches = 0;
+    this.#resetReused = 0;
+  }
+
+  /** @internal Consumes one pending reset for a request on a reused connection. */
+  takeResetReused(): boolean {
+    if (this.#resetReused <= 0) return false;
+    this.#resetReused--;
+    return true;
   }
 
   /** @internal Consumes one pending forced 410 for a watch request. */

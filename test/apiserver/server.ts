@@ -207,7 +207,15 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}): Promi
     serveResource(r, rt.target, env);
   };
 
+  /** Requests served per connection (to find reused ones for Faults.resetReusedConnections). */
+  const served = new WeakMap<Socket, number>();
   const server: Server = createServer({ key: certs.keyPem, cert: certs.certPem, requestCert: true, rejectUnauthorized: false, ca: certs.caCertPem }, (req, res) => {
+    const n = (served.get(req.socket) ?? 0) + 1;
+    served.set(req.socket, n);
+    if (n > 1 && faults.takeResetReused()) {
+      req.socket.destroy();
+      return;
+    }
     void handle(req, res);
   });
   server.on('connection', (s: Socket) => {
