@@ -2,11 +2,11 @@
  * e2e (issue 16 item 3, container GC policy): the periodic container garbage collector through the daemon's own
  * wiring (src/cli/node-resources.ts), on a private dockerd (bridge h7cgd0, 10.231.7.0/25) and on a private
  * containerd (bridge h7cgc0, 10.231.7.128/25), with the deprecated upstream flag `--maximum-dead-containers=2`:
- * - three crash-looping containers (pod `crashy`: a and b; pod `crashy2`: c). The per-pod deletion after each sync
- *   keeps the newest dead instance of each container (upstream containerDeletor, maxPerPodContainer default 1), so
- *   without the periodic GC the node always holds at least 3 dead containers once each has crashed; the GC (every
- *   minute; the test restarts the agent to get a run at once) enforces the total of 2: seeing 2 or fewer proves it
- *   ran with the flag's policy;
+ * - three containers that fail once, are restarted, and then exit 0 (restartPolicy OnFailure; pod `crashy`: a and
+ *   b; pod `crashy2`: c), so the dead containers stop changing. The per-pod deletion keeps the newest dead instance of
+ *   each container (upstream containerDeletor, maxPerPodContainer default 1): without the periodic GC the node holds
+ *   at least 3 dead containers; the GC (every minute; the test restarts the agent to get a run at once) enforces the
+ *   total of 2: seeing 2 or fewer proves it ran with the flag's policy;
  * - `kubectl logs --previous` (API server → kubelet API on --port 21600/21602) shows the kept dead instance.
  * Works against the test API server and a real control plane (node h7-a, one scenario after the other).
  */
@@ -39,7 +39,19 @@ const SCENARIOS: Scenario[] = [
 interface PodLike {
   status?: { containerStatuses?: { name: string; restartCount: number }[] };
 }
-const crasher = (name: string) => ({ name, image: IMAGE, command: ['sh', '-c', `echo "instance of ${name} started"; exit 1`] });
+/**
+ * Fails once, then (its second instance, which finds the mark its first left in the pod's emptyDir) runs 8 s and
+ * exits 0: under restartPolicy OnFailure it is not restarted again, so the dead containers stop changing.
+ */
+const crasher = (name: string) => ({
+  name,
+  image: IMAGE,
+  command: ['sh', '-c', `echo "instance of ${name} started"; if [ -e /state/${name} ]; then sleep 8; exit 0; fi; touch /state/${name}; exit 1`],
+  volumeMounts: [{ name: 'state', mountPath: '/state' }],
+});
+interface Phase {
+  status?: { phase?: string };
+}
 
 for (const s of SCENARIOS) {
   const missing = s.runtime === 'containerd' ? containerdMissing() : undefined;
@@ -61,7 +73,12 @@ for (const s of SCENARIOS) {
     beforeEach(() => dumpOnFailure(cluster, () => (nodelet === undefined ? [] : [nodelet])));
 
     const create = async (name: string, containers: unknown[]): Promise<void> => {
-      const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: s.ns }, spec: { nodeName: NODE, terminationGracePeriodSeconds: 1, containers } };
+      const pod = {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name, namespace: s.ns },
+        spec: { nodeName: NODE, terminationGracePeriodSeconds: 1, restartPolicy: 'OnFailure', volumes: [{ name: 'state', emptyDir: {} }], containers },
+      };
       await cluster.kubectlOk(['create', '-f', '-'], { input: JSON.stringify(pod) });
     };
     const restarts = async (name: string): Promise<Map<string, number>> => {
@@ -150,14 +167,20 @@ for (const s of SCENARIOS) {
         const r = new Map([...(await restarts('crashy')), ...(await restarts('crashy2'))]);
         return ['a', 'b', 'c'].every((n) => (r.get(n) ?? 0) >= 1);
       }, { timeoutMs: 90_000, description: 'every container restarted once' });
+      // The second instances run for 8 s: the first (dead) ones are still there for --previous.
       const logs = await cluster.kubectlOk(['logs', 'crashy', '-c', 'a', '-n', s.ns, '--previous']);
       expect(logs).toContain('instance of a started');
-      // From here the per-pod deletion alone would leave >= 3 dead containers; the periodic GC (at start, then every
-      // minute) cuts them to 2. Restart the agent (pods keep running, as upstream) rather than wait up to a minute for
-      // the next period: the restarted daemon's first collection runs through the same loop.
+      // Then every container has exited 0 and nothing restarts any more: the per-pod deletion alone leaves one dead
+      // instance per container (3); the periodic GC (at start, then every minute) cuts them to 2. Restart the agent
+      // rather than wait up to a minute for the next period: its first collection runs through the same loop.
+      const phase = async (name: string): Promise<string | undefined> => {
+        const r = await cluster.kubectl(['get', 'pod', name, '-n', s.ns, '-o', 'json']);
+        return r.code === 0 ? (JSON.parse(r.stdout) as Phase).status?.phase : undefined;
+      };
+      await waitFor(async () => (await phase('crashy')) === 'Succeeded' && (await phase('crashy2')) === 'Succeeded', { timeoutMs: 90_000, description: 'both pods Succeeded' });
       await nodelet?.stop();
       nodelet = await startAgent();
-      // Meanwhile no container ever holds more than its newest dead instance plus a just-exited one.
+      // No container ever holds more than its newest dead instance plus a just-exited one.
       let maxPerContainer = 0;
       let total = Number.POSITIVE_INFINITY;
       await waitFor(async () => {
