@@ -27,6 +27,7 @@ import { writeSubsection } from './lib/docs.js';
 import { loadText, machineFacts, machineLine } from './lib/machine.js';
 import { statusMB } from './lib/proc.js';
 import { startPrivateContainerd } from '../src/cri/containerd/testing.js';
+import { createCgroupRoot, nodeIP, removeCgroupTree, unmountUnder } from './lib/host.js';
 
 const env = process.env;
 const PREFIX = env.HOLLOW_PREFIX ?? 'h9';
@@ -206,35 +207,6 @@ function rssWithChildren(pid: number): { self: number; children: number } {
   return { self: statusMB(pid, 'VmRSS'), children };
 }
 
-function nodeIP(): string {
-  const r = spawnSync('sh', ['-c', "ip -4 -o addr show docker0 | awk '{print $4}' | cut -d/ -f1 | head -1"], { encoding: 'utf8' });
-  const ip = r.stdout.trim();
-  if (ip === '') throw new Error('no IPv4 address on docker0 for --node-ip');
-  return ip;
-}
-const V1_HIERARCHIES = (): string[] => readdirSync('/sys/fs/cgroup').filter((h) => existsSync(join('/sys/fs/cgroup', h, 'cgroup.procs')));
-function createCgroupRoot(name: string): void {
-  for (const h of V1_HIERARCHIES()) mkdirSync(join('/sys/fs/cgroup', h, name), { recursive: true });
-  const cpuset = '/sys/fs/cgroup/cpuset';
-  if (existsSync(join(cpuset, 'cpuset.cpus'))) {
-    for (const f of ['cpuset.cpus', 'cpuset.mems']) writeFileSync(join(cpuset, name, f), readFileSync(join(cpuset, f)));
-  }
-}
-function removeCgroupTree(name: string): void {
-  for (const h of readdirSync('/sys/fs/cgroup')) {
-    const path = join('/sys/fs/cgroup', h, name);
-    if (existsSync(path)) spawnSync('find', [path, '-depth', '-type', 'd', '-exec', 'rmdir', '{}', ';'], { stdio: 'ignore' });
-  }
-}
-function unmountUnder(dir: string): void {
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[4] ?? '')
-    .filter((m) => m === dir || m.startsWith(`${dir}/`))
-    .sort()
-    .reverse();
-  for (const m of mounts) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
-}
 
 function spawnLogged(cmd: string, args: string[], log: string): ChildProcess {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });

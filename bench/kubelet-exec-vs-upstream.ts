@@ -22,7 +22,7 @@
  * The defaults are one session's allocation of names, ports and a /24 on the shared machine: pass your own.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { writeSubsection } from './lib/docs.js';
@@ -33,6 +33,7 @@ import { CriRuntime } from '../src/cri/containerd/index.js';
 import { startPrivateContainerd, type PrivateContainerd } from '../src/cri/containerd/testing.js';
 import { runNodelet, startCluster, waitFor, type Cluster, type NodeletProcess } from '../test/e2e/harness/index.js';
 import { PrivateDockerd } from '../test/e2e/node-helpers.js';
+import { createCgroupRoot, nodeIP, removeCgroupTree, unmountUnder } from './lib/host.js';
 
 const arg = (name: string): string | undefined => process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.split('=').slice(1).join('=');
 const KUBECONFIG = arg('kubeconfig') ?? process.env.NODELET_E2E_KUBECONFIG ?? '/tmp/k8s-real/admin.kubeconfig';
@@ -118,43 +119,6 @@ function cpuWithChildren(pid: number): number {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const readPid = (path: string): number => Number(readFileSync(path, 'utf8').trim());
 
-/** The host address the API server reaches the nodes on (docker0, as scripts/conformance.sh; the kubelet refuses loopback). */
-function nodeIP(): string {
-  const r = spawnSync('sh', ['-c', "ip -4 -o addr show docker0 | awk '{print $4}' | cut -d/ -f1 | head -1"], { encoding: 'utf8' });
-  const ip = r.stdout.trim();
-  if (ip === '') throw new Error('no IPv4 address on docker0 for --node-ip');
-  return ip;
-}
-
-const V1_HIERARCHIES = (): string[] => readdirSync('/sys/fs/cgroup').filter((h) => existsSync(join('/sys/fs/cgroup', h, 'cgroup.procs')));
-
-/** Creates cgroup `name` in every hierarchy (the kubelet insists its cgroupRoot exists), cpuset initialised. */
-function createCgroupRoot(name: string): void {
-  for (const h of V1_HIERARCHIES()) mkdirSync(join('/sys/fs/cgroup', h, name), { recursive: true });
-  const cpuset = '/sys/fs/cgroup/cpuset';
-  if (existsSync(join(cpuset, 'cpuset.cpus'))) {
-    for (const f of ['cpuset.cpus', 'cpuset.mems']) writeFileSync(join(cpuset, name, f), readFileSync(join(cpuset, f)));
-  }
-}
-
-/** Removes cgroup `name` and everything below it in every hierarchy (deepest first; processes must be gone). */
-function removeCgroupTree(name: string): void {
-  for (const h of readdirSync('/sys/fs/cgroup')) {
-    const path = join('/sys/fs/cgroup', h, name);
-    if (existsSync(path)) spawnSync('find', [path, '-depth', '-type', 'd', '-exec', 'rmdir', '{}', ';'], { stdio: 'ignore' });
-  }
-}
-
-/** Unmounts everything mounted at or below `dir`, deepest first. */
-function unmountUnder(dir: string): void {
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[4] ?? '')
-    .filter((m) => m === dir || m.startsWith(`${dir}/`))
-    .sort()
-    .reverse();
-  for (const m of mounts) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
-}
 
 /** Stops a child by PID: SIGTERM, then SIGKILL after `graceMs`. */
 async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
