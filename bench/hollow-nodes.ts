@@ -28,6 +28,7 @@ import { loadText, machineFacts, machineLine } from './lib/machine.js';
 import { statusMB } from './lib/proc.js';
 import { startPrivateContainerd } from '../src/cri/containerd/testing.js';
 import { createCgroupRoot, nodeIP, removeCgroupTree, unmountUnder } from './lib/host.js';
+import { cleanupStack } from './lib/cleanup.js';
 
 const env = process.env;
 const PREFIX = env.HOLLOW_PREFIX ?? 'h9';
@@ -52,31 +53,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 // ---------------------------------------------------------------------------------------------------------------
 // cleanup stack (reverse order, once, also on signals)
 
-const undo: { what: string; fn: () => Promise<void> | void }[] = [];
-let cleaning: Promise<void> | undefined;
-function onCleanup(what: string, fn: () => Promise<void> | void): void {
-  undo.push({ what, fn });
-}
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    while (undo.length > 0) {
-      const step = undo.pop();
-      if (step === undefined) break;
-      try {
-        await step.fn();
-      } catch (err) {
-        console.error(`cleanup (${step.what}) failed: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    }
-  })();
-  return cleaning;
-}
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    console.error(`${sig}: cleaning up`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
+const { onCleanup, forget, cleanup } = cleanupStack();
 
 // ---------------------------------------------------------------------------------------------------------------
 // helpers
@@ -355,8 +332,7 @@ async function runSize(work: string, n: number, base: { rates: Rates; watches: n
       },
     };
   } finally {
-    const i = undo.findIndex((u) => u.what === `hollow ${n}`);
-    if (i >= 0) undo.splice(i, 1);
+    forget(`hollow ${n}`);
     await stop();
     await waitFor('hollow nodes deleted', 120_000, () => !kubectl(['get', 'nodes', '-o', 'name']).includes(HOLLOW_PREFIX));
   }

@@ -34,6 +34,7 @@ import { startPrivateContainerd, type PrivateContainerd } from '../src/cri/conta
 import { runNodelet, startCluster, waitFor, type Cluster, type NodeletProcess } from '../test/e2e/harness/index.js';
 import { PrivateDockerd } from '../test/e2e/node-helpers.js';
 import { createCgroupRoot, nodeIP, removeCgroupTree, unmountUnder } from './lib/host.js';
+import { cleanupStack } from './lib/cleanup.js';
 
 const arg = (name: string): string | undefined => process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.split('=').slice(1).join('=');
 const KUBECONFIG = arg('kubeconfig') ?? process.env.NODELET_E2E_KUBECONFIG ?? '/tmp/k8s-real/admin.kubeconfig';
@@ -79,33 +80,7 @@ interface PortForwardResult {
 // ---------------------------------------------------------------------------------------------------------------
 // cleanup: a stack run in reverse, once, on success, failure and signals
 
-const undo: { what: string; fn: () => Promise<void> | void }[] = [];
-let cleaning: Promise<void> | undefined;
-/** Registers an undo step; once cleanup has begun (a signal during setup), runs it at once instead. */
-function onCleanup(what: string, fn: () => Promise<void> | void): void {
-  if (cleaning === undefined) undo.push({ what, fn });
-  else void (async () => fn())().catch((err: unknown) => console.error(`cleanup (${what}) failed: ${String(err)}`));
-}
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    while (undo.length > 0) {
-      const step = undo.pop();
-      if (step === undefined) break;
-      try {
-        await step.fn();
-      } catch (err) {
-        console.error(`cleanup (${step.what}) failed: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    }
-  })();
-  return cleaning;
-}
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    console.error(`${sig}: cleaning up`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
+const { onCleanup, cleanup } = cleanupStack();
 
 // ---------------------------------------------------------------------------------------------------------------
 // small helpers
