@@ -36,8 +36,8 @@ function clone(t: FakeNftTable): FakeNftTable {
   };
 }
 
-/** Splits `{ a, b : c, d }` element lists at top-level commas. */
-function splitElements(body: string): string[] {
+/** Splits `body` at top-level `sep` (outside quotes and nested braces); empty pieces are dropped. */
+function splitTopLevel(body: string, sep: ',' | ';'): string[] {
   const out: string[] = [];
   let depth = 0;
   let inQ = false;
@@ -46,26 +46,7 @@ function splitElements(body: string): string[] {
     if (ch === '"') inQ = !inQ;
     if (!inQ && ch === '{') depth++;
     if (!inQ && ch === '}') depth--;
-    if (!inQ && depth === 0 && ch === ',') {
-      out.push(cur.trim());
-      cur = '';
-    } else cur += ch;
-  }
-  if (cur.trim() !== '') out.push(cur.trim());
-  return out;
-}
-
-/** Splits a `{ … }` block body at top-level `;` (outside quotes and nested braces). */
-function splitStatements(body: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let inQ = false;
-  let cur = '';
-  for (const ch of body) {
-    if (ch === '"') inQ = !inQ;
-    if (!inQ && ch === '{') depth++;
-    if (!inQ && ch === '}') depth--;
-    if (!inQ && depth === 0 && ch === ';') {
+    if (!inQ && depth === 0 && ch === sep) {
       if (cur.trim() !== '') out.push(cur.trim());
       cur = '';
     } else cur += ch;
@@ -73,6 +54,12 @@ function splitStatements(body: string): string[] {
   if (cur.trim() !== '') out.push(cur.trim());
   return out;
 }
+
+/** Splits `{ a, b : c, d }` element lists at top-level commas. */
+const splitElements = (body: string): string[] => splitTopLevel(body, ',');
+
+/** Splits a `{ … }` block body at top-level `;`. */
+const splitStatements = (body: string): string[] => splitTopLevel(body, ';');
 
 /** The body of a trailing `{ … }` block (without the braces), or undefined. */
 function blockBody(rest: string): string | undefined {
