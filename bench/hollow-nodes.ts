@@ -20,14 +20,14 @@
  * PID in `finally` and on SIGINT/SIGTERM: processes, Nodes, the namespace, containerd, cgroups, mounts, work dir.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeSubsection } from './lib/docs.js';
 import { loadText, machineFacts, machineLine } from './lib/machine.js';
 import { statusMB } from './lib/proc.js';
 import { startPrivateContainerd } from '../src/cri/containerd/testing.js';
-import { createCgroupRoot, nodeIP, removeCgroupTree, unmountUnder } from './lib/host.js';
+import { nodeIP, removeCgroupTree, unmountUnder, writeIsolatedKubeletConfig } from './lib/host.js';
 import { cleanupStack } from './lib/cleanup.js';
 
 const env = process.env;
@@ -205,31 +205,16 @@ async function startKubelet(work: string, ip: string): Promise<{ child: ChildPro
   }
   const ctrd = await startPrivateContainerd({ bridge: `${PREFIX}ctr0`, subnet: `${NET}.0/25` });
   onCleanup('containerd', () => ctrd.stop());
-  const root = join(work, 'kubelet-root');
-  const logs = join(work, 'kubelet-pod-logs');
-  mkdirSync(root, { recursive: true });
-  mkdirSync(logs, { recursive: true });
-  createCgroupRoot(CG_KUBELET);
+  const { config, root } = writeIsolatedKubeletConfig({
+    work,
+    port: PORT + 60,
+    healthzPort: PORT + 61,
+    readOnlyPort: PORT + 62,
+    address: '127.0.0.1',
+    cgroupRoot: CG_KUBELET,
+    clientCAFile: join(K8S, 'pki', 'ca.crt'),
+  });
   onCleanup('kubelet cgroups', () => removeCgroupTree(CG_KUBELET));
-  const config = join(work, 'kubelet-config.yaml');
-  writeFileSync(
-    config,
-    `apiVersion: kubelet.config.k8s.io/v1beta1
-kind: KubeletConfiguration
-port: ${PORT + 60}
-healthzPort: ${PORT + 61}
-readOnlyPort: ${PORT + 62}
-address: 127.0.0.1
-failSwapOn: false
-cgroupDriver: cgroupfs
-cgroupRoot: /${CG_KUBELET}
-podLogsDir: ${logs}
-imageGCHighThresholdPercent: 100
-evictionHard: {memory.available: 100Mi}
-authentication: {anonymous: {enabled: false}, webhook: {enabled: true}, x509: {clientCAFile: ${join(K8S, 'pki', 'ca.crt')}}}
-authorization: {mode: Webhook}
-`,
-  );
   const child = spawnLogged(
     bin,
     [`--kubeconfig=${join(K8S, `node-${KUBELET_NODE}.kubeconfig`)}`, `--config=${config}`, `--hostname-override=${KUBELET_NODE}`, `--node-ip=${ip}`, `--root-dir=${root}`, `--container-runtime-endpoint=unix://${ctrd.socketPath}`, '-v=1'],

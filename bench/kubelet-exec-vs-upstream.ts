@@ -22,7 +22,7 @@
  * The defaults are one session's allocation of names, ports and a /24 on the shared machine: pass your own.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { writeSubsection } from './lib/docs.js';
@@ -33,7 +33,7 @@ import { CriRuntime } from '../src/cri/containerd/index.js';
 import { startPrivateContainerd, type PrivateContainerd } from '../src/cri/containerd/testing.js';
 import { runNodelet, startCluster, waitFor, type Cluster, type NodeletProcess } from '../test/e2e/harness/index.js';
 import { PrivateDockerd } from '../test/e2e/node-helpers.js';
-import { createCgroupRoot, nodeIP, removeCgroupTree, unmountUnder } from './lib/host.js';
+import { nodeIP, removeCgroupTree, unmountUnder, writeIsolatedKubeletConfig } from './lib/host.js';
 import { cleanupStack } from './lib/cleanup.js';
 
 const arg = (name: string): string | undefined => process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.split('=').slice(1).join('=');
@@ -281,29 +281,7 @@ async function startKubelet(cluster: Cluster, work: string, sock: string, caFile
     const r = spawnSync('bash', [join(process.cwd(), '..', 'shared', 'k8s', 'extract.sh'), 'kubelet'], { env: { ...process.env, K8S_BIN_DIR: BIN }, stdio: 'inherit' });
     if (r.status !== 0) throw new Error('cannot extract the upstream kubelet');
   }
-  const root = join(work, 'kubelet-root');
-  const logs = join(work, 'kubelet-pod-logs'); // never /var/log/pods: the kubelet removes pod log dirs it does not know
-  mkdirSync(root, { recursive: true });
-  mkdirSync(logs, { recursive: true });
-  createCgroupRoot(CG_KUBELET);
-  const config = join(work, 'kubelet-config.yaml');
-  writeFileSync(
-    config,
-    `apiVersion: kubelet.config.k8s.io/v1beta1
-kind: KubeletConfiguration
-port: ${PORT + 20}
-healthzPort: ${PORT + 21}
-readOnlyPort: 0
-failSwapOn: false
-cgroupDriver: cgroupfs
-cgroupRoot: /${CG_KUBELET}
-podLogsDir: ${logs}
-imageGCHighThresholdPercent: 100
-evictionHard: {memory.available: 100Mi}
-authentication: {anonymous: {enabled: false}, webhook: {enabled: true}, x509: {clientCAFile: ${caFile}}}
-authorization: {mode: Webhook}
-`,
-  );
+  const { config, root } = writeIsolatedKubeletConfig({ work, port: PORT + 20, healthzPort: PORT + 21, readOnlyPort: 0, cgroupRoot: CG_KUBELET, clientCAFile: caFile });
   const log = join(work, 'kubelet.log');
   const child = spawn(
     kubelet,

@@ -43,3 +43,51 @@ export function unmountUnder(dir: string): void {
     .reverse();
   for (const m of mounts) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
 }
+
+/** Ports and places of an upstream kubelet kept away from other agents on this machine. */
+export interface IsolatedKubeletOptions {
+  /** Directory for its root dir, pod logs and config file. */
+  work: string;
+  port: number;
+  healthzPort: number;
+  /** 0 = off. */
+  readOnlyPort: number;
+  /** Listen address of the kubelet API (default: all). */
+  address?: string;
+  /** Its cgroupRoot (created here; remove it with {@link removeCgroupTree}). */
+  cgroupRoot: string;
+  /** Client CA of the API server's kubelet client certificate. */
+  clientCAFile: string;
+}
+
+/**
+ * Writes the KubeletConfiguration of an upstream kubelet that touches nothing of other agents: its own cgroupRoot and
+ * podLogsDir (never /var/log/pods: the kubelet removes pod log dirs it does not know), no image GC, x509 + webhook
+ * authentication as a kubeadm node. Returns the config file and the root dir to pass as flags.
+ */
+export function writeIsolatedKubeletConfig(o: IsolatedKubeletOptions): { config: string; root: string } {
+  const root = join(o.work, 'kubelet-root');
+  const logs = join(o.work, 'kubelet-pod-logs');
+  mkdirSync(root, { recursive: true });
+  mkdirSync(logs, { recursive: true });
+  createCgroupRoot(o.cgroupRoot);
+  const config = join(o.work, 'kubelet-config.yaml');
+  writeFileSync(
+    config,
+    `apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+port: ${o.port}
+healthzPort: ${o.healthzPort}
+readOnlyPort: ${o.readOnlyPort}
+${o.address === undefined ? '' : `address: ${o.address}\n`}failSwapOn: false
+cgroupDriver: cgroupfs
+cgroupRoot: /${o.cgroupRoot}
+podLogsDir: ${logs}
+imageGCHighThresholdPercent: 100
+evictionHard: {memory.available: 100Mi}
+authentication: {anonymous: {enabled: false}, webhook: {enabled: true}, x509: {clientCAFile: ${o.clientCAFile}}}
+authorization: {mode: Webhook}
+`,
+  );
+  return { config, root };
+}
