@@ -80,6 +80,7 @@ export function createNodeResources(ctx: WiringContext, recorder: EventRecorder,
   const podCgroups: PodCgroups | undefined = k.cgroupsPerQOS
     ? {
         ensurePod: (pod, opts) => (cgroupManager ?? notStarted()).ensurePod(pod, opts),
+        memoryResizeBlocked: (pod) => (cgroupManager ?? notStarted()).memoryResizeBlocked(pod),
         removePod: (uid) => (cgroupManager === undefined ? Promise.resolve(true) : cgroupManager.removePod(uid)),
       }
     : undefined;

@@ -122,6 +122,8 @@ export interface ResizeUpdate {
   resources: LinuxContainerResources;
   /** True when every changed value shrinks (these go first, so the pod's total never overshoots). */
   shrinks: boolean;
+  /** The memory limit changes (the pod's memory usage is checked against the new limit first). */
+  memoryChanged: boolean;
 }
 
 /** A running container the resize restarts (a changed resource with resizePolicy RestartContainer). */
@@ -174,7 +176,7 @@ export function computeResizePlan(pod: V1Pod, state: PodRuntimeState, sandboxId:
     }
     const grows = (memChanged && n(want.memoryLimitInBytes) > n(have.memoryLimitInBytes)) ||
       (quotaChanged && n(want.cpuQuota) > n(have.cpuQuota)) || (sharesChanged && shares(want.cpuShares) > shares(have.cpuShares));
-    plan.updates.push({ id: rec.id, name: c.name, isInit, resources: want, shrinks: !grows });
+    plan.updates.push({ id: rec.id, name: c.name, isInit, resources: want, shrinks: !grows, memoryChanged: memChanged });
   }
   plan.updates.sort((a, b) => Number(b.shrinks) - Number(a.shrinks));
   return plan;

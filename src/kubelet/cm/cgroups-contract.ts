@@ -24,6 +24,15 @@ export function runCgroupsContract(name: string, make: () => Promise<Cgroups>, r
       expect(await c.read(`${root}/a/b`)).toMatchObject({ memoryLimit: -1, cpuQuota: -1, pidsLimit: -1 });
     });
 
+    it('reports the memory usage of an existing cgroup and none for a missing one', async () => {
+      const c = await get();
+      await c.ensure(`${root}/a/b`, {});
+      const used = await c.memoryUsage(`${root}/a/b`);
+      expect(typeof used).toBe('number');
+      expect(used).toBeGreaterThanOrEqual(0);
+      expect(await c.memoryUsage(`${root}/missing`)).toBeUndefined();
+    });
+
     it('refuses to remove a cgroup with children, removes it once empty, and a missing one is fine', async () => {
       const c = await get();
       expect(await c.remove(`${root}/a`)).toBe(false);

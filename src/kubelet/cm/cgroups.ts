@@ -20,6 +20,8 @@ export interface Cgroups {
   children(path: string): Promise<string[]>;
   /** The settings as last applied (tests; undefined when the cgroup does not exist). */
   read(path: string): Promise<CgroupResources | undefined>;
+  /** Bytes of memory the cgroup uses now (v1 memory.usage_in_bytes, v2 memory.current); undefined when missing. */
+  memoryUsage(path: string): Promise<number | undefined>;
 }
 
 /** A failed cgroup write; the pod's sync fails with it (never runs unconstrained). */
@@ -172,6 +174,16 @@ export class HostCgroups implements Cgroups {
     };
   }
 
+  async memoryUsage(path: string): Promise<number | undefined> {
+    const file = this.version === 2 ? join(this.#mount, path, 'memory.current') : join(this.#mount, this.#name('memory'), path, 'memory.usage_in_bytes');
+    try {
+      const v = Number((await readFile(file, 'utf8')).trim());
+      return Number.isFinite(v) ? v : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   #has(controller: string): boolean {
     return this.#hierarchies.some((h) => h.split(',').includes(controller));
   }
@@ -202,6 +214,8 @@ export class FakeCgroups implements Cgroups {
   readonly #groups = new Map<string, CgroupResources>();
   /** Paths that hold processes: remove() refuses them. */
   readonly busy = new Set<string>();
+  /** Memory usage per path (bytes); an existing cgroup not listed uses 0. */
+  readonly usage = new Map<string, number>();
   failWrites = false;
 
   constructor(version: 1 | 2 = 1) {
@@ -233,6 +247,11 @@ export class FakeCgroups implements Cgroups {
   async read(path: string): Promise<CgroupResources | undefined> {
     const g = this.#groups.get(path);
     return g === undefined ? undefined : { ...g };
+  }
+
+  async memoryUsage(path: string): Promise<number | undefined> {
+    if (!this.#groups.has(path)) return undefined;
+    return this.usage.get(path) ?? 0;
   }
 
   /** Every path (tests). */

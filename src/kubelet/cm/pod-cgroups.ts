@@ -85,6 +85,19 @@ export class PodCgroupManager {
     return runtimeCgroupParent(name, this.#o.driver);
   }
 
+  /**
+   * Upstream's check before an in-place resize changes memory (kuberuntime doPodResizeAction): the message of the
+   * failure when the pod cgroup already uses at least the pod's new memory limit (lowering the limit under the
+   * usage would OOM-kill the pod); undefined when the resize may go on (no pod cgroup, no limit, or usage below it).
+   */
+  async memoryResizeBlocked(pod: V1Pod): Promise<string | undefined> {
+    const limit = podCgroupResources(pod, { cpuCFSQuota: this.#o.cpuCFSQuota, pidsLimit: this.#o.podPidsLimit }).memoryLimit ?? -1;
+    if (limit <= 0) return undefined;
+    const usage = await this.#o.cgroups.memoryUsage(this.podCgroupPath(pod));
+    if (usage === undefined || usage < limit) return undefined;
+    return `Aborting attempt to set pod memory limit less than current memory usage for pod ${pod.metadata?.name ?? ''}`;
+  }
+
   /** Removes the pod's cgroup; false when it is still busy (retried by {@link cleanupOrphans}). */
   async removePod(uid: string): Promise<boolean> {
     const pod = this.#pods.get(uid);

@@ -52,6 +52,8 @@ export interface PodCgroups {
    * (the first step of an in-place resize) only the limits that grow are written.
    */
   ensurePod(pod: V1Pod, opts?: { growOnly?: boolean }): Promise<string>;
+  /** Why a resize that changes memory must not go on now (the pod uses at least its new limit), or undefined. */
+  memoryResizeBlocked(pod: V1Pod): Promise<string | undefined>;
   /** Removes the pod's cgroup (false when still busy: retried by the orphan cleanup). */
   removePod(uid: string): Promise<boolean>;
 }

@@ -2,6 +2,8 @@
 import type { V1Container, V1Node, V1Pod } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NodeletError } from '../../util/errors.js';
+import { silentLogger } from '../../util/logger.js';
+import { FakeCgroups, PodCgroupManager } from '../cm/index.js';
 import { MemoryAllocationState } from '../allocation/state.js';
 import { apiPod, ctr, mkPod, NODE, world, type World } from './harness.test-util.js';
 
@@ -123,6 +125,29 @@ describe('in-place pod resize', () => {
     await w.advance(15_000, 5_000);
     expect(cond('web', 'PodResizeInProgress')).toBeUndefined();
     expect(cstat('web')?.resources?.limits).toEqual({ cpu: '300m', memory: '96Mi' });
+  });
+
+  it('refuses to lower the memory limit under the pod\'s current usage (upstream\'s message), and applies it once usage drops', async () => {
+    const cgroups = new FakeCgroups(1);
+    const cm = new PodCgroupManager({ cgroups, driver: 'cgroupfs', cgroupRoot: '/', kubepods: { cpuMilli: 4000, memoryBytes: 8192 * MI }, cpuCFSQuota: true, podPidsLimit: -1, logger: silentLogger() });
+    await cm.start();
+    w = await world({ getNode: () => node(), podCgroups: cm });
+    const p = mkPod('web', { containers: [app(res('200m', '64Mi'))] });
+    w.api.apply(p);
+    await w.settle();
+    const path = cm.podCgroupPath(apiPod(w, 'web') as V1Pod);
+    cgroups.usage.set(path, 40 * MI);
+    resize(w, 'web', res('200m', '32Mi'));
+    await w.settle();
+    expect(cond('web', 'PodResizeInProgress')).toMatchObject({ status: 'True', reason: 'Error', message: 'Aborting attempt to set pod memory limit less than current memory usage for pod web' });
+    expect(w.runtime.callsTo('updateContainerResources')).toHaveLength(0);
+    expect(await cgroups.read(path)).toMatchObject({ memoryLimit: 64 * MI });
+    // Usage below the new limit: the next sync applies it.
+    cgroups.usage.set(path, 20 * MI);
+    await w.advance(15_000, 5_000);
+    expect(cond('web', 'PodResizeInProgress')).toBeUndefined();
+    expect(w.runtime.callsTo('updateContainerResources')).toHaveLength(1);
+    expect(await cgroups.read(path)).toMatchObject({ memoryLimit: 32 * MI });
   });
 
   it('keeps allocations across an agent restart: an accepted resize stays, a deferred one stays pending', async () => {

@@ -6,7 +6,7 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { podRef } from '../../api/refs.js';
-import { errorFields, errorMessage, hasCode } from '../../util/errors.js';
+import { errorFields, errorMessage, hasCode, NodeletError } from '../../util/errors.js';
 import type { ResizePlan } from '../allocation/resize.js';
 import type { PodActions } from './actions.js';
 import type { PodDeps } from './deps.js';
@@ -39,13 +39,17 @@ export async function applyResize(deps: PodDeps, pod: V1Pod, plan: ResizePlan): 
   const out: ResizeOutcome = { changed: false };
   if (plan.updates.length === 0) return out;
   const fail = (what: string, err: unknown): ResizeOutcome => {
-    const message = `${what}: ${errorMessage(err)}`;
+    const message = what === '' ? errorMessage(err) : `${what}: ${errorMessage(err)}`;
     deps.recorder.event(podRef(pod), 'Warning', 'ResizeError', message);
     deps.logger.warn({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, ...errorFields(err) }, 'pod resize failed');
     return { ...out, error: message };
   };
   if (deps.podCgroups !== undefined) {
     try {
+      if (plan.updates.some((u) => u.memoryChanged)) {
+        const blocked = await deps.podCgroups.memoryResizeBlocked(pod);
+        if (blocked !== undefined) return fail('', new NodeletError('RESIZE_FAILED', blocked, { object: `pod ${podRef(pod).namespace}/${podRef(pod).name}`, field: 'spec.containers[*].resources.limits.memory' }));
+      }
       out.cgroupParent = await deps.podCgroups.ensurePod(pod, { growOnly: true });
     } catch (err) {
       return fail('failed to resize the pod cgroup', err);
