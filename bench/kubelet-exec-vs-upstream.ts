@@ -19,7 +19,8 @@
  * Needs root, containerd, dockerd and the local images (scripts/images/build.sh); the node identities are
  * node-<name>.kubeconfig beside the admin kubeconfig (up.sh K8S_NODES) or minted by the e2e harness through a CSR. The nodelet bundle is $NODELET_ENTRY or
  * dist/nodelet.mjs; the kubelet is `<kubeconfig dir>/bin/kubelet` (extracted by ../shared/k8s/extract.sh if missing).
- * The defaults are one session's allocation of names, ports and a /24 on the shared machine: pass your own.
+ * The defaults are one session's allocation of names, ports and a /24 on the shared machine: pass your own. Ports used:
+ * port-base +0/+1 nodelet (API, healthz), +2/+3 the kubelet, +4..+6 kubectl port-forward's local ports.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -35,6 +36,7 @@ import { runNodelet, startCluster, waitFor, type Cluster, type NodeletProcess } 
 import { PrivateDockerd } from '../test/e2e/node-helpers.js';
 import { nodeIP, removeCgroupTree, unmountUnder, writeIsolatedKubeletConfig } from './lib/host.js';
 import { cleanupStack } from './lib/cleanup.js';
+import { directExec, directSection, fmtDirect, readKubeletClientCert, summarizeDirect, type DirectExecTiming, type DirectSummary } from './lib/direct-exec.js';
 
 const arg = (name: string): string | undefined => process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.split('=').slice(1).join('=');
 const KUBECONFIG = arg('kubeconfig') ?? process.env.NODELET_E2E_KUBECONFIG ?? '/tmp/k8s-real/admin.kubeconfig';
@@ -62,6 +64,8 @@ const LABEL: Record<Target, string> = {
 /** What one target runs on: the pod, and the PIDs whose CPU counts as agent and runtime. */
 interface Running {
   pod: string;
+  /** The agent's kubelet API port (for the direct exec). */
+  port: number;
   agentPid: () => number;
   runtimePid: () => number;
 }
@@ -148,6 +152,28 @@ async function execLatencies(cluster: Cluster, targets: Partial<Record<Target, R
   for (const [t, s] of Object.entries(samples) as [Target, number[]][]) {
     out[t] = summarize(s);
     console.log(`exec ${t}: ${fmtExec(out[t])}`);
+  }
+  return out;
+}
+
+/**
+ * Interleaved direct execs (bench/lib/direct-exec.ts: the API server's client certificate straight to the agent's
+ * port, no kubectl, no API server), `runs` rounds after 3 warm-up rounds; each phase summarized.
+ */
+async function directLatencies(targets: Partial<Record<Target, Running>>, host: string): Promise<Partial<Record<Target, DirectSummary>>> {
+  const client = readKubeletClientCert(dirname(KUBECONFIG));
+  const samples: Partial<Record<Target, DirectExecTiming[]>> = {};
+  const entries = Object.entries(targets) as [Target, Running][];
+  for (let i = -3; i < RUNS; i++) {
+    for (const [t, r] of entries) {
+      const timing = await directExec({ host, port: r.port, ns: NS, pod: r.pod, container: 'main', command: ['true'], client });
+      if (i >= 0) (samples[t] ??= []).push(timing);
+    }
+  }
+  const out: Partial<Record<Target, DirectSummary>> = {};
+  for (const [t, s] of Object.entries(samples) as [Target, DirectExecTiming[]][]) {
+    out[t] = summarizeDirect(s);
+    console.log(`direct exec ${t}: ${fmtDirect(out[t])}`);
   }
   return out;
 }
@@ -256,8 +282,8 @@ async function nodeletArgs(cluster: Cluster, node: string, root: string, endpoin
     `--node-ip=${ip}`,
     `--root-dir=${root}`,
     `--container-runtime-endpoint=${endpoint}`,
-    `--port=${PORT + 10}`,
-    `--healthz-port=${PORT + 11}`,
+    `--port=${PORT}`,
+    `--healthz-port=${PORT + 1}`,
     `--client-ca-file=${caFile}`,
     '--fail-swap-on=false',
     `--cgroup-root=/${CG_NODELET}`,
@@ -281,7 +307,7 @@ async function startKubelet(cluster: Cluster, work: string, sock: string, caFile
     const r = spawnSync('bash', [join(process.cwd(), '..', 'shared', 'k8s', 'extract.sh'), 'kubelet'], { env: { ...process.env, K8S_BIN_DIR: BIN }, stdio: 'inherit' });
     if (r.status !== 0) throw new Error('cannot extract the upstream kubelet');
   }
-  const { config, root } = writeIsolatedKubeletConfig({ work, port: PORT + 20, healthzPort: PORT + 21, readOnlyPort: 0, cgroupRoot: CG_KUBELET, clientCAFile: caFile });
+  const { config, root } = writeIsolatedKubeletConfig({ work, port: PORT + 2, healthzPort: PORT + 3, readOnlyPort: 0, cgroupRoot: CG_KUBELET, clientCAFile: caFile });
   const log = join(work, 'kubelet.log');
   const child = spawn(
     kubelet,
@@ -331,6 +357,8 @@ function report(
   execA: Partial<Record<Target, Summary>>,
   execB: Partial<Record<Target, Summary>>,
   pf: Partial<Record<Target, PortForwardResult>>,
+  direct: Partial<Record<Target, DirectSummary>>,
+  directB: Partial<Record<Target, DirectSummary>>,
 ): string {
   const up = execA['kubelet-containerd'];
   const upB = execB['kubelet-containerd'];
@@ -363,6 +391,13 @@ ${execRow(`${LABEL['nodelet-containerd']} (A)`, execA['nodelet-containerd'], up)
 ${execRow(`${LABEL['kubelet-containerd']} (A)`, up, undefined)}
 ${execRow(`${LABEL['nodelet-docker']} (B)`, execB['nodelet-docker'], upB)}
 ${execRow(`${LABEL['kubelet-containerd']} (B)`, upB, undefined)}
+
+${directSection(RUNS, [
+  [`${LABEL['nodelet-containerd']} (A)`, direct['nodelet-containerd'], direct['kubelet-containerd']],
+  [`${LABEL['kubelet-containerd']} (A)`, direct['kubelet-containerd'], undefined],
+  [`${LABEL['nodelet-docker']} (B)`, directB['nodelet-docker'], directB['kubelet-containerd']],
+  [`${LABEL['kubelet-containerd']} (B)`, directB['kubelet-containerd'], undefined],
+])}
 
 \`kubectl port-forward\`: one HTTP GET of ${SIZE_MIB} MiB through kubectl → API server → agent → pod, one target at a time
 (nodelet/containerd and the kubelet in phase A, nodelet/Docker in phase B; "vs upstream" is against the kubelet's row).
@@ -422,14 +457,15 @@ async function main(): Promise<void> {
   await Promise.all([createPod(cluster, 'nodelet-ctrd', NODE_A), createPod(cluster, 'kubelet-ctrd', NODE_B)]);
   const ctrdPid = (c: PrivateContainerd) => () => readPid(join(c.dir, 'containerd.pid'));
   const running: Record<Target, Running | undefined> = {
-    'nodelet-containerd': { pod: 'nodelet-ctrd', agentPid: () => nodeletA.pid, runtimePid: ctrdPid(ctrdA) },
-    'kubelet-containerd': { pod: 'kubelet-ctrd', agentPid: () => kubelet.pid ?? 0, runtimePid: ctrdPid(ctrdB) },
+    'nodelet-containerd': { pod: 'nodelet-ctrd', port: PORT, agentPid: () => nodeletA.pid, runtimePid: ctrdPid(ctrdA) },
+    'kubelet-containerd': { pod: 'kubelet-ctrd', port: PORT + 2, agentPid: () => kubelet.pid ?? 0, runtimePid: ctrdPid(ctrdB) },
     'nodelet-docker': undefined,
   };
   const execA = await execLatencies(cluster, { 'nodelet-containerd': running['nodelet-containerd'], 'kubelet-containerd': running['kubelet-containerd'] });
+  const directA = await directLatencies({ 'nodelet-containerd': running['nodelet-containerd'], 'kubelet-containerd': running['kubelet-containerd'] }, ip);
   const pf: Partial<Record<Target, PortForwardResult>> = {};
-  pf['nodelet-containerd'] = await portForward(cluster, running['nodelet-containerd'] as Running, PORT + 30);
-  pf['kubelet-containerd'] = await portForward(cluster, running['kubelet-containerd'] as Running, PORT + 31);
+  pf['nodelet-containerd'] = await portForward(cluster, running['nodelet-containerd'] as Running, PORT + 4);
+  pf['kubelet-containerd'] = await portForward(cluster, running['kubelet-containerd'] as Running, PORT + 5);
 
   // Phase B: nodelet on Docker on node A (nodelet/containerd torn down first), the kubelet still on node B.
   await deletePod(cluster, 'nodelet-ctrd', () => sandboxesGone(ctrdA.socketPath));
@@ -449,11 +485,12 @@ async function main(): Promise<void> {
   onCleanup('pods of nodelet/Docker', () => deletePod(cluster, 'nodelet-docker', async () => engine.docker(['ps', '-q']) === ''));
   await nodeReady(cluster, NODE_A);
   await createPod(cluster, 'nodelet-docker', NODE_A);
-  running['nodelet-docker'] = { pod: 'nodelet-docker', agentPid: () => nodeletD.pid, runtimePid: () => readPid(join(dockerDir, 'docker.pid')) };
+  running['nodelet-docker'] = { pod: 'nodelet-docker', port: PORT, agentPid: () => nodeletD.pid, runtimePid: () => readPid(join(dockerDir, 'docker.pid')) };
   const execB = await execLatencies(cluster, { 'nodelet-docker': running['nodelet-docker'], 'kubelet-containerd': running['kubelet-containerd'] });
-  pf['nodelet-docker'] = await portForward(cluster, running['nodelet-docker'], PORT + 32);
+  const directB = await directLatencies({ 'nodelet-docker': running['nodelet-docker'], 'kubelet-containerd': running['kubelet-containerd'] }, ip);
+  pf['nodelet-docker'] = await portForward(cluster, running['nodelet-docker'], PORT + 6);
 
-  const body = report(startLine, loadText(), execA, execB, pf);
+  const body = report(startLine, loadText(), execA, execB, pf, directA, directB);
   console.log(body);
   if (WRITE_DOC) writeSubsection('streaming', '## Streaming: exec and port-forward (bench/kubelet-exec.ts, bench/kubelet-exec-vs-upstream.ts, issue 13)', 'streaming:vs-upstream', body);
 }

@@ -4,7 +4,12 @@ import { readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { delimiter, resolve } from 'node:path';
 
-const wanted = process.argv.slice(2);
+// `node scripts/bench.mjs NAME… [-- ARG…]`: the ARGs go to every benchmark run, e.g.
+// `npm run bench -- pod-startup-cni -- --kubeconfig=/tmp/x-k8s/admin.kubeconfig --pods=50`.
+const argv = process.argv.slice(2);
+const sep = argv.indexOf('--');
+const wanted = sep < 0 ? argv : argv.slice(0, sep);
+const passed = sep < 0 ? [] : argv.slice(sep + 1);
 const files = readdirSync('bench')
   .filter((f) => f.endsWith('.ts') && !f.startsWith('_'))
   .filter((f) => wanted.length === 0 || wanted.some((w) => f.includes(w)))
@@ -14,7 +19,7 @@ for (const f of files) {
   console.log(`== bench/${f}`);
   // The project's own tsx, also when run as `node scripts/bench.mjs` (not through npm).
   const PATH = `${resolve('node_modules/.bin')}${delimiter}${process.env.PATH ?? ''}`;
-  const r = spawnSync('tsx', [`bench/${f}`], { stdio: 'inherit', env: { ...process.env, PATH } });
+  const r = spawnSync('tsx', [`bench/${f}`, ...passed], { stdio: 'inherit', env: { ...process.env, PATH } });
   if (r.status !== 0) {
     failed += 1;
     console.log(`bench/${f} failed (exit ${r.status})`);

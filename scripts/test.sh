@@ -35,6 +35,7 @@ declare -A once_by_choice=(
   [test/e2e/node-eviction.test.ts]='eviction under memory/disk pressure (node-local, slow)'
   [test/e2e/node-shutdown.test.ts]='graceful shutdown with a systemd inhibitor lock (node-local)'
   [test/e2e/node-container-gc.test.ts]='the container garbage collector of the node (node-local)'
+  [test/e2e/pod-log-dirs.test.ts]='removal of pod log directories on the node (node-local, containerd)'
   [test/e2e/node-resize-containerd.test.ts]='in-place resize on containerd (node-local; node-resize.test.ts runs on the real server)'
 )
 real_files=(); once_files=()

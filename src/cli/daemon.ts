@@ -10,7 +10,7 @@ import type { NodeletConfig } from '../config/index.js';
 import type { ContainerRuntime } from '../cri/types.js';
 import type { NodeAgent } from '../kubelet/node/index.js';
 import type { ServingCertificateSource } from '../kubelet/server/api/types.js';
-import { createKubeletMetrics, HealthChecks, instrumentRuntime, refreshRunningCounts, startHealthServer, type HealthServer, type KubeletMetrics } from '../kubelet/server/index.js';
+import { createKubeletMetrics, createProcessMetrics, HealthChecks, instrumentRuntime, refreshRunningCounts, startHealthServer, type HealthServer, type KubeletMetrics } from '../kubelet/server/index.js';
 import { RealClock, type Clock } from '../util/clock.js';
 import { ConfigError, errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
@@ -44,6 +44,8 @@ export interface WiringContext {
   logger: Logger;
   /** Registries of other roles (the proxy's kubeproxy_*); merged into the kubelet's /metrics. */
   extraRegistries: Registry[];
+  /** The process's nodejs_* / process_* metrics, collected once; also in `metrics.registry` (the proxy serves them too). */
+  processMetrics: Registry;
   /** The kubelet API's serving certificate from a kubelet-serving CSR (serverTLSBootstrap), when enabled. */
   servingCertificates?: ServingCertificateSource;
 }
@@ -80,7 +82,8 @@ export async function startDaemon(config: NodeletConfig, factories: RoleFactorie
   const lock: RootDirLock = await lockRootDir(config.rootDir);
   const clock = new RealClock();
   const checks = new HealthChecks();
-  const metrics = createKubeletMetrics(config.nodeName);
+  const processMetrics = createProcessMetrics();
+  const metrics = createKubeletMetrics(config.nodeName, undefined, processMetrics);
   // rest_client_* of every API client of this daemon's identities (src/api/client-metrics.ts), on its /metrics.
   const restMetrics = createRestClientMetrics(metrics.registry);
   for (const kc of [kubeConfig, proxyKubeConfig]) if (kc !== undefined) bindRestClientMetrics(kc, restMetrics);
@@ -101,11 +104,11 @@ export async function startDaemon(config: NodeletConfig, factories: RoleFactorie
     roles.push(...certs.roles);
     if (config.roles.kubelet) {
       runtime = instrumentRuntime(factories.createRuntime(config, logger), metrics);
-      const ctx: WiringContext = { config, runtime, kubeConfig, metrics, checks, clock, logger, extraRegistries, servingCertificates: certs.serving };
+      const ctx: WiringContext = { config, runtime, kubeConfig, metrics, checks, clock, logger, extraRegistries, processMetrics, servingCertificates: certs.serving };
       roles.push(createKubeletRole({ config, runtime, kubeConfig, checks, clock, logger, parts: (agent) => factories.kubeletParts?.(ctx, agent) ?? [] }));
     }
     if (config.roles.proxy) {
-      const ctx = { config, runtime: runtime as ContainerRuntime, kubeConfig: proxyKubeConfig, metrics, checks, clock, logger, extraRegistries };
+      const ctx = { config, runtime: runtime as ContainerRuntime, kubeConfig: proxyKubeConfig, metrics, checks, clock, logger, extraRegistries, processMetrics };
       const proxy = factories.proxy?.(ctx);
       if (proxy === undefined) logger.warn('the proxy role is not available in this build; running without it');
       else roles.push(proxy);

@@ -6,7 +6,7 @@ import { startTestApiServer, type TestApiServer } from '../../test/apiserver/ind
 import { ApiClient, loadKubeConfig } from '../api/index.js';
 import { hasCode } from '../util/errors.js';
 import { silentLogger } from '../util/logger.js';
-import { hollowNodeConfig, hollowNodeName, parseHollowArgs, serveHollowMetrics, startHollowNodes, type HollowFleet } from './hollow.js';
+import { HOLLOW_POD_IP_RANGE, hollowNodeConfig, hollowNodeName, hollowPodRange, parseHollowArgs, serveHollowMetrics, startHollowNodes, type HollowFleet } from './hollow.js';
 import { wiring } from './wiring.js';
 
 const NODE_ARGS = ['--fail-swap-on=false', '--eviction-hard=memory.available<1Mi', '--image-gc-high-threshold=100'];
@@ -18,8 +18,18 @@ describe('nodelet hollow arguments', () => {
     expect(hollowNodeName('h-', 7)).toBe('h-007');
   });
 
-  it('refuses a bad count and two identity sources with ConfigError', () => {
-    for (const bad of [['--count=0'], ['--count=x'], ['--count=2', '--kubeconfig=/a', '--kubeconfig-dir=/b']]) {
+  it('gives node i the i-th /24 of the pod IP range (distinct per node) and refuses ranges without room', () => {
+    expect(parseHollowArgs(['--count=2']).podIpRange).toBe(HOLLOW_POD_IP_RANGE);
+    expect(hollowPodRange(HOLLOW_POD_IP_RANGE, 1)).toBe('100.64.1.0/24');
+    expect(hollowPodRange(HOLLOW_POD_IP_RANGE, 999)).toBe('100.67.231.0/24');
+    expect(hollowPodRange('10.215.0.0/16', 255)).toBe('10.215.255.0/24');
+    expect(hollowPodRange('10.215.7.9/16', 3)).toBe('10.215.3.0/24');
+    const ranges = new Set(Array.from({ length: 999 }, (_, i) => hollowPodRange(HOLLOW_POD_IP_RANGE, i + 1)));
+    expect(ranges.size).toBe(999);
+  });
+
+  it('refuses a bad count, two identity sources and a pod IP range without room with ConfigError', () => {
+    for (const bad of [['--count=0'], ['--count=x'], ['--count=2', '--kubeconfig=/a', '--kubeconfig-dir=/b'], ['--count=2', '--pod-ip-range=10.0.0.0/24'], ['--count=300', '--pod-ip-range=10.215.0.0/16'], ['--count=2', '--pod-ip-range=fd15::/48']]) {
       let err: unknown;
       try {
         parseHollowArgs(bad);
@@ -62,9 +72,11 @@ describe('nodelet hollow against the test API server', () => {
   });
 
   it('registers N nodes through the production wiring, runs their pods on the fake runtime and serves their metrics', async () => {
+    const api = new ApiClient(loadKubeConfig(s.kubeconfigPath));
+    // hollow-002's Node already has pod CIDRs (as the controller-manager allocates them); hollow-001's has none.
+    await api.request({ method: 'POST', path: '/api/v1/nodes', body: { metadata: { name: 'hollow-002' }, spec: { podCIDR: '10.215.2.0/24', podCIDRs: ['10.215.2.0/24', 'fd15:0:0:2::/64'] } } });
     fleet = await startHollowNodes({ count: 2, namePrefix: 'hollow-', kubeconfig: s.kubeconfigPath, rootDir: dir, kubeletApiBasePort: 0, nodeletArgs: NODE_ARGS }, wiring, silentLogger());
     expect(fleet.names).toEqual(['hollow-001', 'hollow-002']);
-    const api = new ApiClient(loadKubeConfig(s.kubeconfigPath));
     try {
       const ready = async (name: string): Promise<boolean> => {
         const n = await api.request<{ status?: { conditions?: { type: string; status: string }[] } }>({ path: `/api/v1/nodes/${name}` }).catch(() => undefined);
@@ -73,20 +85,29 @@ describe('nodelet hollow against the test API server', () => {
       for (let i = 0; i < 300 && !((await ready('hollow-001')) && (await ready('hollow-002'))); i++) await new Promise((r) => setTimeout(r, 100));
       expect(await ready('hollow-001')).toBe(true);
       expect(await ready('hollow-002')).toBe(true);
-      await api.request({
-        method: 'POST',
-        path: '/api/v1/namespaces/default/pods',
-        body: { metadata: { name: 'hp' }, spec: { nodeName: 'hollow-002', containers: [{ name: 'c', image: 'example.com/any:1', command: ['sleep', 'infinity'] }] } },
-      });
-      type Pod = { status?: { phase?: string; podIP?: string } };
-      let pod: Pod = {};
-      for (let i = 0; i < 300 && pod.status?.phase !== 'Running'; i++) {
-        pod = await api.request<Pod>({ path: '/api/v1/namespaces/default/pods/hp' });
-        if (pod.status?.phase !== 'Running') await new Promise((r) => setTimeout(r, 100));
-      }
-      // Any image "pulls" on the fake runtime, and the pod IP comes from it.
-      expect(pod.status?.phase).toBe('Running');
-      expect(pod.status?.podIP).toMatch(/^10\.88\./);
+      type Pod = { status?: { phase?: string; podIP?: string; podIPs?: { ip: string }[] } };
+      const running = async (name: string, node: string): Promise<Pod> => {
+        await api.request({
+          method: 'POST',
+          path: '/api/v1/namespaces/default/pods',
+          body: { metadata: { name }, spec: { nodeName: node, containers: [{ name: 'c', image: 'example.com/any:1', command: ['sleep', 'infinity'] }] } },
+        });
+        let pod: Pod = {};
+        for (let i = 0; i < 300 && pod.status?.phase !== 'Running'; i++) {
+          pod = await api.request<Pod>({ path: `/api/v1/namespaces/default/pods/${name}` });
+          if (pod.status?.phase !== 'Running') await new Promise((r) => setTimeout(r, 100));
+        }
+        return pod;
+      };
+      // Any image "pulls" on the fake runtime, and the pod IPs come from it: unique across the fleet, from the
+      // Node's pod CIDRs when allocated, else from the node's own /24 of --pod-ip-range.
+      const pods = [await running('hp', 'hollow-002'), await running('hp2', 'hollow-002'), await running('hp1', 'hollow-001')];
+      expect(pods.map((p) => p.status?.phase)).toEqual(['Running', 'Running', 'Running']);
+      expect(pods.map((p) => p.status?.podIPs?.map((x) => x.ip))).toEqual([
+        ['10.215.2.2', 'fd15:0:0:2::2'],
+        ['10.215.2.3', 'fd15:0:0:2::3'],
+        ['100.64.1.2'],
+      ]);
     } finally {
       api.close();
     }

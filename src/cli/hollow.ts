@@ -6,16 +6,21 @@
  * off ({@link simulationConfig}). Nodes share only the process (and its event loop). One HTTP server serves all the
  * nodes' metrics, each series labelled `hollow_node`.
  *
+ * Pod IPs are unique across the fleet: node i's fake runtime hands out addresses from the i-th /24 of
+ * `--pod-ip-range` until its Node has a podCIDR (controller-manager --allocate-node-cidrs), then from that.
+ *
  *   nodelet hollow --count=N [--name-prefix=hollow-] [--kubeconfig-dir=DIR | --kubeconfig=FILE]
  *                  [--root-dir=/tmp/nodelet-hollow] [--metrics-port=0] [--metrics-address=127.0.0.1]
- *                  [--kubelet-api-base-port=0] [-- <nodelet flags for every node>]
+ *                  [--kubelet-api-base-port=0] [--pod-ip-range=100.64.0.0/10] [-- <nodelet flags for every node>]
  */
 import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import ipaddr from 'ipaddr.js';
 import { AggregatorRegistry } from 'prom-client';
 import { resolveConfig, type NodeletConfig } from '../config/index.js';
+import { podCidrUpdaterOf } from '../cri/index.js';
 import { ConfigError, errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { startDaemon, type Daemon, type RoleFactories } from './daemon.js';
@@ -40,6 +45,47 @@ export interface HollowOptions {
   kubeletApiBasePort: number;
   /** Further nodelet flags given to every node. */
   nodeletArgs: string[];
+  /** IPv4 range whose i-th /24 is node i's pod IP range until its Node has a podCIDR (default {@link HOLLOW_POD_IP_RANGE}). */
+  podIpRange?: string;
+}
+
+/** Default of --pod-ip-range: the shared address space (RFC 6598), room for 16383 nodes' /24s. */
+export const HOLLOW_POD_IP_RANGE = '100.64.0.0/10';
+
+/**
+ * The pod IP range of hollow node `i` (1-based) before its Node has a podCIDR: the i-th /24 of `range` (pure).
+ * Throws ConfigError when `range` is not an IPv4 CIDR of /23 or wider, or has no i-th /24.
+ */
+export function hollowPodRange(range: string, i: number): string {
+  const bad = (why: string): ConfigError => new ConfigError(`nodelet hollow: --pod-ip-range=${range}: ${why}`, { field: '--pod-ip-range' });
+  let base: ipaddr.IPv4;
+  let len: number;
+  try {
+    const [a, l] = ipaddr.IPv4.parseCIDR(range);
+    base = a;
+    len = l;
+  } catch {
+    throw bad('not an IPv4 CIDR');
+  }
+  if (len > 23) throw bad('needs /23 or wider (one /24 per node)');
+  if (i < 0 || i >= 2 ** (24 - len)) throw bad(`has no room for node ${i}`);
+  const start = (base.toByteArray().reduce((acc, b) => acc * 256 + b, 0) & ~(2 ** (32 - len) - 1)) >>> 0;
+  const n = start + i * 256;
+  return `${[24, 16, 8, 0].map((sh) => Math.floor(n / 2 ** sh) % 256).join('.')}/24`;
+}
+
+/** The factories of one hollow node: its fake runtime starts on `podRange` (the pod CIDR sync moves it later). */
+function withPodRange(factories: RoleFactories, podRange: string, logger: Logger): RoleFactories {
+  return {
+    ...factories,
+    createRuntime(config, log) {
+      const runtime = factories.createRuntime(config, log);
+      podCidrUpdaterOf(runtime)
+        ?.updatePodCIDR([podRange])
+        .catch((err: unknown) => logger.warn({ podRange, err: errorMessage(err) }, 'hollow node: cannot set the pod IP range'));
+      return runtime;
+    },
+  };
 }
 
 /** The running nodes. */
@@ -87,7 +133,9 @@ export async function startHollowNodes(o: HollowOptions, factories: RoleFactorie
     for (let i = 1; i <= o.count; i++) {
       const name = hollowNodeName(o.namePrefix, i);
       const config = hollowNodeConfig(o, name, i);
-      const daemon = await startDaemon(config, factories, logger.child({ node: name }), 0);
+      const nodeLogger = logger.child({ node: name });
+      const podRange = hollowPodRange(o.podIpRange ?? HOLLOW_POD_IP_RANGE, i);
+      const daemon = await startDaemon(config, withPodRange(factories, podRange, nodeLogger), nodeLogger, 0);
       daemon.registry.setDefaultLabels({ hollow_node: name });
       names.push(name);
       daemons.push(daemon);
@@ -143,6 +191,7 @@ export function parseHollowArgs(argv: string[]): HollowOptions & { metricsPort: 
       'metrics-port': { type: 'string', default: '0' },
       'metrics-address': { type: 'string', default: '127.0.0.1' },
       'kubelet-api-base-port': { type: 'string', default: '0' },
+      'pod-ip-range': { type: 'string', default: HOLLOW_POD_IP_RANGE },
       'log-level': { type: 'string', default: 'info' },
     },
   });
@@ -154,8 +203,11 @@ export function parseHollowArgs(argv: string[]): HollowOptions & { metricsPort: 
   if (values.kubeconfig !== undefined && values['kubeconfig-dir'] !== undefined) {
     throw new ConfigError('nodelet hollow: give --kubeconfig or --kubeconfig-dir, not both', { field: '--kubeconfig' });
   }
+  const count = int('count', values.count, 1, 999);
+  hollowPodRange(values['pod-ip-range'], count);
   return {
-    count: int('count', values.count, 1, 999),
+    count,
+    podIpRange: values['pod-ip-range'],
     namePrefix: values['name-prefix'],
     ...(values.kubeconfig === undefined ? {} : { kubeconfig: values.kubeconfig }),
     ...(values['kubeconfig-dir'] === undefined ? {} : { kubeconfigDir: values['kubeconfig-dir'] }),

@@ -1,15 +1,16 @@
 /**
  * Wires the kubelet API (src/kubelet/server/api) on `port` (10250) and, when set, `readOnlyPort`: the serving
- * certificate (files, a serverTLSBootstrap source, or self-signed in `<root-dir>/pki`), the client CA, webhook
+ * certificate (files re-read when they change unless the feature gate ReloadKubeletServerCertificateFile is false, a
+ * serverTLSBootstrap source, or self-signed in `<root-dir>/pki`), the client CA (re-read when it changes), webhook
  * authentication/authorization through the API server (TokenReview / SubjectAccessReview) or AlwaysAllow, the pod
  * lookup over the pod lifecycle, and the optional streaming and stats handlers built elsewhere.
  */
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { ApiClient } from '../api/index.js';
 import type { ContainerLogs, ContainerRuntime } from '../cri/types.js';
+import { clientCAFromFile, NodeFileWatcher, servingCertificateFromFiles, type DynamicFileContent } from '../kubelet/certificate/index.js';
 import { ownerLabels, type PodLifecycle } from '../kubelet/pods/index.js';
 import {
   alwaysAllow,
@@ -24,6 +25,7 @@ import {
   startKubeletApiServer,
   staticCertificateSource,
   tlsOptions,
+  type ClientCASource,
   type KubeletApiServer,
   type ServingCertificateSource,
   type StatsHandler,
@@ -55,12 +57,13 @@ export interface KubeletApiRole extends Role {
   server(): KubeletApiServer | undefined;
 }
 
-function readClientCA(path: string): string {
-  if (path === '') return '';
+/** First load of reloadable material: failing it stops the start, as upstream (ConfigError with the typed cause). */
+async function loadAtStart<T>(content: DynamicFileContent<T>, field: string): Promise<DynamicFileContent<T>> {
   try {
-    return readFileSync(path, 'utf8');
+    await content.load();
+    return content;
   } catch (err) {
-    throw new ConfigError(`--client-ca-file: cannot read ${path}: ${errorMessage(err)}`, { field: '--client-ca-file', cause: err });
+    throw new ConfigError(errorMessage(err), { field: (err as { field?: string }).field ?? field, cause: err });
   }
 }
 
@@ -121,6 +124,7 @@ export function createKubeletApiRole(ctx: WiringContext, o: KubeletApiRoleOption
   let api: ApiClient | undefined;
   let retry: TimerHandle | undefined;
   let stopped = false;
+  const reloading: DynamicFileContent<unknown>[] = [];
   return {
     name: 'kubelet-api',
     server: () => server,
@@ -130,9 +134,19 @@ export function createKubeletApiRole(ctx: WiringContext, o: KubeletApiRoleOption
         return;
       }
       const tls = tlsOptions(s.tlsMinVersion, s.tlsCipherSuites);
-      const clientCA = readClientCA(s.clientCAFile);
+      const material = { files: new NodeFileWatcher(), clock, logger };
+      let clientCA: ClientCASource | undefined;
+      if (s.clientCAFile !== '') {
+        const ca = await loadAtStart(clientCAFromFile(s.clientCAFile, material), '--client-ca-file');
+        reloading.push(ca);
+        clientCA = ca;
+      }
       let certificates: ServingCertificateSource;
-      if (s.tlsCertFile !== '') certificates = staticCertificateSource(readCertificateFiles(s.tlsCertFile, s.tlsPrivateKeyFile));
+      if (s.tlsCertFile !== '' && s.tlsPrivateKeyFile !== '' && config.kubelet.featureGates['ReloadKubeletServerCertificateFile'] !== false) {
+        const files = await loadAtStart(servingCertificateFromFiles(s.tlsCertFile, s.tlsPrivateKeyFile, material), '--tls-cert-file');
+        reloading.push(files);
+        certificates = files;
+      } else if (s.tlsCertFile !== '') certificates = staticCertificateSource(readCertificateFiles(s.tlsCertFile, s.tlsPrivateKeyFile));
       else if (s.serverTLSBootstrap && o.servingCertificates !== undefined) certificates = o.servingCertificates;
       else {
         if (s.serverTLSBootstrap) logger.warn('serverTLSBootstrap is set but no certificate source is available; using a self-signed certificate');
@@ -151,7 +165,8 @@ export function createKubeletApiRole(ctx: WiringContext, o: KubeletApiRoleOption
         nodeName: config.nodeName,
         fineGrainedAuthz: config.kubelet.featureGates['KubeletFineGrainedAuthz'] !== false,
         authenticator: createAuthenticator({
-          x509: clientCA !== '',
+          x509: clientCA !== undefined,
+          ...(clientCA === undefined ? {} : { clientCA }),
           tokenReviews: s.webhookAuthentication ? reviews : undefined,
           cacheTTLMs: s.webhookAuthenticationCacheTTLMs,
           anonymous: s.anonymousAuthentication,
@@ -188,11 +203,13 @@ export function createKubeletApiRole(ctx: WiringContext, o: KubeletApiRoleOption
           retry = clock.setTimeout(() => void listen(), RETRY_MS);
         }
       };
+      for (const r of reloading) r.start();
       await listen();
     },
     async stop() {
       stopped = true;
       if (retry !== undefined) clock.clearTimeout(retry);
+      for (const r of reloading.splice(0)) r.stop();
       await server?.close();
       server = undefined;
       api?.close();

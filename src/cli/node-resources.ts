@@ -11,8 +11,8 @@ import { ContainerGcManager } from '../kubelet/containergc/index.js';
 import { ownerLabels } from '../kubelet/pods/index.js';
 import { buildThresholds, EvictionManager, HostEvictionObserver } from '../kubelet/eviction/index.js';
 import { ImageGcManager, statfsUsage } from '../kubelet/images/index.js';
-import { ContainerLogManager, type LogRotationRuntime } from '../kubelet/logs/index.js';
-import { DbusLogind, NodeShutdownManager, shutdownGroups } from '../kubelet/shutdown/index.js';
+import { ContainerLogManager, PodLogDirCleaner, type LogRotationRuntime, type PodLogDirPodState } from '../kubelet/logs/index.js';
+import { DbusLogind, LogindDropIn, NodeShutdownManager, shutdownGroups } from '../kubelet/shutdown/index.js';
 import type { NodeAgent } from '../kubelet/node/index.js';
 import { createHostReader, Loop } from '../kubelet/node/index.js';
 import type { PodCgroups } from '../kubelet/pods/deps.js';
@@ -20,6 +20,7 @@ import type { PodLifecycle } from '../kubelet/pods/index.js';
 import { ConfigError, errorMessage } from '../util/errors.js';
 import type { KubeletSettings } from '../config/types.js';
 import type { WiringContext } from './daemon.js';
+import { runtimeKind } from './endpoint.js';
 
 /** Upstream ImageGCPeriod. */
 const IMAGE_GC_PERIOD_MS = 5 * 60_000;
@@ -183,6 +184,8 @@ export function createNodeResources(ctx: WiringContext, recorder: EventRecorder,
         const slog = logger.child({ component: 'shutdown' });
         const sm = new NodeShutdownManager({
           logind: new DbusLogind(slog),
+          // Upstream's /etc/systemd/logind.conf.d/99-kubelet.conf when logind allows less than the grace period.
+          logindDropIn: new LogindDropIn(),
           groups,
           nodeName: config.nodeName,
           activePods: () => pods.activePods(),
@@ -207,15 +210,23 @@ export function createNodeResources(ctx: WiringContext, recorder: EventRecorder,
       // failure is a Node event ContainerGCFailed, as upstream.
       containerGc.setPodState({ allSourcesReady: () => pods.allSourcesReady(), podRemoval: (uid) => pods.podRemoval(uid) });
       const cgcLogger = logger.child({ component: 'container-gc' });
+      // The simulation's fake runtime writes no logs: hollow nodes never touch the host's podLogsDir.
+      const podLogDirs =
+        runtimeKind(k.containerRuntimeEndpoint) === 'fake'
+          ? undefined
+          : new PodLogDirCleaner({ dir: k.podLogsDir, runtime: ctx.runtime, pods: podLogDirState(pods), logger: cgcLogger });
       loop(
         'container-gc',
         CONTAINER_GC_PERIOD_MS,
         async () => {
-          try {
-            await containerGc.garbageCollect();
-          } catch (err) {
-            recorder.event(nodeRef, 'Warning', 'ContainerGCFailed', errorMessage(err));
-            cgcLogger.error({ code: 'CONTAINER_GC_FAILED', err: errorMessage(err) }, 'container garbage collection failed');
+          // Then the log directories of pods that are gone (upstream evictPodLogsDirectories, part of the same run).
+          for (const step of [() => containerGc.garbageCollect(), () => podLogDirs?.cleanup()]) {
+            try {
+              await step();
+            } catch (err) {
+              recorder.event(nodeRef, 'Warning', 'ContainerGCFailed', errorMessage(err));
+              cgcLogger.error({ code: 'CONTAINER_GC_FAILED', err: errorMessage(err) }, 'container garbage collection failed');
+            }
           }
         },
         0,
@@ -251,6 +262,16 @@ export function createNodeResources(ctx: WiringContext, recorder: EventRecorder,
       for (const l of loops.splice(0)) await l.stop();
       await shutdown?.stop();
     },
+  };
+}
+
+/** What the pod log cleaner asks the pod lifecycle: known = a desired pod or a worker that has not terminated. */
+function podLogDirState(pods: PodLifecycle): PodLogDirPodState {
+  return {
+    allSourcesReady: () => pods.allSourcesReady(),
+    // Asked only for directories with no runtime objects left, so the pod list is rarely walked.
+    knows: (uid) => !pods.podTerminated(uid) || pods.pods().some((p) => p.metadata?.uid === uid),
+    contentRemovable: (uid) => pods.podRemoval(uid).content,
   };
 }
 

@@ -52,6 +52,7 @@ export function createPodsRole(ctx: WiringContext, nodeAgent: NodeAgent | undefi
     clock,
     podPidsLimit: k.podPidsLimit,
     allowedUnsafeSysctls: k.allowedUnsafeSysctls,
+    podLogsDir: k.podLogsDir,
     // The fake runtime (simulation) gets no mounts on the host.
     mounter: runtimeKind(k.containerRuntimeEndpoint) === 'fake' ? new FakeMounter() : new HostMounter(),
   });
@@ -74,6 +75,7 @@ export function createPodsRole(ctx: WiringContext, nodeAgent: NodeAgent | undefi
     // In-place resize: allocations checkpointed in the root dir (kept across restarts).
     allocationState: FileAllocationState.inRootDir(config.rootDir, (err) => logger.warn({ err: err.message }, 'allocation checkpoint')),
     cpuCFSQuota: k.cpuCFSQuota,
+    podLogsDir: k.podLogsDir,
     maxDeadPerContainer: k.containerGC.maxPerPodContainer,
     admitHandlers: [(pod) => resources.admit(pod)],
     nodeName: config.nodeName,

@@ -4,7 +4,7 @@
  */
 import type { NodeletConfig } from '../config/index.js';
 import { createHostReader } from '../kubelet/node/index.js';
-import { cleanupProxyRules, createProxy, defaultProxyConfig, type ProxyConfig, type ProxyRoleInternals } from '../proxy/index.js';
+import { cleanupProxyRules, createProxy, defaultProxyConfig, type ProxyConfig, type ProxyHost, type ProxyInformers, type ProxyRoleInternals } from '../proxy/index.js';
 import type { Logger } from '../util/logger.js';
 import type { WiringContext } from './daemon.js';
 import { createExecProxyHost } from './proxy-host.js';
@@ -33,14 +33,24 @@ export function toProxyConfig(config: NodeletConfig): ProxyConfig {
   };
 }
 
-/** Builds the proxy role; its kubeproxy_* registry is also merged into the kubelet's /metrics. */
-export function createProxyRole(ctx: WiringContext): ProxyRoleInternals {
+/** What {@link createProxyRole} builds unless given (tests pass fakes to run the daemon's wiring without a kernel). */
+export interface ProxyRoleSeams {
+  host?: ProxyHost;
+  informers?: ProxyInformers;
+}
+
+/**
+ * Builds the proxy role; its kubeproxy_* registry is also merged into the kubelet's /metrics, and its own /metrics
+ * (metricsBindAddress) serves the process's nodejs_* / process_* metrics with it, in every role combination.
+ */
+export function createProxyRole(ctx: WiringContext, seams: ProxyRoleSeams = {}): ProxyRoleInternals {
   const nodeIP = ctx.config.nodeIP ?? createHostReader().defaultAddress();
   const logger = ctx.logger.child({ role: 'proxy' });
   const role = createProxy({
     config: toProxyConfig(ctx.config),
-    informers: createProxyInformers(ctx.kubeConfig, ctx.config.nodeName, logger),
-    host: createExecProxyHost(),
+    informers: seams.informers ?? createProxyInformers(ctx.kubeConfig, ctx.config.nodeName, logger),
+    host: seams.host ?? createExecProxyHost(),
+    alsoServe: [ctx.processMetrics],
     nodeName: ctx.config.nodeName,
     // A dual-stack --node-ip ("v4,v6") gives each family's proxier its address; an IPv6 one also starts the IPv6 proxier.
     nodeIPs: nodeIP === undefined ? [] : nodeIP.split(',').map((ip) => ip.trim()).filter((ip) => ip !== ''),

@@ -20,6 +20,7 @@ export function createStatsParts(ctx: WiringContext, lookup: KubeletPodLookup): 
     runtime: ctx.runtime,
     pods: lookup,
     rootDir: ctx.config.rootDir,
+    podLogsDir: k.podLogsDir,
     naming: runtimeKind(ctx.config.kubelet.containerRuntimeEndpoint) === 'docker' ? 'docker' : 'cri',
     clock: ctx.clock,
     logger: ctx.logger.child({ role: 'kubelet', component: 'stats' }),

@@ -6,7 +6,7 @@ import { DockerRuntime } from '../cri/docker/index.js';
 import { FakeRuntime } from '../cri/fake/index.js';
 import type { RoleFactories } from './daemon.js';
 import { runtimeKind, socketPath } from './endpoint.js';
-import { dockerPodNetwork, podNetworkRoles } from './network-wiring.js';
+import { dockerPodNetwork, podCidrRoles, podNetworkRoles } from './network-wiring.js';
 import { createKubeletApiRole } from './kubelet-api-role.js';
 import { createStreamingHandler, streamingOf } from '../kubelet/streaming/index.js';
 import { createPodLookup } from '../kubelet/server/api/index.js';
@@ -14,7 +14,7 @@ import { createPodsRole } from './pods-role.js';
 import { createProxyRole } from './proxy-role.js';
 import { createStatsParts } from './stats-wiring.js';
 
-export { runCleanup } from './proxy-role.js';
+export { runNodeCleanup as runCleanup } from './network-wiring.js';
 
 /** The factories used by the real daemon. */
 export const wiring: RoleFactories = {
@@ -27,7 +27,7 @@ export const wiring: RoleFactories = {
     }
     if (runtimeKind(endpoint) === 'cri') {
       logger.info({ endpoint }, 'Using the CRI v1 runtime backend');
-      return new CriRuntime({ socketPath: socketPath(endpoint), requestTimeoutMs: config.kubelet.runtimeRequestTimeoutMs, logger });
+      return new CriRuntime({ socketPath: socketPath(endpoint), requestTimeoutMs: config.kubelet.runtimeRequestTimeoutMs, podLogsRoot: config.kubelet.podLogsDir, logger });
     }
     return new DockerRuntime({
       socketPath: socketPath(endpoint),
@@ -59,7 +59,7 @@ export const wiring: RoleFactories = {
       servingCertificates: ctx.servingCertificates,
       ...(streaming === undefined ? {} : { streaming }),
     });
-    return [...podNetworkRoles(ctx), pods, statsParts.role, api];
+    return [...podNetworkRoles(ctx), ...podCidrRoles(ctx, nodeAgent), pods, statsParts.role, api];
   },
   proxy(ctx) {
     return createProxyRole(ctx);

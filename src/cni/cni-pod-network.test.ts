@@ -6,6 +6,7 @@ import { CniPodNetwork } from './cni-pod-network.js';
 import { isCniError } from './errors.js';
 import { FakeCniPlugin } from './fake-plugin.js';
 import type { SandboxNetworkSpec } from './pod-network.js';
+import { IPS_ANNOTATION } from './capabilities.js';
 
 const NET = JSON.stringify({
   cniVersion: '1.0.0',
@@ -83,6 +84,30 @@ describe('CniPodNetwork', () => {
       bandwidth: { ingressRate: 10_000_000, ingressBurst: 2 ** 31 - 1 },
     });
     expect(await net.podIps('abc')).toEqual(['10.88.0.2', 'fd00:10:88::2']);
+  });
+
+  it('passes the requested IPs of the pod annotation as the ips capability (main network only); a bad one fails before ADD', async () => {
+    writeFileSync(join(dir, '10-net.conflist'), NET);
+    await net.setUp(spec('ipsa', { annotations: { [IPS_ANNOTATION]: '["10.88.0.77/24"]' } }));
+    const adds = plugin.calls.filter((c) => c.command === 'ADD');
+    expect(adds.map((c) => [c.network, c.capabilityArgs['ips']])).toEqual([
+      ['cni-loopback', undefined],
+      ['podnet', ['10.88.0.77/24']],
+    ]);
+    plugin.calls.length = 0;
+    await expect(net.setUp(spec('ipsb', { annotations: { [IPS_ANNOTATION]: 'not-an-ip' } }))).rejects.toSatisfy((e: unknown) => isCniError(e, 'bad-config'));
+    expect(plugin.calls).toEqual([]);
+  });
+
+  it('a plugin declaring ips gets the requested addresses; a taken one fails the ADD and leaves nothing allocated', async () => {
+    const withIps = JSON.stringify({ cniVersion: '1.0.0', name: 'podnet', plugins: [{ type: 'bridge', capabilities: { ips: true } }] });
+    writeFileSync(join(dir, '10-net.conflist'), withIps);
+    const ask = { [IPS_ANNOTATION]: '10.88.0.77/24,fd00:10:88::77/64' };
+    expect(await net.setUp(spec('ipsc', { annotations: ask }))).toEqual(['10.88.0.77', 'fd00:10:88::77']);
+    expect(await net.setUp(spec('ipsd'))).toEqual(['10.88.0.2', 'fd00:10:88::2']);
+    await expect(net.setUp(spec('ipse', { annotations: ask }))).rejects.toSatisfy((e: unknown) => isCniError(e, 'plugin-error'));
+    expect(plugin.allocations('podnet')).toEqual(['10.88.0.2', '10.88.0.77']);
+    await expect(net.setUp(spec('ipsf', { annotations: { [IPS_ANNOTATION]: '10.99.0.5/24' } }))).rejects.toThrow(/not in any range/);
   });
 
   it('a failed ADD releases what it allocated and throws the plugin error', async () => {

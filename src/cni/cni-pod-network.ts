@@ -1,6 +1,6 @@
 import { silentLogger, type Logger } from '../util/index.js';
 import type { CachedAttachment } from './cache.js';
-import { bandwidthCapability, podCniArgs, portMappingsCapability } from './capabilities.js';
+import { bandwidthCapability, ipsCapability, podCniArgs, portMappingsCapability } from './capabilities.js';
 import { parseConfList } from './conf.js';
 import { loadDefaultNetwork, noNetworkError } from './config-dir.js';
 import { errorMessage } from '../util/errors.js';
@@ -56,6 +56,9 @@ export class CniPodNetwork implements PodNetwork {
       const caps: Record<string, unknown> = { portMappings: portMappingsCapability(sb.portMappings) };
       const bw = bandwidthCapability(sb.annotations);
       if (bw !== undefined) caps['bandwidth'] = bw;
+      // Only plugins declaring `ips` get it (buildPluginConf filters by capabilities, as libcni does).
+      const ips = ipsCapability(sb.annotations);
+      if (ips !== undefined) caps['ips'] = ips;
       const rt: RuntimeConf = { containerId: sb.id, netns: sb.netns, ifName: this.#ifName, args: podCniArgs(sb), capabilityArgs: caps, owner: this.#owner };
       const lo: RuntimeConf = { ...rt, ifName: 'lo', capabilityArgs: {} };
       try {

@@ -26,8 +26,9 @@ export interface FakeCniPluginOptions {
 }
 
 /**
- * In-memory {@link CniPlugin}: a host-local-like allocator per network (lowest free address), a result cache that
- * survives "agent restarts" (keep the instance, build a new CniPodNetwork), recorded calls and injectable failures.
+ * In-memory {@link CniPlugin}: a host-local-like allocator per network (lowest free address, or the address the
+ * `ips` capability asks for when a plugin of the list declares it), a result cache that survives "agent restarts"
+ * (keep the instance, build a new CniPodNetwork), recorded calls and injectable failures.
  * Passes the same contract as ExecCniPlugin.
  */
 export class FakeCniPlugin implements CniPlugin {
@@ -81,7 +82,8 @@ export class FakeCniPlugin implements CniPlugin {
     await this.validate(list);
     const failure = this.#takeFailure('ADD', list.name);
     if (failure !== undefined && !failure.afterAlloc) throw new CniError('plugin-error', `plugin type="${list.plugins[0]?.type ?? ''}" name="${list.name}" failed (add): ${failure.message}`);
-    const octet = this.#allocate(list.name, `${rt.containerId}/${rt.ifName}`);
+    const requested = requestedIps(list, rt);
+    const octet = this.#allocate(list.name, `${rt.containerId}/${rt.ifName}`, this.#requestedOctet(list.name, requested));
     if (failure !== undefined) throw new CniError('plugin-error', `plugin type="${list.plugins.at(-1)?.type ?? ''}" name="${list.name}" failed (add): ${failure.message}`);
     const isLo = rt.ifName === 'lo';
     const result: CniResult = {
@@ -91,7 +93,7 @@ export class FakeCniPlugin implements CniPlugin {
         ? [{ address: '127.0.0.1/8', interface: 0 }]
         : [
             { address: `${this.#prefix}.${octet}/24`, gateway: `${this.#prefix}.1`, interface: 0 },
-            ...(this.#v6 === undefined ? [] : [{ address: `${this.#v6}${octet.toString(16)}/64`, interface: 0 }]),
+            ...(this.#v6 === undefined ? [] : [{ address: requested.find((a) => a.includes(':')) ?? `${this.#v6}${octet.toString(16)}/64`, interface: 0 }]),
           ],
       routes: [],
       dns: {},
@@ -132,12 +134,29 @@ export class FakeCniPlugin implements CniPlugin {
     if (missing !== undefined) throw new CniError('plugin-not-found', `failed to find plugin "${missing.type}" in path [fake] (network ${list.name})`);
   }
 
-  #allocate(network: string, owner: string): number {
+  /** The host octet of a requested IPv4 address (host-local: it must lie in the range); undefined without one. */
+  #requestedOctet(network: string, requested: readonly string[]): number | undefined {
+    const v4 = requested.find((a) => !a.includes(':'));
+    if (v4 === undefined) return undefined;
+    const addr = v4.split('/')[0] ?? '';
+    const octet = Number(addr.slice(this.#prefix.length + 1));
+    if (!addr.startsWith(`${this.#prefix}.`) || !(octet >= 2 && octet <= 254)) {
+      throw new CniError('plugin-error', `plugin type="host-local" name="${network}" failed (add): requested IP address ${addr} is not in any range`);
+    }
+    return octet;
+  }
+
+  #allocate(network: string, owner: string, requested?: number): number {
     const used = this.#alloc.get(network) ?? new Map<string, number>();
     this.#alloc.set(network, used);
     const existing = used.get(owner);
     if (existing !== undefined) return existing;
     const taken = new Set(used.values());
+    if (requested !== undefined) {
+      if (taken.has(requested)) throw new CniError('plugin-error', `network ${network}: requested IP address ${this.#prefix}.${requested} is not available`);
+      used.set(owner, requested);
+      return requested;
+    }
     for (let n = 2; n < 255; n++) {
       if (!taken.has(n)) {
         used.set(owner, n);
@@ -155,6 +174,13 @@ export class FakeCniPlugin implements CniPlugin {
   #record(command: FakeCniCall['command'], list: NetworkConfigList, rt: RuntimeConf): void {
     this.calls.push({ command, network: list.name, containerId: rt.containerId, ifName: rt.ifName, netns: rt.netns, args: rt.args, capabilityArgs: rt.capabilityArgs });
   }
+}
+
+/** The `ips` capability as the plugins would see it: only when one of them declares it (libcni). */
+function requestedIps(list: NetworkConfigList, rt: RuntimeConf): string[] {
+  const ips = rt.capabilityArgs['ips'];
+  if (!Array.isArray(ips) || !list.plugins.some((p) => p.capabilities?.['ips'] === true)) return [];
+  return ips.filter((x): x is string => typeof x === 'string');
 }
 
 function key(network: string, rt: RuntimeConf): string {

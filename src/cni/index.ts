@@ -8,3 +8,4 @@ export { CniPodNetwork, LOOPBACK_NETWORK, type CniPodNetworkOptions } from './cn
 export { configFileNames, parseConfList, parseConf, parseConfigFile, SUPPORTED_CNI_VERSIONS } from './conf.js';
 export { loadDefaultNetwork } from './config-dir.js';
 export { podIps } from './result.js';
+export { IPS_ANNOTATION, INGRESS_BANDWIDTH_ANNOTATION, EGRESS_BANDWIDTH_ANNOTATION } from './capabilities.js';

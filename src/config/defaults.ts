@@ -16,6 +16,9 @@ export const NODELET_DEFAULTS = {
   containerRuntimeEndpoint: 'unix:///var/run/docker.sock',
 } as const;
 
+/** Upstream DefaultPodLogsDir. */
+export const DEFAULT_POD_LOGS_DIR = '/var/log/pods';
+
 /** Upstream default hard eviction thresholds. */
 export const DEFAULT_EVICTION_HARD: Readonly<Record<string, string>> = {
   'memory.available': '100Mi',
@@ -108,6 +111,8 @@ export function kubeletSettings(doc: Partial<KubeletConfigurationDoc>, extras: K
     containerLogMaxSizeBytes: parseQuantity(doc.containerLogMaxSize ?? '10Mi') ?? 10 * 2 ** 20,
     containerLogMaxFiles: doc.containerLogMaxFiles ?? 5,
     containerLogMonitorIntervalMs: ms(doc.containerLogMonitorInterval, '10s'),
+    // As upstream's defaulting: an empty podLogsDir means the default.
+    podLogsDir: doc.podLogsDir || DEFAULT_POD_LOGS_DIR,
     cgroupDriver: doc.cgroupDriver ?? 'cgroupfs',
     cgroupsPerQOS: doc.cgroupsPerQOS ?? true,
     cgroupRoot: doc.cgroupRoot ?? '/',

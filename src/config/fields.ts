@@ -9,6 +9,10 @@ import { DURATION_HINT, isDuration } from './duration.js';
 import { parseQuantity } from '../util/quantity.js';
 import { parseThreshold } from './quantity.js';
 
+// The schemas parse a few documents once, at start: zod's JIT (a generated `new Function` fast path per parsed object
+// schema, kept alive with the schema) would only add to the agent's idle footprint (issue 14).
+z.config({ jitless: true });
+
 /** A Go duration string (`10s`, `1m0s`). */
 export const duration = (): z.ZodString =>
   z.string({ error: `expected ${DURATION_HINT}` }).refine(isDuration, { message: `expected ${DURATION_HINT}` });

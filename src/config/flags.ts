@@ -116,7 +116,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'conntrack-tcp-be-liberal', kind: 'bool', group: 'proxy', arg: 'bool', defaultText: 'false', help: 'set nf_conntrack_tcp_be_liberal=1 (out-of-window TCP packets are not marked INVALID)', target: p('conntrack', 'tcpBeLiberal') },
   { name: 'conntrack-udp-timeout', kind: 'string', group: 'proxy', arg: 'duration', defaultText: '0s', help: 'idle timeout of UNREPLIED UDP conntrack entries (0 leaves it alone)', target: p('conntrack', 'udpTimeout') },
   { name: 'conntrack-udp-timeout-stream', kind: 'string', group: 'proxy', arg: 'duration', defaultText: '0s', help: 'idle timeout of ASSURED UDP conntrack entries (0 leaves it alone)', target: p('conntrack', 'udpStreamTimeout') },
-  { name: 'cleanup', kind: 'bool', group: 'proxy', arg: 'bool', help: "remove the proxy's iptables rules and exit" },
+  { name: 'cleanup', kind: 'bool', group: 'proxy', arg: 'bool', help: "remove the proxy's iptables rules (with --pod-network=host-gw also the pod masquerade chains) and exit" },
 ];
 
 /** The flag that sets a document field (`kubelet` + `maxPods` → `--max-pods`), for error messages. */

@@ -108,6 +108,8 @@ export const kubeletConfigurationSchema = z.strictObject({
   containerLogMaxSize: str().optional(),
   containerLogMaxFiles: intRange(2, 1000).optional(),
   containerLogMonitorInterval: duration().optional(),
+  // Checked at resolve time (absolute, normalized, ASCII), as upstream's validation.
+  podLogsDir: str().optional(),
   systemReserved: resourceList().optional(),
   kubeReserved: resourceList().optional(),
   enforceNodeAllocatable: z.array(oneOf(['pods', 'system-reserved', 'kube-reserved', 'none'])).optional(),

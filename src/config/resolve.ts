@@ -20,6 +20,7 @@ import {
 } from './kubelet-schema.js';
 import { loadConfigFile, type ConfigDocuments } from './load.js';
 import { networkSettings } from './network.js';
+import { checkPodLogsDir } from './pod-logs-dir.js';
 import {
   PROXY_API_VERSION,
   PROXY_FIELDS_WITHOUT_EFFECT,
@@ -235,6 +236,7 @@ export function resolveConfig(input: ResolveInput): NodeletConfig {
   if (kubelet.containerLogMonitorIntervalMs < 3000) {
     throw new ConfigError(`field "containerLogMonitorInterval" (${kubelet.containerLogMonitorIntervalMs / 1000}s) must be a positive time duration greater than or equal to 3s`, { field: 'containerLogMonitorInterval' });
   }
+  checkPodLogsDir(kubelet.podLogsDir);
   if (kubelet.imageMaximumGCAgeMs !== 0 && kubelet.imageMaximumGCAgeMs <= kubelet.imageMinimumGCAgeMs) {
     throw new ConfigError(`field "imageMaximumGCAge" (${kubelet.imageMaximumGCAgeMs / 1000}s) must be greater than "imageMinimumGCAge" (${kubelet.imageMinimumGCAgeMs / 1000}s)`, { field: 'imageMaximumGCAge' });
   }

@@ -158,6 +158,8 @@ export interface KubeletSettings {
   containerLogMaxFiles: number;
   /** containerLogMonitorInterval: how often CRI container logs are checked for rotation (default 10s, ≥ 3s). */
   containerLogMonitorIntervalMs: number;
+  /** podLogsDir: root of the pod log directories `<podLogsDir>/<ns>_<name>_<uid>` (default /var/log/pods; absolute, normalized). */
+  podLogsDir: string;
   cgroupDriver: 'cgroupfs' | 'systemd';
   /** cgroupsPerQOS: the kubepods / QoS / pod cgroup hierarchy (default true). */
   cgroupsPerQOS: boolean;

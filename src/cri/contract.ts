@@ -5,13 +5,15 @@
  * It checks the contract written at the top of types.ts: sandbox and container lifecycles (idempotent stop/remove),
  * exit codes and reasons (Completed, Error, OOMKilled), stop with timeout, labels/annotations round-trip, exec with a
  * timeout, logs, images (status/list/remove, a pull from a closed loopback registry), version/status, events,
- * NotFound/AlreadyExists/RuntimeUnavailable errors, host-network sandboxes and a shared PID namespace.
+ * NotFound/AlreadyExists/RuntimeUnavailable errors, host-network sandboxes, a shared PID namespace and the writable
+ * layer's usage.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasCode, isRuntimeUnavailable } from '../util/index.js';
 import { containerCases } from './contract-containers.js';
 import { kernelCases } from './contract-kernel.js';
 import { sandboxCases } from './contract-sandboxes.js';
+import { storageCases } from './contract-storage.js';
 import type { ContainerEvent, ContainerLogs, ContainerRuntime } from './types.js';
 import { TESTBOX_IMAGE } from './images.js';
 
@@ -151,6 +153,7 @@ export function runRuntimeContract(
 
     sandboxCases(ctx);
     containerCases(ctx);
+    storageCases(ctx);
     if (opts.realKernel) kernelCases(ctx);
   });
 }

@@ -322,6 +322,12 @@ export interface ContainerManager {
   listContainers(filter?: ContainerFilter): Promise<Container[]>;
   containerStatus(id: string): Promise<ContainerStatus>;
   /**
+   * Bytes the container's writable layer uses on disk (CRI ContainerStats `writable_layer.used_bytes`, Docker's
+   * `SizeRw`): what it wrote outside its volumes. May walk the layer (Docker does): callers ask only when disk usage
+   * matters (eviction under disk pressure). Throws NotFoundError for a missing container.
+   */
+  containerWritableLayerBytes(id: string): Promise<number>;
+  /**
    * Changes the cgroup settings of a created or running container in place (CRI UpdateContainerResources; in-place
    * pod resize): CPU shares, CFS quota/period and the memory limit given are applied, the process keeps running.
    * Throws NotFoundError for a missing container; a value the kernel refuses (e.g. a memory limit below the usage)
@@ -420,6 +426,41 @@ export interface ContainerStreaming {
   exec(containerId: string, cmd: string[], io: StreamIO): Promise<StreamSession>;
   attach(containerId: string, io: StreamIO): Promise<StreamSession>;
   portForward(podSandboxId: string, port: number, stream: import('node:stream').Duplex, signal: AbortSignal): Promise<void>;
+}
+
+/** What an exec will attach, known from the request before the client's streams exist. */
+export interface ExecShape {
+  tty: boolean;
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+}
+
+/** An exec whose runtime-side setup is done; nothing runs until start(). */
+export interface PreparedExec {
+  /** Runs the command on `io` (which must match the shape it was prepared for). Call at most once. */
+  start(io: StreamIO): Promise<StreamSession>;
+  /** Frees what was prepared without running anything. Idempotent; a no-op after start(). */
+  cancel(): void;
+}
+
+/**
+ * Optional capability (CRI): prepares an exec — container check, CRI Exec URL, connection to the runtime's streaming
+ * server — while the client is still opening its streams, so that only the process start is left once they are up.
+ * Rejects as exec() would (NotFoundError, InvalidError, runtime errors); the process starts only at start().
+ */
+export interface ExecPreparer {
+  prepareExec(containerId: string, cmd: string[], shape: ExecShape): Promise<PreparedExec>;
+}
+
+/**
+ * Optional capability of a runtime with its own streaming server (CRI): a single-use URL of a port-forward session
+ * into a sandbox. The kubelet then proxies the client's whole SPDY connection to it byte for byte, as the upstream
+ * kubelet does, instead of terminating SPDY and relaying stream by stream (src/kubelet/streaming/proxy.ts).
+ */
+export interface PortForwardUrls {
+  /** The URL; rejects with the runtime's error (NotFoundError when the sandbox is unknown). Not idempotent: one URL per call. */
+  portForwardUrl(podSandboxId: string): Promise<string>;
 }
 
 /** Everything a backend implements. */

@@ -2,6 +2,7 @@
  * EndpointSlices → endpoints per service port (upstream EndpointSliceCache + CategorizeEndpoints, with zone hints
  * for services that ask for topology-aware routing, see topology.ts). Pure.
  */
+import { isIPv4 } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import type { EndpointSliceObject } from './apitypes.js';
 import type { IPFamily, Protocol, ServicePortInfo } from './serviceport.js';
@@ -31,6 +32,19 @@ export function endpointPortKey(portName: string, protocol: Protocol): string {
 }
 
 /**
+ * `addr` as ipaddr.js prints it, or undefined when it is no IP. A plain dotted quad (net.isIPv4: no leading zeros)
+ * already is in that form, so the common case skips ipaddr.js's parse (two of them per address before).
+ */
+export function canonicalIP(addr: string): string | undefined {
+  if (isIPv4(addr)) return addr;
+  try {
+    return ipaddr.parse(addr).toString();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Merges the slices of one service (upstream: duplicates by ip:port across slices are dropped, endpoints sorted by
  * their `ip:port` string). Only slices of `family` count; an endpoint uses its first address.
  */
@@ -49,8 +63,8 @@ export function mergeSlices(slices: Iterable<EndpointSliceObject>, family: IPFam
       if (eps === undefined) byPort.set(key, (eps = new Map()));
       for (const ep of slice.endpoints ?? []) {
         const addr = ep.addresses?.[0];
-        if (addr === undefined || !ipaddr.isValid(addr)) continue;
-        const ip = ipaddr.parse(addr).toString();
+        const ip = addr === undefined ? undefined : canonicalIP(addr);
+        if (ip === undefined) continue;
         const endpoint = family === 'IPv4' ? `${ip}:${port}` : `[${ip}]:${port}`;
         if (eps.has(endpoint)) continue;
         const c = ep.conditions ?? {};

@@ -4,6 +4,7 @@
  * `{"lastUpdated": "…","currentTime": "…"}` with 200 or 503.
  */
 import { createServer, type Server } from 'node:http';
+import type { Registry } from 'prom-client';
 import type { Clock } from '../util/index.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { ListenAddress } from './config.js';
@@ -81,16 +82,16 @@ export function startHealthzServer(addr: ListenAddress, health: ProxierHealth, m
   return listen(server, addr);
 }
 
-/** Starts the metrics server (`/metrics`). */
-export function startMetricsServer(addr: ListenAddress, metrics: ProxyMetrics): Promise<StartedServer> {
+/** Starts the metrics server (`/metrics`): what `registry` holds at each scrape. */
+export function startMetricsServer(addr: ListenAddress, registry: Registry): Promise<StartedServer> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/metrics') {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('404 page not found\n');
       return;
     }
-    metrics.registry.metrics().then(
-      (body) => res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(body),
+    registry.metrics().then(
+      (body) => res.writeHead(200, { 'Content-Type': registry.contentType }).end(body),
       (err: unknown) => res.writeHead(500).end(String(err)),
     );
   });

@@ -22,7 +22,10 @@ export interface ProxyMetrics {
   endpointChangesPending: Gauge;
   endpointChangesTotal: Counter;
   noLocalEndpoints: Gauge<'traffic_policy'>;
-  /** Invalid Services / EndpointSlices (or parts of them) the proxy skipped; kind = service | endpointslice. */
+  /**
+   * Invalid Services / EndpointSlices (or parts of them) the proxy skipped, both modes (validate.ts); kind = service |
+   * endpointslice. nodelet's own: upstream kube-proxy v1.33 has no such metric.
+   */
   invalidObjects: Counter<'kind'>;
   healthzTotal: Counter<'code'>;
   livezTotal: Counter<'code'>;

@@ -2,7 +2,7 @@
  * Chain names exactly as kube-proxy computes them: prefix + the first 16 characters of
  * base32(sha256(servicePortName + protocol [+ endpoint])), so that nodelet and kube-proxy agree on names.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
@@ -23,9 +23,14 @@ function base32Prefix(buf: Buffer, chars: number): string {
   return out;
 }
 
+/** First 16 base32 characters of sha256(`s`), hashed one-shot (no Hash object per name; as nft/names.ts). */
+function hash16(s: string): string {
+  return base32Prefix(hash('sha256', s, 'buffer'), 16);
+}
+
 /** 16-char hash of `servicePortName + protocol` (upstream portProtoHash). */
 export function portProtoHash(servicePortName: string, protocol: string): string {
-  return base32Prefix(createHash('sha256').update(servicePortName + protocol).digest(), 16);
+  return hash16(servicePortName + protocol);
 }
 
 /** Chains of one service port. */
@@ -51,7 +56,7 @@ export function serviceChainNames(servicePortName: string, protocol: string): Se
  * 50,000 endpoints held ~6 MB for a hash that costs ~2 µs.
  */
 export function endpointChainName(servicePortName: string, protocol: string, endpoint: string): string {
-  return `KUBE-SEP-${base32Prefix(createHash('sha256').update(servicePortName + protocol + endpoint).digest(), 16)}`;
+  return `KUBE-SEP-${hash16(servicePortName + protocol + endpoint)}`;
 }
 
 const SERVICE_CHAIN_PREFIXES = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-EXT-', 'KUBE-FW-', 'KUBE-SEP-'];

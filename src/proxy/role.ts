@@ -2,7 +2,7 @@
  * The proxy role: wires informers → Proxier → BoundedFrequencyRunner, the canary monitor and the HTTP servers.
  */
 import os from 'node:os';
-import type { Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import type { Informer, KubeObject } from '../api/types.js';
 import { objectKey } from '../api/types.js';
 import { RealClock, errorMessage, type Clock, type Logger } from '../util/index.js';
@@ -17,6 +17,7 @@ import { BoundedFrequencyRunner } from './runner.js';
 import { ServiceHealthServer } from './svchealth.js';
 import { proxyFamilies } from './families.js';
 import { applyConntrackSysctls, type Sysctl } from './sysctl.js';
+import { InvalidObjectReporter } from './validate.js';
 import type { NftProxier } from './nft/proxier.js';
 import { cleanupNftTables, createNftProxiers } from './nft/role.js';
 
@@ -51,6 +52,11 @@ export interface ProxyOptions {
   nodePodCIDRs?: string[];
   /** prom-client registry for the kubeproxy_* metrics (default: a private one served on metricsBindAddress). */
   registry?: Registry;
+  /**
+   * More registries served with the kubeproxy_* metrics on metricsBindAddress (src/cli: the process's nodejs_* /
+   * process_* metrics, as upstream kube-proxy serves its go_* / process_*). Their names must not clash with kubeproxy_*.
+   */
+  alsoServe?: Registry[];
   /** Services per nat transaction in full syncs. */
   batchSize?: number;
 }
@@ -198,7 +204,9 @@ class ProxyRoleImpl implements ProxyRoleInternals {
     const metrics = cfg.metrics;
     if (healthz !== undefined) this.healthzPort = (await tryStart('healthz', () => startHealthzServer(healthz, health, this.metrics)))?.port;
     if (metrics !== undefined && this.#o.registry === undefined) {
-      this.metricsPort = (await tryStart('metrics', () => startMetricsServer(metrics, this.metrics)))?.port;
+      const more = this.#o.alsoServe ?? [];
+      const registry = more.length === 0 ? this.metrics.registry : Registry.merge([this.metrics.registry, ...more]);
+      this.metricsPort = (await tryStart('metrics', () => startMetricsServer(metrics, registry)))?.port;
     }
   }
 
@@ -225,17 +233,29 @@ class ProxyRoleImpl implements ProxyRoleInternals {
       inf.endpointSlices.stop();
       inf.node?.stop();
     });
+    // Invalid objects are logged and counted here, once per event in both modes, not once per family's proxier.
+    const invalid = new InvalidObjectReporter({ metrics: this.metrics, logger: this.#log });
+    const onService = (s: ServiceObject, deleted: boolean): void => {
+      const key = objectKey(s);
+      const obj = deleted ? undefined : s;
+      invalid.service(key, obj);
+      each((p) => p.onService(key, obj));
+    };
+    const onSlice = (s: EndpointSliceObject, deleted: boolean): void => {
+      invalid.endpointSlice(s, deleted);
+      each((p) => p.onEndpointSlice(s, deleted));
+    };
     this.#cleanups.push(
       inf.services.addHandlers({
-        onAdd: (s) => each((p) => p.onService(objectKey(s), s)),
-        onUpdate: (_old, s) => each((p) => p.onService(objectKey(s), s)),
-        onDelete: (s) => each((p) => p.onService(objectKey(s), undefined)),
+        onAdd: (s) => onService(s, false),
+        onUpdate: (_old, s) => onService(s, false),
+        onDelete: (s) => onService(s, true),
         onSynced: () => each((p) => p.onServicesSynced()),
       }),
       inf.endpointSlices.addHandlers({
-        onAdd: (s) => each((p) => p.onEndpointSlice(s, false)),
-        onUpdate: (_old, s) => each((p) => p.onEndpointSlice(s, false)),
-        onDelete: (s) => each((p) => p.onEndpointSlice(s, true)),
+        onAdd: (s) => onSlice(s, false),
+        onUpdate: (_old, s) => onSlice(s, false),
+        onDelete: (s) => onSlice(s, true),
         onSynced: () => each((p) => p.onEndpointSlicesSynced()),
       }),
     );

@@ -38,7 +38,9 @@ export class ServiceChangeTracker {
   update(key: string, obj: ServiceObject | undefined): boolean {
     const ports = obj === undefined ? undefined : servicePorts(obj, this.#family);
     const cur = ports === undefined || ports.size === 0 ? undefined : ports;
-    if (sameJSON(cur ?? null, this.#applied.get(key) ?? null)) this.#pending.delete(key);
+    const applied = this.#applied.get(key);
+    // Nothing applied yet (the initial list): no need to serialize the new state to see that it differs.
+    if (cur === undefined ? applied === undefined : applied !== undefined && sameJSON(cur, applied)) this.#pending.delete(key);
     else this.#pending.set(key, cur);
     return this.#pending.has(key);
   }
@@ -99,7 +101,8 @@ export class EndpointsChangeTracker {
     else slices.set(key, slice);
     if (slices.size === 0) this.#slices.delete(name);
     const eps = mergeSlices(slices.values(), this.#family, this.#nodeName);
-    if (sameJSON(eps, this.#applied.get(name) ?? new Map())) {
+    const applied = this.#applied.get(name);
+    if (applied === undefined ? eps.size === 0 : sameJSON(eps, applied)) {
       this.#pending.delete(name);
       return false;
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock, hasCode, silentLogger } from '../util/index.js';
 import { defaultProxyConfig, parseDuration, parseListenAddress, resolveProxyConfig } from './config.js';
-import { categorizeEndpoints, mergeSlices } from './endpoints.js';
+import { canonicalIP, categorizeEndpoints, mergeSlices } from './endpoints.js';
 import { goTime, ProxierHealth } from './healthz.js';
 import { endpointChainName, portProtoHash, serviceChainNames } from './names.js';
 import { BoundedFrequencyRunner } from './runner.js';
@@ -12,6 +12,7 @@ import { EndpointsChangeTracker, ServiceChangeTracker } from './tracker.js';
 import { CanaryMonitor } from './monitor.js';
 import { FakeIptables } from './testing/fake-iptables.js';
 import { cleanupIptables } from './cleanup.js';
+import ipaddr from 'ipaddr.js';
 import { newHarness } from './testing/harness.js';
 import { referenceObjects } from './testing/reference.js';
 
@@ -21,6 +22,16 @@ describe('chain names', () => {
     expect(serviceChainNames('ref/udp:dns', 'udp').cluster).toBe('KUBE-SVC-OBETIREJGNOEUNPG');
     expect(serviceChainNames('ref/lb', 'tcp').firewall).toBe('KUBE-FW-QE4JKGOJJC5ONJPK');
     expect(endpointChainName('default/kubernetes:https', 'tcp', '172.17.0.1:6443')).toBe('KUBE-SEP-74C57LLTW7EOQL7Q');
+  });
+});
+
+describe('canonicalIP', () => {
+  it('keeps dotted quads, prints the rest as ipaddr.js does, rejects non-IPs', () => {
+    expect(canonicalIP('10.244.1.2')).toBe('10.244.1.2');
+    expect(canonicalIP('fd00:0:0::0001')).toBe('fd00::1');
+    expect(canonicalIP('010.1.1.1')).toBe(ipaddr.parse('010.1.1.1').toString());
+    expect(canonicalIP('10.244.1.999')).toBeUndefined();
+    expect(canonicalIP('not-an-ip')).toBeUndefined();
   });
 });
 
@@ -113,6 +124,12 @@ describe('change trackers', () => {
     expect(e.update(sl, false)).toBe(true);
     expect(e.update(sl, true)).toBe(false);
     expect(e.update({ metadata: { name: 'x' } }, false)).toBe(false);
+    // First sight of an object with nothing to program (no ports / no endpoints) is no change either.
+    expect(t.update('a/none', { metadata: { namespace: 'a', name: 'none' }, spec: { clusterIP: '10.0.0.2', ports: [] } })).toBe(false);
+    expect(e.update({ ...sl, metadata: { ...sl.metadata, name: 'b-2', labels: { 'kubernetes.io/service-name': 'empty' } }, endpoints: [] }, false)).toBe(false);
+    e.update(sl, false);
+    e.apply();
+    expect(e.update({ ...sl, endpoints: [{ addresses: ['10.1.1.2'] }] }, false)).toBe(true);
   });
 });
 
@@ -202,6 +219,24 @@ describe('canary monitor and cleanup', () => {
     expect(h.ipt.rules('filter', 'INPUT')).toEqual(['-A INPUT -s 10.9.9.9/32 -j ACCEPT']);
     expect(h.ipt.rules('filter', 'OUTPUT')).toEqual([]);
     expect(h.ipt.chains('mangle')).not.toContain('KUBE-PROXY-CANARY');
+  });
+  it('cleanup of a node without iptables-mode rules reads one dump and runs nothing else', async () => {
+    const ipt = new FakeIptables();
+    await ipt.restore('*nat\n:DOCKER - [0:0]\n-A PREROUTING -j DOCKER\nCOMMIT\n*filter\n-A INPUT -s 10.9.9.9/32 -j ACCEPT\nCOMMIT\n', { noflush: true });
+    const calls: string[] = [];
+    const counted = new Proxy(ipt, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]) => {
+          calls.push(`${String(prop)}(${typeof args[0] === 'string' ? args[0] : ''})`);
+          return (v as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    expect(await cleanupIptables(counted, silentLogger())).toBe(true);
+    expect(calls).toEqual(['save()']);
+    expect(ipt.rules('nat', 'PREROUTING')).toEqual(['-A PREROUTING -j DOCKER']);
   });
   it('cleanup keeps KUBE-FIREWALL and foreign jumps to it when another rule still references it', async () => {
     const h = newHarness();

@@ -24,7 +24,23 @@ import { HeaderCompressor, HeaderDecompressor, type SpdyHeaders } from './header
 /** Largest DATA payload written at once (keeps one big write from starving the other streams). */
 const MAX_DATA_CHUNK = 64 * 1024;
 
-/** One client-initiated stream: a Duplex whose writes become DATA frames and whose end() sends FIN. */
+/**
+ * How much a stream buffers each way before it pushes back (the Node default of 16 KiB is a quarter of one DATA
+ * frame: every 64 KiB chunk piped through would pause and resume its source).
+ */
+const STREAM_HIGH_WATER = 256 * 1024;
+
+/**
+ * How much may wait in the socket's write buffer before writers are held until it drains. The socket's own
+ * high-water mark (16 KiB) is below one DATA frame, so its write() result would hold every frame until the buffer
+ * is empty again; holding at 1 MiB instead keeps the socket fed while the peer reads.
+ */
+const SOCKET_HIGH_WATER = 1024 * 1024;
+
+/**
+ * One client-initiated stream: a Duplex whose writes become DATA frames and whose end() sends FIN. On the client side
+ * it emits `reply` (with the headers) when the peer's SYN_REPLY arrived.
+ */
 export class SpdyStream extends Duplex {
   readonly id: number;
   readonly headers: SpdyHeaders;
@@ -34,7 +50,7 @@ export class SpdyStream extends Duplex {
 
   /** @internal created by SpdyConnection */
   constructor(conn: SpdyConnection, id: number, headers: SpdyHeaders) {
-    super({ allowHalfOpen: true });
+    super({ allowHalfOpen: true, readableHighWaterMark: STREAM_HIGH_WATER, writableHighWaterMark: STREAM_HIGH_WATER });
     this.#conn = conn;
     this.id = id;
     this.headers = headers;
@@ -214,18 +230,18 @@ export class SpdyConnection {
       cb(new Error('spdy connection closed'));
       return;
     }
-    let ok = true;
     // Header and payload written separately (corked: one writev), so the payload is never copied.
     this.#socket.cork();
     for (let off = 0; off < data.length; off += MAX_DATA_CHUNK) {
       const last = off + MAX_DATA_CHUNK >= data.length;
       const part = data.subarray(off, off + MAX_DATA_CHUNK);
       this.#socket.write(encodeDataHeader(id, part.length, fin && last));
-      ok = this.#socket.write(part);
+      this.#socket.write(part);
     }
-    if (data.length === 0) ok = this.#socket.write(encodeDataHeader(id, 0, fin));
+    if (data.length === 0) this.#socket.write(encodeDataHeader(id, 0, fin));
     this.#socket.uncork();
-    if (ok) cb();
+    // Above SOCKET_HIGH_WATER some write() returned false, so 'drain' comes once the buffer is flushed.
+    if (this.#socket.writableLength <= SOCKET_HIGH_WATER || !this.#socket.writableNeedDrain) cb();
     else this.#drainWaiters.push(() => cb());
   }
 
@@ -284,6 +300,7 @@ export class SpdyConnection {
           (headers) => {
             this.#busy = false;
             if (f.type === 'synStream') this.#onSynStream(f, headers);
+            else if (f.type === 'synReply') this.#streams.get(f.streamId)?.emit('reply', headers);
             this.#process();
           },
           (err: unknown) => {

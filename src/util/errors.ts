@@ -30,6 +30,9 @@ export type ErrorCode =
   | 'CGROUP_FAILED'
   | 'CHECKPOINT_FAILED'
   | 'RESIZE_FAILED'
+  | 'CERTIFICATE_UNREADABLE'
+  | 'CERTIFICATE_INVALID'
+  | 'SHUTDOWN_INHIBIT_FAILED'
   | 'INTERNAL';
 
 /** Options accepted by every nodelet error. */

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +65,38 @@ export function generateCerts(): ServerCerts {
       kubeletClientKeyPem: readFileSync(f('kc.key'), 'utf8'),
     };
     return cached;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A client certificate and its key (PEM). */
+export interface ClientCertificate {
+  certPem: string;
+  keyPem: string;
+}
+
+/**
+ * Issues a client certificate CN=`commonName`, O=`organizations` signed by the test CA (what kube-apiserver's x509
+ * authenticator maps to user `commonName` in those groups), with the `openssl` CLI. One year, EC P-256.
+ */
+export function issueClientCertificate(certs: ServerCerts, commonName: string, organizations: readonly string[] = []): ClientCertificate {
+  const dir = mkdtempSync(join(tmpdir(), 'nodelet-apiserver-client-'));
+  const f = (n: string): string => join(dir, n);
+  const ossl = (...args: string[]): void => {
+    execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  };
+  try {
+    writeFileSync(f('ca.crt'), certs.caCertPem);
+    writeFileSync(f('ca.key'), certs.caKeyPem, { mode: 0o600 });
+    ossl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', f('key.ec'));
+    ossl('pkcs8', '-topk8', '-nocrypt', '-in', f('key.ec'), '-out', f('key.pem'));
+    const subject = [...organizations.map((o) => `/O=${o}`), `/CN=${commonName}`].join('');
+    ossl('req', '-new', '-key', f('key.pem'), '-subj', subject, '-out', f('req.csr'));
+    writeFileSync(f('ext.cnf'), ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=clientAuth'].join('\n'));
+    ossl('x509', '-req', '-in', f('req.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-set_serial', `0x${randomBytes(12).toString('hex')}`,
+      '-days', '365', '-sha256', '-extfile', f('ext.cnf'), '-out', f('cert.pem'));
+    return { certPem: readFileSync(f('cert.pem'), 'utf8'), keyPem: readFileSync(f('key.pem'), 'utf8') };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError } from './status.js';
 import type { JsonObject } from './json.js';
+import type { UserInfo } from './certificates/auth.js';
 
 /** One parsed request as the handlers see it. */
 export interface Request {
@@ -11,6 +12,8 @@ export interface Request {
   body: Buffer;
   raw: IncomingMessage;
   res: ServerResponse;
+  /** The user a client certificate authenticated (what authorization and NodeRestriction look at), if any. */
+  user?: UserInfo;
 }
 
 /** Reads the whole request body (bounded at 3 MiB like the apiserver's limit). */

@@ -4,13 +4,16 @@ import { writeFileSync } from 'node:fs';
 export interface KubeconfigParams {
   server: string;
   caCertPem: string;
-  token: string;
+  /** A bearer token, or… */
+  token?: string;
+  /** …a client certificate and key (PEM). */
+  clientCert?: { certPem: string; keyPem: string };
   /** Context/cluster/user name (default `nodelet-test`). */
   name?: string;
   namespace?: string;
 }
 
-/** A kubeconfig (YAML) with one cluster, one token user and one current context. */
+/** A kubeconfig (YAML) with one cluster, one user (token or client certificate) and one current context. */
 export function renderKubeconfig(p: KubeconfigParams): string {
   const name = p.name ?? 'nodelet-test';
   const ca = Buffer.from(p.caCertPem).toString('base64');
@@ -25,7 +28,9 @@ export function renderKubeconfig(p: KubeconfigParams): string {
     'users:',
     `- name: ${name}`,
     '  user:',
-    `    token: ${p.token}`,
+    ...(p.clientCert !== undefined
+      ? [`    client-certificate-data: ${Buffer.from(p.clientCert.certPem).toString('base64')}`, `    client-key-data: ${Buffer.from(p.clientCert.keyPem).toString('base64')}`]
+      : [`    token: ${p.token ?? ''}`]),
     'contexts:',
     `- name: ${name}`,
     '  context:',

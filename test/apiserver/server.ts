@@ -33,6 +33,8 @@ import { bootstrapTokenUser, clientCertUser, createBootstrapToken, stampCsrReque
 import { startCsrController } from './certificates/controller.js';
 import { kubeletAgent, kubeletRoute, serveNodeProxy, servePodLog } from './kubelet/proxy.js';
 import { handleUpgrade, resolveStream } from './kubelet/upgrade.js';
+import { authorize, isRestrictedUser, requestAttributes } from './authz/index.js';
+import { issueClientCertificate } from './certs.js';
 
 /** Options of {@link startTestApiServer}. */
 export interface TestApiServerOptions {
@@ -85,6 +87,12 @@ export interface TestApiServer {
   readonly kubeletClientCaPath: string;
   /** Writes another copy of the kubeconfig (e.g. with a default namespace). */
   writeKubeconfig(path: string, opts?: { namespace?: string }): void;
+  /**
+   * A kubeconfig (in this server's temp dir, made once per user) authenticating with a client certificate
+   * CN=`username`, O=`groups` signed by the server's CA — e.g. `system:node:<name>` in `system:nodes` (authorized by
+   * the Node authorizer and NodeRestriction) or `system:kube-proxy` (RBAC `system:node-proxier`). Returns its path.
+   */
+  userKubeconfig(username: string, groups?: string[]): string;
   readonly faults: Faults;
   readonly store: Store;
   readonly registry: Registry;
@@ -172,8 +180,12 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}): Promi
         throw fault.error;
       }
       if (!PUBLIC_PATHS.has(url.pathname) && !authenticated(req)) throw unauthorized();
+      // Node and kube-proxy identities (client certificates) are authorized as on a real cluster; others may do anything.
+      const certUser = clientCertUser(req);
+      const user = isRestrictedUser(certUser) ? certUser : undefined;
+      if (user !== undefined) authorize(store, requestAttributes(user, method, url.pathname, url.searchParams), env.serverMinor);
       const toKubelet = kubeletRoute(url.pathname) !== undefined; // bodies go to the kubelet as they are
-      const r: Request = { method, path: url.pathname, query: url.searchParams, headers: req.headers, body: toKubelet ? body : csrBody(method, url.pathname, req, normalizeBody(method, req, body)), raw: req, res };
+      const r: Request = { method, path: url.pathname, query: url.searchParams, headers: req.headers, body: toKubelet ? body : csrBody(method, url.pathname, req, normalizeBody(method, req, body)), raw: req, res, user };
       dispatch(r);
     } catch (e) {
       sendError(res, e);
@@ -203,7 +215,7 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}): Promi
     }
     if (rt.kind === 'unknownResource') throw unknownResource();
     if (rt.kind === 'other') return notFoundText(r.res);
-    if (serveSpecial(r, rt.target, registry, opts.reviews ?? {}, token, new Date())) return;
+    if (serveSpecial(r, rt.target, registry, opts.reviews ?? {}, token, new Date(), env.serverMinor)) return;
     serveResource(r, rt.target, env);
   };
 
@@ -229,7 +241,14 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}): Promi
       {
         registry,
         agent,
-        authenticated,
+        // Authenticated, and (for node and kube-proxy identities) authorized: a refusal throws the 403.
+        authenticated: (r: IncomingMessage): boolean => {
+          if (!authenticated(r)) return false;
+          const u = clientCertUser(r);
+          const url = new URL(r.url ?? '/', 'https://localhost');
+          if (isRestrictedUser(u)) authorize(store, requestAttributes(u, r.method ?? 'GET', url.pathname, url.searchParams), env.serverMinor);
+          return true;
+        },
         track: (sock) => {
           upgradeSockets.add(sock);
           sock.on('close', () => upgradeSockets.delete(sock));
@@ -279,6 +298,17 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}): Promi
   const writeKubeconfig = (path: string, o: { namespace?: string } = {}): void =>
     writeKubeconfigFile(path, { server: url, caCertPem: certs.caCertPem, token, namespace: o.namespace });
   writeKubeconfig(kubeconfigPath);
+  const userKubeconfigs = new Map<string, string>();
+  const userKubeconfig = (username: string, groups: string[] = []): string => {
+    const key = JSON.stringify([username, ...groups]);
+    let path = userKubeconfigs.get(key);
+    if (path === undefined) {
+      path = join(dir, `user-${userKubeconfigs.size}.kubeconfig`);
+      writeKubeconfigFile(path, { server: url, caCertPem: certs.caCertPem, clientCert: issueClientCertificate(certs, username, groups), name: username.replace(/[^A-Za-z0-9-]/g, '-') });
+      userKubeconfigs.set(key, path);
+    }
+    return path;
+  };
   const kubeletClientCaPath = join(dir, 'kubelet-client-ca.crt');
   writeFileSync(kubeletClientCaPath, certs.caCertPem);
   let stopped = false;
@@ -291,6 +321,7 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}): Promi
     kubeconfigPath,
     kubeletClientCaPath,
     writeKubeconfig,
+    userKubeconfig,
     writeBootstrapKubeconfig(path: string): string {
       const bootstrapToken = createBootstrapToken(registry);
       writeKubeconfigFile(path, { server: url, caCertPem: certs.caCertPem, token: bootstrapToken, name: 'bootstrap' });

@@ -16,20 +16,22 @@ export interface RawOptions {
   contentType?: string;
   accept?: string;
   token?: string | null;
+  /** A client certificate to authenticate with (then no token is sent unless `token` is given). */
+  clientCert?: { certPem: string; keyPem: string };
 }
 
 /** Sends one request to the test server with its token (or `token`) and returns status and parsed body. */
 export function raw(server: TestApiServer, method: string, path: string, opts: RawOptions = {}): Promise<RawResponse> {
   const payload = opts.body === undefined ? undefined : Buffer.from(typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body));
   const headers: Record<string, string | number> = { accept: opts.accept ?? 'application/json' };
-  const token = opts.token === undefined ? server.token : opts.token;
+  const token = opts.token === undefined ? (opts.clientCert === undefined ? server.token : null) : opts.token;
   if (token !== null) headers.authorization = `Bearer ${token}`;
   if (payload) {
     headers['content-type'] = opts.contentType ?? 'application/json';
     headers['content-length'] = payload.length;
   }
   return new Promise((resolve, reject) => {
-    const req = request(`${server.url}${path}`, { method, headers, ca: server.caCertPem }, (res) => {
+    const req = request(`${server.url}${path}`, { method, headers, ca: server.caCertPem, cert: opts.clientCert?.certPem, key: opts.clientCert?.keyPem }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CriRuntime } from '../../src/cri/containerd/index.js';
 import { containerdMissing, startPrivateContainerd, type PrivateContainerd } from '../../src/cri/containerd/testing.js';
-import { runNodelet, startCluster, waitFor, type Cluster, type NodeletProcess } from './harness/index.js';
+import { runNodelet, startCluster, testPodLogsDir, waitFor, type Cluster, type NodeletProcess } from './harness/index.js';
 import { fastKubeletConfig, freePort, tempDir } from './node-helpers.js';
 
 const NODE = 'nlctr-e2e-node';
@@ -126,7 +126,7 @@ describe.skipIf(missing !== undefined)(`pods on containerd through the daemon ${
     };
     await kubectlOk(['create', '-f', '-'], JSON.stringify(pod));
     const uid = await waitFor(async () => (await getPod('chatty'))?.metadata.uid, { timeoutMs: 30_000, description: 'pod created' });
-    const logDir = `/var/log/pods/${NS}_chatty_${uid}/c`;
+    const logDir = `${testPodLogsDir(`${dir?.path ?? ''}/root`)}/${NS}_chatty_${uid}/c`;
     const { readdirSync } = await import('node:fs');
     const files = await waitFor(() => {
       try {

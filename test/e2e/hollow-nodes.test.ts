@@ -10,6 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runNodelet, startCluster, waitFor, type Cluster, type NodeletProcess } from './harness/index.js';
 import { freePort, tempDir } from './node-helpers.js';
 
+/** True when the IPv4 address is inside the CIDR. */
+function inIPv4Cidr(ip: string, cidr: string): boolean {
+  const num = (a: string): number => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+  const [base = '', bits = '32'] = cidr.split('/');
+  const size = 2 ** (32 - Number(bits));
+  return Math.floor(num(ip) / size) === Math.floor(num(base) / size);
+}
+
 const PREFIX = `hl${process.pid % 100000}-`;
 const NODES = [`${PREFIX}001`, `${PREFIX}002`];
 const NS = `${PREFIX}ns`;
@@ -65,7 +73,10 @@ spec:
       },
       { timeoutMs: 60_000, description: 'the pod Running on the hollow node' },
     );
-    expect(ip).toMatch(/^10\.88\./);
+    // The fake runtime hands out IPs from the Node's podCIDR once it has one (real control plane), before that (and on
+    // the test API server, which allocates none) from node i's /24 of --pod-ip-range (default 100.64.0.0/10).
+    const podCIDR = (await cluster.kubectl(['get', 'node', NODES[1] ?? '', '-o', 'jsonpath={.spec.podCIDR}'])).stdout.trim();
+    expect(inIPv4Cidr(ip, '100.64.0.0/10') || (podCIDR !== '' && inIPv4Cidr(ip, podCIDR))).toBe(true);
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     for (const n of NODES) {
       expect(text).toMatch(new RegExp(`rest_client_requests_total\\{code="20\\d",host="[^"]+",method="(PUT|PATCH|POST)",hollow_node="${n}"\\} [1-9]`));

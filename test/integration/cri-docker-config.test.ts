@@ -3,7 +3,7 @@
  * readonly rootfs, capabilities, DNS, hosts, sysctls, port mappings, cgroup limits), listing after an agent restart,
  * and following logs. Real Docker; everything created carries io.nodelet.test=cri-docker-config.
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,14 @@ import { dockerClient, removeLabelled, DOCKER_SOCKET } from '../support/docker.j
 
 const LABEL = { 'io.nodelet.test': 'cri-docker-config' };
 const docker = dockerClient();
+
+const lstatOrNull = (p: string): ReturnType<typeof lstatSync> | null => {
+  try {
+    return lstatSync(p);
+  } catch {
+    return null;
+  }
+};
 
 async function freePort(): Promise<number> {
   const srv = createServer();
@@ -81,6 +89,27 @@ describe('DockerRuntime settings', () => {
     const r = await rt.execSync(appId, ['sh', '-c', script], 10);
     return { exitCode: r.exitCode, out: (r.stdout + r.stderr).trim() };
   };
+
+  it('links the CRI log path to the engine\'s json log after start and removes the link with the container (as cri-dockerd)', async () => {
+    const logDir = mkdtempSync(join(tmpdir(), 'nlcri-logs-'));
+    try {
+      const lsb = { ...sandboxConfig('log-pod', LABEL), logDirectory: logDir };
+      const lsbId = await rt.runPodSandbox(lsb);
+      const id = await rt.createContainer(lsbId, containerConfig('talker', lsb, LABEL, { command: ['sh', '-c', 'echo hello-link; sleep 30'], logPath: 'talker/0.log' }), lsb);
+      await rt.startContainer(id);
+      const link = join(logDir, 'talker/0.log');
+      expect(readlinkSync(link)).toBe((await docker.getContainer(id).inspect()).LogPath);
+      await waitFor('the log through the link', () => (readFileSync(link, 'utf8').includes('hello-link') ? true : undefined));
+      expect((await rt.containerStatus(id)).logPath).toBe(link);
+      await rt.stopContainer(id, 0);
+      await rt.removeContainer(id);
+      expect(lstatOrNull(link)).toBeNull();
+      await rt.stopPodSandbox(lsbId);
+      await rt.removePodSandbox(lsbId);
+    } finally {
+      rmSync(logDir, { recursive: true, force: true });
+    }
+  });
 
   it('applies env, working dir, user, groups, mounts, readonly rootfs, no_new_privs and dropped capabilities', async () => {
     expect((await sh('echo "$FOO"; pwd; id -u; id -g; id -G')).out.split('\n')).toEqual([

@@ -66,6 +66,25 @@ describe('HostGwNetwork', () => {
     expect([...host.routes.keys()]).toEqual(['10.244.2.0/24']);
   });
 
+  it('dual-stack: both ranges in the conflist, IPv6 routes via the IPv6 InternalIP, IPv6 masquerade from the pod CIDR', async () => {
+    const dual = (name: string, v4: string, v6: string, i: number): V1Node => ({
+      metadata: { name },
+      spec: { podCIDR: `10.244.${i}.0/24`, podCIDRs: [`10.244.${i}.0/24`, `fd15:0:0:${i}::/64`] },
+      status: { addresses: [{ type: 'InternalIP', address: v4 }, { type: 'InternalIP', address: v6 }] },
+    });
+    nodes.set(dual('n1', '10.214.8.2', 'fd15:0:0:ff::2', 1));
+    nodes.set(dual('n2', '10.214.8.3', 'fd15:0:0:ff::3', 2));
+    expect(await net.syncOnce()).toMatchObject({ state: 'synced', added: 2, failed: 0 });
+    const conf = JSON.parse(readFileSync(join(dir, 'net.d', HOST_GW_CONF_FILE), 'utf8')) as { plugins: { ipam?: { ranges: unknown } }[] };
+    expect(conf.plugins[0]?.ipam?.ranges).toEqual([[{ subnet: '10.244.1.0/24' }], [{ subnet: 'fd15:0:0:1::/64' }]]);
+    expect([...host.routes.values()]).toEqual([
+      { dst: '10.244.2.0/24', via: '10.214.8.3' },
+      { dst: 'fd15:0:0:2::/64', via: 'fd15:0:0:ff::3' },
+    ]);
+    // --cluster-cidr is IPv4 only here: the IPv6 family is bounded by this node's IPv6 pod CIDR.
+    expect(host.masquerade).toEqual(['10.244.0.0/16', 'fd15:0:0:1::/64']);
+  });
+
   it('does nothing when the operator has their own CNI config', async () => {
     const confDir = join(dir, 'net.d');
     net = new HostGwNetwork({ nodeName: 'n1', nodes, host, confDir, clusterCIDRs: [] });

@@ -6,7 +6,7 @@ import { errorMessage } from '../../util/errors.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
 import { configFileNames } from '../conf.js';
 import type { PodNetworkHost } from './host.js';
-import { desiredRoutes, HOST_GW_CONF_FILE, hostGwConflist, routeChanges, type NodeRouteInfo } from './render.js';
+import { desiredRoutes, effectiveClusterCIDRs, HOST_GW_CONF_FILE, hostGwConflist, routeChanges, type NodeRouteInfo } from './render.js';
 
 /** Options for {@link HostGwNetwork}. */
 export interface HostGwNetworkOptions {
@@ -16,7 +16,10 @@ export interface HostGwNetworkOptions {
   host: PodNetworkHost;
   /** CNI config directory the conflist is written to. */
   confDir: string;
-  /** The cluster's pod CIDRs (--cluster-cidr); empty = this node's pod CIDRs. Routes and masquerade stay inside. */
+  /**
+   * The cluster's pod CIDRs (--cluster-cidr, one per family); a family without one uses this node's pod CIDR of that
+   * family. Routes and masquerade stay inside.
+   */
   clusterCIDRs: readonly string[];
   bridge?: string;
   dataDir?: string;
@@ -45,8 +48,8 @@ export function nodeRouteInfo(n: V1Node): NodeRouteInfo {
 /**
  * The host-gw pod network of one node (kubenet / flannel host-gw): once the controller-manager has set this Node's
  * podCIDR it writes the bridge conflist (unless the operator has a CNI config of their own: then it does nothing),
- * hooks the masquerade chain, and keeps one route per other node's pod CIDR via that node's InternalIP, removing
- * routes of nodes that are gone. Level-triggered: Node events only mark it dirty; {@link syncOnce} does the work and
+ * hooks the masquerade chain of each family (iptables and ip6tables), and keeps one route per other node's pod CIDR
+ * via that node's InternalIP of the same family, removing routes of nodes that are gone. Level-triggered: Node events only mark it dirty; {@link syncOnce} does the work and
  * a periodic resync repairs drift. It never removes routes on stop (pods keep running).
  */
 export class HostGwNetwork {
@@ -103,7 +106,8 @@ export class HostGwNetwork {
       return result;
     }
     result.wroteConfig = await this.#writeConfig(self.podCIDRs);
-    const cluster = this.#o.clusterCIDRs.length > 0 ? this.#o.clusterCIDRs : self.podCIDRs;
+    // Per family: --cluster-cidr of that family, else this node's pod CIDR (IPv6 masquerade needs no IPv6 --cluster-cidr).
+    const cluster = effectiveClusterCIDRs(this.#o.clusterCIDRs, self.podCIDRs);
     if (this.#masqFor !== cluster.join(',')) {
       await this.#o.host.ensureMasquerade(cluster);
       this.#masqFor = cluster.join(',');

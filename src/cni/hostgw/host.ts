@@ -1,25 +1,33 @@
 /**
  * The node-level effects of the host-gw pod network behind one small interface: routes with the route keeper's own
- * `proto` and the masquerade chain. Real: {@link LinuxPodNetworkHost} (`ip`, `iptables-restore`); fake:
- * {@link FakePodNetworkHost}.
+ * `proto` and the masquerade chain of each family. Real: {@link LinuxPodNetworkHost} (`ip`, `iptables-restore`,
+ * `ip6tables-restore`); fake: {@link FakePodNetworkHost}.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { masqueradeRestore, MASQ_CHAIN, ROUTE_PROTO, type PodRoute } from './render.js';
+import { familyOf, masqueradeHookArgs, masqueradeRestore, MASQ_CHAIN, ROUTE_PROTO, type PodRoute } from './render.js';
 
 const run = promisify(execFile);
 
 /**
- * Contract: `listRoutes` returns only routes with the keeper's proto; `replaceRoute` is idempotent (adds or moves the
- * route to the new gateway); `deleteRoute` of a missing route succeeds; `ensureMasquerade` replaces the chain's rules
- * and hooks it into POSTROUTING once.
+ * Contract: `listRoutes` returns only routes with the keeper's proto (both families); `replaceRoute` is idempotent
+ * (adds or moves the route to the new gateway); `deleteRoute` of a missing route succeeds; `ensureMasquerade`, per
+ * family (iptables for IPv4, ip6tables for IPv6), replaces the chain's rules and hooks it into POSTROUTING once when
+ * `clusterCIDRs` has CIDRs of that family, and removes the chain and its hook when it has none;
+ * `removeMasquerade` removes both families' chains and hooks (idempotent; nothing else is touched).
  */
 export interface PodNetworkHost {
   listRoutes(): Promise<PodRoute[]>;
   replaceRoute(r: PodRoute): Promise<void>;
   deleteRoute(r: PodRoute): Promise<void>;
   ensureMasquerade(clusterCIDRs: readonly string[]): Promise<void>;
+  removeMasquerade(): Promise<void>;
 }
+
+const TOOLS: Record<4 | 6, { restore: string; iptables: string }> = {
+  4: { restore: 'iptables-restore', iptables: 'iptables' },
+  6: { restore: 'ip6tables-restore', iptables: 'ip6tables' },
+};
 
 /** Options for {@link LinuxPodNetworkHost}. */
 export interface LinuxPodNetworkHostOptions {
@@ -58,15 +66,38 @@ export class LinuxPodNetworkHost implements PodNetworkHost {
   }
 
   async ensureMasquerade(clusterCIDRs: readonly string[]): Promise<void> {
-    const v4 = clusterCIDRs.filter((c) => !c.includes(':'));
-    await this.#exec(['iptables-restore', '--noflush', '-w', '5'], masqueradeRestore(v4));
-    const hook = ['-t', 'nat', '-C', 'POSTROUTING', '-m', 'comment', '--comment', 'nodelet pod network masquerade', '-j', MASQ_CHAIN];
-    try {
-      await this.#exec(['iptables', '-w', '5', ...hook]);
-    } catch {
-      hook[2] = '-A';
-      await this.#exec(['iptables', '-w', '5', ...hook]);
+    for (const fam of [4, 6] as const) {
+      if (clusterCIDRs.some((c) => familyOf(c) === fam)) await this.#ensureFamily(fam, clusterCIDRs);
+      else await this.#removeFamily(fam);
     }
+  }
+
+  async removeMasquerade(): Promise<void> {
+    await this.#removeFamily(4);
+    await this.#removeFamily(6);
+  }
+
+  async #ensureFamily(fam: 4 | 6, clusterCIDRs: readonly string[]): Promise<void> {
+    const t = TOOLS[fam];
+    await this.#exec([t.restore, '--noflush', '-w', '5'], masqueradeRestore(clusterCIDRs, fam));
+    try {
+      await this.#exec([t.iptables, '-w', '5', ...masqueradeHookArgs('-C')]);
+    } catch {
+      await this.#exec([t.iptables, '-w', '5', ...masqueradeHookArgs('-A')]);
+    }
+  }
+
+  /** Deletes the hook (every copy) and the chain of one family; missing ones (or a missing tool) are fine. */
+  async #removeFamily(fam: 4 | 6): Promise<void> {
+    const t = TOOLS[fam];
+    for (let i = 0; i < 10; i++) {
+      const gone = await this.#exec([t.iptables, '-w', '5', ...masqueradeHookArgs('-D')]).then(
+        () => false,
+        () => true,
+      );
+      if (gone) break;
+    }
+    for (const op of ['-F', '-X']) await this.#exec([t.iptables, '-w', '5', '-t', 'nat', op, MASQ_CHAIN]).catch(() => undefined);
   }
 
   async #exec(argv: string[], stdin?: string): Promise<{ stdout: string }> {
@@ -84,6 +115,7 @@ export class FakePodNetworkHost implements PodNetworkHost {
   readonly routes = new Map<string, PodRoute>();
   /** Routes of other owners (e.g. the bridge's own /24): listRoutes never returns them. */
   readonly foreign: PodRoute[] = [];
+  /** The cluster CIDRs masqueraded (both families); [] before ensureMasquerade and after removeMasquerade. */
   masquerade: string[] = [];
   calls = 0;
   /** Gateways replaceRoute refuses (like "Nexthop has invalid gateway" for an address off every local link). */
@@ -108,5 +140,10 @@ export class FakePodNetworkHost implements PodNetworkHost {
   async ensureMasquerade(clusterCIDRs: readonly string[]): Promise<void> {
     this.calls++;
     this.masquerade = [...clusterCIDRs];
+  }
+
+  async removeMasquerade(): Promise<void> {
+    this.calls++;
+    this.masquerade = [];
   }
 }

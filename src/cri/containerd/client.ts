@@ -22,6 +22,8 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+const EMPTY = Buffer.alloc(0);
+
 // Upstream kubelet's maxMsgSize for CRI responses.
 const MAX_MSG = 16 * 1024 * 1024;
 
@@ -52,6 +54,21 @@ export class CriClient {
   /** Calls an ImageService method. */
   image<M extends keyof ImageMethods>(method: M, req: ImageMethods[M][0], ctx: CriErrorContext, opts: CallOptions = {}): Promise<ImageMethods[M][1]> {
     return this.#call(this.#image, method, req, ctx, opts) as Promise<ImageMethods[M][1]>;
+  }
+
+  /**
+   * Calls a RuntimeService method with an empty request and decodes the raw response bytes with `decode` (for hot
+   * paths that need a few fields of a large response: list-scan.ts).
+   */
+  runtimeRaw<T>(method: keyof RuntimeMethods, decode: (buf: Buffer) => T, ctx: CriErrorContext, opts: CallOptions = {}): Promise<T> {
+    const timeoutMs = opts.timeoutMs ?? this.#timeoutMs;
+    const callOpts = timeoutMs > 0 ? { deadline: new Date(Date.now() + timeoutMs) } : {};
+    return new Promise((resolve, reject) => {
+      this.#runtime.makeUnaryRequest(`/runtime.v1.RuntimeService/${method}`, () => EMPTY, decode, null, new Metadata(), callOpts, (err, res) => {
+        if (err !== null && err !== undefined) reject(mapCriError(err, ctx, this.endpoint));
+        else resolve(res as T);
+      });
+    });
   }
 
   /** Closes the connection (idempotent). */

@@ -11,6 +11,10 @@ import type {
   ContainerRuntime,
   ContainerStatus,
   ContainerStreaming,
+  PortForwardUrls,
+  ExecPreparer,
+  ExecShape,
+  PreparedExec,
   ExecResult,
   Image,
   PodSandbox,
@@ -44,6 +48,7 @@ import {
   toCriUpdateResources,
 } from './convert.js';
 import { EventTracker, type ListedObject } from './events.js';
+import { scanContainerList, scanSandboxList } from './list-scan.js';
 import * as images from './images.js';
 import { readCriLogFile, type LogOptions } from './logs.js';
 
@@ -73,7 +78,7 @@ const CONDITIONS = new Set(['RuntimeReady', 'NetworkReady']);
  * CRI calls, which keep labels, annotations and metadata themselves. Events come from an {@link EventTracker} (CRI
  * 1.6 runtimes have no event stream). Safe for concurrent calls.
  */
-export class CriRuntime implements ContainerRuntime, ContainerLogs, ContainerStreaming {
+export class CriRuntime implements ContainerRuntime, ContainerLogs, ContainerStreaming, ExecPreparer, PortForwardUrls {
   readonly #client: CriClient;
   readonly #log: Logger;
   readonly #logsRoot: string;
@@ -241,6 +246,12 @@ export class CriRuntime implements ContainerRuntime, ContainerLogs, ContainerStr
     return fromCriContainerStatus(res.status, sandboxId);
   }
 
+  /** CRI ContainerStats: `writable_layer.used_bytes` (containerd reads the snapshot's usage). */
+  async containerWritableLayerBytes(id: string): Promise<number> {
+    const res = await this.#client.runtime('ContainerStats', { containerId: id }, { op: 'read stats of', object: `container ${id}` });
+    return Math.max(0, Number(res.stats?.writableLayer?.usedBytes?.value ?? 0));
+  }
+
   /** CRI UpdateContainerResources with the CPU and memory settings of `resources`. */
   async updateContainerResources(id: string, resources: LinuxContainerResources): Promise<void> {
     const linux = toCriUpdateResources(resources);
@@ -254,14 +265,38 @@ export class CriRuntime implements ContainerRuntime, ContainerLogs, ContainerStr
 
   /** Interactive exec through the runtime's streaming server (see src/cri/containerd/streaming.ts). */
   async exec(id: string, cmd: string[], io: StreamIO): Promise<StreamSession> {
-    await this.#requireRunning(id, 'exec in');
-    return this.#streaming.exec(id, cmd, io);
+    const shape = { tty: io.tty, stdin: io.stdin !== undefined, stdout: io.stdout !== undefined, stderr: io.stderr !== undefined };
+    return (await this.prepareExec(id, cmd, shape)).start(io);
+  }
+
+  /**
+   * ExecPreparer: the running check and the CRI Exec URL + streaming connection run side by side (one round trip
+   * instead of two); when the container is not running, whatever was prepared is cancelled.
+   */
+  async prepareExec(id: string, cmd: string[], shape: ExecShape): Promise<PreparedExec> {
+    const prepared = this.#streaming.prepareExec(id, cmd, shape);
+    prepared.catch(() => undefined); // may reject before it is awaited below (the running check failing first)
+    try {
+      await this.#requireRunning(id, 'exec in');
+    } catch (err) {
+      void prepared.then((p) => p.cancel(), () => undefined);
+      throw err;
+    }
+    return prepared;
   }
 
   /** Attach through the runtime's streaming server. */
   async attach(id: string, io: StreamIO): Promise<StreamSession> {
     await this.#requireRunning(id, 'attach to');
     return this.#streaming.attach(id, io);
+  }
+
+  /**
+   * A port-forward URL on the runtime's streaming server, for proxying a whole SPDY connection (PortForwardUrls).
+   * The ports come from the client's stream headers, as for the upstream kubelet; the runtime checks the sandbox.
+   */
+  async portForwardUrl(podSandboxId: string): Promise<string> {
+    return this.#streaming.portForwardUrl(podSandboxId);
   }
 
   /** Port-forward through the runtime's streaming server (the runtime dials inside the sandbox's netns). */
@@ -388,18 +423,13 @@ export class CriRuntime implements ContainerRuntime, ContainerLogs, ContainerStr
   }
 
   async #listAll(): Promise<ListedObject[]> {
+    // Every second: only ids and states are decoded (list-scan.ts), not the whole objects with labels and annotations.
     const [sandboxes, containers] = await Promise.all([
-      this.#client.runtime('ListPodSandbox', { filter: {} }, { op: 'list', object: 'pod sandboxes' }),
-      this.#client.runtime('ListContainers', { filter: {} }, { op: 'list', object: 'containers' }),
+      this.#client.runtimeRaw('ListPodSandbox', scanSandboxList, { op: 'list', object: 'pod sandboxes' }),
+      this.#client.runtimeRaw('ListContainers', scanContainerList, { op: 'list', object: 'containers' }),
     ]);
-    return [
-      ...sandboxes.items.map((s): ListedObject => ({ id: s.id, podSandboxId: s.id, isSandbox: true, phase: s.state === 'SANDBOX_READY' ? 1 : 2 })),
-      ...containers.containers.map((c): ListedObject => {
-        this.#sandboxOf.set(c.id, c.podSandboxId);
-        const phase = c.state === 'CONTAINER_CREATED' ? 0 : c.state === 'CONTAINER_RUNNING' ? 1 : 2;
-        return { id: c.id, podSandboxId: c.podSandboxId, isSandbox: false, phase };
-      }),
-    ];
+    for (const c of containers) if (!this.#sandboxOf.has(c.id)) this.#sandboxOf.set(c.id, c.podSandboxId);
+    return [...sandboxes, ...containers];
   }
 
   #dispatch(e: ContainerEvent): void {

@@ -185,6 +185,7 @@ export interface RuntimeMethods {
   RemoveContainer: [{ containerId: string }, object];
   ListContainers: [{ filter: CriContainerFilter }, { containers: CriContainer[] }];
   ContainerStatus: [{ containerId: string; verbose: boolean }, { status: CriContainerStatus | null; info: Record<string, string> }];
+  ContainerStats: [{ containerId: string }, { stats: { writableLayer?: { usedBytes?: { value: string | number } } } | null }];
   ExecSync: [{ containerId: string; cmd: string[]; timeout: number }, { stdout: Buffer; stderr: Buffer; exitCode: number }];
   ReopenContainerLog: [{ containerId: string }, object];
   UpdateContainerResources: [{ containerId: string; linux: CriLinuxResources }, object];

@@ -8,7 +8,7 @@
 import type { Duplex, Writable } from 'node:stream';
 import { connectSpdy, type SpdyConnection, type SpdyStream } from '../../spdy/index.js';
 import { NodeletError, type Logger } from '../../util/index.js';
-import type { ContainerStreaming, StreamIO, StreamSession, TerminalSize } from '../types.js';
+import type { ContainerStreaming, ExecShape, PreparedExec, StreamIO, StreamSession, TerminalSize } from '../types.js';
 import type { ExecTicket } from './exec-reaper.js';
 
 /** The three CRI calls that hand out streaming URLs. */
@@ -99,37 +99,61 @@ export class CriStreaming implements ContainerStreaming {
   }
 
   async exec(containerId: string, cmd: string[], io: StreamIO): Promise<StreamSession> {
-    // The ticket (the time since boot) is taken while the URL is asked for: the streaming server starts the process
-    // only once the streams below are up.
+    const shape = { tty: io.tty, stdin: io.stdin !== undefined, stdout: io.stdout !== undefined, stderr: io.stderr !== undefined };
+    return (await this.prepareExec(containerId, cmd, shape)).start(io);
+  }
+
+  /**
+   * The CRI Exec URL and the connection to the streaming server, made before the client's streams are there
+   * (ExecPreparer); the streaming server starts the process only once start() opened the streams.
+   */
+  async prepareExec(containerId: string, cmd: string[], shape: ExecShape): Promise<PreparedExec> {
+    // The ticket (the time since boot) is taken while the URL is asked for: the process cannot have started before.
     const tracking = this.#reaper?.track(containerId, cmd);
     let url: string;
     try {
-      url = await this.#calls.exec({ containerId, cmd, tty: io.tty, stdin: io.stdin !== undefined, stdout: io.stdout !== undefined, stderr: !io.tty && io.stderr !== undefined });
+      url = await this.#calls.exec({ containerId, cmd, tty: shape.tty, stdin: shape.stdin, stdout: shape.stdout, stderr: !shape.tty && shape.stderr });
     } catch (err) {
       void tracking?.then((t) => t.release());
       throw err;
     }
     const ticket = await tracking;
+    const aborted = new AbortController();
     let conn: SpdyConnection;
     try {
-      ({ conn } = await connectSpdy(url, ['v4.channel.k8s.io'], io.signal, this.#log));
+      ({ conn } = await connectSpdy(url, ['v4.channel.k8s.io'], aborted.signal, this.#log));
     } catch (err) {
       ticket?.release();
       throw err;
     }
-    const session = relay(conn, io);
-    const done = session.done.then(
-      (code) => {
+    let used = false;
+    return {
+      cancel: () => {
+        if (used) return;
+        used = true;
         ticket?.release();
-        return code;
+        conn.close('exec not started');
       },
-      async (err: unknown) => {
-        if (io.signal.aborted && ticket !== undefined) await ticket.reap().catch(() => undefined);
-        else ticket?.release();
-        throw err;
+      start: (io) => {
+        if (used) return Promise.reject(new NodeletError('RUNTIME_ERROR', 'prepared exec already used'));
+        used = true;
+        if (io.signal.aborted) aborted.abort();
+        else io.signal.addEventListener('abort', () => aborted.abort(), { once: true });
+        const session = relay(conn, io);
+        const done = session.done.then(
+          (code) => {
+            ticket?.release();
+            return code;
+          },
+          async (err: unknown) => {
+            if (io.signal.aborted && ticket !== undefined) await ticket.reap().catch(() => undefined);
+            else ticket?.release();
+            throw err;
+          },
+        );
+        return Promise.resolve({ done, resize: session.resize });
       },
-    );
-    return { done, resize: session.resize };
+    };
   }
 
   async attach(containerId: string, io: StreamIO): Promise<StreamSession> {
@@ -137,6 +161,11 @@ export class CriStreaming implements ContainerStreaming {
     const { conn } = await connectSpdy(url, ['v4.channel.k8s.io'], io.signal, this.#log);
     const session = relay(conn, io);
     return { resize: session.resize, done: session.done.then(() => undefined) };
+  }
+
+  /** A single-use port-forward URL for the sandbox; the client's streams name the ports. */
+  portForwardUrl(podSandboxId: string): Promise<string> {
+    return this.#calls.portForward({ podSandboxId, port: [] });
   }
 
   async portForward(podSandboxId: string, port: number, stream: Duplex, signal: AbortSignal): Promise<void> {

@@ -32,6 +32,7 @@ import { DockerEventStream } from './events.js';
 import { dockerExec } from './exec.js';
 import * as images from './images.js';
 import { DOCKER_LABELS, type DockerObjectType } from './labels.js';
+import { createLogLink, removeLogLink } from './log-link.js';
 import { readDockerLogs, type DockerLogOptions } from './logs.js';
 import { dockerUpdate } from './resources.js';
 import { containerCreateOptions, sandboxCreateOptions, type SpecOptions } from './specs.js';
@@ -194,12 +195,17 @@ export class DockerRuntime implements ContainerRuntime, ContainerLogs, Container
   }
 
   async startContainer(id: string): Promise<void> {
+    let failure: unknown;
     try {
       await this.#docker.getContainer(id).start();
     } catch (err) {
       if (engineStatus(err) === 304) return;
-      throw mapDockerError(err, { op: 'start', object: `container ${id}` }, this.#socketPath);
+      failure = err;
     }
+    // As cri-dockerd: the CRI log path links to the engine's log, for started and failed containers alike.
+    const info = await this.#inspectOrNull(id, 'container').catch(() => null);
+    if (info !== null) await createLogLink(info.Config.Labels?.[DOCKER_LABELS.logPath] ?? '', info.LogPath, this.#log);
+    if (failure !== undefined) throw mapDockerError(failure, { op: 'start', object: `container ${id}` }, this.#socketPath);
   }
 
   async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
@@ -207,6 +213,8 @@ export class DockerRuntime implements ContainerRuntime, ContainerLogs, Container
   }
 
   async removeContainer(id: string): Promise<void> {
+    const info = await this.#inspectOrNull(id, 'container').catch(() => null);
+    if (info !== null) await removeLogLink(info.Config.Labels?.[DOCKER_LABELS.logPath] ?? '', this.#log);
     await this.#remove(id, 'container');
   }
 
@@ -225,6 +233,15 @@ export class DockerRuntime implements ContainerRuntime, ContainerLogs, Container
     const st = containerFromInspect(info);
     if (st.logPath === '') st.logPath = info.LogPath;
     return st;
+  }
+
+  /** SizeRw of `docker inspect --size` (the engine walks the container's layer: asked only under disk pressure). */
+  async containerWritableLayerBytes(id: string): Promise<number> {
+    const info = await this.#inspect(id, 'container');
+    const what = { op: 'measure the writable layer of', object: `container ${id}` };
+    // The engine's `size` query parameter (dockerode passes options through; its types omit it).
+    const sized = await this.#call(what, () => this.#docker.getContainer(info.Id).inspect({ size: true } as Docker.ContainerInspectOptions));
+    return Math.max(0, (sized as { SizeRw?: number }).SizeRw ?? 0);
   }
 
   /** docker update (CPU shares, CFS quota/period, memory with an equal swap limit); see resources.ts. */

@@ -11,6 +11,7 @@ import {
   type Clock,
 } from '../../util/index.js';
 import { matchesLabels, normalizeImageRef } from '../refs.js';
+import type { PodCidrUpdater } from '../pod-cidr.js';
 import type {
   Container,
   ContainerConfig,
@@ -37,6 +38,7 @@ import type {
 } from '../types.js';
 import { FakeImageStore, type FakeImage, type FakeImageSpec } from './images.js';
 import { readFakeLogs, type ReadLogsOptions } from './logs.js';
+import { FakePodIps } from './pod-ips.js';
 import { FakeProcesses } from './processes.js';
 import { FakeStreaming, type FakePortHandler } from './streaming.js';
 import {
@@ -56,7 +58,7 @@ const newId = (): string => randomBytes(32).toString('hex');
  * 2 s on the clock, `dd bs=64M` under a smaller memory limit is OOMKilled, unknown commands run until stopped.
  * Events are delivered synchronously to subscribers, after the state change they describe.
  */
-export class FakeRuntime implements ContainerRuntime, ContainerLogs, ContainerStreaming {
+export class FakeRuntime implements ContainerRuntime, ContainerLogs, ContainerStreaming, PodCidrUpdater {
   readonly #clock: Clock;
   readonly #images = new FakeImageStore();
   readonly #sandboxes = new Map<string, FakeSandbox>();
@@ -71,7 +73,7 @@ export class FakeRuntime implements ContainerRuntime, ContainerLogs, ContainerSt
   imageFsMountpoint = '/';
   #runtimeReady = { status: true, reason: '', message: '' };
   #networkReady = { status: true, reason: '', message: '' };
-  #nextIp = 2;
+  readonly #podIps: FakePodIps;
   readonly #procs: FakeProcesses;
   readonly #streaming: FakeStreaming;
 
@@ -83,6 +85,7 @@ export class FakeRuntime implements ContainerRuntime, ContainerLogs, ContainerSt
     this.#honorStopTimeout = options.honorStopTimeout ?? true;
     this.#recordCalls = options.recordCalls ?? true;
     this.#pullAnyImage = options.pullAnyImage ?? false;
+    this.#podIps = new FakePodIps(options.podCIDRs ?? ['10.88.0.0/16']);
     this.#procs = new FakeProcesses(this.#clock, (c, type) => this.#emitFor(c.id, c.sandboxId, false, type));
     this.#streaming = new FakeStreaming({
       container: (id) => this.#container(id),
@@ -195,14 +198,15 @@ export class FakeRuntime implements ContainerRuntime, ContainerLogs, ContainerSt
       }
     }
     const hostNet = config.linux.namespaceOptions.network === 'node';
+    const ips = hostNet ? [] : this.#podIps.allocate();
     const s: FakeSandbox = {
       id: newId(),
       config: structuredClone(config),
       state: 'ready',
       createdAt: this.#clock.now(),
-      ip: hostNet ? '' : `10.88.${Math.floor(this.#nextIp / 250)}.${(this.#nextIp % 250) + 2}`,
+      ip: ips[0] ?? '',
+      additionalIps: ips.slice(1),
     };
-    this.#nextIp++;
     this.#sandboxes.set(s.id, s);
     this.#emitFor(s.id, s.id, true, 'created');
     this.#emitFor(s.id, s.id, true, 'started');
@@ -227,6 +231,7 @@ export class FakeRuntime implements ContainerRuntime, ContainerLogs, ContainerSt
     for (const c of this.#inSandbox(id)) this.#remove(c);
     if (s.state === 'ready') this.#emitFor(id, id, true, 'stopped');
     this.#sandboxes.delete(id);
+    this.#podIps.release([s.ip, ...s.additionalIps]);
     this.#emitFor(id, id, true, 'deleted');
   }
 
@@ -277,6 +282,7 @@ export class FakeRuntime implements ContainerRuntime, ContainerLogs, ContainerSt
       logs: [],
       waiters: new Set(),
       logPath: logDir !== undefined && config.logPath !== undefined ? join(logDir, config.logPath) : '',
+      writableBytes: 0,
     };
     this.#containers.set(c.id, c);
     this.#emitFor(c.id, podSandboxId, false, 'created');
@@ -324,6 +330,12 @@ export class FakeRuntime implements ContainerRuntime, ContainerLogs, ContainerSt
   async containerStatus(id: string): Promise<ContainerStatus> {
     this.#enter('containerStatus', [id]);
     return containerStatus(this.#container(id));
+  }
+
+  /** What the container's modelled programs wrote to its root filesystem (`dd of=<file>`), see programs.ts. */
+  async containerWritableLayerBytes(id: string): Promise<number> {
+    this.#enter('containerWritableLayerBytes', [id]);
+    return this.#container(id).writableBytes;
   }
 
   /** Records the new CPU/memory settings (reported by containerStatus from then on). */
@@ -398,6 +410,20 @@ export class FakeRuntime implements ContainerRuntime, ContainerLogs, ContainerSt
         { type: 'NetworkReady', ...this.#networkReady },
       ],
     };
+  }
+
+  /**
+   * CRI UpdateRuntimeConfig's pod CIDR ({@link PodCidrUpdater}): sandboxes created from now on get their IPs from
+   * `cidrs` (one per family); existing ones keep theirs. Throws InvalidError for a malformed CIDR.
+   */
+  async updatePodCIDR(cidrs: readonly string[]): Promise<void> {
+    if (this.#unavailable) throw new RuntimeUnavailableError('cannot connect to the fake runtime (set unavailable by the test)');
+    this.#podIps.setRanges(cidrs);
+  }
+
+  /** The ranges new pod IPs come from (tests). */
+  podCIDRs(): string[] {
+    return this.#podIps.ranges();
   }
 
   subscribeEvents(listener: (event: ContainerEvent) => void): () => void {

@@ -36,6 +36,11 @@ export interface FakeRuntimeOptions {
   recordCalls?: boolean;
   /** Every pull succeeds: an image the registry does not have is made up (no entrypoint/cmd). Default false. */
   pullAnyImage?: boolean;
+  /**
+   * Ranges pod IPs come from, at most one per family (default ['10.88.0.0/16']); {@link FakeRuntime.updatePodCIDR}
+   * replaces them. Hollow nodes give each node its own, so pod IPs are unique across the fleet.
+   */
+  podCIDRs?: string[];
 }
 
 /** The local images a FakeRuntime starts with: the pause and testbox images with their real configs. */

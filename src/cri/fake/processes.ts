@@ -24,6 +24,7 @@ export class FakeProcesses {
     const interactive = cfg.stdin === true || cfg.tty === true;
     const p = modelProgram(argv, { memoryLimit: cfg.linux.resources.memoryLimitInBytes ?? 0, interactive });
     c.program = p;
+    c.writableBytes += p.writtenBytes;
     c.state = 'running';
     c.startedAt = this.#clock.now();
     this.#emit(c, 'started');
@@ -84,6 +85,7 @@ export class FakeProcesses {
       if (custom !== undefined) return custom;
       const p = modelProgram(cmd, { memoryLimit: c.config.linux.resources.memoryLimitInBytes ?? 0, unknown: 'exit' });
       if (p.exitAfterMs === undefined || p.exitAfterMs > 0) await this.#runFor(p.exitAfterMs, cmd, signal);
+      c.writableBytes += p.writtenBytes;
       const text = (lines: string[]): string => lines.map((l) => `${l}\n`).join('');
       return { exitCode: p.exitCode, stdout: text(p.stdout), stderr: text(p.stderr) };
     };

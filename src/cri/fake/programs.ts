@@ -1,7 +1,8 @@
 /**
  * A tiny model of what a container's PID 1 (or an exec'd command) does, so the fake behaves like the real engine for
  * the commands tests use: `sh -c 'echo hi; sleep 1; exit 3'`, `sleep infinity`, `/pause`, a memory hog under a
- * limit, `trap 'exit 0' TERM`. Unknown commands are modelled as long-running servers.
+ * limit, `dd of=<file> bs=<n> count=<m>` (grows the writable layer), `trap 'exit 0' TERM`. Unknown commands are
+ * modelled as long-running servers.
  */
 
 /** What a modelled program does once started. */
@@ -17,6 +18,8 @@ export interface FakeProgram {
   oomKilled: boolean;
   /** Exit code when it receives its stop signal; undefined = ignores it (PID 1 without a handler) and is killed. */
   onTerm: number | undefined;
+  /** Bytes written to files in the container's root filesystem (`dd of=<file> bs=<n> count=<m>`): its writable layer. */
+  writtenBytes: number;
 }
 
 const runForever = (): FakeProgram => ({
@@ -26,6 +29,7 @@ const runForever = (): FakeProgram => ({
   exitCode: 0,
   oomKilled: false,
   onTerm: undefined,
+  writtenBytes: 0,
 });
 
 const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, K: 1024, m: 1 << 20, M: 1 << 20, g: 1 << 30, G: 1 << 30 };
@@ -88,6 +92,11 @@ function step(p: FakeProgram, stmt: string, memoryLimit: number, state: ShellSta
         p.exitAfterMs = state.delay;
         state.last = 137;
         return false;
+      }
+      const of = rest.find((w) => w.startsWith('of='))?.slice(3);
+      if (of !== undefined && !of.startsWith('/dev/') && !of.startsWith('/proc/')) {
+        const count = rest.find((w) => w.startsWith('count='));
+        p.writtenBytes += parseSize(bs?.slice(3) ?? '512') * (count === undefined ? 1 : parseSize(count.slice(6)));
       }
       state.last = 0;
       return true;

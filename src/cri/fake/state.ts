@@ -24,7 +24,10 @@ export interface FakeSandbox {
   config: PodSandboxConfig;
   state: PodSandboxState;
   createdAt: number;
+  /** Primary pod IP ('' with host networking). */
   ip: string;
+  /** The pod IP of the other family (dual-stack ranges). */
+  additionalIps: string[];
 }
 
 /** A fake container's record. */
@@ -46,6 +49,8 @@ export interface FakeContainer {
   /** Called on every new log line and on exit (followers of readLogs). */
   waiters: Set<() => void>;
   logPath: string;
+  /** Bytes in the container's writable layer (what its modelled programs wrote with `dd of=`). */
+  writableBytes: number;
 }
 
 /** CRI status of a fake sandbox. */
@@ -58,7 +63,7 @@ export function sandboxStatus(s: FakeSandbox): PodSandboxStatus {
     labels: { ...s.config.labels },
     annotations: { ...s.config.annotations },
     ip: s.ip,
-    additionalIps: [],
+    additionalIps: [...s.additionalIps],
     namespaceOptions: { ...s.config.linux.namespaceOptions },
   };
 }

@@ -106,7 +106,8 @@ export class FileAllocationState extends MemoryAllocationState {
   }
 
   #write(): void {
-    const data = Object.fromEntries([...this.pods].sort(([a], [b]) => a.localeCompare(b)));
+    // Code-unit order (the same as localeCompare's for UIDs) without loading ICU's collation data (~3 MB RSS).
+    const data = Object.fromEntries([...this.pods].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     const body: CheckpointFile = { data, checksum: checksum(data) };
     const tmp = `${this.#path}.tmp`;
     try {

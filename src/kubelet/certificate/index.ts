@@ -23,3 +23,7 @@ export {
 export { CertificateManager, type CertificateManagerOptions } from './manager.js';
 export { retryDelayMs, rotationDeadline, UPSTREAM_ROTATION, type RotationPolicy } from './schedule.js';
 export { FileCertificateStore, MemoryCertificateStore, parsePair, splitPem, type CertificatePair, type CertificateStore } from './store.js';
+export { parseCABundle } from './ca-bundle.js';
+export { CertificateFileError, DynamicFileContent, FILE_REFRESH_MS, type CheckResult, type DynamicFileOptions } from './dynamic-file.js';
+export { clientCAFromFile, parseServingPair, servingCertificateFromFiles, type FileMaterialOptions, type ServingPair } from './file-material.js';
+export { NodeFileWatcher, type FileEvent, type FileWatcher, type FileWatchHandle } from './file-watcher.js';

@@ -1,6 +1,6 @@
 /**
- * Disk used by one container's log (the eviction manager's per-container ephemeral-storage usage, upstream's
- * `Logs.UsedBytes`; the writable layer is not measured: the runtime seam has no container stats).
+ * Disk used by one container's log (upstream's `Logs.UsedBytes`; the eviction manager adds the writable layer,
+ * `Rootfs.UsedBytes`, from the runtime's containerWritableLayerBytes).
  */
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';

@@ -15,13 +15,17 @@ import type { Clock } from '../../util/clock.js';
 import { errorMessage } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import { qosClass } from '../security/qos.js';
-import { evictionMessage, rankForEviction, type PodUsage } from './rank.js';
+import { evictionMessage, rankForEviction, type EvictionResource, type PodUsage } from './rank.js';
 import { signalCondition, signalResource, thresholdsMet, thresholdsMetGracePeriod, type EvictionThreshold, type Observations } from './thresholds.js';
 
 /** What the manager reads: signal observations and per-pod usage. */
 export interface EvictionObserver {
   observe(): Promise<Observations>;
-  podUsage(pods: readonly V1Pod[]): Promise<Map<string, PodUsage>>;
+  /**
+   * Usage of `pods`, measured for the pressure on `resource`: costly readings (the containers' writable layers) are
+   * taken only for the resource that needs them.
+   */
+  podUsage(pods: readonly V1Pod[], resource: EvictionResource): Promise<Map<string, PodUsage>>;
 }
 
 /** How a pod is ended: status Failed with this reason/message, killed with this grace period. */
@@ -130,7 +134,7 @@ export class EvictionManager {
         }
       }
       const candidates = active.filter((p) => !isCriticalPod(p));
-      const usage = await this.#o.observer.podUsage(candidates);
+      const usage = await this.#o.observer.podUsage(candidates, resource);
       const victim = rankForEviction(candidates, usage, resource)[0];
       if (victim === undefined) {
         logger.warn({ code: 'EVICTION_NO_CANDIDATE', signal: t.signal }, 'eviction manager: no pod to evict');

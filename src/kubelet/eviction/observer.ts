@@ -2,7 +2,7 @@
  * The real {@link EvictionObserver} (constructed only in src/cli): node signals from the memory cgroup (working set =
  * usage − inactive file, as cAdvisor), the kubepods cgroup (allocatable), statfs of the root dir (nodefs) and of the
  * runtime's image filesystem (imagefs), and /proc (pids); per-pod usage from each pod's cgroup, its containers' log
- * files and its emptyDir volumes. Readings that fail are left out (a signal without an observation never triggers eviction).
+ * files and writable layers (the latter only under disk pressure: Docker walks the layer) and its emptyDir volumes. Readings that fail are left out (a signal without an observation never triggers eviction).
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { readdir, readFile, statfs, lstat } from 'node:fs/promises';
@@ -12,13 +12,13 @@ import { LABELS } from '../../cri/types.js';
 import type { HostReader } from '../node/host.js';
 import type { EvictionObserver } from './manager.js';
 import { containerLogBytes } from './log-usage.js';
-import type { PodUsage } from './rank.js';
+import type { EvictionResource, PodUsage } from './rank.js';
 import type { Observations } from './thresholds.js';
 
 /** Options of {@link HostEvictionObserver}. */
 export interface HostEvictionObserverOptions {
   host: HostReader;
-  runtime: Pick<ContainerRuntime, 'imageFsInfo' | 'listContainers' | 'containerStatus'>;
+  runtime: Pick<ContainerRuntime, 'imageFsInfo' | 'listContainers' | 'containerStatus' | 'containerWritableLayerBytes'>;
   rootDir: string;
   /** The memory hierarchy's mount point (v1 `/sys/fs/cgroup/memory`, v2 `/sys/fs/cgroup`). */
   memoryCgroupMount: string;
@@ -111,7 +111,7 @@ export class HostEvictionObserver implements EvictionObserver {
     return out;
   }
 
-  async podUsage(pods: readonly V1Pod[]): Promise<Map<string, PodUsage>> {
+  async podUsage(pods: readonly V1Pod[], resource: EvictionResource): Promise<Map<string, PodUsage>> {
     const out = new Map<string, PodUsage>();
     const containers = await this.#o.runtime.listContainers().catch(() => []);
     for (const pod of pods) {
@@ -120,11 +120,12 @@ export class HostEvictionObserver implements EvictionObserver {
       const dir = cgroup === undefined ? undefined : join(this.#o.memoryCgroupMount, cgroup);
       const usage: PodUsage = { uid, memoryWorkingSet: 0, ephemeralBytes: 0, processes: 0, containers: [] };
       // Running containers, as upstream's pod stats: memory working set from the container cgroup, ephemeral storage
-      // from the container's log files (upstream adds the writable layer, which the runtime seam does not report).
+      // = the writable layer (rootfs) + the log files; the layer is asked for only under disk pressure.
       for (const c of containers.filter((x) => x.labels[LABELS.podUID] === uid && x.state === 'running')) {
         const ws = dir === undefined ? 0 : ((await memoryWorkingSet(join(dir, c.id))) ?? 0);
         const logPath = await this.#o.runtime.containerStatus(c.id).then((s) => s.logPath, () => '');
-        usage.containers.push({ name: c.metadata.name, memoryWorkingSet: ws, ephemeralBytes: await containerLogBytes(logPath) });
+        const rootfs = resource === 'ephemeral-storage' ? await this.#o.runtime.containerWritableLayerBytes(c.id).catch(() => 0) : 0;
+        usage.containers.push({ name: c.metadata.name, memoryWorkingSet: ws, ephemeralBytes: rootfs + (await containerLogBytes(logPath)) });
       }
       if (dir !== undefined) {
         usage.memoryWorkingSet = (await memoryWorkingSet(dir)) ?? 0;
@@ -137,8 +138,8 @@ export class HostEvictionObserver implements EvictionObserver {
       const emptyDirs = join(this.#o.rootDir, 'pods', uid, 'volumes', 'kubernetes.io~empty-dir');
       let ephemeral = 0;
       for (const v of await readdir(emptyDirs).catch(() => [])) ephemeral += await diskUsage(join(emptyDirs, v));
-      // Pod usage for ranking = its containers' logs + its local volumes (upstream podDiskUsage for nodefs without a
-      // separate imagefs); each container's own line in the message counts only its logs, as upstream (rootfs + logs).
+      // Pod usage for ranking = its containers' writable layers and logs + its local volumes (upstream podDiskUsage for
+      // nodefs without a separate imagefs); each container's line in the message counts rootfs + logs, as upstream.
       usage.ephemeralBytes = ephemeral + usage.containers.reduce((n, c) => n + c.ephemeralBytes, 0);
       out.set(uid, usage);
     }

@@ -10,13 +10,16 @@ import type { Observation } from './thresholds.js';
 export interface PodUsage {
   uid: string;
   memoryWorkingSet: number;
-  /** Bytes of ephemeral storage (emptyDir volumes, logs, writable layers as far as measured). */
+  /** Bytes of ephemeral storage: emptyDir volumes plus each container's ephemeralBytes. */
   ephemeralBytes: number;
   processes: number;
+  /** ephemeralBytes per container = writable layer (rootfs; measured only for ephemeral-storage) + logs, as upstream. */
   containers: { name: string; memoryWorkingSet: number; ephemeralBytes: number }[];
 }
 
-type Resource = 'memory' | 'ephemeral-storage' | 'inodes' | 'pids';
+/** The resource a signal is about (thresholds.ts signalResource). */
+export type EvictionResource = 'memory' | 'ephemeral-storage' | 'inodes' | 'pids';
+type Resource = EvictionResource;
 
 const priority = (p: V1Pod): number => p.spec?.priority ?? 0;
 

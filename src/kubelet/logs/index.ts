@@ -1,2 +1,15 @@
-/** Container log rotation for CRI runtimes (upstream pkg/kubelet/logs). */
+/** Container log rotation for CRI runtimes and the removal of log directories of pods that are gone (upstream pkg/kubelet/logs, kuberuntime_gc). */
 export { ContainerLogManager, planRotatedFiles, rotationTimestamp, type ContainerLogManagerOptions, type LogRotationRuntime } from './rotation.js';
+export {
+  hostPodLogDirFs,
+  parsePodLogDirName,
+  PodLogDirCleaner,
+  selectOrphanedPodLogDirs,
+  type OrphanedPodLogDirInput,
+  type PodLogDirCleanerOptions,
+  type PodLogDirEntry,
+  type PodLogDirFs,
+  type PodLogDirName,
+  type PodLogDirPodState,
+  type PodLogDirRuntime,
+} from './pod-log-dirs.js';

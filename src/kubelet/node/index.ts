@@ -7,3 +7,4 @@ export { LeaseController, desiredLease, NODE_LEASE_NAMESPACE } from './lease.js'
 export { NodeStatusReporter, type StatusStepResult } from './status-reporter.js';
 export { registerNode, labelUpdates } from './registration.js';
 export { Loop } from './loop.js';
+export { PodCidrSync, nodePodCIDRs, type PodCidrSyncOptions } from './pod-cidr-sync.js';

@@ -198,6 +198,10 @@ export class StateCachingRuntime implements ContainerRuntime {
     return this.inner.containerStatus(id);
   }
 
+  containerWritableLayerBytes(id: string): Promise<number> {
+    return this.inner.containerWritableLayerBytes(id);
+  }
+
   execSync(id: string, cmd: string[], timeoutSeconds: number): Promise<ExecResult> {
     return this.inner.execSync(id, cmd, timeoutSeconds);
   }

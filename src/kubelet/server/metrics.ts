@@ -20,9 +20,26 @@ export interface KubeletMetrics {
   podSourceHandlerErrors: Counter<'source'>;
 }
 
-/** Creates the registry (when not given) with default process metrics and the kubelet metrics. */
-export function createKubeletMetrics(nodeName: string, registry = new Registry()): KubeletMetrics {
+/**
+ * A registry holding prom-client's default nodejs_* / process_* metrics. Each call starts its own collectors: build
+ * one per daemon and share it (the kubelet registry and the proxy role's /metrics serve the same metric objects).
+ */
+export function createProcessMetrics(): Registry {
+  const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+/**
+ * Creates the registry (when not given) with the process metrics and the kubelet metrics: the metric objects of
+ * `processMetrics` (see {@link createProcessMetrics}) when given, else fresh default metrics of its own.
+ */
+export function createKubeletMetrics(nodeName: string, registry = new Registry(), processMetrics?: Registry): KubeletMetrics {
+  if (processMetrics === undefined) collectDefaultMetrics({ register: registry });
+  for (const { name } of processMetrics?.getMetricsAsArray() ?? []) {
+    const metric = processMetrics?.getSingleMetric(name);
+    if (metric !== undefined) registry.registerMetric(metric);
+  }
   const m: KubeletMetrics = {
     registry,
     nodeName: new Gauge({ name: 'kubelet_node_name', help: "The node's name. The count is always 1.", labelNames: ['node'], registers: [registry] }),

@@ -13,6 +13,11 @@ import type { Logger } from '../../util/logger.js';
 export interface Logind {
   /** logind's InhibitDelayMaxUSec, in ms. */
   inhibitDelayMaxMs(): Promise<number>;
+  /**
+   * Asks logind to re-read its configuration (upstream ReloadLogindConf: SIGHUP to systemd-logind.service through
+   * systemd's KillUnit). logind reloads asynchronously: read the value again until it changes.
+   */
+  reloadConfig(): Promise<void>;
   /** Takes a delay lock on shutdown (idempotent). */
   acquireDelayLock(): Promise<void>;
   /** Releases the lock (idempotent): logind goes on with the shutdown. */
@@ -44,6 +49,13 @@ export class DbusLogind implements Logind {
     const props = obj.getInterface('org.freedesktop.DBus.Properties');
     const v = (await props.Get(IFACE, 'InhibitDelayMaxUSec')) as { value: bigint | number };
     return Number(v.value) / 1000;
+  }
+
+  async reloadConfig(): Promise<void> {
+    const obj = await this.#bus.getProxyObject('org.freedesktop.systemd1', '/org/freedesktop/systemd1');
+    const mgr = obj.getInterface('org.freedesktop.systemd1.Manager');
+    // KillUnit(unit, who, signal): SIGHUP (1) to every process of the unit.
+    await mgr.KillUnit('systemd-logind.service', 'all', 1);
   }
 
   async acquireDelayLock(): Promise<void> {
@@ -96,14 +108,23 @@ export class DbusLogind implements Logind {
   }
 }
 
-/** In-memory logind for unit tests: `prepare(active)` emits the signal; `locked` tells whether the lock is held. */
+/**
+ * In-memory logind for unit tests: `prepare(active)` emits the signal; `locked` tells whether the lock is held;
+ * `reloads` counts reloadConfig calls, and `onReload` models what logind reads then (e.g. a drop-in's value).
+ */
 export class FakeLogind implements Logind {
   delayMaxMs = 30_000;
   locked = false;
+  reloads = 0;
+  onReload: (() => void | Promise<void>) | undefined;
   readonly #listeners: ((active: boolean) => void)[] = [];
 
   async inhibitDelayMaxMs(): Promise<number> {
     return this.delayMaxMs;
+  }
+  async reloadConfig(): Promise<void> {
+    this.reloads++;
+    await this.onReload?.();
   }
   async acquireDelayLock(): Promise<void> {
     this.locked = true;

@@ -13,6 +13,7 @@ import type { Clock } from '../../util/clock.js';
 import { errorMessage } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import { groupPods, totalShutdownSeconds, type ShutdownGroupConfig } from './groups.js';
+import { ensureInhibitDelay, type LogindConfWriter } from './inhibit-delay.js';
 import type { Logind } from './logind.js';
 
 /** Upstream's status of a pod ended by a node shutdown. */
@@ -23,6 +24,8 @@ export const SHUTDOWN_MESSAGE = 'Pod was terminated in response to imminent node
 /** Options of {@link NodeShutdownManager}. */
 export interface NodeShutdownOptions {
   logind: Logind;
+  /** Where InhibitDelayMaxSec is raised when logind allows less than the grace period (undefined: only checked). */
+  logindDropIn?: LogindConfWriter;
   groups: ShutdownGroupConfig[];
   nodeName: string;
   /** Pods the kubelet runs and has not ended. */
@@ -51,18 +54,14 @@ export class NodeShutdownManager {
   }
 
   /**
-   * Checks logind's maximum delay against the budget, takes the lock and listens for shutdowns. Throws when logind
-   * allows less delay than the configured grace periods (upstream refuses to start the manager then).
+   * Makes logind allow the budget (raising InhibitDelayMaxSec with the drop-in when it is lower, see
+   * inhibit-delay.ts), takes the lock and listens for shutdowns. Throws NodeletError SHUTDOWN_INHIBIT_FAILED when
+   * logind still allows less delay than the configured grace periods (upstream refuses to start the manager then).
    */
   async start(): Promise<void> {
-    const { logind, logger } = this.#o;
+    const { logind, logger, clock } = this.#o;
     const neededMs = totalShutdownSeconds(this.#o.groups) * 1000;
-    const maxMs = await logind.inhibitDelayMaxMs();
-    if (maxMs < neededMs) {
-      throw new Error(
-        `node shutdown manager: logind InhibitDelayMaxSec (${maxMs / 1000}s) is less than the requested shutdown grace period (${neededMs / 1000}s); raise InhibitDelayMaxSec in logind.conf`,
-      );
-    }
+    await ensureInhibitDelay({ logind, dropIn: this.#o.logindDropIn, neededMs, clock, logger });
     await logind.onPrepareForShutdown((active) => this.#onPrepare(active));
     await logind.acquireDelayLock();
     logger.info({ shutdownGracePeriodSeconds: neededMs / 1000, groups: this.#o.groups }, 'node shutdown manager started');

@@ -127,6 +127,9 @@ async function containerLogs(d: CollectorDeps, c: Container, dir: string, atMs: 
 
 const UID_LABEL = 'io.kubernetes.pod.uid';
 
+/** Code-unit order: locale-independent, and unlike localeCompare it never loads ICU's collation data (~3 MB RSS). */
+const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 function newestReadySandboxes(list: PodSandbox[]): Map<string, PodSandbox> {
   const out = new Map<string, PodSandbox>();
   for (const s of list) {
@@ -267,7 +270,7 @@ function volumesOf(d: CollectorDeps, uid: string, pod: V1Pod | undefined, nowMs:
       out.push({ name, plugin: plugin.replace(/^kubernetes\.io~/, ''), pvcName: claims.get(name), fs: d.fs.statfs(path), du: d.du.get(path, nowMs) });
     }
   }
-  return out.sort((a, b) => a.name.localeCompare(b.name));
+  return out.sort((a, b) => byCodeUnit(a.name, b.name));
 }
 
 function networkOf(d: CollectorDeps, cgroups: (string | undefined)[]): InterfaceCounters[] | undefined {
@@ -346,7 +349,7 @@ export async function collectSnapshot(d: CollectorDeps, resolver: CgroupResolver
         logs: await containerLogs(d, c, `${logDir}/${c.metadata.name}`, atMs, imageFs?.mountpoint),
       });
     }
-    ctrs.sort((a, b) => a.name.localeCompare(b.name));
+    ctrs.sort((a, b) => byCodeUnit(a.name, b.name));
     const startIso = pod?.status?.startTime;
     const startTimeMs = startIso ? new Date(startIso).getTime() : msOf(sb.createdAt);
     pods.push({
@@ -366,7 +369,7 @@ export async function collectSnapshot(d: CollectorDeps, resolver: CgroupResolver
       cpuNanoCores: podStats !== undefined ? podCores : sumNanoCores([sandboxCores, ...ctrs.map((c) => c.nanoCores)]),
     });
   }
-  pods.sort((a, b) => (a.namespace === b.namespace ? a.name.localeCompare(b.name) : a.namespace.localeCompare(b.namespace)));
+  pods.sort((a, b) => (a.namespace === b.namespace ? byCodeUnit(a.name, b.name) : byCodeUnit(a.namespace, b.namespace)));
 
   const nodeStats = readNodeCgroup(d.fs, d.layout, d.procRoot);
   const nodeCores = nodeStats.cpuUsageNanos === undefined ? undefined : d.cpu.observe('node:/', atMs, nodeStats.cpuUsageNanos);

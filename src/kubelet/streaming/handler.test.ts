@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { FakeRuntime } from '../../cri/fake/index.js';
 import { silentLogger } from '../../util/index.js';
 import type { StreamingHandler } from '../server/api/types.js';
+import type { ExecShape, PreparedExec, StreamIO } from '../../cri/types.js';
 import { createStreamingHandler } from './handler.js';
 import { route, SpdyTestClient, stubLookup, upgradeRequest } from './testing.js';
 import { containerConfig, sandboxConfig } from '../../cri/contract-fixtures.js';
@@ -125,6 +126,50 @@ describe('exec over SPDY', () => {
     await vi.waitFor(() => expect(rt.openStreamingSessions).toBe(0), { timeout: 5000 });
     const after = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     expect(after).toBeLessThanOrEqual(before + 1);
+  });
+});
+
+describe('exec on a runtime that prepares execs (ExecPreparer)', () => {
+  const preparing = (events: string[]) => ({
+    exec: rt.exec.bind(rt),
+    attach: rt.attach.bind(rt),
+    portForward: rt.portForward.bind(rt),
+    prepareExec: (id: string, cmd: string[], shape: ExecShape): Promise<PreparedExec> => {
+      events.push(`prepare ${cmd.join(' ')} stdout=${String(shape.stdout)}`);
+      let used = false;
+      return Promise.resolve({
+        start: (io: StreamIO) => {
+          used = true;
+          events.push('start');
+          return rt.exec(id, cmd, io);
+        },
+        cancel: () => {
+          if (!used) events.push('cancel');
+        },
+      });
+    },
+  });
+
+  it('prepares while the client opens its streams and starts once they are all there', async () => {
+    const events: string[] = [];
+    handler = createStreamingHandler({ lookup: stubLookup(containerId, sandboxId), runtime: preparing(events), logger: silentLogger() });
+    const c = connect('command=true&output=1');
+    await vi.waitFor(() => expect(events).toEqual(['prepare true stdout=true']));
+    const err = await c.open({ streamtype: 'error' });
+    expect(events).toEqual(['prepare true stdout=true']);
+    await c.open({ streamtype: 'stdout' });
+    await c.until(() => c.streams.get(err)?.fin === true);
+    expect(JSON.parse(c.text(err))).toEqual({ metadata: {}, status: 'Success' });
+    expect(events).toEqual(['prepare true stdout=true', 'start']);
+  });
+
+  it('cancels what was prepared when the streams never come', async () => {
+    const events: string[] = [];
+    handler = createStreamingHandler({ lookup: stubLookup(containerId, sandboxId), runtime: preparing(events), logger: silentLogger(), streamCreationTimeoutMs: 50 });
+    const c = connect('command=true&output=1');
+    await c.open({ streamtype: 'error' });
+    await vi.waitFor(() => expect(events).toEqual(['prepare true stdout=true', 'cancel']));
+    expect(c.closed).toBe(true);
   });
 });
 

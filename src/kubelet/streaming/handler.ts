@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { ContainerStreaming } from '../../cri/types.js';
+import type { ContainerStreaming, StreamIO } from '../../cri/types.js';
 import type { Logger } from '../../util/index.js';
 import type { KubeletPodLookup, StreamingHandler, StreamRoute } from '../server/api/types.js';
 import { parseCommandOptions, runCommandSession, type CommandOptions } from './command.js';
@@ -22,6 +22,8 @@ import {
   writeSpdyUpgrade,
   writeUpgradeError,
 } from './upgrade.js';
+import { proxyUpgrade } from './proxy.js';
+import { execPreparerOf, portForwardUrlsOf } from './runtime.js';
 import { parseWsPorts, serveWsPortForward, WS_COMMAND_PROTOCOLS, WS_PORTFORWARD_PROTOCOLS, wsCommandChannels } from './ws-channels.js';
 
 /** Dependencies of {@link createStreamingHandler}. */
@@ -48,6 +50,10 @@ export function createStreamingHandler(deps: StreamingHandlerDeps): StreamingHan
   const idleTimeoutMs = deps.idleTimeoutMs ?? 4 * 3600_000;
   const creationTimeoutMs = deps.streamCreationTimeoutMs ?? 30_000;
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, clientTracking: false });
+  // A runtime with its own streaming server gets SPDY port-forward connections whole (see proxy.ts).
+  const urls = portForwardUrlsOf(deps.runtime);
+  // A runtime that can prepare an exec does so while the client opens its streams (one round trip less to wait).
+  const preparer = execPreparerOf(deps.runtime);
 
   /** Finds the container (exec/attach) or sandbox (portForward); writes 404 and returns undefined when unknown. */
   const resolve = async (route: StreamRoute, fail: (code: number, msg: string) => void): Promise<Target | undefined> => {
@@ -62,7 +68,7 @@ export function createStreamingHandler(deps: StreamingHandlerDeps): StreamingHan
     }
     const pod = deps.lookup.findPod(route.namespace, route.pod, uid);
     if (pod === undefined) return void fail(404, 'pod does not exist');
-    const resolved = await deps.lookup.resolveContainer(route.namespace, route.pod, route.container, uid);
+    const resolved = await deps.lookup.resolveContainer(route.namespace, route.pod, route.container, uid, { sandbox: false });
     if (resolved?.containerId === undefined) return void fail(404, `container not found (${JSON.stringify(route.container)})`);
     return { id: resolved.containerId, podName: route.pod, podUid: pod.metadata?.uid ?? '' };
   };
@@ -85,10 +91,12 @@ export function createStreamingHandler(deps: StreamingHandlerDeps): StreamingHan
       const opts = options as CommandOptions;
       const accepted = acceptSpdyCommandStreams(conn, protocol, opts, creationTimeoutMs, log);
       onStream = accepted.onStream;
-      void accepted.streams.then((channels) => {
-        if (channels === undefined) return;
-        return runCommandSession(kind, opts, channels, (io) => start(kind, target.id, opts.command, io), log);
-      });
+      const prepared = kind === 'exec' ? preparer?.prepareExec(target.id, opts.command, opts) : undefined;
+      prepared?.catch(() => undefined); // a failure is reported when the session starts
+      const begin = prepared === undefined ? (io: StreamIO) => start(kind, target.id, opts.command, io) : (io: StreamIO) => prepared.then((p) => p.start(io));
+      void accepted.streams
+        .then((channels) => (channels === undefined ? undefined : runCommandSession(kind, opts, channels, begin, log)))
+        .finally(() => void prepared?.then((p) => p.cancel(), () => undefined)); // no-op once started
     }
     conn.feed(head);
   };
@@ -150,6 +158,13 @@ export function createStreamingHandler(deps: StreamingHandlerDeps): StreamingHan
     const n = negotiate(headerValues(req, STREAM_PROTOCOL_HEADER), server);
     if (!n.ok) {
       writeUpgradeError(socket, 403, n.message, { 'X-Accepted-Stream-Protocol-Versions': server.join(', ') });
+      return;
+    }
+    if (route.kind === 'portForward' && urls !== undefined) {
+      const url = await urls.portForwardUrl(target.id);
+      if (socket.destroyed) return;
+      const offered = headerValues(req, STREAM_PROTOCOL_HEADER);
+      await proxyUpgrade({ socket, head, url, idleTimeoutMs, logger: log, headers: { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': offered } });
       return;
     }
     serveSpdy(socket, head, route, target, n.protocol, options);

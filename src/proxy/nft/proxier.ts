@@ -3,8 +3,8 @@
  * rendering per service port into nft chains and verdict-map elements (render.ts) and writing them with `nft -f`
  * transactions (state.ts): a full, atomic table replacement at start, after any failure and every fullSyncPeriodMs,
  * otherwise a partial transaction rewriting only what changed. The kernel is listed once, before the first full
- * transaction (to take over an earlier run's table). Invalid Services/EndpointSlices are logged and counted
- * (kubeproxy_sync_proxy_rules_invalid_objects_total); their valid parts are programmed.
+ * transaction (to take over an earlier run's table). Invalid parts of Services/EndpointSlices are dropped and their
+ * valid parts programmed; the role logs and counts them (../validate.ts, the same for both modes).
  */
 import type { Clock, Logger } from '../../util/index.js';
 import { errorMessage } from '../../util/index.js';
@@ -22,7 +22,6 @@ import type { NftBaseOptions } from './base.js';
 import type { Nft } from './exec.js';
 import { nftLocalMatches, renderNftServicePort, type NftRenderContext, type NftServicePortRules } from './render.js';
 import { NftState, type NftExistingObjects } from './state.js';
-import { serviceProblems, sliceProblems } from './validate.js';
 
 /** Options of {@link NftProxier}. */
 export interface NftProxierOptions {
@@ -120,11 +119,6 @@ export class NftProxier {
 
   /** Informer handler: service added/updated/deleted (`obj` undefined when deleted). */
   onService(key: string, obj: ServiceObject | undefined): void {
-    const problems = obj === undefined ? [] : serviceProblems(obj);
-    if (problems.length > 0) {
-      this.#o.metrics.invalidObjects.inc({ kind: 'service' });
-      this.#log.warn({ service: key, problems }, 'Skipping the invalid parts of a Service');
-    }
     const pending = this.services.update(key, obj);
     if (pending) this.#o.metrics.serviceChangesTotal.inc();
     this.#changed(pending);
@@ -132,11 +126,6 @@ export class NftProxier {
 
   /** Informer handler: EndpointSlice added/updated (deleted=false) or deleted. */
   onEndpointSlice(slice: EndpointSliceObject, deleted: boolean): void {
-    const problems = deleted ? [] : sliceProblems(slice);
-    if (problems.length > 0) {
-      this.#o.metrics.invalidObjects.inc({ kind: 'endpointslice' });
-      this.#log.warn({ endpointSlice: `${slice.metadata?.namespace ?? ''}/${slice.metadata?.name ?? ''}`, problems }, 'Skipping the invalid parts of an EndpointSlice');
-    }
     const pending = this.endpoints.update(slice, deleted);
     if (pending) this.#o.metrics.endpointChangesTotal.inc();
     this.#changed(pending);

@@ -2,7 +2,7 @@
  * The two ways a node authenticates besides the admin token: an X.509 client certificate signed by the server's CA
  * (user = CN, groups = O, as kube-apiserver's x509 authenticator) and a bootstrap token `<id>.<secret>` backed by the
  * Secret `kube-system/bootstrap-token-<id>` (user `system:bootstrap:<id>`, groups `system:bootstrappers` plus
- * `auth-extra-groups`). No RBAC: an authenticated user may do anything (see README).
+ * `auth-extra-groups`). Node and kube-proxy users are then authorized by ../authz; others may do anything.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';

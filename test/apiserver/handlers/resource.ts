@@ -13,6 +13,7 @@ import { checkStrict } from '../strict.js';
 import { serveWatch, type WatchRegistry } from './watch.js';
 import type { Faults } from '../faults.js';
 import { checkPatchFields, dropUnknownFields } from '../versions.js';
+import { admitNodeRestriction, type AdmissionRequest } from '../authz/index.js';
 
 /** What the resource handlers need from the server. */
 export interface ResourceEnv {
@@ -133,12 +134,24 @@ function applyPatch(r: Request, t: Target, env: ResourceEnv): JsonObject {
   try {
     current = env.registry.get(t.def, t.namespace, name);
   } catch (e) {
-    if (e instanceof ApiError && e.code === 404) return env.registry.create(t.def, t.namespace, { ...doc, metadata: { ...(isObject(doc.metadata) ? doc.metadata : {}), name } });
+    if (e instanceof ApiError && e.code === 404) {
+      const created = { ...doc, metadata: { ...(isObject(doc.metadata) ? doc.metadata : {}), name } };
+      admit(r, t, env, 'create', name, created);
+      return env.registry.create(t.def, t.namespace, created);
+    }
     throw e;
   }
   const { resourceVersion: _rv, ...m } = isObject(doc.metadata) ? doc.metadata : {};
   const merged = applyMergePatch(current, { ...doc, metadata: m }) as JsonObject;
+  admit(r, t, env, 'update', name, merged);
   return env.registry.update(t.def, t.namespace, name, merged, { sub: t.subresource });
+}
+
+/** NodeRestriction for a write of `r.user` (no-op for users that are not nodes). */
+function admit(r: Request, t: Target, env: ResourceEnv, operation: AdmissionRequest['operation'], name: string, object?: JsonObject): void {
+  if (r.user === undefined) return;
+  const old = operation === 'create' ? undefined : env.registry.store.get(storageKey(t.def), t.def.namespaced ? `${t.namespace}/${name}` : name);
+  admitNodeRestriction(env.registry.store, { user: r.user, operation, def: t.def, namespace: t.namespace, name, subresource: t.subresource, object, serverMinor: env.serverMinor }, old);
 }
 
 function deleteOpts(r: Request): DeleteOpts {
@@ -177,6 +190,7 @@ export function serveResource(r: Request, t: Target, env: ResourceEnv): void {
     if (r.method === 'POST') {
       const body = dropUnknownFields(def.kind, parseObject(r.body, def.kind), env.serverMinor);
       strictIfAsked(r, def, body);
+      admit(r, t, env, 'create', String(meta(body).name ?? ''), body);
       return sendJson(r.res, 201, reg.create(def, t.namespace, body, { dryRun }));
     }
     if (r.method === 'DELETE') {
@@ -200,6 +214,7 @@ export function serveResource(r: Request, t: Target, env: ResourceEnv): void {
       const body = dropUnknownFields(def.kind, parseObject(r.body, def.kind), env.serverMinor);
       strictIfAsked(r, def, body);
       const existed = reg.store.get(storageKey(def), def.namespaced ? `${t.namespace}/${name}` : name) !== undefined;
+      admit(r, t, env, existed ? 'update' : 'create', name, body);
       const out = reg.update(def, t.namespace, name, body, { sub: t.subresource, dryRun });
       return sendJson(r.res, existed ? 200 : 201, out);
     }
@@ -210,10 +225,12 @@ export function serveResource(r: Request, t: Target, env: ResourceEnv): void {
       if (ct === 'application/strategic-merge-patch+json') checkPatchFields(def.kind, parseJson(r.body), env.serverMinor);
       const patched = dropUnknownFields(def.kind, patchDoc(r, cur), env.serverMinor);
       strictIfAsked(r, def, patched);
+      admit(r, t, env, 'update', name, patched);
       return sendJson(r.res, 200, reg.update(def, t.namespace, name, patched, { sub: t.subresource, dryRun }));
     }
     case 'DELETE': {
       if (t.subresource !== undefined) throw methodNotAllowed();
+      admit(r, t, env, 'delete', name);
       const out = reg.delete(def, t.namespace, name, deleteOpts(r));
       return sendJson(r.res, out.code, out.body);
     }

@@ -5,6 +5,7 @@ import type { Target } from '../router.js';
 import { ApiError, invalid, invalidValue, methodNotAllowed } from '../status.js';
 import { bindPod } from '../controllers/scheduler.js';
 import { decodeToken, issueToken } from '../tokens.js';
+import { accessReview, admitNodeRestriction } from '../authz/index.js';
 
 /** Answers for TokenReview and SubjectAccessReview (configurable per server). */
 export interface ReviewHooks {
@@ -21,9 +22,10 @@ function binding(r: Request, t: Target, reg: Registry): void {
   sendJson(r.res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
 }
 
-function tokenRequest(r: Request, t: Target, reg: Registry, now: Date): void {
+function tokenRequest(r: Request, t: Target, reg: Registry, now: Date, serverMinor: number | undefined): void {
   const sa = reg.get(t.def, t.namespace, t.name!);
   const body = parseObject(r.body, 'TokenRequest');
+  admitNodeRestriction(reg.store, { user: r.user, operation: 'create', def: t.def, namespace: t.namespace, name: t.name!, subresource: 'token', object: body, serverMinor }, undefined);
   const spec = isObject(body.spec) ? body.spec : {};
   const exp = typeof spec.expirationSeconds === 'number' ? spec.expirationSeconds : 3600;
   if (exp < 600) {
@@ -90,24 +92,30 @@ function tokenReview(r: Request, hooks: ReviewHooks, adminToken: string, now: Da
   sendJson(r.res, 201, { kind: 'TokenReview', apiVersion: 'authentication.k8s.io/v1', metadata: { creationTimestamp: null }, spec, status });
 }
 
-function subjectAccessReview(r: Request, hooks: ReviewHooks, kind: string): void {
+function subjectAccessReview(r: Request, reg: Registry, hooks: ReviewHooks, kind: string, serverMinor: number | undefined): void {
   const body = parseObject(r.body, kind);
   const spec = isObject(body.spec) ? body.spec : {};
-  const asked = kind === 'SelfSubjectAccessReview' ? { ...spec, user: 'admin', groups: ['system:masters', 'system:authenticated'] } : spec;
-  const status = hooks.subjectAccessReview ? hooks.subjectAccessReview(asked) : { allowed: true };
+  const self = kind === 'SelfSubjectAccessReview';
+  const asked = self ? { ...spec, user: r.user?.username ?? 'admin', groups: r.user?.groups ?? ['system:masters', 'system:authenticated'] } : spec;
+  // Node and kube-proxy identities are answered by this server's authorizer; other users by the hook (default allowed).
+  const who = { username: str(asked, 'user') ?? '', groups: Array.isArray(asked.groups) ? asked.groups.map(String) : [] };
+  const status = hooks.subjectAccessReview ? hooks.subjectAccessReview(asked) : (accessReview(reg.store, who, asked, serverMinor) ?? { allowed: true });
   sendJson(r.res, 201, { kind, apiVersion: 'authorization.k8s.io/v1', metadata: { creationTimestamp: null }, spec, status });
 }
 
-/** Serves pods/binding, serviceaccounts/token, tokenreviews and subjectaccessreviews; false when `t` is none of them. */
-export function serveSpecial(r: Request, t: Target, reg: Registry, hooks: ReviewHooks, adminToken: string, now: Date): boolean {
+/**
+ * Serves pods/binding, serviceaccounts/token, tokenreviews and subjectaccessreviews; false when `t` is none of them.
+ * `serverMinor`: minor version of an emulated older server (NodeRestriction of token requests depends on it).
+ */
+export function serveSpecial(r: Request, t: Target, reg: Registry, hooks: ReviewHooks, adminToken: string, now: Date, serverMinor?: number): boolean {
   const sub = t.subresource;
   const special = sub === 'binding' || sub === 'token' || t.def.virtual === true;
   if (!special) return false;
   if (r.method !== 'POST') throw methodNotAllowed();
   if (sub === 'binding') binding(r, t, reg);
-  else if (sub === 'token') tokenRequest(r, t, reg, now);
+  else if (sub === 'token') tokenRequest(r, t, reg, now, serverMinor);
   else if (t.def.plural === 'tokenreviews') tokenReview(r, hooks, adminToken, now);
-  else if (t.def.plural === 'subjectaccessreviews' || t.def.plural === 'selfsubjectaccessreviews') subjectAccessReview(r, hooks, t.def.kind);
+  else if (t.def.plural === 'subjectaccessreviews' || t.def.plural === 'selfsubjectaccessreviews') subjectAccessReview(r, reg, hooks, t.def.kind, serverMinor);
   else throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
   return true;
 }

@@ -12,10 +12,11 @@ export interface Cluster {
    * The kubeconfig nodelet runs with as node `name` (`--kubeconfig`): on a real cluster the node's own identity
    * `system:node:<name>` (group `system:nodes`; the Node authorizer and NodeRestriction apply), as a kubelet has it —
    * `node-<name>.kubeconfig` beside the admin kubeconfig (up.sh writes them for K8S_NODES) or minted through a CSR.
-   * On the test API server (no authorization) its one kubeconfig.
+   * On the test API server the same identity: a client certificate signed by its CA, authorized by its Node
+   * authorizer and NodeRestriction.
    */
   nodeKubeconfig(name: string): Promise<string>;
-  /** The proxy role's own identity (`system:kube-proxy`, bound to `system:node-proxier`) on a real cluster; the server's kubeconfig otherwise. */
+  /** The proxy role's own identity (`system:kube-proxy`, bound to `system:node-proxier`), on a real cluster and on the test API server. */
   proxyKubeconfig(): Promise<string>;
   /** The in-process server (undefined for an external cluster). */
   server: TestApiServer | undefined;
@@ -98,8 +99,8 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
   return {
     kubeconfigPath: server.kubeconfigPath,
     external: false,
-    nodeKubeconfig: () => Promise.resolve(server.kubeconfigPath),
-    proxyKubeconfig: () => Promise.resolve(server.kubeconfigPath),
+    nodeKubeconfig: (name) => Promise.resolve(server.userKubeconfig(`system:node:${name}`, ['system:nodes'])),
+    proxyKubeconfig: () => Promise.resolve(server.userKubeconfig('system:kube-proxy')),
     freshNamespace: (name, t) => freshNamespace(server.kubeconfigPath, name, t),
     kubeletClientCaFile: () => Promise.resolve(server.kubeletClientCaPath),
     server,

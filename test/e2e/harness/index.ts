@@ -6,3 +6,4 @@ export { runNodelet, REPO_ROOT, E2E_LOG_DIR, type NodeletProcess, type RunNodele
 export { waitFor, waitForWatch, type WaitOptions, type WatchWaitOptions, type WatchEventLike } from './wait.js';
 export { installServiceCidrSink, withServiceCidrSink, isRouted, SERVICE_CIDR } from './sink.js';
 export { dumpOnFailure } from './failure.js';
+export { testPodLogsDir, withPrivatePodLogsDir } from './pod-logs.js';

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withPrivatePodLogsDir } from './pod-logs.js';
 
 /** Repository root (this file is test/e2e/harness/nodelet.ts). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -116,11 +117,13 @@ export const E2E_CGROUP_PREFIX = 'nodelet-e2e-';
  * - eviction on memory only (`--eviction-hard=memory.available<100Mi`): the disk signals would evict the suite's pods
  *   on a shared machine whose disk is filled by others;
  * - a cgroup root of its own (`--cgroup-root=/nodelet-e2e-<pid>-<n>`): daemons running one after another (or side by
- *   side) never see each other's pod cgroups as orphans.
+ *   side) never see each other's pod cgroups as orphans;
+ * - a podLogsDir of its own (`<root-dir>/pod-logs`, pod-logs.ts): agents remove the log directories of pods they do
+ *   not know, so they must never share /var/log/pods.
  */
 function withTestDefaults(args: string[]): string[] {
   if (!args.some((a) => a.startsWith('--root-dir'))) return args;
-  const out = [...args];
+  const out = withPrivatePodLogsDir(args);
   if (!args.some((a) => a.startsWith('--image-gc-high-threshold'))) out.push('--image-gc-high-threshold=100');
   if (!args.some((a) => a.startsWith('--eviction-hard'))) out.push('--eviction-hard=memory.available<100Mi');
   if (!args.some((a) => a.startsWith('--cgroup-root'))) out.push(`--cgroup-root=/${E2E_CGROUP_PREFIX}${process.pid}-${++daemons}`);

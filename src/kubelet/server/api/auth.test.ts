@@ -39,6 +39,21 @@ function certSocket(subject: Record<string, string | string[]>, authorized = tru
 describe('kubelet API authentication', () => {
   const alice: UserInfo = { name: 'alice', groups: ['devs'] };
 
+  it('with a reloadable client CA, trusts a verified chain only while it reaches a certificate of the current bundle', async () => {
+    // getPeerCertificate(true): the leaf, then its issuers up to the trust anchor OpenSSL verified against (self-issued).
+    const root = { fingerprint256: 'AA', subject: { CN: 'old-ca' } } as Record<string, unknown>;
+    root['issuerCertificate'] = root;
+    const leaf = { fingerprint256: 'LL', subject: { CN: 'ok-user', O: 'g' }, issuerCertificate: root };
+    const socket = { authorized: true, getPeerCertificate: (detailed?: boolean) => (detailed === true ? leaf : { subject: leaf.subject }) };
+    let bundle: { certificates: string[]; fingerprints: Set<string> } | undefined = { certificates: [], fingerprints: new Set(['AA']) };
+    const authn = createAuthenticator({ x509: true, clientCA: { current: () => bundle }, tokenReviews: undefined, cacheTTLMs: 0, anonymous: false, clock: new FakeClock(), logger: silentLogger() });
+    expect(await authn.authenticate(req({}, socket))).toEqual({ name: 'ok-user', groups: ['g', 'system:authenticated'] });
+    bundle = { certificates: [], fingerprints: new Set(['BB']) };
+    expect(await authn.authenticate(req({}, socket))).toBeUndefined();
+    bundle = undefined;
+    expect(await authn.authenticate(req({}, socket))).toBeUndefined();
+  });
+
   it('takes x509 users from verified certificates only (CN = user, O = groups)', async () => {
     const authn = createAuthenticator({ x509: true, tokenReviews: undefined, cacheTTLMs: 0, anonymous: false, clock: new FakeClock(), logger: silentLogger() });
     expect(await authn.authenticate(req({}, certSocket({ CN: 'kube-apiserver-kubelet-client', O: 'system:masters' })))).toEqual({

@@ -1,17 +1,19 @@
 /**
  * Request authentication of the kubelet API, as upstream's delegating authenticator: an x509 client certificate
- * verified against the client CA (user = CN, groups = O), else a bearer token through TokenReview (cached for
+ * verified against the client CA (user = CN, groups = O; with a reloadable CA only while the verified chain reaches a
+ * certificate of the current bundle, as upstream verifies every request against the current CA), else a bearer token through TokenReview (cached for
  * cacheTTL, successes and failures alike), else — only when enabled — the anonymous user. Authenticated (non-anonymous)
  * users get the `system:authenticated` group.
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { TLSSocket } from 'node:tls';
+import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import type { Clock } from '../../../util/clock.js';
 import type { Logger } from '../../../util/logger.js';
 import type { UserInfo } from './attributes.js';
 import type { ReviewClient } from './reviews.js';
 import { TtlCache } from './ttl-cache.js';
+import type { ClientCABundle, ClientCASource } from './types.js';
 
 /** Identifies the user of a request; undefined = not authenticated (401). Never throws. */
 export interface RequestAuthenticator {
@@ -22,6 +24,11 @@ export interface RequestAuthenticator {
 export interface AuthenticatorOptions {
   /** Client certificates are trusted (the TLS server was given a client CA and verified the chain). */
   x509: boolean;
+  /**
+   * The client CA the TLS server verifies against. When given, a verified certificate counts only while its chain
+   * reaches a certificate of the current bundle: a connection opened before the CA was rotated out is not trusted.
+   */
+  clientCA?: Pick<ClientCASource, 'current'>;
   /** TokenReview client; undefined = bearer tokens are not accepted. */
   tokenReviews: ReviewClient | undefined;
   cacheTTLMs: number;
@@ -36,11 +43,25 @@ function withAuthenticatedGroup(u: UserInfo): UserInfo {
   return u.groups.includes('system:authenticated') ? u : { ...u, groups: [...u.groups, 'system:authenticated'] };
 }
 
-/** The user of a verified client certificate, or undefined when there is none (or it did not verify). */
-export function certificateUser(req: IncomingMessage): UserInfo | undefined {
+/** True when the verified chain (leaf up to the trust anchor OpenSSL found) holds a certificate of `bundle`. */
+function chainInBundle(leaf: DetailedPeerCertificate, bundle: ClientCABundle): boolean {
+  const seen = new Set<string>();
+  for (let c: DetailedPeerCertificate | undefined = leaf; c?.fingerprint256 !== undefined && !seen.has(c.fingerprint256); c = c.issuerCertificate) {
+    if (bundle.fingerprints.has(c.fingerprint256)) return true;
+    seen.add(c.fingerprint256);
+  }
+  return false;
+}
+
+/**
+ * The user of a verified client certificate, or undefined when there is none (or it did not verify, or — with
+ * `bundle` — its chain no longer reaches a certificate of the bundle).
+ */
+export function certificateUser(req: IncomingMessage, bundle?: ClientCABundle): UserInfo | undefined {
   const socket = req.socket as Partial<TLSSocket>;
   if (socket.authorized !== true || typeof socket.getPeerCertificate !== 'function') return undefined;
-  const cert = socket.getPeerCertificate();
+  const cert = socket.getPeerCertificate(bundle !== undefined);
+  if (bundle !== undefined && !chainInBundle(cert as DetailedPeerCertificate, bundle)) return undefined;
   const subject = (cert as { subject?: Record<string, string | string[] | undefined> } | undefined)?.subject;
   const cn = subject?.['CN'];
   const name = Array.isArray(cn) ? cn[0] : cn;
@@ -79,7 +100,9 @@ export function createAuthenticator(o: AuthenticatorOptions): RequestAuthenticat
   return {
     async authenticate(req) {
       if (o.x509) {
-        const u = certificateUser(req);
+        const bundle = o.clientCA?.current();
+        // A reloadable CA that has no bundle (never loaded) trusts nothing.
+        const u = o.clientCA !== undefined && bundle === undefined ? undefined : certificateUser(req, bundle);
         if (u !== undefined) return withAuthenticatedGroup(u);
       }
       const token = bearerToken(req);

@@ -12,7 +12,8 @@ import 'reflect-metadata';
 import { encodeName, encodeSan, generateKey, publicSpki } from '../../certificate/csr.js';
 import { bits, bool, ctx, int, octets, oid, seq, time, tlv, toPem } from '../../certificate/der.js';
 import { ConfigError, errorMessage } from '../../../util/errors.js';
-import type { ServingCertificateSource } from './types.js';
+import { parseCABundle } from '../../certificate/ca-bundle.js';
+import type { ClientCASource, ServingCertificateSource } from './types.js';
 
 /** A PEM certificate chain and key. */
 export interface CertificatePair {
@@ -23,6 +24,12 @@ export interface CertificatePair {
 /** A source that never changes (files, self-signed). */
 export function staticCertificateSource(pair: CertificatePair): ServingCertificateSource {
   return { current: () => pair, onChange: () => () => undefined };
+}
+
+/** A client CA that never changes (tests, callers with a PEM in hand). Throws CertificateFileError when it does not parse. */
+export function staticClientCA(pem: string): ClientCASource {
+  const bundle = parseCABundle(pem, 'clientCA');
+  return { current: () => bundle, onChange: () => () => undefined };
 }
 
 /** Reads `tlsCertFile`/`tlsPrivateKeyFile`; throws ConfigError naming the flag when unreadable. */

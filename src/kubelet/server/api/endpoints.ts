@@ -86,7 +86,7 @@ export async function serveSystemLogs(res: ServerResponse, root: string, file: s
   if (target !== rootReal && !target.startsWith(rootReal + sep)) return sendStatus(res, 404, '404 page not found');
   const st = await stat(target);
   if (st.isDirectory()) {
-    const entries = (await readdir(target, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+    const entries = (await readdir(target, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)); // not localeCompare: no ICU data loaded
     const lines = entries.map((e) => {
       const name = e.isDirectory() ? `${e.name}/` : e.name;
       return `<a href="${escapeHtml(encodeURIComponent(e.name))}${e.isDirectory() ? '/' : ''}">${escapeHtml(name)}</a>`;

@@ -3,7 +3,7 @@ export { createPodLookup, type PodLookupOptions } from './lookup.js';
 export { createAuthenticator, type RequestAuthenticator } from './authn.js';
 export { alwaysAllow, createWebhookAuthorizer, type RequestAuthorizer } from './authz.js';
 export { createReviewClient, type ReviewClient } from './reviews.js';
-export { loadOrCreateSelfSigned, readCertificateFiles, staticCertificateSource, type CertificatePair } from './certificate.js';
+export { loadOrCreateSelfSigned, readCertificateFiles, staticCertificateSource, staticClientCA, type CertificatePair } from './certificate.js';
 export { tlsOptions } from './tls-options.js';
 export { createApiHandler, type ApiHandler, type ApiHandlerOptions } from './handler.js';
 export { startKubeletApiServer, type KubeletApiServer, type KubeletApiServerOptions } from './server.js';

@@ -1,9 +1,9 @@
 /**
  * Streams a CRI log file (`<RFC3339Nano> <stdout|stderr> <P|F> <text>` records, as containerd writes them under
- * /var/log/pods) to a writable with bounded memory: `tailLines` finds its start by reading backwards from the end in
- * fixed chunks (cost O(tail), not O(file)), the rest is read forward chunk by chunk with backpressure, `limitBytes`
- * stops reading, and `follow` polls for growth until the container stops or the signal aborts (its timer goes with
- * the signal).
+ * podLogsDir; the path the runtime reports) to a writable with bounded memory: `tailLines` finds its start by reading
+ * backwards from the end in fixed chunks (cost O(tail), not O(file)), the rest is read forward chunk by chunk with
+ * backpressure, `limitBytes` stops reading, and `follow` polls for growth until the container stops or the signal
+ * aborts (its timer goes with the signal).
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';

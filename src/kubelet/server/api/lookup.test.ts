@@ -29,6 +29,17 @@ describe('pod lookup', () => {
     expect(await w.resolveContainer('ns', 'web', 'app')).toMatchObject({ containerId: 'c3', previousContainerId: 'c3' });
   });
 
+  it('does not list sandboxes when the caller needs none (exec, attach)', async () => {
+    let listed = 0;
+    const running = pod({ containerStatuses: [{ name: 'app', image: '', imageID: '', ready: true, restartCount: 0, containerID: 'containerd://c2', state: { running: {} } }] });
+    const rt = { ...runtime([], [{ id: 's1', state: 'ready', createdAt: 0 }]), listPodSandboxes: () => (listed++, Promise.resolve([{ id: 's1', state: 'ready', createdAt: 0 }] as PodSandbox[])) };
+    const l = createPodLookup({ pods: () => [running], runtime: rt });
+    expect(await l.resolveContainer('ns', 'web', 'app', undefined, { sandbox: false })).toMatchObject({ containerId: 'c2', sandboxId: undefined });
+    expect(listed).toBe(0);
+    expect(await l.resolveContainer('ns', 'web', 'app')).toMatchObject({ containerId: 'c2', sandboxId: 's1' });
+    expect(listed).toBe(1);
+  });
+
   it('falls back to the newest runtime container when the status has no ID yet', async () => {
     const l = createPodLookup({ pods: () => [pod({})], runtime: runtime([{ id: 'old', createdAt: 1 }, { id: 'new', createdAt: 2 }]) });
     expect(await l.resolveContainer('ns', 'web', 'app')).toMatchObject({ containerId: 'new', previousContainerId: undefined });

@@ -44,7 +44,7 @@ export function createPodLookup(o: PodLookupOptions): KubeletPodLookup {
   return {
     pods: () => o.pods(),
     findPod,
-    async resolveContainer(namespace, podName, container, uid) {
+    async resolveContainer(namespace, podName, container, uid, want) {
       const pod = findPod(namespace, podName, uid);
       if (pod === undefined) return undefined;
       const names = containerNames(pod);
@@ -61,7 +61,7 @@ export function createPodLookup(o: PodLookupOptions): KubeletPodLookup {
       let containerId = runtimeId(st?.state?.running !== undefined ? st.containerID : st?.state?.terminated?.containerID ?? st?.containerID) ?? previousContainerId;
       const [containers, sandboxes] = await Promise.all([
         containerId === undefined ? o.runtime.listContainers({ labelSelector: { [LABELS.podUID]: podUID, [LABELS.containerName]: name } }) : Promise.resolve([]),
-        o.runtime.listPodSandboxes({ labelSelector: { [LABELS.podUID]: podUID } }),
+        want?.sandbox === false ? Promise.resolve([]) : o.runtime.listPodSandboxes({ labelSelector: { [LABELS.podUID]: podUID } }),
       ]);
       if (containerId === undefined) containerId = [...containers].sort((a, b) => b.createdAt - a.createdAt)[0]?.id;
       const sandbox = [...sandboxes].sort((a, b) => (a.state === b.state ? b.createdAt - a.createdAt : a.state === 'ready' ? -1 : 1))[0];

@@ -14,7 +14,7 @@ import { HealthChecks } from '../health.js';
 import type { RequestAttributes } from './attributes.js';
 import { createAuthenticator } from './authn.js';
 import type { RequestAuthorizer } from './authz.js';
-import { createSelfSigned, staticCertificateSource, type CertificatePair } from './certificate.js';
+import { createSelfSigned, staticCertificateSource, staticClientCA, type CertificatePair } from './certificate.js';
 import { createApiHandler, type ApiHandlerOptions } from './handler.js';
 import { startKubeletApiServer, type KubeletApiServer } from './server.js';
 import type { KubeletPodLookup, StreamRoute } from './types.js';
@@ -98,7 +98,7 @@ async function start(o: Partial<ApiHandlerOptions> = {}, readOnly = false): Prom
     readOnlyPort: 0,
     readOnlyEphemeral: readOnly,
     certificates: staticCertificateSource(createSelfSigned('n1', ['127.0.0.1'], Date.now())),
-    clientCA: pki.caPem,
+    clientCA: staticClientCA(pki.caPem),
     tls: { minVersion: 'TLSv1.2' },
     handler,
     logger: silentLogger(),

@@ -1,15 +1,17 @@
 /**
  * The kubelet API servers: HTTPS on `address:port` (10250) with optional client certificates (verified against the
  * client CA, never required: requests without one fall through to tokens/anonymous), and — only when `readOnlyPort`
- * is set — plain HTTP on `address:readOnlyPort`. A certificate change of the source is applied with
- * `setSecureContext` without dropping connections.
+ * is set — plain HTTP on `address:readOnlyPort`. A change of the serving certificate or of the client CA is applied
+ * with `setSecureContext` without dropping connections: new handshakes use the new material.
  */
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import type { TlsOptions } from 'node:tls';
+import { errorFields } from '../../../util/errors.js';
 import type { Logger } from '../../../util/logger.js';
 import type { ApiHandler } from './handler.js';
-import type { ServingCertificateSource } from './types.js';
+import type { ClientCABundle, ClientCASource, ServingCertificateSource } from './types.js';
 
 /** Options of {@link startKubeletApiServer}. */
 export interface KubeletApiServerOptions {
@@ -21,8 +23,8 @@ export interface KubeletApiServerOptions {
   /** Listen on an ephemeral read-only port (tests); overrides readOnlyPort 0. */
   readOnlyEphemeral?: boolean;
   certificates: ServingCertificateSource;
-  /** PEM bundle of the client CA ('' = client certificates are not asked for). */
-  clientCA: string;
+  /** The client CA (undefined = client certificates are not asked for); its changes apply to new handshakes. */
+  clientCA: ClientCASource | undefined;
   tls: { minVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3'; ciphers?: string };
   handler: ApiHandler;
   logger: Logger;
@@ -55,13 +57,15 @@ function closeServer(server: http.Server, sockets: Set<Socket>): Promise<void> {
   });
 }
 
+function contextOptions(pair: { certPem: string; keyPem: string } | undefined, ca: ClientCABundle | undefined, tls: KubeletApiServerOptions['tls']): TlsOptions {
+  return { ...(pair === undefined ? {} : { cert: pair.certPem, key: pair.keyPem }), ...(ca === undefined ? {} : { ca: [...ca.certificates] }), ...tls };
+}
+
 /** Starts the servers; rejects (and closes what started) when a port cannot be bound. */
 export async function startKubeletApiServer(o: KubeletApiServerOptions): Promise<KubeletApiServer> {
-  const pair = o.certificates.current();
   const secure = https.createServer({
-    ...(pair === undefined ? {} : { cert: pair.certPem, key: pair.keyPem }),
-    ...(o.clientCA === '' ? {} : { ca: o.clientCA, requestCert: true, rejectUnauthorized: false }),
-    ...o.tls,
+    ...contextOptions(o.certificates.current(), o.clientCA?.current(), o.tls),
+    ...(o.clientCA === undefined ? {} : { requestCert: true, rejectUnauthorized: false }),
   });
   const sockets = new Set<Socket>();
   const track = (s: Socket): void => {
@@ -73,12 +77,23 @@ export async function startKubeletApiServer(o: KubeletApiServerOptions): Promise
   secure.on('upgrade', (req, socket, head) => void o.handler.handleUpgrade(req, socket, head));
   secure.on('tlsClientError', (err) => o.logger.debug({ err: String(err) }, 'kubelet API TLS handshake failed'));
   secure.keepAliveTimeout = 30_000;
-  const unsubscribe = o.certificates.onChange(() => {
-    const next = o.certificates.current();
-    if (next === undefined) return;
-    secure.setSecureContext({ cert: next.certPem, key: next.keyPem, ...(o.clientCA === '' ? {} : { ca: o.clientCA }), ...o.tls });
-    o.logger.info('kubelet API serving certificate changed');
-  });
+  const refresh = (what: string): void => {
+    const pair = o.certificates.current();
+    // No serving certificate yet (CSR pending): the context is built once the first one arrives.
+    if (pair === undefined) return;
+    try {
+      secure.setSecureContext(contextOptions(pair, o.clientCA?.current(), o.tls));
+      o.logger.info({ material: what }, 'kubelet API TLS material changed; new connections use it');
+    } catch (err) {
+      o.logger.error({ material: what, ...errorFields(err) }, 'cannot apply the new kubelet API TLS material; new connections keep the previous one');
+    }
+  };
+  const unsubscribeCert = o.certificates.onChange(() => refresh('serving certificate'));
+  const unsubscribeCA = o.clientCA?.onChange(() => refresh('client CA')) ?? ((): void => undefined);
+  const unsubscribe = (): void => {
+    unsubscribeCert();
+    unsubscribeCA();
+  };
   let readOnly: http.Server | undefined;
   const readOnlySockets = new Set<Socket>();
   try {

@@ -16,7 +16,7 @@ export interface ResolvedContainer {
   containerId: string | undefined;
   /** Runtime ID of the newest instance before it (for `previous=true` logs), when one exists. */
   previousContainerId: string | undefined;
-  /** Runtime ID of the pod's ready sandbox, when one exists. */
+  /** Runtime ID of the pod's ready sandbox, when one exists (always undefined when not asked for). */
   sandboxId: string | undefined;
 }
 
@@ -28,9 +28,10 @@ export interface KubeletPodLookup {
   findPod(namespace: string, name: string, uid?: string): V1Pod | undefined;
   /**
    * Resolves `container` of the pod to runtime IDs; undefined when the pod or a container of that name is unknown.
-   * An empty `container` means the pod's only container (undefined when the pod has several).
+   * An empty `container` means the pod's only container (undefined when the pod has several). With
+   * `want.sandbox === false` the sandbox is not looked up (one runtime call less: exec and attach need no sandbox).
    */
-  resolveContainer(namespace: string, podName: string, container: string, uid?: string): Promise<ResolvedContainer | undefined>;
+  resolveContainer(namespace: string, podName: string, container: string, uid?: string, want?: { sandbox?: boolean }): Promise<ResolvedContainer | undefined>;
 }
 
 /** The parsed route of a streaming request: `/exec|attach/{ns}/{pod}[/{uid}]/{container}`, `/portForward/{ns}/{pod}[/{uid}]`. */
@@ -74,5 +75,26 @@ export interface ServingCertificateSource {
   /** The current PEM certificate chain and key, or undefined while none is available yet (CSR not approved). */
   current(): { certPem: string; keyPem: string } | undefined;
   /** Calls `listener` after the certificate changed (first issue or rotation). Returns the unsubscribe function. */
+  onChange(listener: () => void): () => void;
+}
+
+/** A parsed client CA bundle: the PEM certificates (for the TLS context) and their SHA-256 fingerprints. */
+export interface ClientCABundle {
+  /** One PEM block per certificate, in file order. */
+  certificates: readonly string[];
+  /** `X509Certificate.fingerprint256` of each (colon-separated upper-case hex, as `getPeerCertificate()` reports). */
+  fingerprints: ReadonlySet<string>;
+}
+
+/**
+ * Where the client CA of the API server comes from: `--client-ca-file` (`authentication.x509.clientCAFile`), re-read
+ * when it changes (src/kubelet/certificate/dynamic-file.ts). New TLS handshakes verify client certificates against
+ * the current bundle, and a request's certificate counts only while its verified chain still reaches a certificate
+ * of the current bundle (so a CA removed from the file stops authenticating connections that were kept open).
+ */
+export interface ClientCASource {
+  /** The current bundle; undefined while none was loaded. */
+  current(): ClientCABundle | undefined;
+  /** Calls `listener` after the bundle changed. Returns the unsubscribe function. */
   onChange(listener: () => void): () => void;
 }

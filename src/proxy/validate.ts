@@ -2,12 +2,26 @@
  * What of a Service or EndpointSlice the proxy skips as invalid (the API server validates these, so they come from
  * a broken or foreign writer): a bad IP, port, node port, protocol or affinity timeout. The proxy drops those parts
  * (serviceport.ts, endpoints.ts) and programs the rest; these pure checks only name them for the log and the
- * `kubeproxy_sync_proxy_rules_invalid_objects_total` metric.
+ * `kubeproxy_sync_proxy_rules_invalid_objects_total` metric (nodelet's own: upstream kube-proxy v1.33 has no such
+ * metric). Both modes go through {@link InvalidObjectReporter}, which the role calls once per informer event, before
+ * the event fans out to the per-family proxiers (so a dual-stack node counts an object once).
  */
+import { isIPv4 } from 'node:net';
 import ipaddr from 'ipaddr.js';
-import type { EndpointSliceObject, ServiceObject } from '../apitypes.js';
+import type { Logger } from '../util/index.js';
+import type { EndpointSliceObject, ServiceObject } from './apitypes.js';
+import type { ProxyMetrics } from './metrics.js';
 
 const PROTOCOLS = new Set(['TCP', 'UDP', 'SCTP']);
+
+/** ipaddr.js's kind of `a` ('ipv4' | 'ipv6'), undefined when it is no IP (one parse, not isValid + parse). */
+function kindOf(a: string): string | undefined {
+  try {
+    return ipaddr.parse(a).kind();
+  } catch {
+    return undefined;
+  }
+}
 
 function badPort(p: unknown): boolean {
   return typeof p !== 'number' || !Number.isInteger(p) || p <= 0 || p > 65535;
@@ -48,9 +62,47 @@ export function sliceProblems(slice: EndpointSliceObject): string[] {
   if (type !== 'IPv4' && type !== 'IPv6') return out;
   for (const [i, e] of (slice.endpoints ?? []).entries()) {
     for (const [j, a] of (e.addresses ?? []).entries()) {
-      const ok = ipaddr.isValid(a) && (ipaddr.parse(a).kind() === 'ipv4') === (type === 'IPv4');
+      const ok = type === 'IPv4' ? isIPv4(a) || kindOf(a) === 'ipv4' : kindOf(a) === 'ipv6';
       if (!ok) out.push(`endpoints[${i}].addresses[${j}]: ${JSON.stringify(a)} is not an ${type} address`);
     }
   }
   return out;
+}
+
+/** Options of {@link InvalidObjectReporter}. */
+export interface InvalidObjectReporterOptions {
+  metrics: Pick<ProxyMetrics, 'invalidObjects'>;
+  logger: Logger;
+}
+
+/**
+ * Logs (warn, naming the object and each bad field) and counts (`kind` = service | endpointslice) every added or
+ * updated object with problems; deletions are never counted. The same path for the iptables and nftables modes.
+ */
+export class InvalidObjectReporter {
+  readonly #o: InvalidObjectReporterOptions;
+
+  constructor(options: InvalidObjectReporterOptions) {
+    this.#o = options;
+  }
+
+  /** A Service added or updated (`obj` undefined when deleted). Returns the problems found. */
+  service(key: string, obj: ServiceObject | undefined): string[] {
+    const problems = obj === undefined ? [] : serviceProblems(obj);
+    if (problems.length > 0) {
+      this.#o.metrics.invalidObjects.inc({ kind: 'service' });
+      this.#o.logger.warn({ service: key, problems }, 'Skipping the invalid parts of a Service');
+    }
+    return problems;
+  }
+
+  /** An EndpointSlice added or updated (deleted=false) or deleted. Returns the problems found. */
+  endpointSlice(slice: EndpointSliceObject, deleted: boolean): string[] {
+    const problems = deleted ? [] : sliceProblems(slice);
+    if (problems.length > 0) {
+      this.#o.metrics.invalidObjects.inc({ kind: 'endpointslice' });
+      this.#o.logger.warn({ endpointSlice: `${slice.metadata?.namespace ?? ''}/${slice.metadata?.name ?? ''}`, problems }, 'Skipping the invalid parts of an EndpointSlice');
+    }
+    return problems;
+  }
 }
