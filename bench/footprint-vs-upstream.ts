@@ -22,19 +22,18 @@
  * dist/nodelet.mjs; the kubelet is `<kubeconfig dir>/bin/kubelet`. `--net` is the first two octets of a /16 of one's
  * own (a /24 per runtime: .1, .2, .3).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { writeSubsection } from './lib/docs.js';
 import { loadText, machineFacts, machineLine } from './lib/machine.js';
-import { cpuSeconds, machineJiffies, statusMB } from './lib/proc.js';
+import { cpuSeconds, machineJiffies, statusMB, stopChild } from './lib/proc.js';
 import { CriRuntime } from '../src/cri/containerd/index.js';
 import { startPrivateContainerd, type PrivateContainerd } from '../src/cri/containerd/testing.js';
-import { runNodelet, startCluster, waitFor, type Cluster } from '../test/e2e/harness/index.js';
+import { runNodelet, waitFor, type Cluster } from '../test/e2e/harness/index.js';
 import { PrivateDockerd } from '../test/e2e/node-helpers.js';
-import { nodeIP, removeCgroupTree, unmountUnder, writeIsolatedKubeletConfig } from './lib/host.js';
-import { cleanupStack } from './lib/cleanup.js';
+import { realClusterBench, removeCgroupTree, unmountUnder, writeIsolatedKubeletConfig } from './lib/host.js';
+import { cleanupStack, runBench } from './lib/cleanup.js';
 import { kubeletChainsPresent, otherKubeletRunning, removeKubeletChains } from './lib/kubelet-chains.js';
 
 const arg = (name: string): string | undefined => process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.split('=').slice(1).join('=');
@@ -104,16 +103,6 @@ const readPid = (path: string): number => Number(readFileSync(path, 'utf8').trim
 function statusField(pid: number, field: string): number {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : Number.NaN;
-}
-
-/** Stops a child by PID: SIGTERM, then SIGKILL after `graceMs`. */
-async function stopChild(child: ChildProcess, graceMs = 15_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(t);
 }
 
 /** Runs `steps` (last first) as one cleanup-stack entry that can also be run early. */
@@ -402,20 +391,9 @@ Whole machine busy during the windows: ${rows.map((r) => `${LABEL[r.target]} ${(
 // ---------------------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  process.env.PATH = `${BIN}:${process.env.PATH ?? ''}`;
-  process.env.NODELET_E2E_KUBECONFIG = KUBECONFIG;
   const startLine = machineLine(machineFacts());
   console.log(startLine);
-  const cluster = await startCluster();
-  if (!cluster.external) throw new Error('needs the real API server (--kubeconfig)');
-  const caFile = await cluster.kubeletClientCaFile();
-  const ip = nodeIP();
-  const work = join(tmpdir(), `${PREFIX}-bench-footprint-${process.pid}`);
-  mkdirSync(work, { recursive: true });
-  onCleanup('work dir', () => {
-    unmountUnder(work);
-    spawnSync('rm', ['-rf', '--one-file-system', work]);
-  });
+  const { cluster, caFile, ip, work } = await realClusterBench({ binDir: BIN, kubeconfig: KUBECONFIG, name: `${PREFIX}-bench-footprint`, stack: { onCleanup } });
   onCleanup('nodes and namespace', async () => {
     await cluster.kubectl(['-n', NS, 'delete', 'pods', '--all', '--grace-period=0', '--force', '--wait=false']);
     await cluster.kubectl(['delete', 'namespace', NS, '--wait=false']);
@@ -436,11 +414,4 @@ async function main(): Promise<void> {
   if (WRITE_DOC && DOC_BLOCK !== undefined) writeSubsection('footprint', '## Idle footprint (bench/footprint-vs-upstream.ts, issue 14)', DOC_BLOCK, body);
 }
 
-try {
-  await main();
-} catch (err) {
-  console.error(err);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+await runBench(main, { cleanup });

@@ -25,10 +25,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeSubsection } from './lib/docs.js';
 import { loadText, machineFacts, machineLine } from './lib/machine.js';
-import { statusMB } from './lib/proc.js';
+import { statusMB, stopChild } from './lib/proc.js';
 import { startPrivateContainerd } from '../src/cri/containerd/testing.js';
 import { nodeIP, removeCgroupTree, unmountUnder, writeIsolatedKubeletConfig } from './lib/host.js';
-import { cleanupStack } from './lib/cleanup.js';
+import { cleanupStack, runBench } from './lib/cleanup.js';
 
 const env = process.env;
 const PREFIX = env.HOLLOW_PREFIX ?? 'h9';
@@ -163,15 +163,6 @@ async function waitFor(what: string, timeoutMs: number, check: () => boolean | P
 function readyNodes(prefix: string): number {
   const out = kubectl(['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}']);
   return out.split('\n').filter((l) => l.startsWith(prefix) && l.endsWith(' True')).length;
-}
-
-async function stopChild(child: ChildProcess, graceMs = 20_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(t);
 }
 
 /** RSS (MB) of a process and, separately, of its direct children (the root-dir lock helpers). */
@@ -481,11 +472,4 @@ spec:
   if (env.HOLLOW_NO_DOC !== '1') writeSubsection('network', '## Pod network (issue 15)', 'network:hollow-nodes', body);
 }
 
-try {
-  await main();
-} catch (err) {
-  console.error(err);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+await runBench(main, { cleanup });

@@ -24,18 +24,17 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { writeSubsection } from './lib/docs.js';
 import { loadText, machineFacts, machineLine } from './lib/machine.js';
-import { clockTicks } from './lib/proc.js';
+import { clockTicks, stopChild } from './lib/proc.js';
 import { summarize, type Summary } from './lib/stats.js';
 import { CriRuntime } from '../src/cri/containerd/index.js';
 import { startPrivateContainerd, type PrivateContainerd } from '../src/cri/containerd/testing.js';
-import { runNodelet, startCluster, waitFor, type Cluster, type NodeletProcess } from '../test/e2e/harness/index.js';
+import { runNodelet, waitFor, type Cluster, type NodeletProcess } from '../test/e2e/harness/index.js';
 import { PrivateDockerd } from '../test/e2e/node-helpers.js';
-import { nodeIP, removeCgroupTree, unmountUnder, writeIsolatedKubeletConfig } from './lib/host.js';
-import { cleanupStack } from './lib/cleanup.js';
+import { realClusterBench, removeCgroupTree, unmountUnder, writeIsolatedKubeletConfig } from './lib/host.js';
+import { cleanupStack, runBench } from './lib/cleanup.js';
 import { directExec, directSection, fmtDirect, readKubeletClientCert, summarizeDirect, type DirectExecTiming, type DirectSummary } from './lib/direct-exec.js';
 
 const arg = (name: string): string | undefined => process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.split('=').slice(1).join('=');
@@ -98,16 +97,6 @@ function cpuWithChildren(pid: number): number {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const readPid = (path: string): number => Number(readFileSync(path, 'utf8').trim());
 
-
-/** Stops a child by PID: SIGTERM, then SIGKILL after `graceMs`. */
-async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(t);
-}
 
 function podManifest(name: string, node: string): string {
   const script = `mkdir -p /www && truncate -s ${SIZE_MIB * 2 ** 20} /www/blob && exec httpd -f -p 127.0.0.1:${HTTP_PORT} -h /www`;
@@ -419,21 +408,10 @@ ${pfRow('nodelet-docker', 'dockerd; the data path is nodelet\'s own nsenter+soca
 // ---------------------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  process.env.PATH = `${BIN}:${process.env.PATH ?? ''}`;
-  process.env.NODELET_E2E_KUBECONFIG = KUBECONFIG;
   const facts = machineFacts();
   const startLine = machineLine(facts);
   console.log(startLine);
-  const cluster = await startCluster();
-  if (!cluster.external) throw new Error('needs the real API server (--kubeconfig)');
-  const caFile = await cluster.kubeletClientCaFile();
-  const ip = nodeIP();
-  const work = join(tmpdir(), `${PREFIX}-bench-streaming-${process.pid}`);
-  mkdirSync(work, { recursive: true });
-  onCleanup('work dir', () => {
-    unmountUnder(work);
-    spawnSync('rm', ['-rf', '--one-file-system', work]);
-  });
+  const { cluster, caFile, ip, work } = await realClusterBench({ binDir: BIN, kubeconfig: KUBECONFIG, name: `${PREFIX}-bench-streaming`, stack: { onCleanup } });
   onCleanup('cgroups', () => {
     removeCgroupTree(CG_NODELET);
     removeCgroupTree(CG_KUBELET);
@@ -495,11 +473,4 @@ async function main(): Promise<void> {
   if (WRITE_DOC) writeSubsection('streaming', '## Streaming: exec and port-forward (bench/kubelet-exec.ts, bench/kubelet-exec-vs-upstream.ts, issue 13)', 'streaming:vs-upstream', body);
 }
 
-try {
-  await main();
-} catch (err) {
-  console.error(err);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+await runBench(main, { cleanup });

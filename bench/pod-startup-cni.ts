@@ -29,7 +29,7 @@ import { dirname, join } from 'node:path';
 import { ApiClient, loadKubeConfig } from '../src/api/index.js';
 import { startCluster, waitFor, type Cluster } from '../test/e2e/harness/index.js';
 import { listChains, newChains, otherProcessRuns, removeChains, type ChainRef } from './lib/chains.js';
-import { cleanupStack } from './lib/cleanup.js';
+import { cleanupStack, runBench } from './lib/cleanup.js';
 import { writeSubsection } from './lib/docs.js';
 import { nodeIP } from './lib/host.js';
 import { loadText, machineFacts, machineLine } from './lib/machine.js';
@@ -280,11 +280,4 @@ async function main(): Promise<void> {
   if (WRITE_DOC) writeSubsection('network', '## Pod network (issue 15)', block, body);
 }
 
-try {
-  await main();
-} catch (err) {
-  console.error(err);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+await runBench(main, { cleanup });

@@ -50,3 +50,15 @@ export function cleanupStack(): CleanupStack {
   }
   return stack;
 }
+
+/** Runs a benchmark's `main`, then the cleanup stack whatever happened (an error sets exit code 1). */
+export async function runBench(main: () => Promise<void>, stack: Pick<CleanupStack, 'cleanup'>): Promise<void> {
+  try {
+    await main();
+  } catch (err) {
+    console.error(err);
+    process.exitCode = 1;
+  } finally {
+    await stack.cleanup();
+  }
+}

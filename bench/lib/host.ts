@@ -4,7 +4,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startCluster, type Cluster } from '../../test/e2e/harness/index.js';
+import type { CleanupStack } from './cleanup.js';
 
 /** The host address the API server reaches the nodes on (docker0, as scripts/conformance.sh; the kubelet refuses loopback). */
 export function nodeIP(): string {
@@ -90,4 +93,35 @@ authorization: {mode: Webhook}
 `,
   );
   return { config, root };
+}
+
+/** What a benchmark against the real control plane starts from (see {@link realClusterBench}). */
+export interface RealClusterBench {
+  cluster: Cluster;
+  /** The CA of the API server's kubelet client certificate (the agents' --client-ca-file). */
+  caFile: string;
+  /** This machine's address for the agents' --node-ip. */
+  ip: string;
+  /** A work directory, unmounted and removed by the cleanup stack. */
+  work: string;
+}
+
+/**
+ * The common start of the benchmarks that run agents against the real control plane: kubectl of `binDir` first on
+ * PATH, the harness pointed at `kubeconfig`, the cluster (refused when it is not the real one), the client CA, the
+ * node address and a work directory `<tmp>/<name>-<pid>` registered for removal.
+ */
+export async function realClusterBench(o: { binDir: string; kubeconfig: string; name: string; stack: Pick<CleanupStack, 'onCleanup'> }): Promise<RealClusterBench> {
+  process.env.PATH = `${o.binDir}:${process.env.PATH ?? ''}`;
+  process.env.NODELET_E2E_KUBECONFIG = o.kubeconfig;
+  const cluster = await startCluster();
+  if (!cluster.external) throw new Error('needs the real API server (--kubeconfig)');
+  const caFile = await cluster.kubeletClientCaFile();
+  const work = join(tmpdir(), `${o.name}-${process.pid}`);
+  mkdirSync(work, { recursive: true });
+  o.stack.onCleanup('work dir', () => {
+    unmountUnder(work);
+    spawnSync('rm', ['-rf', '--one-file-system', work]);
+  });
+  return { cluster, caFile, ip: nodeIP(), work };
 }

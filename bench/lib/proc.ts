@@ -1,5 +1,5 @@
 /** Per-process CPU and memory from /proc (Linux). */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 let ticksPerSecond: number | undefined;
@@ -38,4 +38,14 @@ export function machineJiffies(): { busy: number; total: number } {
   const total = f.reduce((a, b) => a + b, 0);
   const idle = (f[3] ?? 0) + (f[4] ?? 0);
   return { busy: total - idle, total };
+}
+
+/** Stops a child the benchmark started (by its handle, so by PID): SIGTERM, then SIGKILL after `graceMs`. */
+export async function stopChild(child: ChildProcess, graceMs = 15_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(t);
 }

@@ -3,7 +3,7 @@
  * kubelet v1.33.3 on a private containerd whose CRI runs CNI, nodelet on the same kind of containerd, nodelet on a
  * private dockerd with CNI (`--network-plugin=cni`), nodelet on a private dockerd in Docker bridge mode.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CriClient } from '../../src/cri/containerd/client.js';
@@ -12,6 +12,7 @@ import { startPrivateContainerd } from '../../src/cri/containerd/testing.js';
 import { runNodelet } from '../../test/e2e/harness/index.js';
 import { PrivateDockerd } from '../../test/e2e/node-helpers.js';
 import { removeCgroupTree, unmountUnder, writeIsolatedKubeletConfig } from './host.js';
+import { stopChild } from './proc.js';
 
 /** The setups, in the order they run by default. */
 export const TARGETS = ['kubelet-containerd', 'nodelet-containerd', 'nodelet-docker-cni', 'nodelet-docker-bridge'] as const;
@@ -270,15 +271,6 @@ async function startKubelet(node: string, work: string, endpoint: string, env: A
   });
   if (child.pid === undefined) throw new Error(`cannot start ${bin}`);
   return { pid: child.pid, log };
-}
-
-async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(t);
 }
 
 async function readySandboxes(socketPath: string): Promise<number> {

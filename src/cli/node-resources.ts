@@ -11,7 +11,7 @@ import { ContainerGcManager } from '../kubelet/containergc/index.js';
 import { ownerLabels } from '../kubelet/pods/index.js';
 import { buildThresholds, EvictionManager, HostEvictionObserver } from '../kubelet/eviction/index.js';
 import { ImageGcManager, statfsUsage } from '../kubelet/images/index.js';
-import { ContainerLogManager, PodLogDirCleaner, type LogRotationRuntime, type PodLogDirPodState } from '../kubelet/logs/index.js';
+import { ContainerLogManager, LegacyLogLinks, PodLogDirCleaner, type LogRotationRuntime, type PodLogDirPodState } from '../kubelet/logs/index.js';
 import { DbusLogind, LogindDropIn, NodeShutdownManager, shutdownGroups } from '../kubelet/shutdown/index.js';
 import type { NodeAgent } from '../kubelet/node/index.js';
 import { createHostReader, Loop } from '../kubelet/node/index.js';
@@ -35,6 +35,8 @@ const EVICTION_PERIOD_MS = 10_000;
 export interface NodeResources {
   /** Pod cgroups for the pod workers (undefined with cgroupsPerQOS false). */
   podCgroups: PodCgroups | undefined;
+  /** Upstream's /var/log/containers links (undefined for the fake runtime, which writes no logs). */
+  legacyLogLinks: LegacyLogLinks | undefined;
   /** Admission under node pressure (the eviction manager's). */
   admit(pod: V1Pod): { reason: string; message: string } | undefined;
   start(pods: PodLifecycle): Promise<void>;
@@ -99,8 +101,14 @@ export function createNodeResources(ctx: WiringContext, recorder: EventRecorder,
     loops.push(l);
   };
 
+  const legacyLogLinks = runtimeKind(k.containerRuntimeEndpoint) === 'fake' ? undefined : new LegacyLogLinks({
+          // NODELET_LEGACY_LOG_LINKS_DIR: test runs keep their links out of the host's /var/log/containers.
+          dir: process.env['NODELET_LEGACY_LOG_LINKS_DIR'] || undefined,
+          logger: logger.child({ component: 'container-logs' }),
+        });
   return {
     podCgroups,
+    legacyLogLinks,
     admit: (pod) => shutdown?.admit() ?? eviction?.admit(pod),
     async start(pods) {
       const capacity = { cpuMilli: host.identity().cpuCount * 1000, memoryBytes: host.readings(config.rootDir).memory.totalBytes };
@@ -220,7 +228,10 @@ export function createNodeResources(ctx: WiringContext, recorder: EventRecorder,
         CONTAINER_GC_PERIOD_MS,
         async () => {
           // Then the log directories of pods that are gone (upstream evictPodLogsDirectories, part of the same run).
-          for (const step of [() => containerGc.garbageCollect(), () => podLogDirs?.cleanup()]) {
+          // And, as upstream's container GC, /var/log/containers links whose log is gone (unless their container runs).
+          const danglingLinks = (): Promise<number> | undefined =>
+            legacyLogLinks?.removeDangling(async (id) => (await ctx.runtime.containerStatus(id).catch(() => undefined))?.state);
+          for (const step of [() => containerGc.garbageCollect(), () => podLogDirs?.cleanup(), danglingLinks]) {
             try {
               await step();
             } catch (err) {

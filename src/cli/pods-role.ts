@@ -72,6 +72,7 @@ export function createPodsRole(ctx: WiringContext, nodeAgent: NodeAgent | undefi
   const resources = createNodeResources(ctx, recorder, nodeAgent);
   const pods = createPodLifecycle({
     podCgroups: resources.podCgroups,
+    legacyLogLinks: resources.legacyLogLinks,
     // In-place resize: allocations checkpointed in the root dir (kept across restarts).
     allocationState: FileAllocationState.inRootDir(config.rootDir, (err) => logger.warn({ err: err.message }, 'allocation checkpoint')),
     cpuCFSQuota: k.cpuCFSQuota,

@@ -7,11 +7,13 @@
  * $KUBECONFIG / $NODELET_E2E_KUBECONFIG, against the real control plane (node identities nl-api-1 / nl-api-2).
  */
 import { request } from 'node:https';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CriRuntime } from '../../src/cri/containerd/index.js';
 import { containerdMissing, startPrivateContainerd, type PrivateContainerd } from '../../src/cri/containerd/testing.js';
-import { dumpOnFailure, runNodelet, spawnKubectl, startCluster, waitFor, type Cluster, type NodeletProcess } from './harness/index.js';
+import { dumpOnFailure, runNodelet, spawnKubectl, startCluster, testPodLogsDir, waitFor, type Cluster, type NodeletProcess } from './harness/index.js';
 import { createHostReader } from '../../src/kubelet/node/index.js';
 import { fastKubeletConfig, startPrivateDockerd, tearDownDaemonScenario, tempDir, type PrivateDockerd } from './node-helpers.js';
 
@@ -153,6 +155,16 @@ for (const s of SCENARIOS) {
       const both = await cluster.kubectl(['logs', 'counter', '-n', s.ns, '-c', 'nope']);
       expect(both.code).not.toBe(0);
     }, 60_000);
+
+    it('the node\'s log files: the container log under the pod log directory and upstream\'s /var/log/containers link to it', async () => {
+      const cid = (await kubectlOk(['get', 'pod', 'counter', '-n', s.ns, '-o', 'jsonpath={.status.containerStatuses[?(@.name=="main")].containerID}'])).replace(/^[a-z]+:\/\//, '');
+      const uid = await kubectlOk(['get', 'pod', 'counter', '-n', s.ns, '-o', 'jsonpath={.metadata.uid}']);
+      // The harness gives the agent its own directories for both (<root>/pod-logs, <root>/containers).
+      const podLog = join(testPodLogsDir(`${dir.path}/root`), `${s.ns}_counter_${uid}`, 'main', '0.log');
+      const link = join(`${dir.path}/root`, 'containers', `counter_${s.ns}_main-${cid}.log`);
+      expect(readlinkSync(link)).toBe(podLog);
+      expect(readFileSync(link, 'utf8')).toContain('line 1');
+    });
 
     it('kubectl logs -f streams new lines and ends when kubectl is stopped', async () => {
       const stream = spawnKubectl(cluster.kubeconfigPath, ['logs', '-f', 'counter', '-n', s.ns, '-c', 'main', '--tail=1']);

@@ -11,6 +11,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerConfig, sandboxConfig } from '../../src/cri/contract-fixtures.js';
 import { CriRuntime } from '../../src/cri/containerd/index.js';
+import { join } from 'node:path';
 import { containerdMissing, startPrivateContainerd, type PrivateContainerd } from '../../src/cri/containerd/testing.js';
 import { DockerRuntime, type ContainerRuntime } from '../../src/cri/index.js';
 import { HostCgroups, PodCgroupManager } from '../../src/kubelet/cm/index.js';
@@ -126,7 +127,8 @@ describe.skipIf(missing !== undefined)(`in-place resize on containerd ${missing 
 
   it('changes a running container\'s and its pod\'s cgroup limits in place, up and down', async () => {
     if (instance === undefined) throw new Error('containerd not started');
-    const rt = new CriRuntime({ socketPath: instance.socketPath });
+    // Pod logs under the private containerd's own dir, never the host's /var/log/pods.
+    const rt = new CriRuntime({ socketPath: instance.socketPath, podLogsRoot: join(instance.dir, 'pod-logs') });
     try {
       await resizeCase(rt);
     } finally {

@@ -13,3 +13,4 @@ export {
   type PodLogDirPodState,
   type PodLogDirRuntime,
 } from './pod-log-dirs.js';
+export { containerIdOfLegacyLink, LEGACY_CONTAINER_LOGS_DIR, legacyLogLinkPath, LegacyLogLinks, type ContainerStateOf } from './legacy-links.js';

@@ -31,6 +31,8 @@ export interface PodDeps {
   logDirectory(podUID: string): string;
   /** The pod cgroup hierarchy (cgroupsPerQOS); undefined = sandboxes get no cgroup parent. */
   podCgroups?: PodCgroups;
+  /** Upstream's /var/log/containers links (src/kubelet/logs/legacy-links.ts); undefined = none. */
+  legacyLogLinks?: LegacyLogLinker;
   /** In-place resize (src/kubelet/allocation); undefined = running containers are never resized. */
   resize?: PodResizeDeps;
   /** Dead instances kept per container by the per-pod deletion in each sync (default 1). */
@@ -43,6 +45,11 @@ export interface PodResizeDeps {
   cpuCFSQuota: boolean;
   /** Sets or clears PodResizeInProgress (`error`: the last attempt failed with this message). */
   setInProgress(uid: string, inProgress: boolean, error?: string): void;
+}
+
+/** Links a started container's log file for log collectors (never throws). */
+export interface LegacyLogLinker {
+  link(c: { podName: string; podNamespace: string; containerName: string; containerId: string }, target: string): Promise<void>;
 }
 
 /** The part of the pod cgroup manager (src/kubelet/cm) the pod steps use. */

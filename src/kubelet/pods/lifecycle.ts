@@ -105,6 +105,7 @@ class Lifecycle implements PodLifecycle {
         return `${logsDir}/${p?.metadata?.namespace ?? 'default'}_${p?.metadata?.name ?? ''}_${uid}`;
       },
       podCgroups: o.podCgroups,
+      legacyLogLinks: o.legacyLogLinks,
       resize: { cpuCFSQuota: o.cpuCFSQuota ?? true, setInProgress: (uid, on, error) => this.#alloc.setInProgress(uid, on, error) },
       deadContainersToKeep: Math.max(1, o.maxDeadPerContainer ?? 1),
     };

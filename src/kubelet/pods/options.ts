@@ -1,7 +1,7 @@
 /** Options and the public handle of the pod lifecycle (the kubelet role's pod half). */
 import type { V1Node, V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { PodFailure } from '../status/generate.js';
-import type { PodCgroups } from './deps.js';
+import type { LegacyLogLinker, PodCgroups } from './deps.js';
 import type { AllocationState } from '../allocation/state.js';
 import type { Logger } from 'pino';
 import type { PodApi } from '../../api/pods.js';
@@ -35,6 +35,8 @@ export interface PodLifecycleOptions {
   nodeName: string;
   /** The pod cgroup hierarchy (cgroupsPerQOS: true); omitted = no pod cgroups. */
   podCgroups?: PodCgroups;
+  /** Upstream's /var/log/containers links, made when a container starts; omitted = none. */
+  legacyLogLinks?: LegacyLogLinker;
   /**
    * Where pod allocations are kept (in-place resize; src/kubelet/allocation): src/cli gives the checkpoint file in the
    * root dir so a restarted agent keeps them; default in memory.

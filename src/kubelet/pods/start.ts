@@ -2,6 +2,7 @@
  * Starting one container (upstream startContainer): crash-loop backoff check, image, config, create, start,
  * postStart hook. Every failure is a WaitingError whose reason becomes the container's visible waiting state.
  */
+import { join } from 'node:path';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { ANNOTATIONS, LABELS, type PodSandboxConfig } from '../../cri/types.js';
 import { errorMessage } from '../../util/errors.js';
@@ -122,6 +123,10 @@ export async function startContainer(
     throw failed(deps, pod, c, isInit, 'RunContainerError', err);
   }
   deps.recorder.event(ref, 'Normal', 'Started', `Started container ${c.name}`);
+  if (deps.legacyLogLinks !== undefined && config.logPath !== undefined) {
+    const podNamespace = pod.metadata?.namespace ?? 'default';
+    await deps.legacyLogLinks.link({ podName: pod.metadata?.name ?? '', podNamespace, containerName: c.name, containerId: id }, join(deps.logDirectory(uid), config.logPath));
+  }
   const postStart = c.lifecycle?.postStart;
   if (postStart !== undefined) {
     try {

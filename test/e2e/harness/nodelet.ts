@@ -50,7 +50,7 @@ export function runNodelet(args: string[], opts: RunNodeletOptions = {}): Nodele
   const entry = opts.entry ?? process.env.NODELET_ENTRY ?? join(REPO_ROOT, 'dist', 'nodelet.mjs');
   const child = spawn(node, [entry, ...withTestDefaults(args)], {
     cwd: opts.cwd ?? REPO_ROOT,
-    env: { ...process.env, ...opts.env },
+    env: { ...process.env, ...testEnv(args), ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   if (child.pid === undefined) throw new Error(`cannot start ${node}`);
@@ -119,8 +119,15 @@ export const E2E_CGROUP_PREFIX = 'nodelet-e2e-';
  * - a cgroup root of its own (`--cgroup-root=/nodelet-e2e-<pid>-<n>`): daemons running one after another (or side by
  *   side) never see each other's pod cgroups as orphans;
  * - a podLogsDir of its own (`<root-dir>/pod-logs`, pod-logs.ts): agents remove the log directories of pods they do
- *   not know, so they must never share /var/log/pods.
+ *   not know, so they must never share /var/log/pods; and (environment, {@link testEnv}) its own directory for the
+ *   /var/log/containers links, so a test run leaves no links on the host.
  */
+/** The environment of an agent run with `--root-dir=<root>`: its /var/log/containers links go to `<root>/containers`. */
+function testEnv(args: string[]): Record<string, string> {
+  const root = args.find((a) => a.startsWith('--root-dir='))?.slice('--root-dir='.length);
+  return root === undefined || root === '' ? {} : { NODELET_LEGACY_LOG_LINKS_DIR: `${root}/containers` };
+}
+
 function withTestDefaults(args: string[]): string[] {
   if (!args.some((a) => a.startsWith('--root-dir'))) return args;
   const out = withPrivatePodLogsDir(args);
