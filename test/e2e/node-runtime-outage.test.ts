@@ -72,7 +72,16 @@ describe('runtime outage', () => {
       return r?.status === 'True' ? r : undefined;
     }, { timeoutMs: 20_000, description: 'node Ready again' });
     expect(c).toMatchObject({ reason: 'KubeletReady', message: 'kubelet is posting ready status' });
-    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    // /healthz joins the Ready condition within a few seconds: its checks (runtime, PLEG relist, sync loop, API
+    // access) are each refreshed on their own period, as upstream's; the last body is kept for the failure message.
+    let last = '';
+    await waitFor(async () => {
+      const res = await fetch(`http://127.0.0.1:${port}/healthz?verbose`);
+      last = `${res.status} ${await res.text()}`;
+      return res.status === 200 ? true : undefined;
+    }, { timeoutMs: 15_000, description: 'healthz 200 again' }).catch(() => {
+      throw new Error(`/healthz did not pass again after the engine returned: ${last}`);
+    });
   });
 
   it('keeps going while the API server fails its requests, and catches up when it answers again', async () => {

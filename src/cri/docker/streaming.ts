@@ -20,6 +20,24 @@ export interface DockerStreamingOptions {
 /** socat's transfer block size for port-forward. */
 const SOCAT_BLOCK = 64 * 1024;
 
+/**
+ * Applies a TTY size, retrying as the docker CLI does for an exec's first size: the engine answers the hijacked start
+ * before the process runs, and a resize of an exec whose process has not started yet fails. Up to 10 retries,
+ * (n+1)×10 ms apart, while `current()` says this size is still the one wanted.
+ */
+async function resizeWithRetries(apply: () => Promise<unknown>, current: () => boolean): Promise<void> {
+  for (let retry = 0; ; retry++) {
+    try {
+      await apply();
+      return;
+    } catch (err) {
+      if (retry >= 10 || !current()) throw err;
+      await new Promise((r) => setTimeout(r, (retry + 1) * 10));
+      if (!current()) return;
+    }
+  }
+}
+
 /** A sink for output the client did not ask for. */
 function sink(): Writable {
   return new Writable({ write: (_c, _e, cb) => cb() });
@@ -132,6 +150,7 @@ export class DockerStreaming implements ContainerStreaming {
     }
     const stream = (await exec.start({ hijack: true, stdin: io.stdin !== undefined, Tty: io.tty })) as Duplex;
     let aborted = false;
+    let resizes = 0;
     const onAbort = (): void => {
       aborted = true;
       stream.destroy();
@@ -154,7 +173,8 @@ export class DockerStreaming implements ContainerStreaming {
       done,
       resize: (size: TerminalSize) => {
         if (!io.tty) return;
-        exec.resize({ h: size.height, w: size.width }).catch((err: unknown) => {
+        const seq = ++resizes;
+        void resizeWithRetries(() => exec.resize({ h: size.height, w: size.width }), () => seq === resizes && !aborted).catch((err: unknown) => {
           this.#log.debug({ err: engineMessage(err) }, 'exec resize failed');
         });
       },
