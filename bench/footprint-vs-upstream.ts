@@ -28,13 +28,16 @@ import { dirname, join } from 'node:path';
 import { writeSubsection } from './lib/docs.js';
 import { loadText, machineFacts, machineLine } from './lib/machine.js';
 import { cpuSeconds, machineJiffies, statusMB, stopChild } from './lib/proc.js';
-import { CriRuntime } from '../src/cri/containerd/index.js';
+import { readySandboxes, removeSandboxes } from './lib/cri-sandboxes.js';
 import { startPrivateContainerd, type PrivateContainerd } from '../src/cri/containerd/testing.js';
 import { runNodelet, waitFor, type Cluster } from '../test/e2e/harness/index.js';
 import { PrivateDockerd } from '../test/e2e/node-helpers.js';
 import { realClusterBench, removeCgroupTree, unmountUnder, writeIsolatedKubeletConfig } from './lib/host.js';
 import { cleanupStack, runBench } from './lib/cleanup.js';
-import { kubeletChainsPresent, otherKubeletRunning, removeKubeletChains } from './lib/kubelet-chains.js';
+import { listChains, newChains, otherProcessRuns, removeChains } from './lib/chains.js';
+
+/** The chains the upstream kubelet makes and leaves behind. */
+const KUBELET_CHAINS = /^KUBE-(FIREWALL|KUBELET-CANARY|IPTABLES-HINT)$/;
 
 const arg = (name: string): string | undefined => process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.split('=').slice(1).join('=');
 const KUBECONFIG = arg('kubeconfig') ?? process.env.NODELET_E2E_KUBECONFIG ?? '/tmp/k8s-real/admin.kubeconfig';
@@ -151,27 +154,10 @@ async function nodeReady(cluster: Cluster, node: string): Promise<void> {
   );
 }
 
-async function readySandboxes(socketPath: string): Promise<number> {
-  const rt = new CriRuntime({ socketPath });
-  try {
-    return (await rt.listPodSandboxes({ state: 'ready' })).length;
-  } finally {
-    await rt.close();
-  }
-}
-
 async function privateContainerd(scope: ReturnType<typeof scoped>, bridge: string, subnet: string): Promise<PrivateContainerd> {
   const c = await startPrivateContainerd({ bridge, subnet });
   scope.add(async () => {
-    const rt = new CriRuntime({ socketPath: c.socketPath });
-    try {
-      for (const s of await rt.listPodSandboxes().catch(() => [])) {
-        await rt.stopPodSandbox(s.id).catch(() => undefined);
-        await rt.removePodSandbox(s.id).catch(() => undefined);
-      }
-    } finally {
-      await rt.close();
-    }
+    await removeSandboxes(c.socketPath);
     await c.stop();
   });
   return c;
@@ -198,7 +184,7 @@ async function startKubelet(x: StartContext): Promise<Agent> {
   }
   const cg = `${CG}-kubelet`;
   x.scope.add(() => removeCgroupTree(cg));
-  const chainsBefore = kubeletChainsPresent();
+  const chainsBefore = listChains(KUBELET_CHAINS);
   const { config, root } = writeIsolatedKubeletConfig({ work: x.work, port: PORT, healthzPort: PORT + 1, readOnlyPort: 0, cgroupRoot: cg, clientCAFile: x.caFile });
   const log = join(x.work, 'kubelet.log');
   const args = [`--kubeconfig=${await x.cluster.nodeKubeconfig(x.node)}`, `--config=${config}`, `--hostname-override=${x.node}`, `--node-ip=${x.ip}`, `--root-dir=${root}`, `--container-runtime-endpoint=unix://${ctrd.socketPath}`, '-v=1'];
@@ -210,7 +196,7 @@ async function startKubelet(x: StartContext): Promise<Agent> {
     await stopChild(child);
     unmountUnder(root); // the kubelet makes its root dir a mount and mounts pod volumes below it
     // Its KUBE-FIREWALL / KUBE-KUBELET-CANARY / KUBE-IPTABLES-HINT chains stay behind: ours unless another kubelet runs.
-    if (!chainsBefore && !otherKubeletRunning()) removeKubeletChains();
+    if (!otherProcessRuns('kubelet')) removeChains(newChains(chainsBefore, KUBELET_CHAINS));
   };
   x.scope.add(stop);
   console.log(`upstream kubelet pid ${String(child.pid)}, log ${log}`);

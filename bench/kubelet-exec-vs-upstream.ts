@@ -28,6 +28,7 @@ import { dirname, join } from 'node:path';
 import { writeSubsection } from './lib/docs.js';
 import { loadText, machineFacts, machineLine } from './lib/machine.js';
 import { clockTicks, stopChild } from './lib/proc.js';
+import { removeSandboxes } from './lib/cri-sandboxes.js';
 import { summarize, type Summary } from './lib/stats.js';
 import { CriRuntime } from '../src/cri/containerd/index.js';
 import { startPrivateContainerd, type PrivateContainerd } from '../src/cri/containerd/testing.js';
@@ -236,18 +237,6 @@ async function sandboxesGone(socketPath: string): Promise<boolean> {
   const rt = new CriRuntime({ socketPath });
   try {
     return (await rt.listPodSandboxes({ state: 'ready' })).length === 0;
-  } finally {
-    await rt.close();
-  }
-}
-
-async function removeSandboxes(socketPath: string): Promise<void> {
-  const rt = new CriRuntime({ socketPath });
-  try {
-    for (const s of await rt.listPodSandboxes().catch(() => [])) {
-      await rt.stopPodSandbox(s.id).catch(() => undefined);
-      await rt.removePodSandbox(s.id).catch(() => undefined);
-    }
   } finally {
     await rt.close();
   }

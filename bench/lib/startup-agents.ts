@@ -7,12 +7,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CriClient } from '../../src/cri/containerd/client.js';
-import { CriRuntime } from '../../src/cri/containerd/index.js';
 import { startPrivateContainerd } from '../../src/cri/containerd/testing.js';
 import { runNodelet } from '../../test/e2e/harness/index.js';
 import { PrivateDockerd } from '../../test/e2e/node-helpers.js';
 import { removeCgroupTree, unmountUnder, writeIsolatedKubeletConfig } from './host.js';
 import { stopChild } from './proc.js';
+import { readySandboxes, removeSandboxes } from './cri-sandboxes.js';
 
 /** The setups, in the order they run by default. */
 export const TARGETS = ['kubelet-containerd', 'nodelet-containerd', 'nodelet-docker-cni', 'nodelet-docker-bridge'] as const;
@@ -273,28 +273,9 @@ async function startKubelet(node: string, work: string, endpoint: string, env: A
   return { pid: child.pid, log };
 }
 
-async function readySandboxes(socketPath: string): Promise<number> {
-  const rt = new CriRuntime({ socketPath });
-  try {
-    return (await rt.listPodSandboxes({ state: 'ready' })).length;
-  } finally {
-    await rt.close();
-  }
-}
-
 /** Removes every sandbox (CNI DEL by containerd), stops containerd, then drops libcni cache records of its sandboxes. */
 async function stopContainerd(socketPath: string, stop: () => Promise<void>, network: string): Promise<void> {
-  const ids: string[] = [];
-  const rt = new CriRuntime({ socketPath });
-  try {
-    for (const s of await rt.listPodSandboxes().catch(() => [])) {
-      ids.push(s.id);
-      await rt.stopPodSandbox(s.id).catch(() => undefined);
-      await rt.removePodSandbox(s.id).catch(() => undefined);
-    }
-  } finally {
-    await rt.close();
-  }
+  const ids = await removeSandboxes(socketPath);
   await stop();
   // containerd's libcni caches results in the global /var/lib/cni; records of a completed DEL are gone already.
   for (const id of ids) {
