@@ -9,23 +9,31 @@
  * another (the machine has 2 cores and is shared): the load line of each window is recorded.
  *
  * nodelet is started as a user would: `node <bundle> …` without NODE_OPTIONS (its own re-exec applies
- * src/cli/memory-flags.ts); `--node-options=…` gives nodelet NODE_OPTIONS for experiments (e.g.
+ * src/cli/memory-flags.ts, KUBELET_MEMORY_FLAGS); `--node-options=…` gives nodelet NODE_OPTIONS for experiments (e.g.
  * `--max-semi-space-size=4`; then nothing is written to the docs unless `--doc-block=<name>` is given).
- * `--heap-snapshot-dir=DIR` writes a heap snapshot of each nodelet at the end of its idle window (SIGUSR2).
+ * `--heap-snapshot-dir=DIR` writes a heap snapshot of each nodelet at the end of its idle window (SIGUSR2);
+ * `--smaps-dir=DIR` copies each agent's /proc/<pid>/smaps there at that moment.
  *
  * Usage: tsx bench/footprint-vs-upstream.ts [--kubeconfig=/tmp/k8s-real/admin.kubeconfig] [--pods=100] [--idle=60]
  *        [--settle=10] [--targets=kubelet-containerd,nodelet-containerd,nodelet-docker] [--nodes=fp-a,fp-b,fp-c]
  *        [--prefix=fp] [--port-base=11250] [--net=10.211] [--node-options="…"] [--heap-snapshot-dir=DIR]
- *        [--env=K=V …] [--no-doc] [--doc-block=footprint:vs-upstream]
+ *        [--env=K=V …] [--no-doc] [--doc-block=footprint:vs-upstream] [--subnets=CIDR,CIDR,CIDR]
+ *        [--entries=BUNDLE,BUNDLE…]
+ * `--subnets` replaces the three /24s of `--net` (pod subnets of the kubelet's containerd, nodelet's containerd and
+ * nodelet's dockerd, in that order). `--entries` compares nodelet builds in one run: a target may be listed more than
+ * once (e.g. `--targets=kubelet-containerd,nodelet-containerd,nodelet-containerd`), and the k-th nodelet started
+ * runs bundle k (round robin; rows are labelled with the bundle's file name; nothing is written to the docs); the
+ * i-th target then runs on the i-th name of `--nodes`.
  * Needs root, containerd, dockerd and the local images (scripts/images/build.sh); node identities
  * node-<name>.kubeconfig beside the admin kubeconfig (up.sh K8S_NODES). The nodelet bundle is $NODELET_ENTRY or
  * dist/nodelet.mjs; the kubelet is `<kubeconfig dir>/bin/kubelet`. `--net` is the first two octets of a /16 of one's
  * own (a /24 per runtime: .1, .2, .3).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeSubsection } from './lib/docs.js';
+import { KUBELET_MEMORY_FLAGS } from '../src/cli/memory-flags.js';
 import { loadText, machineFacts, machineLine } from './lib/machine.js';
 import { cpuSeconds, machineJiffies, statusMB, stopChild } from './lib/proc.js';
 import { readySandboxes, removeSandboxes } from './lib/cri-sandboxes.js';
@@ -49,10 +57,15 @@ const PREFIX = arg('prefix') ?? 'fp';
 const PORT = Number(arg('port-base') ?? 11250);
 const NET = arg('net') ?? '10.211';
 const NODE_OPTIONS = arg('node-options');
+const SUBNETS = arg('subnets')?.split(',') ?? [`${NET}.1.0/24`, `${NET}.2.0/24`, `${NET}.3.1/24`];
+const ENTRIES = arg('entries')?.split(',');
+let nodeletsStarted = 0;
 const HEAP_DIR = arg('heap-snapshot-dir');
+/** Where to copy each agent's /proc/<pid>/smaps at the end of its idle window (mapping-level breakdown). */
+const SMAPS_DIR = arg('smaps-dir');
 /** Extra environment for nodelet, `K=V` (e.g. GLIBC_TUNABLES=… for malloc experiments). */
 const EXTRA_ENV = Object.fromEntries(process.argv.slice(2).filter((a) => a.startsWith('--env=')).map((a) => { const kv = a.slice(6); const i = kv.indexOf('='); return [kv.slice(0, i), kv.slice(i + 1)]; }));
-const DOC_BLOCK = arg('doc-block') ?? (NODE_OPTIONS === undefined && !process.argv.some((a) => a.startsWith('--env=')) ? 'footprint:vs-upstream' : undefined);
+const DOC_BLOCK = arg('doc-block') ?? (NODE_OPTIONS === undefined && ENTRIES === undefined && !process.argv.some((a) => a.startsWith('--env=')) ? 'footprint:vs-upstream' : undefined);
 const WRITE_DOC = !process.argv.includes('--no-doc') && DOC_BLOCK !== undefined;
 const NS = `${PREFIX}-bench-footprint`;
 const IMAGE = 'localhost/nodelet/testbox:1.0';
@@ -73,6 +86,8 @@ if (!(PODS >= 1 && PODS <= 250) || !(IDLE_S >= 1) || !(SETTLE_S >= 0)) throw new
 /** An agent running on its runtime. */
 interface Agent {
   pid: number;
+  /** The nodelet bundle's file name when --entries is given. */
+  entry?: string;
   runtimePid: () => number;
   /** True when no pod sandbox of the agent is running any more. */
   podsGone: () => Promise<boolean>;
@@ -83,6 +98,8 @@ interface Agent {
 /** What one target measured. */
 interface Footprint {
   target: Target;
+  /** The bundle's file name when --entries is given. */
+  entry?: string;
   rssBeforeMB: number;
   rssMB: number;
   rssMaxMB: number;
@@ -176,7 +193,7 @@ interface StartContext {
 }
 
 async function startKubelet(x: StartContext): Promise<Agent> {
-  const ctrd = await privateContainerd(x.scope, `${PREFIX}ctr1`, `${NET}.1.0/24`);
+  const ctrd = await privateContainerd(x.scope, `${PREFIX}ctr1`, SUBNETS[0] ?? '');
   const kubelet = join(BIN, 'kubelet');
   if (!existsSync(kubelet)) {
     const r = spawnSync('bash', [join(process.cwd(), '..', 'shared', 'k8s', 'extract.sh'), 'kubelet'], { env: { ...process.env, K8S_BIN_DIR: BIN }, stdio: 'inherit' });
@@ -227,24 +244,26 @@ function nodeletArgs(x: StartContext, kubeconfig: string, endpoint: string, port
 }
 
 /** nodelet as a user starts it: `node <bundle>` with no NODE_OPTIONS (unless --node-options / --heap-snapshot-dir). */
-function spawnNodelet(x: StartContext, args: string[], name: string): { pid: number } {
+function spawnNodelet(x: StartContext, args: string[], name: string): { pid: number; entry?: string } {
+  const entry = ENTRIES?.[nodeletsStarted++ % ENTRIES.length];
   const opts = [NODE_OPTIONS, HEAP_DIR === undefined ? undefined : '--heapsnapshot-signal=SIGUSR2'].filter((o) => o !== undefined).join(' ');
   if (HEAP_DIR !== undefined) mkdirSync(HEAP_DIR, { recursive: true });
-  const n = runNodelet(args, { name, env: { ...EXTRA_ENV, NODE_OPTIONS: opts === '' ? undefined : opts, NODELET_MEMORY_FLAGS_APPLIED: undefined }, cwd: HEAP_DIR });
+  const n = runNodelet(args, { name, env: { ...EXTRA_ENV, NODE_OPTIONS: opts === '' ? undefined : opts, NODELET_MEMORY_FLAGS_APPLIED: undefined }, cwd: HEAP_DIR, entry });
   x.scope.add(async () => {
     await n.stop(15_000);
   });
-  console.log(`${name} pid ${n.pid}, log ${n.logPath}`);
-  return n;
+  console.log(`${name} pid ${n.pid}, log ${n.logPath}${entry === undefined ? '' : `, bundle ${entry}`}`);
+  return { pid: n.pid, entry: entry?.split('/').pop() };
 }
 
 async function startNodeletContainerd(x: StartContext): Promise<Agent> {
-  const ctrd = await privateContainerd(x.scope, `${PREFIX}ctr2`, `${NET}.2.0/24`);
+  const ctrd = await privateContainerd(x.scope, `${PREFIX}ctr2`, SUBNETS[1] ?? '');
   const cg = `${CG}-nodelet-ctrd`;
   x.scope.add(() => removeCgroupTree(cg));
   const n = spawnNodelet(x, nodeletArgs(x, await x.cluster.nodeKubeconfig(x.node), `unix://${ctrd.socketPath}`, PORT + 2, cg), `${PREFIX}-footprint-nodelet-ctrd`);
   return {
     pid: n.pid,
+    entry: n.entry,
     runtimePid: () => readPid(join(ctrd.dir, 'containerd.pid')),
     podsGone: async () => (await readySandboxes(ctrd.socketPath)) === 0,
     stop: x.scope.run,
@@ -260,7 +279,7 @@ async function startNodeletDocker(x: StartContext): Promise<Agent> {
     if (ids.length > 0) engine.docker(['rm', '-f', ...ids]);
     await engine.destroy();
   });
-  engine.setupBridge(`${NET}.3.1/24`);
+  engine.setupBridge(SUBNETS[2] ?? '');
   await engine.start();
   engine.loadImages();
   const cg = `${CG}-nodelet-docker`;
@@ -268,6 +287,7 @@ async function startNodeletDocker(x: StartContext): Promise<Agent> {
   const n = spawnNodelet(x, nodeletArgs(x, await x.cluster.nodeKubeconfig(x.node), `unix://${engine.socket}`, PORT + 4, cg), `${PREFIX}-footprint-nodelet-docker`);
   return {
     pid: n.pid,
+    entry: n.entry,
     runtimePid: () => readPid(join(dir, 'docker.pid')),
     podsGone: async () => engine.docker(['ps', '-q']) === '',
     stop: x.scope.run,
@@ -314,6 +334,7 @@ async function measure(cluster: Cluster, target: Target, agent: Agent, node: str
   const m1 = machineJiffies();
   const f: Footprint = {
     target,
+    entry: agent.entry,
     rssBeforeMB,
     rssMB: statusMB(agent.pid, 'VmRSS'),
     rssMaxMB: rssMax,
@@ -329,6 +350,10 @@ async function measure(cluster: Cluster, target: Target, agent: Agent, node: str
     teardownS: Number.NaN,
   };
   console.log(`${target}: ${JSON.stringify(f)}`);
+  if (SMAPS_DIR !== undefined) {
+    mkdirSync(SMAPS_DIR, { recursive: true });
+    writeFileSync(join(SMAPS_DIR, `${node}-${target}${f.entry === undefined ? '' : `-${f.entry}`}.smaps`), readFileSync(`/proc/${agent.pid}/smaps`));
+  }
   if (HEAP_DIR !== undefined && target !== 'kubelet-containerd') {
     process.kill(agent.pid, 'SIGUSR2');
     await sleep(15_000);
@@ -350,12 +375,14 @@ const pct = (v: number): string => `${(v * 100).toFixed(2)} %`;
 
 function report(startLine: string, rows: Footprint[]): string {
   const up = rows.find((r) => r.target === 'kubelet-containerd');
+  const label = (r: Footprint): string => (r.entry === undefined ? LABEL[r.target] : `${LABEL[r.target]} [${r.entry}]`);
   const vs = (r: Footprint): string => (up === undefined || r === up ? '—' : `${(r.rssMB / up.rssMB).toFixed(2)}×`);
   const line = (r: Footprint): string =>
-    `| ${LABEL[r.target]} | ${mb(r.rssBeforeMB)} | **${mb(r.rssMB)}** (max ${mb(r.rssMaxMB)}) | ${mb(r.hwmMB)} | ${mb(r.anonMB)} / ${mb(r.fileMB)} | ${pct(r.cpuShare)} | ${vs(r)} | ${mb(r.runtimeRssMB)}, ${pct(r.runtimeCpuShare)} | ${r.allRunningS.toFixed(0)} s | ${r.load} |`;
+    `| ${label(r)} | ${mb(r.rssBeforeMB)} | **${mb(r.rssMB)}** (max ${mb(r.rssMaxMB)}) | ${mb(r.hwmMB)} | ${mb(r.anonMB)} / ${mb(r.fileMB)} | ${pct(r.cpuShare)} | ${vs(r)} | ${mb(r.runtimeRssMB)}, ${pct(r.runtimeCpuShare)} | ${r.allRunningS.toFixed(0)} s | ${r.load} |`;
   const extra = Object.keys(EXTRA_ENV).length === 0 ? '' : ` Extra environment for nodelet: ${Object.entries(EXTRA_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}.`;
   const snap = HEAP_DIR === undefined ? '' : ' and `--heapsnapshot-signal=SIGUSR2`, for a heap snapshot after the window';
-  const opts = NODE_OPTIONS === undefined ? `nodelet started as \`node <bundle>\` (its own re-exec adds \`--max-semi-space-size=1 --max-old-space-size=1024\`)${snap}` : `nodelet with NODE_OPTIONS="${NODE_OPTIONS}"${snap}`;
+  const reexec = KUBELET_MEMORY_FLAGS.join(' ');
+  const opts = NODE_OPTIONS === undefined ? `nodelet started as \`node <bundle>\` (its own re-exec adds \`${reexec}\`)${snap}` : `nodelet with NODE_OPTIONS="${NODE_OPTIONS}"${snap}`;
   return `### Idle footprint against the upstream kubelet (bench/footprint-vs-upstream.ts)
 
 \`npx tsx bench/footprint-vs-upstream.ts --kubeconfig=…\` — one run: ${startLine}. Real API server v1.33.3
@@ -370,7 +397,7 @@ averages at the window's start → end (2 cores, shared machine).
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${rows.map(line).join('\n')}
 
-Whole machine busy during the windows: ${rows.map((r) => `${LABEL[r.target]} ${(r.machineBusy * 100).toFixed(0)} %`).join('; ')}. Teardown (delete → all gone): ${rows.map((r) => `${r.teardownS.toFixed(0)} s`).join(' / ')}.
+Whole machine busy during the windows: ${rows.map((r) => `${label(r)} ${(r.machineBusy * 100).toFixed(0)} %`).join('; ')}. Teardown (delete → all gone): ${rows.map((r) => `${r.teardownS.toFixed(0)} s`).join(' / ')}.
 `;
 }
 
@@ -389,7 +416,8 @@ async function main(): Promise<void> {
   await cluster.freshNamespace(NS);
   const rows: Footprint[] = [];
   for (const [i, target] of TARGETS.entries()) {
-    const node = NODES[ALL.indexOf(target)] ?? NODES[i] ?? `${PREFIX}-${i}`;
+    // With --entries a target may repeat: each run gets a node of its own (a fresh Ready condition to wait for).
+    const node = (ENTRIES === undefined ? NODES[ALL.indexOf(target)] : NODES[i]) ?? `${PREFIX}-${i}`;
     const scope = scoped(`agent ${target}`);
     const agent = await START[target]({ cluster, work, caFile, ip, node, scope });
     rows.push(await measure(cluster, target, agent, node));

@@ -36,6 +36,8 @@ import { runNodelet, waitFor, type Cluster, type NodeletProcess } from '../test/
 import { PrivateDockerd } from '../test/e2e/node-helpers.js';
 import { realClusterBench, removeCgroupTree, unmountUnder, writeIsolatedKubeletConfig } from './lib/host.js';
 import { cleanupStack, runBench } from './lib/cleanup.js';
+import Docker from 'dockerode';
+import { engineExec, summarizeEngine, type EngineExecTiming } from './lib/engine-exec.js';
 import { directExec, directSection, fmtDirect, readKubeletClientCert, summarizeDirect, type DirectExecTiming, type DirectSummary } from './lib/direct-exec.js';
 
 const arg = (name: string): string | undefined => process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.split('=').slice(1).join('=');
@@ -150,7 +152,11 @@ async function execLatencies(cluster: Cluster, targets: Partial<Record<Target, R
  * Interleaved direct execs (bench/lib/direct-exec.ts: the API server's client certificate straight to the agent's
  * port, no kubectl, no API server), `runs` rounds after 3 warm-up rounds; each phase summarized.
  */
-async function directLatencies(targets: Partial<Record<Target, Running>>, host: string): Promise<Partial<Record<Target, DirectSummary>>> {
+async function directLatencies(
+  targets: Partial<Record<Target, Running>>,
+  host: string,
+  floor?: { samples: EngineExecTiming[]; run: () => Promise<EngineExecTiming> },
+): Promise<Partial<Record<Target, DirectSummary>>> {
   const client = readKubeletClientCert(dirname(KUBECONFIG));
   const samples: Partial<Record<Target, DirectExecTiming[]>> = {};
   const entries = Object.entries(targets) as [Target, Running][];
@@ -158,6 +164,10 @@ async function directLatencies(targets: Partial<Record<Target, Running>>, host: 
     for (const [t, r] of entries) {
       const timing = await directExec({ host, port: r.port, ns: NS, pod: r.pod, container: 'main', command: ['true'], client });
       if (i >= 0) (samples[t] ??= []).push(timing);
+    }
+    if (floor !== undefined) {
+      const f = await floor.run();
+      if (i >= 0) floor.samples.push(f);
     }
   }
   const out: Partial<Record<Target, DirectSummary>> = {};
@@ -322,6 +332,7 @@ async function nodeReady(cluster: Cluster, node: string): Promise<void> {
 // report
 
 const ms = (v: number): string => `${v.toFixed(0)} ms`;
+const ms1 = (v: number): string => `${v.toFixed(1)} ms`;
 const fmtExec = (s: Summary | undefined): string => (s === undefined ? 'n/a' : `p50 ${ms(s.p50)}, p99 ${ms(s.p99)} (min ${ms(s.min)}, n=${s.n})`);
 const mibps = (r: PortForwardResult): number => r.bytes / 2 ** 20 / r.secs;
 const fmtPf = (r: PortForwardResult): string =>
@@ -337,6 +348,7 @@ function report(
   pf: Partial<Record<Target, PortForwardResult>>,
   direct: Partial<Record<Target, DirectSummary>>,
   directB: Partial<Record<Target, DirectSummary>>,
+  engineFloor: ReturnType<typeof summarizeEngine>,
 ): string {
   const up = execA['kubelet-containerd'];
   const upB = execB['kubelet-containerd'];
@@ -376,6 +388,12 @@ ${directSection(RUNS, [
   [`${LABEL['nodelet-docker']} (B)`, directB['nodelet-docker'], directB['kubelet-containerd']],
   [`${LABEL['kubelet-containerd']} (B)`, directB['kubelet-containerd'], undefined],
 ])}
+
+The Docker engine's own floor, interleaved with phase B's direct execs (one per round, the same container): exec
+create + start (hijacked) + inspect of \`true\` straight to the private dockerd's socket from the bench process, no
+agent, no TLS, no SPDY — p50 create ${ms1(engineFloor.create.p50)}, start ${ms1(engineFloor.start.p50)}, output ended
+${ms1(engineFloor.output.p50)} later, inspect ${ms1(engineFloor.inspect.p50)}; whole p50 ${ms1(engineFloor.total.p50)}, p99
+${ms1(engineFloor.total.p99)}, min ${ms1(engineFloor.total.min)} (n=${engineFloor.total.n}).
 
 \`kubectl port-forward\`: one HTTP GET of ${SIZE_MIB} MiB through kubectl → API server → agent → pod, one target at a time
 (nodelet/containerd and the kubelet in phase A, nodelet/Docker in phase B; "vs upstream" is against the kubelet's row).
@@ -454,10 +472,15 @@ async function main(): Promise<void> {
   await createPod(cluster, 'nodelet-docker', NODE_A);
   running['nodelet-docker'] = { pod: 'nodelet-docker', port: PORT, agentPid: () => nodeletD.pid, runtimePid: () => readPid(join(dockerDir, 'docker.pid')) };
   const execB = await execLatencies(cluster, { 'nodelet-docker': running['nodelet-docker'], 'kubelet-containerd': running['kubelet-containerd'] });
-  const directB = await directLatencies({ 'nodelet-docker': running['nodelet-docker'], 'kubelet-containerd': running['kubelet-containerd'] }, ip);
+  // The engine's own floor, interleaved with the direct execs: exec create/start/inspect straight to dockerd.
+  const engineApi = new Docker({ socketPath: engine.socket });
+  const mainId = engine.docker(['ps', '-q', '--filter', 'label=io.nodelet.cri.container-name=main']).trim().split('\n')[0] ?? '';
+  const floor = { samples: [] as EngineExecTiming[], run: () => engineExec(engineApi, mainId, ['true']) };
+  const directB = await directLatencies({ 'nodelet-docker': running['nodelet-docker'], 'kubelet-containerd': running['kubelet-containerd'] }, ip, floor);
+  const engineFloor = summarizeEngine(floor.samples);
   pf['nodelet-docker'] = await portForward(cluster, running['nodelet-docker'], PORT + 6);
 
-  const body = report(startLine, loadText(), execA, execB, pf, directA, directB);
+  const body = report(startLine, loadText(), execA, execB, pf, directA, directB, engineFloor);
   console.log(body);
   if (WRITE_DOC) writeSubsection('streaming', '## Streaming: exec and port-forward (bench/kubelet-exec.ts, bench/kubelet-exec-vs-upstream.ts, issue 13)', 'streaming:vs-upstream', body);
 }

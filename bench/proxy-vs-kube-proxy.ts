@@ -25,6 +25,7 @@ import { renderKubeconfig, startTestApiServer, type TestApiServer } from '../tes
 import { findResource } from '../test/apiserver/resources.js';
 import { createNamespace, deleteNamespaces, inNs, sh } from '../test/support/netns.js';
 import { writeSubsection } from './lib/docs.js';
+import { benchService, benchSlice } from './lib/proxy-objects.js';
 import { machineFacts, machineLine } from './lib/machine.js';
 
 // Resources (override per session: NLPX_BENCH_NAME=h4 NLPX_BENCH_NET=10.231.4 NLPX_BENCH_PORT=21310 NLPX_BENCH_TMP=/tmp/h4/bench).
@@ -65,31 +66,11 @@ const def = (plural: string, group = '', version = 'v1') => {
 };
 
 function service(i: number): Record<string, unknown> {
-  const np = i % 10 === 0;
-  return {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { namespace: `ns${i % 50}`, name: `svc${i}` },
-    spec: {
-      clusterIP: `10.96.${1 + (i >> 8)}.${i & 255}`,
-      type: np ? 'NodePort' : 'ClusterIP',
-      ports: [{ port: 80, protocol: 'TCP', targetPort: 8080, ...(np ? { nodePort: 30000 + ((i / 10) % 2700) } : {}) }],
-    },
-  };
+  return { apiVersion: 'v1', kind: 'Service', ...benchService(i) };
 }
 
 function slice(i: number, gen: number): Record<string, unknown> {
-  return {
-    apiVersion: 'discovery.k8s.io/v1',
-    kind: 'EndpointSlice',
-    metadata: { namespace: `ns${i % 50}`, name: `svc${i}-abc`, labels: { 'kubernetes.io/service-name': `svc${i}` } },
-    addressType: 'IPv4',
-    ports: [{ name: '', port: 8080, protocol: 'TCP' }],
-    endpoints: [0, 1, 2, 3, 4].map((e) => {
-      const k = i * 5 + e + (e === 0 ? gen * 7919 : 0);
-      return { addresses: [`10.${128 + (k >> 16)}.${(k >> 8) & 255}.${k & 255}`], nodeName: 'other', conditions: { ready: true } };
-    }),
-  };
+  return { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', ...benchSlice(i, gen) };
 }
 
 interface Metrics {

@@ -19,13 +19,12 @@ import os from 'node:os';
 import { join } from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { RealClock, silentLogger } from '../src/util/index.js';
 import type { EndpointSliceObject, ServiceObject } from '../src/proxy/apitypes.js';
 import { defaultProxyConfig, resolveProxyConfig } from '../src/proxy/config.js';
 import { ExecIptables, runCommand } from '../src/proxy/exec.js';
-import { createProxyMetrics } from '../src/proxy/metrics.js';
 import { Proxier } from '../src/proxy/proxier.js';
 import { createNamespace, deleteNamespaces, inNs } from '../test/support/netns.js';
+import { benchProxierBase } from './lib/proxy-objects.js';
 
 const PREFIX = 'nlpx-bench';
 /**
@@ -119,16 +118,8 @@ async function runSize(n: number, changes: number): Promise<Row> {
   await createNamespace(NS);
   const cfg = defaultProxyConfig();
   cfg.clusterCIDR = '10.244.0.0/16';
-  const metrics = createProxyMetrics();
-  const proxier = new Proxier({
-    iptables: new ExecIptables({ backend: 'nft', netns: NS }),
-    config: resolveProxyConfig(cfg),
-    nodeName: 'bench-node',
-    nodeIPs: ['192.168.200.1'],
-    logger: silentLogger(),
-    clock: new RealClock(),
-    metrics,
-  });
+  const base = benchProxierBase(resolveProxyConfig(cfg));
+  const proxier = new Proxier({ iptables: new ExecIptables({ backend: 'nft', netns: NS }), ...base });
   const { services, slices } = objects(n);
   const full = await timed(async () => {
     for (const s of services) proxier.onService(`${s.metadata?.namespace}/${s.metadata?.name}`, s);
@@ -173,12 +164,7 @@ async function runSize(n: number, changes: number): Promise<Row> {
     await createNamespace(NS2);
     const naive = new Proxier({
       iptables: new ExecIptables({ backend: 'nft', netns: NS2 }),
-      config: resolveProxyConfig(cfg),
-      nodeName: 'bench-node',
-      nodeIPs: ['192.168.200.1'],
-      logger: silentLogger(),
-      clock: new RealClock(),
-      metrics: createProxyMetrics(),
+      ...benchProxierBase(resolveProxyConfig(cfg)),
       batchSize: 0,
     });
     for (const s of services) naive.onService(`${s.metadata?.namespace}/${s.metadata?.name}`, s);

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # A multi-node nodelet cluster on this machine (what kind does for the kubelet): N privileged Docker containers built
-# locally from Debian packages (images/node/build.sh), each one node with containerd (state on its own volume), the
-# CNI plugins, iptables and the nodelet bundle, running the kubelet and proxy roles with --pod-network=host-gw, with
-# its own IP on a Docker network of its own, joined to an existing control plane.
+# locally from Debian packages (images/node/build.sh, built once per machine), each one node with containerd (state on
+# its own volume), the CNI plugins, iptables and the nodelet bundle ($NODELET_BUNDLE, default dist/nodelet.mjs: copied
+# to the cluster's state directory and mounted read-only, so a new bundle needs no new image), running the kubelet and
+# proxy roles with --pod-network=host-gw, with its own IP on a Docker network of its own, joined to an existing control
+# plane. The nodes start in parallel.
 #
 #   bash scripts/cluster.sh up N --kubeconfig-dir DIR [options]   start N nodes (idempotent: running nodes are kept)
 #   bash scripts/cluster.sh down [--prefix P]                       remove the nodes, their volumes and the network
 #   bash scripts/cluster.sh status [--prefix P]                     list the node containers
+#   bash scripts/cluster.sh prepare                                 build the node image and probe the Docker options
+#                                                                   `up` uses (once per machine; prints the image)
 #
 # Options of `up`:
 #   --kubeconfig-dir DIR   node identities DIR/node-<name>.kubeconfig (as ../shared/k8s/up.sh writes them)
@@ -54,6 +58,7 @@ NET=$PREFIX-net
 STATE=/var/lib/nodelet-cluster/$PREFIX
 LABEL=io.nodelet.cluster=$PREFIX
 KUBECTL=$(command -v kubectl || echo /tmp/k8s-real/bin/kubectl)
+PROBE=/var/lib/nodelet-cluster/security-options
 
 down() {
   local ids
@@ -105,64 +110,116 @@ up() {
   [ -f "$PROXY_KC" ] || die "no proxy kubeconfig at $PROXY_KC (--proxy-kubeconfig)"
   [[ "$SUBNET" =~ ^([0-9]+\.[0-9]+\.[0-9]+)\.0/24$ ]] || die "--subnet must be a /24 such as 172.30.99.0/24"
   local base=${BASH_REMATCH[1]}
-  if [ -z "$IMAGE" ]; then
-    if [ ! -f "${NODELET_BUNDLE:-dist/nodelet.mjs}" ]; then node scripts/build.mjs >&2; fi
-    IMAGE=$(bash images/node/build.sh | tail -n 1)
-  fi
-  # --privileged where the host allows it; else every capability Docker can grant here, unconfined (this machine's
-  # engine cannot grant CAP_SYS_RESOURCE / CAP_MAC_OVERRIDE).
-  PRIV=(--privileged)
-  local probe=/var/lib/nodelet-cluster/security-options
-  if [ -f "$probe" ]; then
-    mapfile -t PRIV <"$probe"
-  elif ! docker run --rm --privileged --entrypoint /bin/true "$IMAGE" >/dev/null 2>&1; then
-    PRIV=(--security-opt seccomp=unconfined --security-opt apparmor=unconfined --security-opt systempaths=unconfined)
-    local cap
-    for cap in CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP LINUX_IMMUTABLE \
-      NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK IPC_OWNER SYS_MODULE SYS_RAWIO SYS_CHROOT SYS_PTRACE \
-      SYS_PACCT SYS_ADMIN SYS_BOOT SYS_NICE SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG MKNOD LEASE AUDIT_WRITE AUDIT_CONTROL \
-      SETFCAP MAC_ADMIN SYSLOG WAKE_ALARM BLOCK_SUSPEND AUDIT_READ; do
-      docker run --rm --cap-add "$cap" --entrypoint /bin/true "$IMAGE" >/dev/null 2>&1 && PRIV+=(--cap-add "$cap")
-    done
-    log "--privileged is refused by this engine; running the nodes with ${#PRIV[@]} capability/security options instead"
-  fi
-  mkdir -p "${probe%/*}"
-  [ -f "$probe" ] || printf '%s\n' "${PRIV[@]}" >"$probe"
+  local bundle=${NODELET_BUNDLE:-dist/nodelet.mjs}
+  if [ ! -f "$bundle" ]; then node scripts/build.mjs >&2; fi
+  [ -f "$bundle" ] || die "no nodelet bundle at $bundle (node scripts/build.mjs, or set NODELET_BUNDLE)"
+  [ -n "$IMAGE" ] || IMAGE=$(bash images/node/build.sh | tail -n 1)
+  # The bundle every node mounts: a copy, replaced by rename, so running nodes keep the one they started with.
+  mkdir -p "$STATE"
+  cp "$bundle" "$STATE/nodelet.mjs.tmp" && mv -f "$STATE/nodelet.mjs.tmp" "$STATE/nodelet.mjs"
+  # Its chunks (scripts/build.mjs splits the bundle; files named by content hash), mounted next to it: the state's
+  # copy only grows, so running nodes keep the ones they started with.
+  CHUNKS=$(basename "$bundle" .mjs)-chunks
+  mkdir -p "$STATE/$CHUNKS"
+  if [ -d "$(dirname "$bundle")/$CHUNKS" ]; then cp -n "$(dirname "$bundle")/$CHUNKS"/* "$STATE/$CHUNKS/"; fi
+  security_options
+  mapfile -t PRIV <"$PROBE"
   docker network inspect "$NET" >/dev/null 2>&1 ||
     docker network create --driver bridge --subnet "$SUBNET" --gateway "$base.1" --label "$LABEL" \
       -o com.docker.network.bridge.name="${PREFIX:0:10}br0" "$NET" >/dev/null
   local names=() i
   if [ -n "$NAMES" ]; then IFS=, read -r -a names <<<"$NAMES"; else for i in $(seq 1 "$N"); do names+=("$PREFIX-node-$i"); done; fi
   [ "${#names[@]}" -ge "$N" ] || die "--names lists ${#names[@]} names for $N nodes"
+  # What all nodes share, made once: the route keeper's and the proxy's identities, the cluster CA.
+  node_kubeconfig "$PN_KC" "$STATE/pod-network.kubeconfig"
+  node_kubeconfig "$PROXY_KC" "$STATE/proxy.kubeconfig"
+  # The kubelet API trusts client certificates of the cluster CA (the API server's for exec/logs/port-forward).
+  "$KUBECTL" --kubeconfig "$STATE/proxy.kubeconfig" config view --raw -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' |
+    base64 -d >"$STATE/ca.crt"
+  # The nodes start in parallel; up fails when one of them failed to start.
+  local pids=() failed=0 pid
   for i in $(seq 1 "$N"); do
-    local name=${names[$((i - 1))]}
-    local ip=$base.$((10 + i)) c=$PREFIX-$name
-    if [ "$(docker inspect -f '{{.State.Running}}' "$c" 2>/dev/null || true)" = true ]; then log "$c runs"; continue; fi
-    docker rm -f "$c" >/dev/null 2>&1 || true
-    local kc=$KDIR/node-$name.kubeconfig
-    [ -f "$kc" ] || die "no kubeconfig for node $name at $kc"
-    mkdir -p "$STATE/$name"
-    node_kubeconfig "$kc" "$STATE/$name/kubeconfig"
-    node_kubeconfig "$PN_KC" "$STATE/$name/pod-network.kubeconfig"
-    node_kubeconfig "$PROXY_KC" "$STATE/$name/proxy.kubeconfig"
-    # The kubelet API trusts client certificates of the cluster CA (the API server's for exec/logs/port-forward).
-    "$KUBECTL" --kubeconfig "$STATE/$name/kubeconfig" config view --raw -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' |
-      base64 -d >"$STATE/$name/ca.crt"
-    docker volume create --label "$LABEL" "$c-containerd" >/dev/null
-    docker volume create --label "$LABEL" "$c-docker" >/dev/null
-    docker run -d --name "$c" --hostname "$name" "${PRIV[@]}" --cgroupns=private \
-      --network "$NET" --ip "$ip" --label "$LABEL" --label "io.nodelet.node-ip=$ip" \
-      -v "$c-containerd:/var/lib/containerd" -v "$c-docker:/var/lib/docker" -v "$STATE/$name:/etc/nodelet:ro" -v /lib/modules:/lib/modules:ro \
-      --tmpfs /run:exec,mode=755 --tmpfs /tmp \
-      -e "NODE_NAME=$name" -e "NODE_IP=$ip" -e "CLUSTER_CIDR=$CIDR" -e "POD_NETWORK=$POD_NETWORK" -e "RUNTIME=$RUNTIME" -e "NODELET_ARGS=$EXTRA" \
-      "$IMAGE" >/dev/null
-    log "started node $name ($c, $ip)"
+    start_node "$i" "${names[$((i - 1))]}" "$base" &
+    pids+=($!)
   done
+  for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+  [ "$failed" = 0 ] || die "some nodes failed to start"
+}
+
+# Writes $PROBE (the `docker run` options of a node) unless it exists.
+security_options() {
+  # --privileged where the host allows it; else every capability Docker can grant here, unconfined (this machine's
+  # engine cannot grant CAP_SYS_RESOURCE / CAP_MAC_OVERRIDE). Probed once per machine (under a lock: concurrent `up`s
+  # wait for one probe), by halving: a set of capabilities is tried at once and split only when refused.
+  mkdir -p "${PROBE%/*}"
+  exec 9>"$PROBE.lock"
+  flock 9
+  if [ ! -f "$PROBE" ]; then
+    local opts=(--privileged)
+    if ! docker run --rm --privileged --entrypoint /bin/true "$IMAGE" >/dev/null 2>&1; then
+      opts=(--security-opt seccomp=unconfined --security-opt apparmor=unconfined --security-opt systempaths=unconfined)
+      local cap
+      for cap in $(grantable_caps CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP \
+        LINUX_IMMUTABLE NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK IPC_OWNER SYS_MODULE SYS_RAWIO \
+        SYS_CHROOT SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT SYS_NICE SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG MKNOD LEASE \
+        AUDIT_WRITE AUDIT_CONTROL SETFCAP MAC_ADMIN SYSLOG WAKE_ALARM BLOCK_SUSPEND AUDIT_READ | sort); do
+        opts+=(--cap-add "$cap")
+      done
+      log "--privileged is refused by this engine; running the nodes with ${#opts[@]} capability/security options instead"
+    fi
+    printf '%s\n' "${opts[@]}" >"$PROBE.tmp" && mv -f "$PROBE.tmp" "$PROBE"
+  fi
+  flock -u 9
+  exec 9>&-
+}
+
+# Prints the capabilities among the given ones that a container may get here, one a line: the whole set in one
+# `docker run` when granted, else its halves, in parallel.
+grantable_caps() { # CAP...
+  local args=() cap
+  for cap in "$@"; do args+=(--cap-add "$cap"); done
+  if docker run --rm "${args[@]}" --entrypoint /bin/true "$IMAGE" >/dev/null 2>&1; then printf '%s\n' "$@"; return 0; fi
+  [ $# -gt 1 ] || return 0
+  local half=$(($# / 2))
+  grantable_caps "${@:1:half}" &
+  grantable_caps "${@:half+1}"
+  wait
+}
+
+start_node() { # index name base
+  local i=$1 name=$2 base=$3
+  local ip=$base.$((10 + i)) c=$PREFIX-$name
+  if [ "$(docker inspect -f '{{.State.Running}}' "$c" 2>/dev/null || true)" = true ]; then log "$c runs"; return 0; fi
+  docker rm -f "$c" >/dev/null 2>&1 || true
+  local kc=$KDIR/node-$name.kubeconfig
+  [ -f "$kc" ] || die "no kubeconfig for node $name at $kc"
+  mkdir -p "$STATE/$name"
+  node_kubeconfig "$kc" "$STATE/$name/kubeconfig"
+  cp -p "$STATE/pod-network.kubeconfig" "$STATE/proxy.kubeconfig" "$STATE/ca.crt" "$STATE/$name/"
+  docker volume create --label "$LABEL" "$c-containerd" >/dev/null
+  docker volume create --label "$LABEL" "$c-docker" >/dev/null
+  docker run -d --name "$c" --hostname "$name" "${PRIV[@]}" --cgroupns=private \
+    --network "$NET" --ip "$ip" --label "$LABEL" --label "io.nodelet.node-ip=$ip" \
+    -v "$c-containerd:/var/lib/containerd" -v "$c-docker:/var/lib/docker" -v "$STATE/$name:/etc/nodelet:ro" -v /lib/modules:/lib/modules:ro \
+    -v "$STATE/nodelet.mjs:/opt/nodelet/nodelet.mjs:ro" -v "$STATE/$CHUNKS:/opt/nodelet/$CHUNKS:ro" \
+    --tmpfs /run:exec,mode=755 --tmpfs /tmp \
+    -e "NODE_NAME=$name" -e "NODE_IP=$ip" -e "CLUSTER_CIDR=$CIDR" -e "POD_NETWORK=$POD_NETWORK" -e "RUNTIME=$RUNTIME" -e "NODELET_ARGS=$EXTRA" \
+    "$IMAGE" >/dev/null
+  log "started node $name ($c, $ip)"
+}
+
+# What `up` needs once per machine, ahead of time (e.g. in the background while other tests run): the node image
+# and the probe of the options Docker grants. Prints the image.
+prepare() {
+  [ -n "$IMAGE" ] || IMAGE=$(bash images/node/build.sh | tail -n 1)
+  security_options
+  echo "$IMAGE"
 }
 
 case $CMD in
   up) up ;;
+  prepare) prepare ;;
   down) down ;;
   status) status ;;
-  *) die "usage: cluster.sh up N --kubeconfig-dir DIR [options] | down [--prefix P] | status [--prefix P]" ;;
+  *) die "usage: cluster.sh up N --kubeconfig-dir DIR [options] | down [--prefix P] | status [--prefix P] | prepare [--image REF]" ;;
 esac

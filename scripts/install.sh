@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs nodelet as a systemd service: builds dist/nodelet.mjs, copies it and the pinned Node runtime
-# (node_modules/node/bin/node) to /opt/nodelet, creates /etc/nodelet and /var/lib/nodelet, installs the units, the
-# environment file and the example config (existing /etc files are kept).
+# Installs nodelet as a systemd service: builds dist/nodelet.mjs, copies it, its chunks (dist/nodelet-chunks/) and the
+# pinned Node runtime (node_modules/node/bin/node) to /opt/nodelet, creates /etc/nodelet and /var/lib/nodelet,
+# installs the units, the environment file and the example config (existing /etc files are kept).
 #
 #   bash scripts/install.sh [--prefix=DIR] [--dry-run] [--no-build]
 #
@@ -56,6 +56,12 @@ run install -d -m 0750 "$prefix/var/lib/nodelet"
 run install -m 0755 "$node_src" "$opt/bin/node"
 run install -m 0755 dist/nodelet.mjs "$opt/dist/nodelet.mjs"
 if [ -f dist/nodelet.mjs.map ]; then run install -m 0644 dist/nodelet.mjs.map "$opt/dist/nodelet.mjs.map"; fi
+# The code the entry imports on demand (scripts/build.mjs splits the bundle): replaced as a whole.
+run rm -rf "$opt/dist/nodelet-chunks"
+run install -d -m 0755 "$opt/dist/nodelet-chunks"
+for f in dist/nodelet-chunks/*; do
+  if [ -f "$f" ]; then run install -m 0644 "$f" "$opt/dist/nodelet-chunks/"; fi
+done
 run install -m 0644 README.md "$opt/README.md"
 for u in nodelet.service nodelet-kubelet.service nodelet-proxy.service; do
   run install -m 0644 "systemd/$u" "$units/$u"

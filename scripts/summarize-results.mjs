@@ -1,7 +1,7 @@
 // Reads vitest JSON reports plus extra check results and prints the closing line `N passed, N failed`.
 // Usage: node scripts/summarize-results.mjs [--checks <checks-file>] [--notes <notes-file>] <vitest-json>...
 // The checks file has one line per extra check: "<name> pass" or "<name> fail". A missing report counts as a failure.
-// Each report gets a line of its own counts (vitest-e2e-real.json is the e2e suite on a real control plane); the notes
+// Each report gets a line of its own counts (vitest-e2e-real[-<lane>].json is the e2e suite on a real control plane); the notes
 // file's lines (e.g. that no real control plane was available) are repeated just before the closing line.
 import { readFileSync, existsSync } from 'node:fs';
 
@@ -16,9 +16,10 @@ for (let i = 0; i < args.length; i++) {
 }
 /** What a report file holds, for its counts line. */
 const label = (p) => {
-  const m = /vitest-(.+)\.json$/.exec(p);
+  const m = /vitest-(.+?)(?:-(\d+))?\.json$/.exec(p);
   if (m === null) return p;
-  return m[1] === 'e2e-real' ? 'e2e on the real control plane' : m[1] === 'e2e' ? 'e2e on the test API server' : m[1];
+  const what = m[1] === 'e2e-real' ? 'e2e on the real control plane' : m[1] === 'e2e' ? 'e2e on the test API server' : m[1];
+  return m[2] === undefined ? what : `${what}, lane ${m[2]}`;
 };
 let passed = 0;
 let failed = 0;

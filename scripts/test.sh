@@ -4,6 +4,11 @@
 # named by $NODELET_E2E_KUBECONFIG, else upstream Kubernetes from ../shared/k8s started for the run and stopped after).
 # Ends with a plain `N passed, N failed` line; exits non-zero when anything failed.
 #
+# The e2e files run in lanes side by side (NODELET_E2E_LANES, default 2: one vitest process per lane, files one after
+# another within a lane; scripts/e2e-lanes.mjs splits them, test/e2e/lanes.json keeps files that share a host resource
+# in one lane). The service CIDR of the test API server is routed into a sink for the whole run, so no packet to a
+# service IP leaves the machine whichever files run at the same time.
+#
 # Which e2e files run where: every e2e file runs on the test API server. On the real control plane run the files
 # whose cluster comes from `startCluster()` without `forceLocal` (nodelet there runs as system:node:<name>, the proxy
 # role as system:kube-proxy); files with `startCluster({ forceLocal: true })` (fault injection, the test API server's
@@ -45,13 +50,30 @@ for f in test/e2e/*.test.ts; do
   elif [ -n "${once_by_choice[$f]:-}" ]; then once_files+=("$f (${once_by_choice[$f]})")
   else real_files+=("$f"); fi
 done
+# The suite's own sink for the test API server's service CIDR (the harness relies on a route that is already there).
+SINK=nlsuite-sink0
+sink_owned=0
+if [ "$(id -u)" = 0 ] && [ -z "$(ip -4 route show exact 10.96.0.0/12 2>/dev/null)" ]; then
+  ip link del "$SINK" 2>/dev/null || true
+  if ip link add "$SINK" type veth peer name nlsuite-sink1 && ip link set "$SINK" up && ip link set nlsuite-sink1 up &&
+    ip route add 10.96.0.0/12 dev "$SINK"; then sink_owned=1; else ip link del "$SINK" 2>/dev/null || true; fi
+fi
 cp_pid=
+cleanup() {
+  [ -n "$cp_pid" ] && { wait "$cp_pid" 2>/dev/null; bash scripts/e2e-control-plane.sh down >/dev/null 2>&1; }
+  [ "$sink_owned" = 1 ] && ip link del "$SINK" 2>/dev/null
+  return 0
+}
+trap cleanup EXIT
 if [ "$#" -eq 0 ]; then
-  nodes=$(grep -ho "const NODE = '[a-z0-9.-]*'" "${real_files[@]}" | cut -d"'" -f2 | sort -u | tr '\n' ' ')
+  # Node identities: each file's `const NODE = '…'` and the quoted names of its `const NODES = […]` (multi-node files).
+  nodes=$(grep -ho -e "const NODE = '[a-z0-9.-]*'" -e "const NODES = \[[^]]*\]" "${real_files[@]}" | grep -o "'[a-z0-9.-]*'" | tr -d "'" | sort -u | tr '\n' ' ')
   bash scripts/e2e-control-plane.sh up $nodes >"$results/control-plane.out" 2>&1 &
   cp_pid=$!
-  trap 'wait $cp_pid 2>/dev/null; bash scripts/e2e-control-plane.sh down >/dev/null 2>&1' EXIT
 fi
+# The node image of the multi-node e2e (test/e2e/cluster-cni.test.ts, on the real control plane) is built once per
+# machine and the engine's options probed, in the background (scripts/cluster.sh locks both against a second caller).
+bash scripts/cluster.sh prepare >"$results/cluster-prepare.out" 2>&1 &
 # typecheck and lint only read the tree: in parallel.
 echo "== typecheck and lint"
 tsc -p tsconfig.json --noEmit >"$results/typecheck.log" 2>&1 &
@@ -83,14 +105,44 @@ run_project integration "$@"
 wait "$unit_pid"
 echo "== vitest --project unit (output)"
 cat "$results/unit.log"
-echo "== vitest --project e2e"
-run_project e2e "$@"
-reports+=("$results/vitest-unit.json" "$results/vitest-integration.json" "$results/vitest-e2e.json")
+reports+=("$results/vitest-unit.json" "$results/vitest-integration.json")
+# run_e2e_lanes NAME FILE...: the files in lanes side by side, each lane's output in $results/NAME-<n>.log (printed
+# when all are done) and its report in vitest-NAME-<n>.json; the command prefix in lane_env (the environment).
+E2E_LANES=${NODELET_E2E_LANES:-2}
+lane_env=()
+run_e2e_lanes() {
+  local name=$1 pass=local; shift
+  [ "$name" = e2e-real ] && pass=real
+  local n=0 pids=() lanes files
+  mapfile -t lanes < <(node scripts/e2e-lanes.mjs "$E2E_LANES" "$pass" "$@")
+  rm -f "$results/vitest-$name-"*.json "$results/$name-"*.log
+  for files in "${lanes[@]}"; do
+    [ -n "$files" ] || continue
+    n=$((n + 1))
+    # shellcheck disable=SC2086 # the lane's file list, split on spaces
+    "${lane_env[@]}" vitest run --project e2e --reporter=default --reporter=json \
+      --outputFile.json="$results/vitest-$name-$n.json" $files >"$results/$name-$n.log" 2>&1 &
+    pids+=($!)
+    reports+=("$results/vitest-$name-$n.json")
+    echo "lane $n: $files"
+  done
+  for p in "${pids[@]}"; do wait "$p"; done
+  for i in $(seq 1 "$n"); do echo "== $name, lane $i"; cat "$results/$name-$i.log"; done
+}
+if [ "$#" -gt 0 ]; then
+  echo "== vitest --project e2e"
+  run_project e2e "$@"
+  reports+=("$results/vitest-e2e.json")
+else
+  echo "== vitest --project e2e, in $E2E_LANES lanes"
+  # The first e2e pass is always on the test API server, whatever $KUBECONFIG says.
+  lane_env=(env -u KUBECONFIG -u NODELET_E2E_KUBECONFIG)
+  run_e2e_lanes e2e test/e2e/*.test.ts
+fi
 
 # The e2e suite on a real control plane.
 # Files that could run on a real server but whose subject is node-local (the API server only carries the status they
 # write, which the other files check there) run once, on the test API server, to keep the suite's time in check.
-rm -f "$results/vitest-e2e-real.json"
 if [ "$#" -gt 0 ]; then
   echo "e2e on a real control plane: not run (test filters given: $*)" | tee -a "$notes"
 else
@@ -107,9 +159,8 @@ else
     # kubectl of the same version as the server first on PATH, when up.sh provided one.
     real_path=$PATH
     [ -x "$(dirname "$real_kc")/bin/kubectl" ] && real_path="$(dirname "$real_kc")/bin:$PATH"
-    env -u KUBECONFIG PATH="$real_path" NODELET_E2E_KUBECONFIG="$real_kc" vitest run --project e2e --reporter=default --reporter=json \
-      --outputFile.json="$results/vitest-e2e-real.json" "${real_files[@]}"
-    reports+=("$results/vitest-e2e-real.json")
+    lane_env=(env -u KUBECONFIG PATH="$real_path" NODELET_E2E_KUBECONFIG="$real_kc")
+    run_e2e_lanes e2e-real "${real_files[@]}"
     bash scripts/e2e-control-plane.sh down
   elif [ "$cp_rc" != 0 ]; then
     echo "real control plane failed to start: $why" | tee -a "$notes"

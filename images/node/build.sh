@@ -1,25 +1,29 @@
 #!/usr/bin/env bash
-# Builds the node image of scripts/cluster.sh, localhost/nodelet/node:dev, from this host's Debian packages (no
-# registry, no download): the files of the installed packages below (containerd and docker.io: either can be the
-# node's runtime) and their dependency closure (dpkg -L), the
-# nodelet bundle (dist/nodelet.mjs or $NODELET_BUNDLE) with the pinned Node runtime (node_modules/node/bin/node), the
-# local pause/testbox images (docker save, imported into the node's containerd at start) and images/node/entrypoint.sh.
-# Skips the build when the io.nodelet.image.hash label matches the inputs (FORCE=1 rebuilds). Prints the image ref.
+# Builds the node image of scripts/cluster.sh from this host's Debian packages (no registry, no download): the files of
+# the installed packages below (containerd and docker.io: either can be the node's runtime) and their dependency
+# closure (dpkg -L), the pinned Node runtime (node_modules/node/bin/node), the local pause/testbox images (docker
+# save, imported into the node's containerd at start) and images/node/entrypoint.sh. The nodelet bundle is NOT in the
+# image: cluster.sh mounts it into each node (/opt/nodelet/nodelet.mjs), so a new bundle needs no new image.
+# The image is tagged by the hash of its inputs, localhost/nodelet/node:<hash12> (or $NODE_IMAGE), and the build is
+# skipped when an image with that io.nodelet.image.hash label exists: built once per machine, and concurrent users of
+# different inputs never retag each other's image (FORCE=1 rebuilds). Prints the image ref.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-REF=${NODE_IMAGE:-localhost/nodelet/node:dev}
-BUNDLE=${NODELET_BUNDLE:-dist/nodelet.mjs}
 NODE_BIN=node_modules/node/bin/node
 IMAGES=(localhost/nodelet/pause:3.9 localhost/nodelet/testbox:1.0)
 PACKAGES=(base-files base-passwd netbase bash dash coreutils util-linux mount procps iproute2 iptables conntrack
   containerd runc docker.io containernetworking-plugins grep sed findutils gzip tar libc-bin ca-certificates libstdc++6)
 log() { echo "[node-image] $*" >&2; }
 
-[ -f "$BUNDLE" ] || { log "no bundle at $BUNDLE (run node scripts/build.mjs, or set NODELET_BUNDLE)"; exit 1; }
 [ -x "$NODE_BIN" ] || { log "no Node runtime at $NODE_BIN (npm ci)"; exit 1; }
+# One build at a time on this machine: a second caller waits, then finds the image built.
+exec 8>/tmp/nodelet-node-image.lock
+flock 8
+# The local images by their own input hashes (scripts/images/build.sh labels them), else by id.
 ids=""
-for i in "${IMAGES[@]}"; do ids+="$(docker image inspect --format '{{.Id}}' "$i") "; done
-hash=$( { sha256sum images/node/build.sh images/node/entrypoint.sh "$BUNDLE" "$NODE_BIN"; echo "$ids"; dpkg-query -W "${PACKAGES[@]}" 2>/dev/null; } | sha256sum | cut -c1-64)
+for i in "${IMAGES[@]}"; do ids+="$(docker image inspect --format '{{ index .Config.Labels "io.nodelet.image.hash" }}/{{.Id}}' "$i" | sed 's|^\([0-9a-f]\{64\}\)/.*|\1|') "; done
+hash=$( { sha256sum images/node/build.sh images/node/entrypoint.sh "$NODE_BIN"; echo "$ids"; dpkg-query -W "${PACKAGES[@]}" 2>/dev/null; } | sha256sum | cut -c1-64)
+REF=${NODE_IMAGE:-localhost/nodelet/node:${hash:0:12}}
 if [ "${FORCE:-0}" != 1 ] && [ "$(docker image inspect --format '{{ index .Config.Labels "io.nodelet.image.hash" }}' "$REF" 2>/dev/null || true)" = "$hash" ]; then
   log "$REF is up to date"
   echo "$REF"
@@ -50,7 +54,6 @@ log "copied $(wc -l <"$work/files.sorted") files of $(echo "$closure" | wc -w) p
 mkdir -p "$root"/{etc/cni/net.d,opt/nodelet/images,var/lib/containerd,var/lib/docker,var/log,var/lib/nodelet,var/lib/cni,run,tmp,root,proc,sys,dev}
 chmod 1777 "$root/tmp"
 cp "$NODE_BIN" "$root/opt/nodelet/node"
-cp "$BUNDLE" "$root/opt/nodelet/nodelet.mjs"
 cp images/node/entrypoint.sh "$root/opt/nodelet/entrypoint.sh"
 chmod 0755 "$root/opt/nodelet/entrypoint.sh" "$root/opt/nodelet/node"
 for i in "${IMAGES[@]}"; do

@@ -85,13 +85,52 @@ export interface ApiTransport {
 }
 
 /**
+ * The pool of non-watch requests: at most 16 connections (more requests queue for one), and at most 4 kept open when
+ * idle. Unbounded, a burst (100 pods starting: secrets, tokens, status patches, events at once) opened a TLS
+ * connection per request in flight and kept all of them (≈ 120 at 100 pods, each with its TLS buffers and socket
+ * objects: issue 14). The upstream kubelet multiplexes everything over one HTTP/2 connection.
+ */
+const REQUEST_AGENT = { maxSockets: 16, maxFreeSockets: 4 } as const;
+
+/**
+ * Reads a response body as text. Its listeners stay on the response (a keep-alive socket keeps it reachable) but
+ * drop their hold on the promise and the chunks once it settles: a settled promise keeps its value, and a list
+ * answer of 1,000 objects is ~0.5 MB of text that would otherwise stay in memory until the socket is reused.
+ */
+function readBody(res: IncomingMessage, onBytes: (n: number) => void, aborted: () => Error): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let settle: { resolve: (text: string) => void; reject: (err: Error) => void } | undefined = { resolve, reject };
+    let chunks: Buffer[] = [];
+    const done = (): typeof settle => {
+      const s = settle;
+      settle = undefined;
+      return s;
+    };
+    res.on('data', (c: Buffer) => {
+      onBytes(c.length);
+      chunks.push(c);
+    });
+    res.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      chunks = [];
+      done()?.resolve(text);
+    });
+    res.on('error', (err: Error) => done()?.reject(err));
+    res.on('aborted', () => done()?.reject(aborted()));
+  });
+}
+
+/**
  * A thin raw HTTP(S) client for the Kubernetes API built from a {@link KubeConfig} (TLS and credentials via
  * `applyToHTTPSOptions`, re-applied per request so rotating tokens work). Safe for concurrent use.
  */
 export class ApiClient implements ApiTransport {
   readonly #kc: KubeConfig;
   readonly #base: URL;
-  #agent: Agent | undefined;
+  /** Watches: one long-lived connection each (HTTP/1.1), so no bound. */
+  #watchAgent: Agent | undefined;
+  /** Other requests: a bounded pool (see REQUEST_AGENT). */
+  #requestAgent: Agent | undefined;
 
   constructor(kc: KubeConfig) {
     const cluster = kc.getCurrentCluster();
@@ -100,7 +139,7 @@ export class ApiClient implements ApiTransport {
     this.#base = new URL(cluster.server);
   }
 
-  async #options(req: ApiRequest): Promise<{ url: URL; opts: RequestOptions }> {
+  async #options(req: ApiRequest, use: 'request' | 'watch' = 'request'): Promise<{ url: URL; opts: RequestOptions }> {
     const url = new URL(this.#base.toString().replace(/\/$/, '') + req.path);
     for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const opts: RequestOptions = { method: req.method ?? 'GET', headers: {} };
@@ -108,12 +147,10 @@ export class ApiClient implements ApiTransport {
     if (url.protocol === 'https:') {
       // A new client certificate (rotation) gets a new agent; the old one's connections, watches included, are
       // closed so the server sees the new identity (as client-go does after a rotation).
-      if (this.#agent !== undefined && (!samePem(this.#agent.options.cert, opts.cert) || !samePem(this.#agent.options.key, opts.key))) {
-        this.#agent.destroy();
-        this.#agent = undefined;
-      }
-      this.#agent ??= new Agent({ keepAlive: true, ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: opts.rejectUnauthorized, servername: opts.servername });
-      opts.agent = this.#agent;
+      const current = this.#watchAgent ?? this.#requestAgent;
+      if (current !== undefined && (!samePem(current.options.cert, opts.cert) || !samePem(current.options.key, opts.key))) this.close();
+      const tls = { keepAlive: true, ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: opts.rejectUnauthorized, servername: opts.servername };
+      opts.agent = use === 'watch' ? (this.#watchAgent ??= new Agent(tls)) : (this.#requestAgent ??= new Agent({ ...tls, ...REQUEST_AGENT }));
     }
     const headers = (opts.headers ?? {}) as Record<string, string>;
     headers.accept = req.accept ?? 'application/json';
@@ -183,16 +220,7 @@ export class ApiClient implements ApiTransport {
     const { url, opts } = await this.#options(req);
     const res = await this.#send(req, url, opts);
     const metrics = restClientMetricsOf(this.#kc);
-    const text = await new Promise<string>((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => {
-        metrics?.received(url.host, c.length);
-        chunks.push(c);
-      });
-      res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-      res.on('error', reject);
-      res.on('aborted', () => reject(new NodeletError('API_ERROR', `${opts.method} ${url.pathname}: response aborted`)));
-    });
+    const text = await readBody(res, (n) => metrics?.received(url.host, n), () => new NodeletError('API_ERROR', `${opts.method} ${url.pathname}: response aborted`));
     const status = res.statusCode ?? 0;
     let body: unknown = undefined;
     try {
@@ -215,7 +243,7 @@ export class ApiClient implements ApiTransport {
    * or when no byte arrived for `idleTimeoutMs`. Aborting `signal` resolves.
    */
   async stream(req: ApiRequest, onLine: (value: unknown) => void, idleTimeoutMs: number): Promise<void> {
-    const { url, opts } = await this.#options(req);
+    const { url, opts } = await this.#options(req, 'watch');
     let res: IncomingMessage;
     try {
       res = await this.#send({ ...req, timeoutMs: 0 }, url, opts);
@@ -278,9 +306,11 @@ export class ApiClient implements ApiTransport {
     });
   }
 
-  /** Closes idle keep-alive sockets. */
+  /** Closes the connections (watches end; callers resume them). */
   close(): void {
-    this.#agent?.destroy();
-    this.#agent = undefined;
+    this.#watchAgent?.destroy();
+    this.#requestAgent?.destroy();
+    this.#watchAgent = undefined;
+    this.#requestAgent = undefined;
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The nodelet process: given a validated config it takes the root-dir lock, builds the real implementations, starts
  * the roles and the health/metrics server, and on SIGTERM/SIGINT stops them again — without stopping pods, whose
- * containers keep running (as upstream; a restarted nodelet adopts them).
+ * containers keep running (as upstream; a restarted nodelet adopts them). The kubelet role's modules (node agent, pod
+ * state, certificates) are imported only when that role runs: a proxy-only process never loads their code.
  */
 import { Registry } from 'prom-client';
 import { loadKubeConfig as loadKubeConfigFile, type KubeConfig } from '../api/kubeconfig.js';
@@ -10,20 +11,18 @@ import type { NodeletConfig } from '../config/index.js';
 import type { ContainerRuntime } from '../cri/types.js';
 import type { NodeAgent } from '../kubelet/node/index.js';
 import type { ServingCertificateSource } from '../kubelet/server/api/types.js';
-import { createKubeletMetrics, createProcessMetrics, HealthChecks, instrumentRuntime, refreshRunningCounts, startHealthServer, type HealthServer, type KubeletMetrics } from '../kubelet/server/index.js';
+import { createKubeletMetrics, createProcessMetrics, HealthChecks, instrumentRuntime, startHealthServer, type HealthServer, type KubeletMetrics } from '../kubelet/server/index.js';
 import { RealClock, type Clock } from '../util/clock.js';
 import { ConfigError, errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { reportAccessDenials } from './access-report.js';
 import { checkServerVersion } from './server-check.js';
 import { KUBELET_VERSION } from './version.js';
-import { certificateRoles, runTlsBootstrap } from './certificates.js';
-import { ownerLabels } from '../kubelet/pods/index.js';
-import { createKubeletRole } from './kubelet-role.js';
+import type { CertificateParts } from './certificates.js';
 import { lockRootDir, type RootDirLock } from './lock.js';
 import { startRoles, stopRoles, type Role } from './role.js';
 
-/** Builds the optional roles that live in other areas (pod lifecycle, proxy); see wiring.ts. */
+/** Builds the optional roles that live in other areas (pod lifecycle, proxy); see wiring.ts and proxy-wiring.ts. */
 export interface RoleFactories {
   /** The container runtime named by --container-runtime-endpoint (throws ConfigError for unsupported ones). */
   createRuntime(config: NodeletConfig, logger: Logger): ContainerRuntime;
@@ -74,7 +73,9 @@ export async function startDaemon(config: NodeletConfig, factories: RoleFactorie
     throw new ConfigError('running with swap on is not supported, please disable swap or set --fail-swap-on flag to false', { field: '--fail-swap-on' });
   }
   // TLS bootstrap (--bootstrap-kubeconfig) writes --kubeconfig first when it is missing or its certificate unusable.
-  await runTlsBootstrap(config, new RealClock(), logger);
+  const certificates = config.roles.kubelet || config.bootstrapKubeconfig !== undefined ? await import('./certificates.js') : undefined;
+  await certificates?.runTlsBootstrap(config, new RealClock(), logger);
+  const kubeletWiring = config.roles.kubelet ? await import('./kubelet-role.js') : undefined;
   const kubeConfig = config.kubeconfig === undefined ? undefined : loadKubeConfig(config.kubeconfig);
   // The proxy role's own identity (KubeProxyConfiguration.clientConnection.kubeconfig / --proxy-kubeconfig), else the kubelet's.
   const proxyKubeconfigPath = config.proxy.document.clientConnection?.kubeconfig || undefined;
@@ -100,12 +101,12 @@ export async function startDaemon(config: NodeletConfig, factories: RoleFactorie
     if (kc !== undefined) stopReports.push(checkServerVersion(kc, KUBELET_VERSION, clock, logger.child({ component: 'server-version' })));
   }
   try {
-    const certs = certificateRoles(config, kubeConfig, clock, logger);
+    const certs: CertificateParts = certificates?.certificateRoles(config, kubeConfig, clock, logger) ?? { roles: [], serving: undefined };
     roles.push(...certs.roles);
-    if (config.roles.kubelet) {
+    if (kubeletWiring !== undefined) {
       runtime = instrumentRuntime(factories.createRuntime(config, logger), metrics);
       const ctx: WiringContext = { config, runtime, kubeConfig, metrics, checks, clock, logger, extraRegistries, processMetrics, servingCertificates: certs.serving };
-      roles.push(createKubeletRole({ config, runtime, kubeConfig, checks, clock, logger, parts: (agent) => factories.kubeletParts?.(ctx, agent) ?? [] }));
+      roles.push(kubeletWiring.createKubeletRole({ config, runtime, kubeConfig, checks, clock, logger, parts: (agent) => factories.kubeletParts?.(ctx, agent) ?? [] }));
     }
     if (config.roles.proxy) {
       const ctx = { config, runtime: runtime as ContainerRuntime, kubeConfig: proxyKubeConfig, metrics, checks, clock, logger, extraRegistries, processMetrics };
@@ -121,7 +122,7 @@ export async function startDaemon(config: NodeletConfig, factories: RoleFactorie
         checks,
         registry: extraRegistries.length === 0 ? metrics.registry : Registry.merge([metrics.registry, ...extraRegistries]),
         logger,
-        beforeScrape: rt === undefined ? undefined : () => refreshRunningCounts(rt, metrics, ownerLabels(config.nodeName)),
+        beforeScrape: rt === undefined || kubeletWiring === undefined ? undefined : kubeletWiring.runningCountsRefresher(rt, metrics, config.nodeName),
       }).catch((err: unknown) => {
         throw new ConfigError(`cannot listen on ${config.kubelet.healthzBindAddress}:${config.kubelet.healthzPort} for /healthz: ${errorMessage(err)}`, { field: '--healthz-port', cause: err });
       });

@@ -1,12 +1,14 @@
 /**
  * The kubelet role as wired here: the runtime monitor (health + Ready condition), the node agent (registration,
- * node status, lease) when an API server is configured, and the pod lifecycle when it is available.
+ * node status, lease) when an API server is configured, and the pod lifecycle when it is available. The daemon loads
+ * this module only when the kubelet role runs.
  */
 import { ApiClient, createLeaseApi, createNodeApi, type KubeConfig } from '../api/index.js';
 import type { NodeletConfig } from '../config/index.js';
 import type { ContainerRuntime } from '../cri/types.js';
 import { createHostReader, Loop, NodeAgent, RuntimeMonitor, type HostReader } from '../kubelet/node/index.js';
-import type { HealthChecks } from '../kubelet/server/index.js';
+import { ownerLabels } from '../kubelet/pods/index.js';
+import { refreshRunningCounts, type HealthChecks, type KubeletMetrics } from '../kubelet/server/index.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { Role } from './role.js';
@@ -99,4 +101,13 @@ export function createKubeletRole(o: KubeletRoleOptions): KubeletRole {
       api?.close();
     },
   };
+}
+
+/**
+ * The kubelet health server's `beforeScrape`: refreshes kubelet_running_pods / kubelet_running_containers from the
+ * runtime, counting only this agent's own objects (other agents on the same engine are not counted). Never throws.
+ */
+export function runningCountsRefresher(runtime: ContainerRuntime, metrics: KubeletMetrics, nodeName: string): () => Promise<void> {
+  const owner = ownerLabels(nodeName);
+  return () => refreshRunningCounts(runtime, metrics, owner);
 }

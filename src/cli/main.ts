@@ -9,7 +9,7 @@ import { resolveConfig, type NodeletConfig } from '../config/index.js';
 import { parseMemInfo } from '../kubelet/node/host-parse.js';
 import { errorMessage, NodeletError } from '../util/errors.js';
 import { createRootLogger } from './logging.js';
-import { applyMemoryFlags } from './memory-flags.js';
+import { applyMemoryFlags, KUBELET_MEMORY_FLAGS, MEMORY_FLAGS, PROXY_MEMORY_FLAGS } from './memory-flags.js';
 import { buildProgram, rawFlags } from './program.js';
 import { applySimulation } from './simulation.js';
 import { NODELET_VERSION, KUBELET_VERSION } from './version.js';
@@ -54,17 +54,19 @@ async function main(argv: string[]): Promise<void> {
     fail(errorMessage(err));
   }
   // The daemon runs with nodelet's own V8 memory settings, however it was started (replaces the process once).
-  if (!config.proxy.cleanup) applyMemoryFlags();
+  if (!config.proxy.cleanup) applyMemoryFlags(config.roles.kubelet ? (config.roles.proxy ? MEMORY_FLAGS : KUBELET_MEMORY_FLAGS) : PROXY_MEMORY_FLAGS);
   const logger = createRootLogger(config.log, { node: config.nodeName });
   for (const w of config.warnings) logger.warn(w);
   config = applySimulation(config, logger);
   // The heavy parts (API client, Docker client, roles) load only now: --help, --version and config errors stay fast.
   const { startDaemon } = await import('./daemon.js');
-  const { runCleanup, wiring } = await import('./wiring.js');
   if (config.proxy.cleanup) {
+    const { runCleanup } = await import('./wiring.js');
     process.exitCode = await runCleanup(config, logger);
     return;
   }
+  // A proxy-only process loads none of the kubelet's code (runtime clients, pod lifecycle): see proxy-wiring.ts.
+  const wiring = config.roles.kubelet ? (await import('./wiring.js')).wiring : (await import('./proxy-wiring.js')).proxyWiring;
   logger.info({ version: NODELET_VERSION, kubeletVersion: KUBELET_VERSION, roles: config.roles, rootDir: config.rootDir, standalone: config.kubeconfig === undefined }, 'starting nodelet');
   let daemon;
   try {

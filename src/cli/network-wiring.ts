@@ -43,7 +43,8 @@ export function dockerPodNetwork(config: NodeletConfig, logger: Logger): PodNetw
 
 /**
  * The role handing the Node's pod CIDRs to the runtime (upstream kubelet's updatePodCIDR), when the runtime takes
- * them (today the fake runtime: hollow nodes' pod IPs come from their podCIDR once allocated); [] otherwise and in
+ * them (the CRI runtime: UpdateRuntimeConfig, as the upstream kubelet; the fake runtime: hollow nodes' pod IPs come from
+ * their podCIDR once allocated); [] otherwise (the Docker backend) and in
  * standalone mode.
  */
 export function podCidrRoles(ctx: WiringContext, nodeAgent: NodeAgent | undefined): Role[] {

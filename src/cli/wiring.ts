@@ -1,5 +1,6 @@
 /**
- * The only place that knows which real implementations exist: the runtime backend, the pod lifecycle, the proxy.
+ * The only place that knows which real implementations exist: the runtime backend, the pod lifecycle, the proxy
+ * (a proxy-only process uses proxy-wiring.ts instead, which loads none of the kubelet's).
  */
 import { CriRuntime } from '../cri/containerd/index.js';
 import { DockerRuntime } from '../cri/docker/index.js';
@@ -11,7 +12,7 @@ import { createKubeletApiRole } from './kubelet-api-role.js';
 import { createStreamingHandler, streamingOf } from '../kubelet/streaming/index.js';
 import { createPodLookup } from '../kubelet/server/api/index.js';
 import { createPodsRole } from './pods-role.js';
-import { createProxyRole } from './proxy-role.js';
+import { proxyWiring } from './proxy-wiring.js';
 import { createStatsParts } from './stats-wiring.js';
 
 export { runNodeCleanup as runCleanup } from './network-wiring.js';
@@ -61,7 +62,5 @@ export const wiring: RoleFactories = {
     });
     return [...podNetworkRoles(ctx), ...podCidrRoles(ctx, nodeAgent), pods, statsParts.role, api];
   },
-  proxy(ctx) {
-    return createProxyRole(ctx);
-  },
+  proxy: proxyWiring.proxy,
 };

@@ -4,7 +4,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import { isIP } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DURATION_HINT, isDuration } from './duration.js';
 import { parseQuantity } from '../util/quantity.js';
 import { parseThreshold } from './quantity.js';

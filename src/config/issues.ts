@@ -2,7 +2,7 @@
  * Turns zod issues into one clear line each: the field (as a dotted path or the flag that set it), what was wrong,
  * and what is allowed. Unknown fields get a "did you mean" suggestion from the schema's own field names.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** One problem found in configuration. */
 export interface ConfigProblem {

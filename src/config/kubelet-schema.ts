@@ -4,7 +4,7 @@
  * defaults are applied later (defaults.ts). Fields upstream has but nodelet does not act on are accepted and listed in
  * {@link KUBELET_FIELDS_WITHOUT_EFFECT} so startup can warn about them.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { bool, boolMap, duration, EVICTION_SIGNALS, evictionMap, intRange, ipAddress, oneOf, port, resourceList, str } from './fields.js';
 
 /** apiVersion of the kubelet document. */

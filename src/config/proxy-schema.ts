@@ -2,7 +2,7 @@
  * KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1) as a STRICT zod schema (see kubelet-schema.ts for the
  * conventions). Only the iptables mode exists in nodelet; other modes are rejected with the allowed values.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { bool, boolMap, duration, hostPort, intRange, ipAddress, isCidr, oneOf, str } from './fields.js';
 
 /** apiVersion of the proxy document. */

@@ -5,13 +5,14 @@
  * It checks the contract written at the top of types.ts: sandbox and container lifecycles (idempotent stop/remove),
  * exit codes and reasons (Completed, Error, OOMKilled), stop with timeout, labels/annotations round-trip, exec with a
  * timeout, logs, images (status/list/remove, a pull from a closed loopback registry), version/status, events,
- * NotFound/AlreadyExists/RuntimeUnavailable errors, host-network sandboxes, a shared PID namespace and the writable
- * layer's usage.
+ * NotFound/AlreadyExists/RuntimeUnavailable errors, host-network sandboxes, a shared PID namespace, the writable
+ * layer's usage and the pod CIDR update (CRI UpdateRuntimeConfig) of backends that take it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasCode, isRuntimeUnavailable } from '../util/index.js';
 import { containerCases } from './contract-containers.js';
 import { kernelCases } from './contract-kernel.js';
+import { podCidrCases } from './contract-pod-cidr.js';
 import { sandboxCases } from './contract-sandboxes.js';
 import { storageCases } from './contract-storage.js';
 import type { ContainerEvent, ContainerLogs, ContainerRuntime } from './types.js';
@@ -41,6 +42,8 @@ export interface RuntimeContractOptions {
   realKernel: boolean;
   /** Reason to skip the OOMKilled case (only when the kernel cannot enforce memory limits). */
   skipOom?: string;
+  /** True for backends that take the Node's pod CIDRs (PodCidrUpdater: CRI UpdateRuntimeConfig); default false. */
+  takesPodCIDRs?: boolean;
 }
 
 /** Shared state of one contract run, handed to the case groups. */
@@ -154,6 +157,7 @@ export function runRuntimeContract(
     sandboxCases(ctx);
     containerCases(ctx);
     storageCases(ctx);
+    podCidrCases(ctx);
     if (opts.realKernel) kernelCases(ctx);
   });
 }

@@ -1,7 +1,7 @@
 export * from './types.js';
 export { PAUSE_IMAGE, TESTBOX_IMAGE } from './images.js';
 export { normalizeImageRef, matchesLabels, resolveArgv } from './refs.js';
-export { podCidrUpdaterOf, type PodCidrUpdater } from './pod-cidr.js';
+export { checkPodCIDRs, podCidrUpdaterOf, type PodCidrUpdater } from './pod-cidr.js';
 export type { ResolvedArgv } from './refs.js';
 export { FakeRuntime, FAKE_DEFAULT_IMAGES } from './fake/index.js';
 export type { FakeRuntimeOptions, FakeExecHandler, RecordedCall, RuntimeMethod, FakeImageSpec } from './fake/index.js';

@@ -428,6 +428,21 @@ export interface ContainerStreaming {
   portForward(podSandboxId: string, port: number, stream: import('node:stream').Duplex, signal: AbortSignal): Promise<void>;
 }
 
+/**
+ * Optional capability of the stream handed to {@link ContainerStreaming.portForward} (a SPDY data stream has it): sends
+ * a buffer without copying it and calls `release` once nothing references its bytes any more, so a relay can read
+ * into reused buffers. Without it, a runtime writes copies.
+ */
+export interface BorrowedWriter {
+  writeBorrowed(chunk: Buffer, release: () => void): void;
+}
+
+/** The stream's {@link BorrowedWriter} side, when it has one. */
+export function borrowedWriterOf(stream: object): BorrowedWriter | undefined {
+  const s = stream as Partial<BorrowedWriter>;
+  return typeof s.writeBorrowed === 'function' ? (s as BorrowedWriter) : undefined;
+}
+
 /** What an exec will attach, known from the request before the client's streams exist. */
 export interface ExecShape {
   tty: boolean;

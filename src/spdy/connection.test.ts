@@ -2,7 +2,7 @@ import { duplexPair } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { SpdyConnection } from './connection.js';
-import { encodeData, encodeSynReply } from './frames.js';
+import { encodeData, encodeSynReply, FrameReader } from './frames.js';
 import { HeaderCompressor } from './headers.js';
 
 const logger = pino({ level: 'silent' });
@@ -40,5 +40,32 @@ describe('SpdyConnection (client side)', () => {
     expect(await collect(out)).toBe('late reader');
     expect(conn.streamCount).toBe(0);
     conn.close();
+  });
+});
+
+describe('SpdyStream.writeBorrowed', () => {
+  it('sends DATA in order before a later FIN and releases each buffer only once the socket took it', async () => {
+    const [ours, peer] = duplexPair();
+    const conn = new SpdyConnection(ours, { logger, onStream: (s) => s.reset() });
+    const s = conn.openStream({ streamtype: 'data' });
+    const released: string[] = [];
+    ours.cork(); // the socket holds the writes: nothing may be released yet
+    s.writeBorrowed(Buffer.from('one'), () => released.push('one'));
+    s.writeBorrowed(Buffer.from('two'), () => released.push('two'));
+    await new Promise((r) => setImmediate(r));
+    expect(released).toEqual([]);
+    ours.uncork();
+    s.end();
+    const frames = new FrameReader();
+    const got: string[] = [];
+    peer.on('data', (d: Buffer) => {
+      for (const f of frames.push(d)) if (f.type === 'data') got.push(f.fin ? 'FIN' : f.data.toString());
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(released).toEqual(['one', 'two']);
+    expect(got).toEqual(['one', 'two', 'FIN']);
+    conn.close();
+    s.writeBorrowed(Buffer.from('late'), () => released.push('late'));
+    expect(released).toEqual(['one', 'two', 'late']); // a closed connection releases at once
   });
 });

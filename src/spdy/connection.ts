@@ -73,6 +73,20 @@ export class SpdyStream extends Duplex {
     return more;
   }
 
+  /**
+   * Sends `chunk` as DATA right away, without copying it and without the stream's write buffer: for a relay that
+   * reads into reused buffers (src/util/read-pool.ts). `release` is called once the connection no longer references
+   * the bytes (the socket took them, or the connection failed or closed). Do not mix with write() calls still
+   * buffered in the stream (their bytes would go after these); end() after it is fine.
+   */
+  writeBorrowed(chunk: Buffer, release: () => void): void {
+    if (this.#localFin || this.destroyed) {
+      release();
+      return;
+    }
+    this.#conn.sendBorrowed(this.id, chunk, release);
+  }
+
   /** Aborts the stream with RST_STREAM (CANCEL). */
   reset(): void {
     if (!this.destroyed) this.#conn.sendReset(this.id, RstStatus.cancel);
@@ -243,6 +257,24 @@ export class SpdyConnection {
     // Above SOCKET_HIGH_WATER some write() returned false, so 'drain' comes once the buffer is flushed.
     if (this.#socket.writableLength <= SOCKET_HIGH_WATER || !this.#socket.writableNeedDrain) cb();
     else this.#drainWaiters.push(() => cb());
+  }
+
+  /** @internal DATA frames whose payload stays referenced until the socket took it; then `release`. */
+  sendBorrowed(id: number, data: Buffer, release: () => void): void {
+    if (this.#closed || this.#socket.destroyed) {
+      release();
+      return;
+    }
+    this.#socket.cork();
+    for (let off = 0; off < data.length; off += MAX_DATA_CHUNK) {
+      const part = data.subarray(off, off + MAX_DATA_CHUNK);
+      this.#socket.write(encodeDataHeader(id, part.length, false));
+      // The socket calls back (also with an error when it is destroyed) once it no longer holds the bytes.
+      if (off + MAX_DATA_CHUNK >= data.length) this.#socket.write(part, () => release());
+      else this.#socket.write(part);
+    }
+    this.#socket.uncork();
+    if (data.length === 0) release();
   }
 
   /** @internal */

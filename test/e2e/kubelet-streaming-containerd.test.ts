@@ -98,7 +98,6 @@ describe.skipIf(missing !== undefined)(`streaming on containerd through the daem
     }
     await cluster?.kubectl(['delete', 'node', node, '--wait=false']);
     await cluster?.stop();
-    spawnSync('sh', ['-c', `grep -o " ${dir.path}[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l`]);
     dir?.remove();
   }, 90_000);
 

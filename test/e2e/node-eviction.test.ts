@@ -13,7 +13,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dumpOnFailure, runNodelet, startCluster, waitFor, type Cluster, type NodeletProcess } from './harness/index.js';
-import { fastKubeletConfig, freePort, startPrivateDockerd, tempDir, tearDownDaemonScenario, type PrivateDockerd } from './node-helpers.js';
+import { fastKubeletConfig, freePort, startPrivateDockerd, tempDir, tearDownDaemonScenario, unmountUnder, type PrivateDockerd } from './node-helpers.js';
 
 const NODE = 'nl0-eviction-node';
 const NS = 'nl0-eviction';
@@ -80,8 +80,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await tearDownDaemonScenario({ cluster, nodelet, engine, docker, namespace: NS, node: NODE, dir: undefined });
-  spawnSync('sh', ['-c', `grep -o " ${rootDir}[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l`]);
-  spawnSync('umount', ['-l', rootDir]);
+  unmountUnder(rootDir);
   spawnSync('sh', ['-c', `find /sys/fs/cgroup/*/${ROOT} -depth -type d -exec rmdir {} + 2>/dev/null`]);
   dir.remove();
 }, 60_000);

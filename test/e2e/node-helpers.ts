@@ -20,10 +20,29 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** A temp dir removed by the returned function. */
+/**
+ * Lazily unmounts every mount point under `dir` (and `dir` itself when it is one), deepest first: what a killed or
+ * slow agent, or a runtime's own shims, may leave behind (volumes, sandbox /dev/shm, rootfs).
+ */
+export function unmountUnder(dir: string): void {
+  const prefix = dir.endsWith('/') ? dir : `${dir}/`;
+  const points = readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[1] ?? '')
+    .filter((m) => m === dir || m.startsWith(prefix));
+  for (const m of points.sort().reverse()) spawnSync('umount', ['-l', m]);
+}
+
+/** A temp dir removed by the returned function (mounts left under it are unmounted first). */
 export function tempDir(prefix: string): { path: string; remove: () => void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+  return {
+    path,
+    remove: () => {
+      unmountUnder(path);
+      rmSync(path, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Writes a KubeletConfiguration for fast heartbeats into `dir` and returns its path. */
@@ -138,7 +157,7 @@ export class PrivateDockerd {
     await this.stop();
     spawnSync('ip', ['link', 'del', this.bridge]);
     // dockerd's own containerd mounts state under the exec root; unmount what is left.
-    spawnSync('sh', ['-c', `grep -o " ${this.dir}[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l`]);
+    unmountUnder(this.dir);
   }
 }
 

@@ -78,7 +78,6 @@ afterAll(async () => {
   const ids = docker(['ps', '-aq']).split('\n').filter((x) => x !== '');
   if (ids.length > 0) docker(['rm', '-f', ...ids]);
   await dockerd?.destroy();
-  spawnSync('sh', ['-c', `grep -o " ${dir.path}[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l`]);
   dir.remove();
 });
 

@@ -3,7 +3,6 @@
  * upstream), and a restarted agent adopts them instead of recreating them. Standalone mode with one static pod on
  * a private Docker engine (removed with everything in it afterwards).
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,7 +87,6 @@ afterAll(async () => {
   const ids = docker(['ps', '-aq']).split('\n').filter((x) => x !== '');
   if (ids.length > 0) docker(['rm', '-f', ...ids]);
   await dockerd?.destroy();
-  spawnSync('sh', ['-c', `grep -o " ${dir.path}[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l`]);
   dir.remove();
 });
 

@@ -5,14 +5,13 @@
  * evictPodLogsDirectories), as does a leftover directory of an unknown pod, while the directory of a running pod and
  * entries that are not pod log directories stay.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CriRuntime } from '../../src/cri/containerd/index.js';
 import { containerdMissing, startPrivateContainerd, type PrivateContainerd } from '../../src/cri/containerd/testing.js';
 import { runNodelet, startCluster, testPodLogsDir, waitFor, type Cluster, type NodeletProcess } from './harness/index.js';
-import { fastKubeletConfig, freePort, tempDir } from './node-helpers.js';
+import { fastKubeletConfig, freePort, tempDir, unmountUnder } from './node-helpers.js';
 
 const NODE = 'lg-podlogs-node';
 const NS = 'lg-podlogs';
@@ -75,8 +74,7 @@ describe.skipIf(missing !== undefined)(`pod log directories of deleted pods ${mi
     if (graceful?.code !== 0) await cluster?.kubectl(['delete', 'pods', '--all', '-n', NS, '--grace-period=0', '--force', '--wait=false']);
     await nodelet?.stop();
     // Mounts left under our own temp dir only (a killed agent): deepest first.
-    const left = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => dir !== undefined && m.startsWith(`${dir.path}/`));
-    for (const m of left.sort().reverse()) spawnSync('umount', [m]);
+    if (dir !== undefined) unmountUnder(dir.path);
     if (ctrd !== undefined) {
       const rt = new CriRuntime({ socketPath: ctrd.socketPath });
       await Promise.all((await rt.listPodSandboxes().catch(() => [])).map((s) => rt.removePodSandbox(s.id).catch(() => undefined)));

@@ -258,12 +258,13 @@ beforeAll(async () => {
     cluster.kubeconfigPath,
     `/apis/discovery.k8s.io/v1/namespaces/${NS}/endpointslices`,
     (ev) => readyNames(ev.object).length === 3,
-    { labelSelector: 'kubernetes.io/service-name=web', timeoutMs: 40_000, description: 'three ready web endpoints' },
+    { labelSelector: 'kubernetes.io/service-name=web', timeoutMs: 120_000, description: 'three ready web endpoints' },
   );
   for (const e of slice.endpoints ?? []) for (const a of e.addresses) podIPs.add(a);
   sliceReadyAt = Date.now();
   console.log(`setup: engine up and images loaded ${engineMs} ms, pods created → 3 ready endpoints ${sliceReadyAt - t} ms`);
-}, 55_000);
+  // A safety net only (a private dockerd, image loads and three pods on a loaded 2-core machine), not a timed check.
+}, 180_000);
 
 afterAll(async () => {
   const started = Date.now();

@@ -28,7 +28,8 @@ if (missing !== undefined) {
   });
 } else {
   beforeAll(async () => {
-    instance = await startPrivateContainerd({ bridge: 'nlctr0', subnet: '10.213.140.0/24' });
+    // NL_CTR_BRIDGE/SUBNET let a second engineer run this file next to the first without sharing a bridge.
+    instance = await startPrivateContainerd({ bridge: process.env.NL_CTR_BRIDGE ?? 'nlctr0', subnet: process.env.NL_CTR_SUBNET ?? '10.213.140.0/24' });
   }, 120_000);
   afterAll(async () => {
     await instance?.stop();
@@ -44,6 +45,7 @@ if (missing !== undefined) {
       testLabel: TEST_LABEL,
       runtimeName: 'containerd',
       realKernel: true,
+      takesPodCIDRs: true,
       makeUnavailable: () => new CriRuntime({ socketPath: '/tmp/nodelet-no-such-containerd.sock' }),
       makeRemovableImage: () => importTinyImage(inst().socketPath, 'localhost/nodelet/cri-contract-tmp:1'),
     },

@@ -3,7 +3,8 @@
  * the real watcher (NodeFileWatcher, inotify) and the real clock, as the daemon wires it for `--client-ca-file` and
  * `--tls-cert-file`/`--tls-private-key-file`:
  * - the CA file is replaced (rename over it) by another CA: a client certificate of the new CA is accepted, one of
- *   the old CA refused — on a new connection and on a kept-alive connection opened before the rotation;
+ *   the old CA refused — on a new connection and on kept-alive connections opened before the rotation (the new CA's
+ *   certificate, refused at that connection's handshake, is verified per request against the current bundle);
  * - the serving pair is rewritten in place (certificate, then key): a new connection sees the new certificate;
  * - garbage written to either file is logged with its code and the last good material stays in use.
  */
@@ -141,12 +142,17 @@ afterAll(async () => {
 
 describe('kubelet API certificate reload (real files, inotify, HTTPS)', () => {
   const keptAlive = new Agent({ keepAlive: true, maxSockets: 1 });
-  afterAll(() => keptAlive.destroy());
+  const keptAliveB = new Agent({ keepAlive: true, maxSockets: 1 });
+  afterAll(() => {
+    keptAlive.destroy();
+    keptAliveB.destroy();
+  });
 
   it('starts with the first CA and serving pair', async () => {
     expect(await get(a.client)).toMatchObject({ status: 200, serverCert: fingerprint(serving1.certPem) });
     expect((await get(b.client)).status).toBe(401);
     expect(await get(a.client, keptAlive)).toMatchObject({ status: 200, reused: false });
+    expect(await get(b.client, keptAliveB)).toMatchObject({ status: 401, reused: false });
   });
 
   it('a CA file replaced by another CA: the new CA is accepted, the old one refused, also on a kept-alive connection', async () => {
@@ -158,6 +164,8 @@ describe('kubelet API certificate reload (real files, inotify, HTTPS)', () => {
     expect((await get(b.client)).status).toBe(200);
     expect((await get(a.client)).status).toBe(401);
     expect(await get(a.client, keptAlive)).toMatchObject({ status: 401, reused: true });
+    // Opened before the rotation, when the handshake could not verify b's certificate: verified per request now.
+    expect(await get(b.client, keptAliveB)).toMatchObject({ status: 200, reused: true });
   });
 
   it('a serving pair rewritten in place (certificate, then key): new connections see the new certificate', async () => {

@@ -4,6 +4,7 @@
  * and adoption without restarts after recreating the lifecycle. Every container carries io.nodelet.test=pods and the
  * node label of this run; everything is removed afterwards.
  */
+import { rmSync } from 'node:fs';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DockerRuntime, PAUSE_IMAGE, TESTBOX_IMAGE } from '../../src/cri/index.js';
@@ -81,6 +82,7 @@ afterAll(async () => {
   await lc.stop();
   await removeLabelled(docker, 'io.nodelet.test', TEST_LABEL);
   await runtime.close();
+  rmSync(`/tmp/${NODE}-logs`, { recursive: true, force: true });
 });
 
 describe('pod lifecycle on Docker', () => {

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { hasCode, ImageNotFoundError, InvalidError, RealClock, silentLogger, type Clock, type Logger } from '../../util/index.js';
+import { checkPodCIDRs, type PodCidrUpdater } from '../pod-cidr.js';
 import { matchesLabels } from '../refs.js';
 import type {
   Container,
@@ -78,7 +79,7 @@ const CONDITIONS = new Set(['RuntimeReady', 'NetworkReady']);
  * CRI calls, which keep labels, annotations and metadata themselves. Events come from an {@link EventTracker} (CRI
  * 1.6 runtimes have no event stream). Safe for concurrent calls.
  */
-export class CriRuntime implements ContainerRuntime, ContainerLogs, ContainerStreaming, ExecPreparer, PortForwardUrls {
+export class CriRuntime implements ContainerRuntime, ContainerLogs, ContainerStreaming, ExecPreparer, PortForwardUrls, PodCidrUpdater {
   readonly #client: CriClient;
   readonly #log: Logger;
   readonly #logsRoot: string;
@@ -351,6 +352,19 @@ export class CriRuntime implements ContainerRuntime, ContainerLogs, ContainerStr
       .filter((c) => CONDITIONS.has(c.type))
       .map((c): RuntimeCondition => ({ type: c.type as RuntimeCondition['type'], status: c.status, reason: c.reason, message: c.message }));
     return { conditions };
+  }
+
+  /**
+   * {@link PodCidrUpdater}: CRI `UpdateRuntimeConfig{runtime_config: {network_config: {pod_cidr}}}` with the CIDRs
+   * comma-joined, as the upstream kubelet sends them. containerd renders its CNI config from `conf_template` with them
+   * when one is configured (otherwise it only records them). Idempotent. Throws InvalidError for malformed CIDRs
+   * (nothing sent), RuntimeUnavailableError when the runtime is not there.
+   */
+  async updatePodCIDR(cidrs: readonly string[]): Promise<void> {
+    checkPodCIDRs(cidrs);
+    const podCidr = cidrs.join(',');
+    await this.#client.runtime('UpdateRuntimeConfig', { runtimeConfig: { networkConfig: { podCidr } } }, { op: 'update pod CIDR of', object: 'container runtime' });
+    this.#log.info({ podCIDR: podCidr }, 'Updated the runtime config with the pod CIDR');
   }
 
   /** See {@link ContainerRuntime.subscribeEvents}: events come from polling plus this instance's own calls. */

@@ -3,7 +3,6 @@
  * as `cause`. Classification is by gRPC status code; the one exception is containerd 1.6 reporting a name that is
  * already reserved (a duplicate sandbox/container) as UNKNOWN, which is recognised by its fixed wording.
  */
-import { status as Status, type ServiceError } from '@grpc/grpc-js';
 import {
   AlreadyExistsError,
   NodeletError,
@@ -11,6 +10,7 @@ import {
   RuntimeUnavailableError,
   TimeoutError,
 } from '../../util/index.js';
+import { GrpcStatus as Status } from '../../grpc/index.js';
 
 /** What was being done, for the message: e.g. `{ op: 'start', object: 'container 3f2a…' }`. */
 export interface CriErrorContext {
@@ -18,7 +18,13 @@ export interface CriErrorContext {
   object: string;
 }
 
-/** True when `err` looks like a grpc-js call error (has a numeric gRPC status code). */
+/** A failed gRPC call as unary.ts (or grpc-js) reports it. */
+export interface ServiceError extends Error {
+  code: number;
+  details: string;
+}
+
+/** True when `err` looks like a gRPC call error (has a numeric gRPC status code and details). */
 export function isServiceError(err: unknown): err is ServiceError {
   return typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'number' && 'details' in err;
 }

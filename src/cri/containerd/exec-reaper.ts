@@ -16,9 +16,9 @@
  * `retryDelaysMs` until found.
  */
 import { readFile } from 'node:fs/promises';
-import { status as grpcStatus } from '@grpc/grpc-js';
 import type { Clock, Logger } from '../../util/index.js';
 import { TasksCallError, type ContainerdTasks, type ExecProcess } from './tasks.js';
+import { GrpcStatus as grpcStatus } from '../../grpc/index.js';
 
 const SIGKILL = 9;
 

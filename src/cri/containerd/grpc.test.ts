@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAlreadyExists, isNotFound, isRuntimeUnavailable } from '../../util/index.js';
+import { hasCode, isAlreadyExists, isNotFound, isRuntimeUnavailable } from '../../util/index.js';
 import { loadCriServices } from '../proto/services.js';
 import { CriRuntime } from './cri-runtime.js';
 import { probeCri } from './probe.js';
@@ -15,6 +15,7 @@ const httpSock = join(dir, 'http.sock');
 const server = new Server();
 const http = createServer((_req, res) => res.end('{"message":"page not found"}'));
 const removed: string[] = [];
+const runtimeConfigs: unknown[] = [];
 
 type Handler = (call: ServerUnaryCall<Record<string, unknown>, unknown>, cb: sendUnaryData<unknown>) => void;
 const fail = (code: number, details: string): Handler => (_c, cb) => cb({ code, details, name: 'Error', message: details, metadata: undefined as never });
@@ -30,6 +31,10 @@ beforeAll(async () => {
     },
     ContainerStatus: fail(status.NOT_FOUND, 'not found'),
     CreateContainer: fail(status.UNKNOWN, 'failed to reserve container name "x": name "x" is reserved for "abc"'),
+    UpdateRuntimeConfig: (c, cb) => {
+      runtimeConfigs.push(c.request);
+      cb(null, {});
+    },
   };
   server.addService(RuntimeService.service, handlers);
   await new Promise<void>((resolve, reject) => server.bindAsync(`unix://${criSock}`, ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())));
@@ -66,6 +71,19 @@ describe('CRI over a fake gRPC server', () => {
     await expect(down.listContainers()).rejects.toSatisfy(isRuntimeUnavailable);
     await down.close();
     expect(isAlreadyExists(await probeReserved())).toBe(true);
+  });
+
+  it('sends the pod CIDRs as the kubelet does: UpdateRuntimeConfig{runtimeConfig: {networkConfig: {podCidr: comma-joined}}}', async () => {
+    const rt = new CriRuntime({ socketPath: criSock });
+    try {
+      await rt.updatePodCIDR(['10.244.1.0/24', 'fd00:10:244:1::/64']);
+      expect(runtimeConfigs).toEqual([{ runtimeConfig: { networkConfig: { podCidr: '10.244.1.0/24,fd00:10:244:1::/64' } } }]);
+      // A malformed CIDR is refused before anything is sent.
+      await expect(rt.updatePodCIDR(['10.244.1.0'])).rejects.toSatisfy((e: unknown) => hasCode(e, 'INVALID'));
+      expect(runtimeConfigs).toHaveLength(1);
+    } finally {
+      await rt.close();
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 /**
- * The subset of CRI runtime.v1 messages this backend sends and reads, as grpc-js decodes them (see
- * ../proto/services.ts): camelCase names, int64 as decimal strings, enums by name, unset fields as defaults.
+ * The subset of CRI runtime.v1 messages this backend sends and reads, as codec.ts decodes them: camelCase names,
+ * int64 as decimal strings, enums by name, unset fields as defaults.
  */
 
 /** CRI NamespaceMode. */
@@ -192,6 +192,7 @@ export interface RuntimeMethods {
   Exec: [{ containerId: string; cmd: string[]; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }, { url: string }];
   Attach: [{ containerId: string; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }, { url: string }];
   PortForward: [{ podSandboxId: string; port: number[] }, { url: string }];
+  UpdateRuntimeConfig: [{ runtimeConfig: { networkConfig: { podCidr: string } } }, object];
 }
 
 /** Request/response types of the ImageService methods used. */

@@ -4,7 +4,7 @@
  * `containerd.runc.v1.ProcessDetails`, the exec ID) and killing one exec process (Kill with `exec_id`). The CRI
  * plugin's objects live in containerd namespace `k8s.io`. The messages are tiny, so they are encoded by hand.
  */
-import { Client, credentials, Metadata, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { GrpcStatus as grpcStatus, UnaryGrpcClient } from '../../grpc/index.js';
 
 /** One exec process of a task. */
 export interface ExecProcess {
@@ -130,13 +130,13 @@ const SERVICE = '/containerd.services.tasks.v1.Tasks';
 
 /** {@link ContainerdTasks} over gRPC on containerd's socket; connects on first use. */
 export class GrpcContainerdTasks implements ContainerdTasks {
-  readonly #endpoint: string;
+  readonly #socketPath: string;
   readonly #namespace: string;
   readonly #timeoutMs: number;
-  #client: Client | undefined;
+  #client: UnaryGrpcClient | undefined;
 
   constructor(options: { socketPath: string; namespace?: string; timeoutMs?: number }) {
-    this.#endpoint = `unix://${options.socketPath}`;
+    this.#socketPath = options.socketPath;
     this.#namespace = options.namespace ?? 'k8s.io';
     this.#timeoutMs = options.timeoutMs ?? 10_000;
   }
@@ -164,23 +164,13 @@ export class GrpcContainerdTasks implements ContainerdTasks {
     this.#client = undefined;
   }
 
-  #unary(method: string, req: Buffer): Promise<Buffer> {
-    this.#client ??= new Client(this.#endpoint, credentials.createInsecure());
-    const md = new Metadata();
-    md.set('containerd-namespace', this.#namespace);
-    return new Promise((resolve, reject) => {
-      this.#client!.makeUnaryRequest<Buffer, Buffer>(
-        `${SERVICE}/${method}`,
-        (b) => b,
-        (b) => b,
-        req,
-        md,
-        { deadline: new Date(Date.now() + this.#timeoutMs) },
-        (err: ServiceError | null, res?: Buffer) => {
-          if (err !== null) reject(new TasksCallError(`containerd Tasks.${method}: ${err.details || err.message}`, err.code));
-          else resolve(res ?? Buffer.alloc(0));
-        },
-      );
-    });
+  async #unary(method: string, req: Buffer): Promise<Buffer> {
+    this.#client ??= new UnaryGrpcClient({ socketPath: this.#socketPath, maxReceiveBytes: 4 * 1024 * 1024, metadata: { 'containerd-namespace': this.#namespace } });
+    try {
+      return await this.#client.call(`${SERVICE}/${method}`, req, { timeoutMs: this.#timeoutMs });
+    } catch (err) {
+      const e = err as { code?: number; details?: string; message: string };
+      throw new TasksCallError(`containerd Tasks.${method}: ${e.details || e.message}`, e.code ?? grpcStatus.UNKNOWN);
+    }
   }
 }

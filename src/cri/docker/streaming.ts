@@ -1,10 +1,11 @@
-import { spawn } from 'node:child_process';
 import { PassThrough, Writable, type Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { InvalidError, NodeletError, NotFoundError, type Logger } from '../../util/index.js';
 import type { ContainerStreaming, StreamIO, StreamSession, TerminalSize } from '../types.js';
 import { engineMessage, engineStatus, mapDockerError } from './errors.js';
 import { DOCKER_LABELS } from './labels.js';
+import { forwardPort } from './port-forward.js';
+import { SocketPairs } from './socket-pair.js';
 
 /** Options for {@link DockerStreaming}. */
 export interface DockerStreamingOptions {
@@ -15,10 +16,9 @@ export interface DockerStreamingOptions {
   nsenterPath?: string;
   /** socat binary (default 'socat'): the relay run inside the sandbox's network namespace. */
   socatPath?: string;
+  /** Where the short-lived listeners that connect socat to nodelet get their private directories (default: the temp dir). */
+  socketDir?: string;
 }
-
-/** socat's transfer block size for port-forward. */
-const SOCAT_BLOCK = 64 * 1024;
 
 /**
  * Applies a TTY size, retrying as the docker CLI does for an exec's first size: the engine answers the hijacked start
@@ -111,8 +111,8 @@ function wire(stream: Duplex, io: StreamIO, tty: boolean, docker: Docker): Promi
 /**
  * ContainerStreaming on the Docker engine: exec through the exec API (hijacked stream, resize through the exec
  * resize API, exit code from exec inspect), attach through container attach, port-forward through
- * `nsenter -t <sandbox pid> -n socat - TCP4:localhost:<port>` (as dockershim did), so the connection is made inside
- * the pod's own network namespace and reaches ports bound only to the pod's loopback.
+ * `nsenter -t <sandbox pid> -n socat … TCP4:localhost:<port>` (as dockershim did; port-forward.ts), so the connection
+ * is made inside the pod's own network namespace and reaches ports bound only to the pod's loopback.
  */
 export class DockerStreaming implements ContainerStreaming {
   readonly #docker: Docker;
@@ -120,6 +120,7 @@ export class DockerStreaming implements ContainerStreaming {
   readonly #log: Logger;
   readonly #nsenter: string;
   readonly #socat: string;
+  readonly #pairs: SocketPairs;
 
   constructor(options: DockerStreamingOptions) {
     this.#docker = options.docker;
@@ -127,6 +128,7 @@ export class DockerStreaming implements ContainerStreaming {
     this.#log = options.logger.child({ component: 'docker-streaming' });
     this.#nsenter = options.nsenterPath ?? 'nsenter';
     this.#socat = options.socatPath ?? 'socat';
+    this.#pairs = new SocketPairs(options.socketDir);
   }
 
   async exec(containerId: string, cmd: string[], io: StreamIO): Promise<StreamSession> {
@@ -233,39 +235,7 @@ export class DockerStreaming implements ContainerStreaming {
     if (!info.State.Running || pid <= 0) {
       throw new InvalidError(`pod sandbox ${podSandboxId} is not running`, { object: `pod sandbox ${podSandboxId}` });
     }
-    // socat's default 8 KiB transfer blocks cost it a read and a write syscall each: 64 KiB (a pipe's capacity) is a
-    // third of its CPU per byte.
-    const child = spawn(this.#nsenter, ['-t', String(pid), '-n', this.#socat, '-b', String(SOCAT_BLOCK), '-', `TCP4:localhost:${port}`], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => {
-      if (stderr.length < 4096) stderr += d.toString('utf8');
-    });
-    const kill = (): void => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    };
-    if (signal.aborted) kill();
-    else signal.addEventListener('abort', kill, { once: true });
-    stream.pipe(child.stdin);
-    child.stdin.on('error', () => undefined);
-    child.stdout.pipe(stream);
-    const onStreamClose = (): void => kill();
-    stream.once('close', onStreamClose);
-    try {
-      await new Promise<void>((resolve, reject) => {
-        child.once('error', reject);
-        child.once('close', (code, sig) => {
-          if (code === 0) resolve();
-          else reject(new NodeletError('RUNTIME_ERROR', `port-forward to port ${port} failed (${sig ?? `exit ${code}`}): ${stderr.trim()}`));
-        });
-      });
-    } finally {
-      signal.removeEventListener('abort', kill);
-      stream.off('close', onStreamClose);
-      stream.unpipe(child.stdin);
-      kill();
-    }
+    await forwardPort({ pid, port, stream, signal, nsenter: this.#nsenter, socat: this.#socat, pairs: this.#pairs });
   }
 
   /** Inspects a container that must be running; NotFoundError when missing, InvalidError when not running. */

@@ -5,6 +5,7 @@ runRuntimeContract('FakeRuntime', async () => ({ runtime: new FakeRuntime(), cle
   testLabel: { key: 'io.nodelet.test', value: 'cri-contract-fake' },
   runtimeName: 'fake',
   realKernel: false,
+  takesPodCIDRs: true,
   makeUnavailable: () => {
     const rt = new FakeRuntime();
     rt.setUnavailable(true);

@@ -1,5 +1,6 @@
 /**
- * The CRI v1 gRPC service definitions, loaded from the generated descriptor (no .proto file at run time).
+ * The CRI v1 gRPC service definitions for @grpc/grpc-js, loaded from the generated descriptor. Tests only: the fake
+ * CRI servers and the reference codec.test.ts checks codec.ts against (the agent itself uses codec.ts and src/grpc).
  * Messages use camelCase names; int64/uint64 arrive as decimal strings, enums as their names, bytes as Buffers,
  * maps as plain objects, and unset fields as their defaults.
  */

@@ -9,8 +9,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Logger } from '../../util/index.js';
-import { PooledRelay } from './read-pool.js';
+import { PooledRelay, type Logger } from '../../util/index.js';
 import { writeUpgradeError } from './upgrade.js';
 
 /** Options of {@link proxyUpgrade}. */
@@ -72,7 +71,7 @@ function requestText(u: URL, headers: Record<string, string | string[]>): string
 
 /**
  * The plain-HTTP runtime server (containerd's default): dialed directly, the request written by hand, and the
- * runtime's bytes read into pooled buffers (read-pool.ts) — the bulk direction of port-forward.
+ * runtime's bytes read into pooled buffers (src/util/read-pool.ts) — the bulk direction of port-forward.
  */
 function proxyPlain(o: ProxyUpgradeOptions): Promise<void> {
   const client = o.socket;

@@ -1,9 +1,10 @@
 /**
  * The grpc handler (upstream pkg/probe/grpc): calls grpc.health.v1.Health/Check (plaintext, optional service) with the
  * probe timeout as deadline. SERVING = success (`service healthy`); other answers and errors are failures with
- * upstream's texts. @grpc/grpc-js is loaded on first use only (it is not small).
+ * upstream's texts. One connection per probe, over src/grpc's small unary client (no @grpc/grpc-js in the agent).
  */
 import { isIP } from 'node:net';
+import { GrpcStatus, UnaryGrpcClient } from '../../grpc/index.js';
 import {
   HEALTH_CHECK_METHOD,
   SERVING,
@@ -53,25 +54,15 @@ export async function grpcProbe(req: GrpcProbeRequest): Promise<ProbeOutcome> {
   const addr = joinHostPort(req.ip, req.port);
   const family = isIP(req.ip);
   if (family === 0) return { result: 'failure', output: `error: failed to connect service at ${JSON.stringify(addr)}: not an IP address` };
-  const grpc = await import('@grpc/grpc-js');
-  const target = `${family === 6 ? 'ipv6' : 'ipv4'}:${addr}`;
-  const client = new grpc.Client(target, grpc.credentials.createInsecure(), {
-    'grpc.enable_http_proxy': 0,
-    'grpc.primary_user_agent': req.userAgent,
-    'grpc.enable_retries': 0,
-  });
+  const client = new UnaryGrpcClient({ tcp: { host: req.ip, port: req.port }, maxReceiveBytes: 4 * 1024 * 1024, metadata: { 'user-agent': req.userAgent } });
   try {
-    const resp = await new Promise<{ status: number }>((resolve, reject) => {
-      client.makeUnaryRequest(
-        HEALTH_CHECK_METHOD,
-        (service: string) => encodeHealthCheckRequest(service),
-        (buf: Buffer) => decodeHealthCheckResponse(buf),
-        req.service,
-        new grpc.Metadata(),
-        { deadline: Date.now() + req.timeoutSeconds * 1000 },
-        (err, value) => (err ? reject(err) : resolve(value ?? { status: 0 })),
-      );
-    });
+    const body = await client.call(HEALTH_CHECK_METHOD, encodeHealthCheckRequest(req.service), { timeoutMs: req.timeoutSeconds * 1000 });
+    let resp: { status: number };
+    try {
+      resp = decodeHealthCheckResponse(body);
+    } catch (err) {
+      return { result: 'failure', output: `error: health rpc probe failed: rpc error: code = Internal desc = response message parsing error: ${(err as Error).message}` };
+    }
     if (resp.status !== SERVING) {
       const name = SERVING_STATUS_NAMES[resp.status] ?? String(resp.status);
       return { result: 'failure', output: `service unhealthy (responded with ${JSON.stringify(name)})` };
@@ -79,18 +70,18 @@ export async function grpcProbe(req: GrpcProbeRequest): Promise<ProbeOutcome> {
     return { result: 'success', output: 'service healthy' };
   } catch (err) {
     const e = err as { code?: number; details?: string; message?: string };
-    if (e.code === grpc.status.UNIMPLEMENTED) {
+    if (e.code === GrpcStatus.UNIMPLEMENTED) {
       return {
         result: 'failure',
         output: `error: this server does not implement the grpc health protocol (grpc.health.v1.Health): ${e.details ?? ''}`,
       };
     }
-    if (e.code === grpc.status.DEADLINE_EXCEEDED) {
+    if (e.code === GrpcStatus.DEADLINE_EXCEEDED) {
       return { result: 'failure', output: `timeout: health rpc did not complete within ${goSeconds(req.timeoutSeconds)}` };
     }
     const code = typeof e.code === 'number' ? (GO_CODE_NAMES[e.code] ?? `Code(${e.code})`) : 'Unknown';
     let desc = e.details ?? e.message ?? '';
-    if (e.code === grpc.status.UNAVAILABLE && desc.includes('ECONNREFUSED')) {
+    if (e.code === GrpcStatus.UNAVAILABLE && desc.includes('ECONNREFUSED')) {
       // grpc-go's wording for the same situation.
       desc = `connection error: desc = "transport: Error while dialing: dial tcp ${addr}: connect: connection refused"`;
     }

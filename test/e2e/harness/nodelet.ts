@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -120,7 +120,9 @@ export const E2E_CGROUP_PREFIX = 'nodelet-e2e-';
  *   side) never see each other's pod cgroups as orphans;
  * - a podLogsDir of its own (`<root-dir>/pod-logs`, pod-logs.ts): agents remove the log directories of pods they do
  *   not know, so they must never share /var/log/pods; and (environment, {@link testEnv}) its own directory for the
- *   /var/log/containers links, so a test run leaves no links on the host.
+ *   /var/log/containers links, so a test run leaves no links on the host;
+ * - ports of its own for the kubelet API and /healthz (`--port`, `--healthz-port`: free ones) when the test does not
+ *   choose them: scripts/test.sh runs e2e files side by side, so no daemon may take the upstream defaults 10250/10248.
  */
 /** The environment of an agent run with `--root-dir=<root>`: its /var/log/containers links go to `<root>/containers`. */
 function testEnv(args: string[]): Record<string, string> {
@@ -130,9 +132,20 @@ function testEnv(args: string[]): Record<string, string> {
 
 function withTestDefaults(args: string[]): string[] {
   if (!args.some((a) => a.startsWith('--root-dir'))) return args;
+  if (args[0] !== undefined && !args[0].startsWith('-')) return args; // a subcommand (hollow) sets its nodes' own
   const out = withPrivatePodLogsDir(args);
   if (!args.some((a) => a.startsWith('--image-gc-high-threshold'))) out.push('--image-gc-high-threshold=100');
   if (!args.some((a) => a.startsWith('--eviction-hard'))) out.push('--eviction-hard=memory.available<100Mi');
   if (!args.some((a) => a.startsWith('--cgroup-root'))) out.push(`--cgroup-root=/${E2E_CGROUP_PREFIX}${process.pid}-${++daemons}`);
+  if (!args.some((a) => a.startsWith('--port'))) out.push(`--port=${freePortSync()}`);
+  if (!args.some((a) => a.startsWith('--healthz-port'))) out.push(`--healthz-port=${freePortSync()}`);
   return out;
+}
+
+/** A TCP port that was free a moment ago (asked of the kernel by a short-lived child: runNodelet is synchronous). */
+function freePortSync(): number {
+  const script = "const s=require('net').createServer().listen(0,()=>{process.stdout.write(String(s.address().port));s.close()})";
+  const port = Number(spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' }).stdout);
+  if (!Number.isInteger(port) || port <= 0) throw new Error('cannot find a free port for the daemon under test');
+  return port;
 }

@@ -1,7 +1,7 @@
 /**
  * Request authentication of the kubelet API, as upstream's delegating authenticator: an x509 client certificate
- * verified against the client CA (user = CN, groups = O; with a reloadable CA only while the verified chain reaches a
- * certificate of the current bundle, as upstream verifies every request against the current CA), else a bearer token through TokenReview (cached for
+ * verified against the client CA (user = CN, groups = O; with a reloadable CA against the current bundle at every
+ * request, as upstream does — see {@link certificateUser}), else a bearer token through TokenReview (cached for
  * cacheTTL, successes and failures alike), else — only when enabled — the anonymous user. Authenticated (non-anonymous)
  * users get the `system:authenticated` group.
  */
@@ -12,6 +12,7 @@ import type { Clock } from '../../../util/clock.js';
 import type { Logger } from '../../../util/logger.js';
 import type { UserInfo } from './attributes.js';
 import type { ReviewClient } from './reviews.js';
+import { peerChainVerifies } from './peer-chain.js';
 import { TtlCache } from './ttl-cache.js';
 import type { ClientCABundle, ClientCASource } from './types.js';
 
@@ -54,14 +55,23 @@ function chainInBundle(leaf: DetailedPeerCertificate, bundle: ClientCABundle): b
 }
 
 /**
- * The user of a verified client certificate, or undefined when there is none (or it did not verify, or — with
- * `bundle` — its chain no longer reaches a certificate of the bundle).
+ * The user of a verified client certificate, or undefined when there is none or it does not verify. Without `bundle`
+ * only the handshake's verdict counts; with it the chain must reach a certificate of the bundle now — a chain the
+ * handshake verified against an older bundle must still reach it, and one the handshake could not verify (its CA
+ * was added since) is verified per request (peer-chain.ts).
  */
 export function certificateUser(req: IncomingMessage, bundle?: ClientCABundle): UserInfo | undefined {
   const socket = req.socket as Partial<TLSSocket>;
-  if (socket.authorized !== true || typeof socket.getPeerCertificate !== 'function') return undefined;
-  const cert = socket.getPeerCertificate(bundle !== undefined);
-  if (bundle !== undefined && !chainInBundle(cert as DetailedPeerCertificate, bundle)) return undefined;
+  if (typeof socket.getPeerCertificate !== 'function') return undefined;
+  if (socket.authorized !== true && bundle === undefined) return undefined;
+  const cert = socket.getPeerCertificate(bundle !== undefined) as DetailedPeerCertificate | null | undefined;
+  if (cert === null || cert === undefined) return undefined;
+  if (bundle !== undefined) {
+    // Verified at the handshake: still trusted while the chain reaches the current bundle. Not verified then (the
+    // bundle of that moment did not hold its CA): verified now against the current bundle, as upstream does.
+    const trusted = socket.authorized === true ? chainInBundle(cert, bundle) : peerChainVerifies(cert, bundle, new Date());
+    if (!trusted) return undefined;
+  }
   const subject = (cert as { subject?: Record<string, string | string[] | undefined> } | undefined)?.subject;
   const cn = subject?.['CN'];
   const name = Array.isArray(cn) ? cn[0] : cn;
