@@ -35,6 +35,7 @@ up)
     echo "UNAVAILABLE=no real control plane: $K8S/up.sh not found and NODELET_E2E_KUBECONFIG not set"; exit 0
   fi
   mkdir -p "$STATE/run"
+  nodes="${*:-node-1}"   # before `set --` below reuses the positional parameters for the ports
   if alive apiserver; then
     # Reuse: up.sh is idempotent but rewrites the kubeconfigs with K8S_PORT, so keep the port it runs on.
     port=$(sed -n 's|.*server: "https://127.0.0.1:\([0-9]*\)".*|\1|p' "$STATE/admin.kubeconfig" | head -1)
@@ -55,7 +56,7 @@ up)
     printf 'K8S_PORT=%s ETCD_PORT=%s ETCD_PEER_PORT=%s KCM_PORT=%s SCHED_PORT=%s\n' "$@" > "$STATE/run/nodelet-ports.env"
     started=1
   fi
-  export K8S_NODES="${*:-node-1}"
+  export K8S_NODES="$nodes"
   if ! out=$(bash "$K8S/up.sh" "$STATE" 2>&1); then
     echo "UNAVAILABLE=up.sh failed: $(echo "$out" | tail -5 | tr '\n' ' ')"
     [ $started = 1 ] && bash "$K8S/up.sh" --down "$STATE" >/dev/null 2>&1

@@ -52,23 +52,49 @@ function textOf(s: SpdyStream): Promise<string> {
   return ended(s).then(() => text);
 }
 
-/** Opens the remotecommand streams for `io` and relays them until the server reports the end. */
-function relay(conn: SpdyConnection, io: StreamIO): StreamSession {
-  const error = conn.openStream({ streamtype: 'error' });
+/** How long an aborted attach waits for the streaming server to answer its streams before closing anyway. */
+const ESTABLISH_WAIT_MS = 5_000;
+
+/** Resolves when the peer replied to every stream in `streams` (or one ended), or after `ms`. */
+function replied(streams: readonly SpdyStream[], ms: number): Promise<void> {
+  const each = streams.map((st) => new Promise<void>((resolve) => {
+    st.once('reply', () => resolve());
+    st.once('close', () => resolve());
+  }));
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    void Promise.all(each).then(() => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Opens the remotecommand streams for `io` and relays them until the server reports the end. `opened` collects the
+ * streams as they are opened (for a graceful abort).
+ */
+function relay(conn: SpdyConnection, io: StreamIO, opened: SpdyStream[] = []): StreamSession {
+  const open = (type: string): SpdyStream => {
+    const st = conn.openStream({ streamtype: type });
+    opened.push(st);
+    return st;
+  };
+  const error = open('error');
   const status = textOf(error);
   error.end();
   const outputs: Promise<void>[] = [];
   const pipeOut = (type: string, to: NodeJS.WritableStream | undefined): void => {
     if (to === undefined) return;
-    const s = conn.openStream({ streamtype: type });
+    const s = open(type);
     s.end();
     s.pipe(to as Writable, { end: false });
     outputs.push(ended(s));
   };
-  if (io.stdin !== undefined) io.stdin.pipe(conn.openStream({ streamtype: 'stdin' }));
+  if (io.stdin !== undefined) io.stdin.pipe(open('stdin'));
   pipeOut('stdout', io.stdout);
   if (!io.tty) pipeOut('stderr', io.stderr);
-  const resize = io.tty ? conn.openStream({ streamtype: 'resize' }) : undefined;
+  const resize = io.tty ? open('resize') : undefined;
   resize?.on('error', () => undefined);
   const done = (async (): Promise<number> => {
     const text = await status;
@@ -158,9 +184,18 @@ export class CriStreaming implements ContainerStreaming {
 
   async attach(containerId: string, io: StreamIO): Promise<StreamSession> {
     const url = await this.#calls.attach({ containerId, tty: io.tty, stdin: io.stdin !== undefined, stdout: io.stdout !== undefined, stderr: !io.tty && io.stderr !== undefined });
-    const { conn } = await connectSpdy(url, ['v4.channel.k8s.io'], io.signal, this.#log);
-    const session = relay(conn, io);
-    return { resize: session.resize, done: session.done.then(() => undefined) };
+    // An abort closes the connection only once containerd answered the streams: torn down while its streaming
+    // server was still setting the session up, containerd 1.6 never saw the container's init die afterwards
+    // (StopContainer/RemovePodSandbox hung until their deadline; test/integration/cri-containerd-streaming).
+    const closing = new AbortController();
+    const { conn } = await connectSpdy(url, ['v4.channel.k8s.io'], closing.signal, this.#log);
+    const opened: SpdyStream[] = [];
+    const session = relay(conn, io, opened);
+    const onAbort = (): void => void replied(opened, ESTABLISH_WAIT_MS).then(() => closing.abort());
+    if (io.signal.aborted) onAbort();
+    else io.signal.addEventListener('abort', onAbort, { once: true });
+    const done = session.done.finally(() => io.signal.removeEventListener('abort', onAbort));
+    return { resize: session.resize, done: done.then(() => undefined) };
   }
 
   /** A single-use port-forward URL for the sandbox; the client's streams name the ports. */
