@@ -54,13 +54,15 @@ describe('a role the API server refuses', () => {
       const t = await healthz();
       return t.includes('[-]api-access failed') ? t : undefined;
     }, { timeoutMs: 30_000, description: '/healthz reporting api-access failed' });
-    expect(body).toMatch(/\[-\]api-access failed: forbidden by the API server: POST \/api\/v1\/nodes: /);
-    expect(body).toContain(`nodes "${NODE}" is forbidden: node "${IDENTITY}" is not allowed to modify node "${NODE}"`);
+    // The check names the first refused request: the registration (POST) or the node's own read (GET), which start
+    // together; each refusal is in the log (below).
+    expect(body).toMatch(new RegExp(`\\[-\\]api-access failed: forbidden by the API server: (POST /api/v1/nodes|GET /api/v1/nodes/${NODE}): nodes "${NODE}" is forbidden`));
     // Registration keeps retrying (backoff 100 ms doubling to 7 s); the denial is still logged only once.
     await waitFor(() => nodelet.logs().split('\n').filter((l) => l.includes('unable to register node')).length >= 3, { timeoutMs: 20_000, description: 'three registration attempts' });
     const refusals = nodelet.logs().split('\n').filter((l) => l.includes("refused this role's identity") && l.includes('POST /api/v1/nodes'));
     expect(refusals).toHaveLength(1);
     expect(refusals[0]).toContain('"level":50');
     expect(refusals[0]).toContain(`system:node:${IDENTITY}`);
+    expect(refusals[0]).toContain(`nodes \\"${NODE}\\" is forbidden: node \\"${IDENTITY}\\" is not allowed to modify node \\"${NODE}\\"`);
   });
 });
