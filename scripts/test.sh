@@ -58,10 +58,25 @@ if [ "$(id -u)" = 0 ] && [ -z "$(ip -4 route show exact 10.96.0.0/12 2>/dev/null
   if ip link add "$SINK" type veth peer name nlsuite-sink1 && ip link set "$SINK" up && ip link set nlsuite-sink1 up &&
     ip route add 10.96.0.0/12 dev "$SINK"; then sink_owned=1; else ip link del "$SINK" 2>/dev/null || true; fi
 fi
+# What the CNI portmap plugin and private containerds leave on the host for good (portmap's CNI-HOSTPORT-* chains,
+# containerd's k8s.io cgroups), removed at the end when the run made them and nothing else uses them.
+hostport_before=$(iptables -t nat -S CNI-HOSTPORT-DNAT >/dev/null 2>&1 && echo 1 || echo 0)
+k8sio_before=$(ls -d /sys/fs/cgroup/*/k8s.io /sys/fs/cgroup/k8s.io 2>/dev/null | wc -l)
+remove_hostport_chains() {
+  iptables -t nat -S CNI-HOSTPORT-DNAT >/dev/null 2>&1 || return 0
+  [ "$(iptables -t nat -S CNI-HOSTPORT-DNAT | grep -c '^-A')" = 0 ] || return 0 # port mappings still there
+  local rule
+  iptables -t nat -S | grep -E '^-A (PREROUTING|OUTPUT|POSTROUTING) .*-j CNI-HOSTPORT-' | sed 's/^-A/-D/' |
+    while read -r rule; do eval "iptables -t nat $rule"; done
+  for c in CNI-HOSTPORT-DNAT CNI-HOSTPORT-MASQ CNI-HOSTPORT-SETMARK; do iptables -t nat -F "$c" 2>/dev/null; iptables -t nat -X "$c" 2>/dev/null; done
+  return 0
+}
 cp_pid=
 cleanup() {
   [ -n "$cp_pid" ] && { wait "$cp_pid" 2>/dev/null; bash scripts/e2e-control-plane.sh down >/dev/null 2>&1; }
   [ "$sink_owned" = 1 ] && ip link del "$SINK" 2>/dev/null
+  [ "$(id -u)" = 0 ] && [ "$hostport_before" = 0 ] && remove_hostport_chains
+  [ "$k8sio_before" = 0 ] && find /sys/fs/cgroup/*/k8s.io /sys/fs/cgroup/k8s.io -depth -type d -exec rmdir {} + 2>/dev/null
   return 0
 }
 trap cleanup EXIT
