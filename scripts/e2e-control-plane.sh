@@ -69,6 +69,13 @@ up)
 down)
   if [ -f "$STATE/run/nodelet-started" ] && [ -f "$K8S/up.sh" ]; then
     rm -f "$STATE/run/nodelet-started"
+    # up.sh --down deletes the shared sink link k8ssink0 and so every route on it: when another control plane on
+    # this machine routes its service CIDR there too, keep the link and remove only this one's route.
+    svc=${K8S_SERVICE_CIDR:-10.96.0.0/16}
+    if [ -n "$(ip route show dev k8ssink0 2>/dev/null | grep -v "^$svc ")" ]; then
+      rm -f "$STATE/run/sink"
+      ip route del "$svc" dev k8ssink0 2>/dev/null
+    fi
     bash "$K8S/up.sh" --down "$STATE"
   fi
   ;;
