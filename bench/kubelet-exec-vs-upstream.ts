@@ -7,8 +7,9 @@
  *    hits every target alike;
  *  - `kubectl port-forward` throughput of one HTTP download of SIZE MiB (default 1024: a sparse file served by busybox
  *    httpd bound to the pod's 127.0.0.1) and the CPU time it costs the agent and the runtime: nodelet+containerd vs
- *    kubelet+containerd (on containerd both relay to containerd's CRI streaming server, which dials into the pod's
- *    netns), and nodelet on Docker (nodelet runs `nsenter … socat` itself: counted through its reaped children).
+ *    kubelet+containerd (the kubelet relays to containerd's CRI streaming server, which dials into the pod's netns;
+ *    nodelet, on either runtime, dials into the pod's netns itself through a helper process that hands it the
+ *    connected socket — counted through its reaped children).
  *
  * Phase A runs nodelet (node A, containerd) and the kubelet (node B) side by side; phase B replaces nodelet on node A
  * by nodelet on Docker, the kubelet keeps running. Everything is started here and removed in `finally` and on
@@ -203,7 +204,8 @@ async function portForward(cluster: Cluster, r: Running, localPort: number): Pro
     const secs = Number(process.hrtime.bigint() - t0) / 1e9;
     const api1 = cpuWithChildren(apiserverPid);
     await stopChild(pf, 5000);
-    await sleep(1000); // the per-connection helpers (socat on Docker) exit and are reaped into the agent's children time
+    // The port-forward helper (src/cri/netns) exits 10 s after its last dial and is reaped into the agent's children time.
+    await sleep(11_000);
     const result = {
       bytes,
       secs,
@@ -397,9 +399,9 @@ ${ms1(engineFloor.total.p99)}, min ${ms1(engineFloor.total.min)} (n=${engineFloo
 
 \`kubectl port-forward\`: one HTTP GET of ${SIZE_MIB} MiB through kubectl → API server → agent → pod, one target at a time
 (nodelet/containerd and the kubelet in phase A, nodelet/Docker in phase B; "vs upstream" is against the kubelet's row).
-CPU is utime+stime (plus reaped children) of each process during the transfer; on containerd both agents relay the
-stream to containerd's CRI streaming server, which dials into the pod's netns, so agent + containerd is the cost to
-compare. The idle CPU rate just before (agent / runtime, CPU-s per s) was ${(['nodelet-containerd', 'kubelet-containerd', 'nodelet-docker'] as Target[])
+CPU is utime+stime (plus reaped children) of each process during the transfer; the kubelet relays the stream to
+containerd's CRI streaming server, which dials into the pod's netns; nodelet dials into the pod's netns itself (a
+helper process hands it the connected socket, counted as agent) — so agent + runtime is the cost to compare. The idle CPU rate just before (agent / runtime, CPU-s per s) was ${(['nodelet-containerd', 'kubelet-containerd', 'nodelet-docker'] as Target[])
     .map((t) => (pf[t] === undefined ? undefined : `${LABEL[t]} ${pf[t].idleAgent.toFixed(3)} / ${pf[t].idleRuntime.toFixed(3)}`))
     .filter((s) => s !== undefined)
     .join('; ')} (not subtracted).
@@ -408,7 +410,7 @@ compare. The idle CPU rate just before (agent / runtime, CPU-s per s) was ${(['n
 | --- | --- | --- | --- | --- | --- | --- |
 ${pfRow('nodelet-containerd', 'containerd')}
 ${pfRow('kubelet-containerd', 'containerd')}
-${pfRow('nodelet-docker', 'dockerd; the data path is nodelet\'s own nsenter+socat, counted as agent')}
+${pfRow('nodelet-docker', 'dockerd; the data path is nodelet\'s own socket into the pod netns; its helper counted as agent')}
 `;
 }
 

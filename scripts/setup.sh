@@ -10,7 +10,7 @@ log() { printf '[setup] %s\n' "$*"; }
 #    busybox) is needed because its binary is copied into the testbox image.
 PACKAGES=(
   docker.io containerd iptables nftables conntrack iproute2 busybox-static containernetworking-plugins
-  gcc libc6-dev curl procps systemd tar openssl socat
+  gcc libc6-dev curl procps systemd tar openssl
   dbus-daemon python3-dbus python3-gi
 )
 missing=()

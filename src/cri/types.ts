@@ -468,16 +468,6 @@ export interface ExecPreparer {
   prepareExec(containerId: string, cmd: string[], shape: ExecShape): Promise<PreparedExec>;
 }
 
-/**
- * Optional capability of a runtime with its own streaming server (CRI): a single-use URL of a port-forward session
- * into a sandbox. The kubelet then proxies the client's whole SPDY connection to it byte for byte, as the upstream
- * kubelet does, instead of terminating SPDY and relaying stream by stream (src/kubelet/streaming/proxy.ts).
- */
-export interface PortForwardUrls {
-  /** The URL; rejects with the runtime's error (NotFoundError when the sandbox is unknown). Not idempotent: one URL per call. */
-  portForwardUrl(podSandboxId: string): Promise<string>;
-}
-
 /** Everything a backend implements. */
 export interface ContainerRuntime extends PodSandboxManager, ContainerManager, RuntimeInfo, ImageService {
   /** Releases connections and event subscriptions. */

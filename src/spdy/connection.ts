@@ -322,17 +322,27 @@ export class SpdyConnection {
     this.#process();
   }
 
-  /** Handles queued frames in order; header-bearing frames wait for the (async) inflater. */
+  /** Handles queued frames in order; header-bearing frames wait for the inflater when it answers asynchronously. */
   #process(): void {
     while (!this.#busy && !this.#closed && this.#pending.length > 0) {
       const f = this.#pending.shift() as SpdyFrame;
       if (f.type === 'synStream' || f.type === 'headers' || f.type === 'synReply') {
+        let headers: SpdyHeaders | Promise<SpdyHeaders>;
+        try {
+          headers = this.#inflater.decompress(f.headerBlock);
+        } catch (err) {
+          this.close(`protocol error: ${(err as Error).message}`);
+          return;
+        }
+        if (!(headers instanceof Promise)) {
+          this.#onHeaders(f, headers);
+          continue;
+        }
         this.#busy = true;
-        this.#inflater.decompress(f.headerBlock).then(
-          (headers) => {
+        headers.then(
+          (h) => {
             this.#busy = false;
-            if (f.type === 'synStream') this.#onSynStream(f, headers);
-            else if (f.type === 'synReply') this.#streams.get(f.streamId)?.emit('reply', headers);
+            this.#onHeaders(f, h);
             this.#process();
           },
           (err: unknown) => {
@@ -345,6 +355,11 @@ export class SpdyConnection {
       this.#onFrame(f);
     }
     if (!this.#busy && this.#pending.length === 0 && this.#closeReason !== undefined) this.close(this.#closeReason);
+  }
+
+  #onHeaders(f: Extract<SpdyFrame, { type: 'synStream' | 'headers' | 'synReply' }>, headers: SpdyHeaders): void {
+    if (f.type === 'synStream') this.#onSynStream(f, headers);
+    else if (f.type === 'synReply') this.#streams.get(f.streamId)?.emit('reply', headers);
   }
 
   #onSynStream(f: Extract<SpdyFrame, { type: 'synStream' }>, headers: SpdyHeaders): void {

@@ -1,4 +1,4 @@
-import { constants, createInflate } from 'node:zlib';
+import { constants, createDeflate, createInflate } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { encodeData, encodeGoaway, encodePing, encodeRstStream, encodeSynReply, encodeSynStream, FrameReader, SpdyProtocolError } from './frames.js';
 import { decodeNameValueBlock, encodeNameValueBlock, HeaderCompressor, HeaderDecompressor, SPDY_DICTIONARY } from './headers.js';
@@ -80,5 +80,31 @@ describe('SPDY header blocks', () => {
     expect(results).toEqual([{ x: '1' }, { y: '2' }]);
     d.close();
     await expect(d.decompress(c.compress({}))).rejects.toThrow(SpdyProtocolError);
+  });
+
+  it('inflates synchronously while the history is small, then hands over to the async inflater without losing state', async () => {
+    // A real compressing peer (like Go's): one deflate stream with the SPDY dictionary, sync-flushed per block.
+    const deflate = createDeflate({ dictionary: SPDY_DICTIONARY });
+    const block = (h: Record<string, string>): Promise<Buffer> =>
+      new Promise((resolve) => {
+        deflate.write(encodeNameValueBlock(h));
+        deflate.flush(constants.Z_SYNC_FLUSH, () => resolve((deflate.read() as Buffer | null) ?? Buffer.alloc(0)));
+      });
+    const d = new HeaderDecompressor(200);
+    const first = d.decompress(await block({ streamtype: 'error', port: '80' }));
+    expect(first).not.toBeInstanceOf(Promise);
+    expect(first).toEqual({ streamtype: 'error', port: '80' });
+    const got: unknown[] = [];
+    for (let i = 0; i < 30; i++) {
+      const r = d.decompress(await block({ streamtype: 'data', requestid: String(i), filler: 'x'.repeat(i * 7) }));
+      if (i === 29) expect(r).toBeInstanceOf(Promise); // past the 200-byte history: async
+      got.push(await r);
+    }
+    expect(got).toEqual(Array.from({ length: 30 }, (_, i) => ({ streamtype: 'data', requestid: String(i), filler: 'x'.repeat(i * 7) })));
+    d.close();
+  });
+
+  it('a corrupt block fails synchronously with SpdyProtocolError', () => {
+    expect(() => new HeaderDecompressor().decompress(Buffer.from('not a zlib stream'))).toThrow(SpdyProtocolError);
   });
 });

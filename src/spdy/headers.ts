@@ -1,10 +1,12 @@
 /**
  * SPDY/3 header blocks: the name/value block format and its zlib compression with the SPDY dictionary. Both
- * directions are one zlib stream per connection. Incoming blocks are inflated with a persistent inflater (async);
- * outgoing blocks are written as deflate "stored" blocks, which needs no compression state and is valid input for
+ * directions are one zlib stream per connection. Incoming blocks are inflated synchronously while the connection's
+ * compressed history is small (the whole history is inflated again, one-shot, and the new block's output is the new
+ * suffix: a few hundred bytes for an exec, no thread-pool round trip per stream), then with a persistent inflater
+ * (async); outgoing blocks are written as deflate "stored" blocks, which needs no compression state and is valid input for
  * every peer's inflater (the header names Kubernetes sends back are few and short).
  */
-import { constants, createInflate, type Inflate } from 'node:zlib';
+import { constants, createInflate, inflateSync, type Inflate } from 'node:zlib';
 import dictionaries from 'spdy-transport/lib/spdy-transport/protocol/spdy/dictionary.js';
 import { SpdyProtocolError } from './frames.js';
 
@@ -99,19 +101,54 @@ export class HeaderCompressor {
   }
 }
 
+/** Compressed bytes of a connection's header history up to which blocks are inflated synchronously. */
+const SYNC_HISTORY_LIMIT = 16 * 1024;
+
 /** Inflates incoming header blocks of one connection, in order. Call close() when the connection ends. */
 export class HeaderDecompressor {
-  readonly #inflate: Inflate;
+  #inflate: Inflate | undefined;
   #chain: Promise<unknown> = Promise.resolve();
   #closed = false;
+  /** Compressed blocks so far (while inflated synchronously). */
+  readonly #history: Buffer[] = [];
+  #historyBytes = 0;
+  /** Inflated bytes so far: the already-returned prefix of the history's output. */
+  #outBytes = 0;
+  /** Output bytes the async inflater will give again (the history fed to it when it took over). */
+  #skip = 0;
+  readonly #syncLimit: number;
 
-  constructor() {
-    this.#inflate = createInflate({ dictionary: SPDY_DICTIONARY });
-    this.#inflate.on('error', () => undefined);
+  constructor(syncLimit: number = SYNC_HISTORY_LIMIT) {
+    this.#syncLimit = syncLimit;
   }
 
-  /** Inflates one compressed header block and parses it. Rejects with SpdyProtocolError on corrupt input. */
-  decompress(block: Buffer): Promise<SpdyHeaders> {
+  /**
+   * Inflates one compressed header block and parses it: synchronously (the headers) while the history is small, else
+   * a promise. Throws / rejects with SpdyProtocolError on corrupt input. Blocks must be given in arrival order.
+   */
+  decompress(block: Buffer): SpdyHeaders | Promise<SpdyHeaders> {
+    if (this.#closed) return Promise.reject(new SpdyProtocolError('connection closed'));
+    if (this.#inflate === undefined && this.#historyBytes + block.length <= this.#syncLimit) {
+      this.#history.push(block);
+      this.#historyBytes += block.length;
+      let out: Buffer;
+      try {
+        out = inflateSync(Buffer.concat(this.#history), { dictionary: SPDY_DICTIONARY, finishFlush: constants.Z_SYNC_FLUSH });
+      } catch (err) {
+        throw new SpdyProtocolError(`header decompression failed: ${(err as Error).message}`);
+      }
+      const mine = out.subarray(this.#outBytes);
+      this.#outBytes = out.length;
+      return decodeNameValueBlock(mine);
+    }
+    if (this.#inflate === undefined) {
+      // Hand over to a persistent inflater: it is fed the history first, whose output was already returned.
+      this.#inflate = createInflate({ dictionary: SPDY_DICTIONARY });
+      this.#inflate.on('error', () => undefined);
+      if (this.#history.length > 0) this.#inflate.write(Buffer.concat(this.#history));
+      this.#skip = this.#outBytes;
+      this.#history.length = 0;
+    }
     const run = this.#chain.then(() => this.#inflateOne(block));
     this.#chain = run.catch(() => undefined);
     return run.then(decodeNameValueBlock);
@@ -120,27 +157,31 @@ export class HeaderDecompressor {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#inflate.destroy();
+    this.#inflate?.destroy();
   }
 
   #inflateOne(block: Buffer): Promise<Buffer> {
+    const inflate = this.#inflate as Inflate;
     return new Promise((resolve, reject) => {
       if (this.#closed) {
         reject(new SpdyProtocolError('connection closed'));
         return;
       }
       const onError = (err: Error): void => reject(new SpdyProtocolError(`header decompression failed: ${err.message}`));
-      this.#inflate.once('error', onError);
-      this.#inflate.write(block);
-      this.#inflate.flush(constants.Z_SYNC_FLUSH, () => {
-        this.#inflate.off('error', onError);
+      inflate.once('error', onError);
+      inflate.write(block);
+      inflate.flush(constants.Z_SYNC_FLUSH, () => {
+        inflate.off('error', onError);
         if (this.#closed) {
           reject(new SpdyProtocolError('connection closed'));
           return;
         }
         const chunks: Buffer[] = [];
-        for (let c = this.#inflate.read() as Buffer | null; c !== null; c = this.#inflate.read() as Buffer | null) chunks.push(c);
-        resolve(Buffer.concat(chunks));
+        for (let c = inflate.read() as Buffer | null; c !== null; c = inflate.read() as Buffer | null) chunks.push(c);
+        const out = Buffer.concat(chunks);
+        const skip = Math.min(this.#skip, out.length);
+        this.#skip -= skip;
+        resolve(out.subarray(skip));
       });
     });
   }

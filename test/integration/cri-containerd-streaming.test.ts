@@ -1,7 +1,8 @@
 /**
  * ContainerStreaming contract on a PRIVATE containerd (scripts/ensure-containerd.sh; bridge nl2ctr0 on
- * 10.214.2.0/25): exec, attach and port-forward go through the CRI Exec/Attach/PortForward URLs of containerd's
- * streaming server, which nodelet reaches as a SPDY/3.1 client (src/spdy).
+ * 10.214.2.0/25): exec and attach go through the CRI Exec/Attach URLs of containerd's streaming server, which nodelet
+ * reaches as a SPDY/3.1 client (src/spdy); port-forward connects inside the sandbox's netns (its file from the verbose
+ * sandbox status) through src/cri/netns.
  */
 import { join } from 'node:path';
 import { Writable } from 'node:stream';

@@ -1,6 +1,6 @@
 /**
  * ContainerStreaming contract on the real Docker engine (shared engine, objects labelled and removed): exec with
- * exit codes, stdin, stderr and a resized TTY; attach; port-forward through nsenter + socat into the sandbox's
+ * exit codes, stdin, stderr and a resized TTY; attach; port-forward through a connection made in the sandbox's
  * network namespace to an httpd bound only to the pod's 127.0.0.1.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runStreamingContract } from '../../src/cri/contract-streaming.js';
 import { containerConfig, sandboxConfig, waitFor } from '../../src/cri/contract-fixtures.js';
 import { DockerRuntime } from '../../src/cri/index.js';
+import { NsenterDialer } from '../../src/cri/netns/index.js';
 import { SpdyConnection, type SpdyStream } from '../../src/spdy/index.js';
 import { createLogger } from '../../src/util/index.js';
 import { dockerClient, removeLabelled, DOCKER_SOCKET } from '../support/docker.js';
@@ -44,9 +45,9 @@ runStreamingContract(
 );
 
 /**
- * Port-forward on Docker through a real SPDY data stream (the path the kubelet API takes): socat in the pod's netns
- * talks to nodelet over a unix socket pair whose reads go into reused buffers and reach the SPDY socket borrowed
- * (no copy). The bytes must arrive intact and in order, and an aborted forward must leave no socat and no fd behind.
+ * Port-forward on Docker through a real SPDY data stream (the path the kubelet API takes): a connection made inside
+ * the pod's netns by a helper (src/cri/netns), read into reused buffers that reach the SPDY socket borrowed (no
+ * copy). The bytes must arrive intact and in order, and an aborted forward must leave no socket, fd or helper behind.
  */
 describe('DockerRuntime port-forward over SPDY', () => {
   const label = { key: TEST_LABEL.key, value: 'cri-docker-portforward' };
@@ -57,7 +58,7 @@ describe('DockerRuntime port-forward over SPDY', () => {
 
   beforeAll(async () => {
     await removeLabelled(dockerClient(), label.key, label.value);
-    rt = new DockerRuntime({ socketPath: DOCKER_SOCKET });
+    rt = new DockerRuntime({ socketPath: DOCKER_SOCKET, netnsDialer: new NsenterDialer({ idleMs: 300 }) });
     const sb = sandboxConfig('pf', labels);
     sandboxId = await rt.runPodSandbox(sb);
     // A counter file (bytes whose order is visible) and a sparse 1 GiB file, served on the pod's loopback only.
@@ -117,10 +118,10 @@ describe('DockerRuntime port-forward over SPDY', () => {
     client.close();
   }, 60_000);
 
-  it('an aborted forward leaves no socat, socket or fd behind', async () => {
+  it('an aborted forward leaves no socket, fd or helper process behind', async () => {
     const fds = (): number => readdirSync('/proc/self/fd').length;
-    const socats = (): number =>
-      readdirSync('/proc').filter((p) => /^\d+$/.test(p) && readFileOr(`/proc/${p}/cmdline`).includes('TCP4:localhost:7181')).length;
+    const helpers = (): number =>
+      readdirSync('/proc').filter((p) => /^\d+$/.test(p) && readFileOr(`/proc/${p}/cmdline`).includes('/proc/self/ns/net') && readFileOr(`/proc/${p}/stat`).split(') ')[1]?.split(' ')[1] === String(process.pid)).length;
     const before = fds();
     for (let i = 0; i < 5; i++) {
       const controller = new AbortController();
@@ -139,7 +140,7 @@ describe('DockerRuntime port-forward over SPDY', () => {
       await Promise.allSettled(forwards);
       client.close();
     }
-    await waitFor('socat gone and fds released', async () => (socats() === 0 && fds() <= before ? true : undefined));
+    await waitFor('helper gone and fds released', async () => (helpers() === 0 && fds() <= before ? true : undefined));
   }, 60_000);
 });
 

@@ -3,9 +3,9 @@
  * streaming server (containerd's), which speaks the same protocols as the kubelet's endpoints. nodelet connects to it
  * as a SPDY/3.1 client (remotecommand `v4.channel.k8s.io`, `portforward.k8s.io`) — SPDY rather than WebSocket because
  * its streams half-close, so stdin EOF (`kubectl cp` into a pod) and port-forward request bodies reach the process.
- * The runtime itself enters the pod's network namespace for port-forward.
+ * Port-forward is not done here: nodelet connects inside the sandbox's network namespace itself (src/cri/netns).
  */
-import type { Duplex, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { connectSpdy, type SpdyConnection, type SpdyStream } from '../../spdy/index.js';
 import { NodeletError, type Logger } from '../../util/index.js';
 import type { ContainerStreaming, ExecShape, PreparedExec, StreamIO, StreamSession, TerminalSize } from '../types.js';
@@ -15,7 +15,6 @@ import type { ExecTicket } from './exec-reaper.js';
 export interface CriStreamingCalls {
   exec(req: { containerId: string; cmd: string[]; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }): Promise<string>;
   attach(req: { containerId: string; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }): Promise<string>;
-  portForward(req: { podSandboxId: string; port: number[] }): Promise<string>;
 }
 
 /** Finds and kills the process of an exec whose client went away (see exec-reaper.ts). */
@@ -112,7 +111,7 @@ function relay(conn: SpdyConnection, io: StreamIO, opened: SpdyStream[] = []): S
 }
 
 /** See module comment. */
-export class CriStreaming implements ContainerStreaming {
+export class CriStreaming implements Pick<ContainerStreaming, 'exec' | 'attach'> {
   readonly #calls: CriStreamingCalls;
   readonly #log: Logger;
   readonly #reaper: AbortedExecReaper | undefined;
@@ -196,33 +195,5 @@ export class CriStreaming implements ContainerStreaming {
     else io.signal.addEventListener('abort', onAbort, { once: true });
     const done = session.done.finally(() => io.signal.removeEventListener('abort', onAbort));
     return { resize: session.resize, done: done.then(() => undefined) };
-  }
-
-  /** A single-use port-forward URL for the sandbox; the client's streams name the ports. */
-  portForwardUrl(podSandboxId: string): Promise<string> {
-    return this.#calls.portForward({ podSandboxId, port: [] });
-  }
-
-  async portForward(podSandboxId: string, port: number, stream: Duplex, signal: AbortSignal): Promise<void> {
-    const url = await this.#calls.portForward({ podSandboxId, port: [port] });
-    const { conn } = await connectSpdy(url, ['portforward.k8s.io'], signal, this.#log);
-    try {
-      const headers = { port: String(port), requestid: '0' };
-      const error = conn.openStream({ ...headers, streamtype: 'error' });
-      error.end();
-      const message = textOf(error);
-      const data = conn.openStream({ ...headers, streamtype: 'data' });
-      data.on('error', () => undefined);
-      stream.pipe(data);
-      data.pipe(stream);
-      const onClose = (): void => conn.close('client went away');
-      stream.once('close', onClose);
-      await Promise.all([ended(data), message.then((m) => {
-        if (m !== '') throw new NodeletError('RUNTIME_ERROR', m);
-      })]);
-      stream.off('close', onClose);
-    } finally {
-      conn.close('port-forward finished');
-    }
   }
 }

@@ -1,3 +1,4 @@
+import { NsenterDialer, type NetnsDialer } from '../netns/index.js';
 import Docker from 'dockerode';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -68,6 +69,8 @@ export interface DockerRuntimeOptions {
   networkCheckIntervalMs?: number;
   /** Interval of releasing the networks of sandboxes that vanished (default 60 s). */
   networkGcIntervalMs?: number;
+  /** Makes port-forward's connections inside sandboxes' network namespaces (default: an NsenterDialer). */
+  netnsDialer?: NetnsDialer;
 }
 
 /**
@@ -89,6 +92,7 @@ export class DockerRuntime implements ContainerRuntime, ContainerLogs, Container
   readonly #listeners = new Set<(e: ContainerEvent) => void>();
   #events: DockerEventStream | undefined;
   readonly #streaming: DockerStreaming;
+  readonly #dialer: NetnsDialer;
 
   constructor(options: DockerRuntimeOptions = {}) {
     this.#socketPath = options.socketPath ?? '/var/run/docker.sock';
@@ -106,7 +110,8 @@ export class DockerRuntime implements ContainerRuntime, ContainerLogs, Container
       this.#gcTimer = setInterval(() => void this.releaseStaleNetworks().catch(() => undefined), options.networkGcIntervalMs ?? 60_000);
       this.#gcTimer.unref();
     }
-    this.#streaming = new DockerStreaming({ docker: this.#docker, socketPath: this.#socketPath, logger: this.#log });
+    this.#dialer = options.netnsDialer ?? new NsenterDialer({ logger: this.#log });
+    this.#streaming = new DockerStreaming({ docker: this.#docker, socketPath: this.#socketPath, logger: this.#log, dialer: this.#dialer });
   }
 
   // ---- sandboxes -----------------------------------------------------------------------------------------------
@@ -368,6 +373,7 @@ export class DockerRuntime implements ContainerRuntime, ContainerLogs, Container
     if (this.#gcTimer !== undefined) clearInterval(this.#gcTimer);
     this.#listeners.clear();
     this.#stopEvents();
+    this.#dialer.close();
   }
 
   // ---- internals -----------------------------------------------------------------------------------------------

@@ -4,20 +4,15 @@ import { InvalidError, NodeletError, NotFoundError, type Logger } from '../../ut
 import type { ContainerStreaming, StreamIO, StreamSession, TerminalSize } from '../types.js';
 import { engineMessage, engineStatus, mapDockerError } from './errors.js';
 import { DOCKER_LABELS } from './labels.js';
-import { forwardPort } from './port-forward.js';
-import { SocketPairs } from './socket-pair.js';
+import { forwardPort, type NetnsDialer } from '../netns/index.js';
 
 /** Options for {@link DockerStreaming}. */
 export interface DockerStreamingOptions {
   docker: Docker;
   socketPath: string;
   logger: Logger;
-  /** nsenter binary (default 'nsenter'): enters the sandbox's network namespace for port-forward. */
-  nsenterPath?: string;
-  /** socat binary (default 'socat'): the relay run inside the sandbox's network namespace. */
-  socatPath?: string;
-  /** Where the short-lived listeners that connect socat to nodelet get their private directories (default: the temp dir). */
-  socketDir?: string;
+  /** Makes port-forward's connections inside the sandbox's network namespace. */
+  dialer: NetnsDialer;
 }
 
 /**
@@ -110,25 +105,21 @@ function wire(stream: Duplex, io: StreamIO, tty: boolean, docker: Docker): Promi
 
 /**
  * ContainerStreaming on the Docker engine: exec through the exec API (hijacked stream, resize through the exec
- * resize API, exit code from exec inspect), attach through container attach, port-forward through
- * `nsenter -t <sandbox pid> -n socat … TCP4:localhost:<port>` (as dockershim did; port-forward.ts), so the connection
- * is made inside the pod's own network namespace and reaches ports bound only to the pod's loopback.
+ * resize API, exit code from exec inspect), attach through container attach, port-forward through a connection made
+ * inside the network namespace of the sandbox's pause process (src/cri/netns: dockershim ran socat there), so it
+ * reaches ports bound only to the pod's loopback.
  */
 export class DockerStreaming implements ContainerStreaming {
   readonly #docker: Docker;
   readonly #socketPath: string;
   readonly #log: Logger;
-  readonly #nsenter: string;
-  readonly #socat: string;
-  readonly #pairs: SocketPairs;
+  readonly #dialer: NetnsDialer;
 
   constructor(options: DockerStreamingOptions) {
     this.#docker = options.docker;
     this.#socketPath = options.socketPath;
     this.#log = options.logger.child({ component: 'docker-streaming' });
-    this.#nsenter = options.nsenterPath ?? 'nsenter';
-    this.#socat = options.socatPath ?? 'socat';
-    this.#pairs = new SocketPairs(options.socketDir);
+    this.#dialer = options.dialer;
   }
 
   async exec(containerId: string, cmd: string[], io: StreamIO): Promise<StreamSession> {
@@ -235,7 +226,7 @@ export class DockerStreaming implements ContainerStreaming {
     if (!info.State.Running || pid <= 0) {
       throw new InvalidError(`pod sandbox ${podSandboxId} is not running`, { object: `pod sandbox ${podSandboxId}` });
     }
-    await forwardPort({ pid, port, stream, signal, nsenter: this.#nsenter, socat: this.#socat, pairs: this.#pairs });
+    await forwardPort({ dialer: this.#dialer, target: { pid }, port, stream, signal, object: `pod sandbox ${podSandboxId}` });
   }
 
   /** Inspects a container that must be running; NotFoundError when missing, InvalidError when not running. */

@@ -22,8 +22,7 @@ import {
   writeSpdyUpgrade,
   writeUpgradeError,
 } from './upgrade.js';
-import { proxyUpgrade } from './proxy.js';
-import { execPreparerOf, portForwardUrlsOf } from './runtime.js';
+import { execPreparerOf } from './runtime.js';
 import { parseWsPorts, serveWsPortForward, WS_COMMAND_PROTOCOLS, WS_PORTFORWARD_PROTOCOLS, wsCommandChannels } from './ws-channels.js';
 
 /** Dependencies of {@link createStreamingHandler}. */
@@ -50,8 +49,6 @@ export function createStreamingHandler(deps: StreamingHandlerDeps): StreamingHan
   const idleTimeoutMs = deps.idleTimeoutMs ?? 4 * 3600_000;
   const creationTimeoutMs = deps.streamCreationTimeoutMs ?? 30_000;
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, clientTracking: false });
-  // A runtime with its own streaming server gets SPDY port-forward connections whole (see proxy.ts).
-  const urls = portForwardUrlsOf(deps.runtime);
   // A runtime that can prepare an exec does so while the client opens its streams (one round trip less to wait).
   const preparer = execPreparerOf(deps.runtime);
 
@@ -158,13 +155,6 @@ export function createStreamingHandler(deps: StreamingHandlerDeps): StreamingHan
     const n = negotiate(headerValues(req, STREAM_PROTOCOL_HEADER), server);
     if (!n.ok) {
       writeUpgradeError(socket, 403, n.message, { 'X-Accepted-Stream-Protocol-Versions': server.join(', ') });
-      return;
-    }
-    if (route.kind === 'portForward' && urls !== undefined) {
-      const url = await urls.portForwardUrl(target.id);
-      if (socket.destroyed) return;
-      const offered = headerValues(req, STREAM_PROTOCOL_HEADER);
-      await proxyUpgrade({ socket, head, url, idleTimeoutMs, logger: log, headers: { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': offered } });
       return;
     }
     serveSpdy(socket, head, route, target, n.protocol, options);

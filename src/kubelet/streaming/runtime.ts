@@ -1,4 +1,4 @@
-import type { ContainerStreaming, ExecPreparer, PortForwardUrls } from '../../cri/types.js';
+import type { ContainerStreaming, ExecPreparer } from '../../cri/types.js';
 
 /** The runtime's ContainerStreaming side, when it has one (every nodelet backend does; test doubles may not). */
 export function streamingOf(runtime: object): ContainerStreaming | undefined {
@@ -6,12 +6,6 @@ export function streamingOf(runtime: object): ContainerStreaming | undefined {
   return typeof r.exec === 'function' && typeof r.attach === 'function' && typeof r.portForward === 'function'
     ? (r as ContainerStreaming)
     : undefined;
-}
-
-/** The runtime's PortForwardUrls capability, when it has one (CRI runtimes). */
-export function portForwardUrlsOf(runtime: object): PortForwardUrls | undefined {
-  const r = runtime as Partial<PortForwardUrls>;
-  return typeof r.portForwardUrl === 'function' ? (r as PortForwardUrls) : undefined;
 }
 
 /** The runtime's ExecPreparer capability, when it has one (CRI runtimes). */

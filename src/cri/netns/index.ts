@@ -1,0 +1,3 @@
+export * from './types.js';
+export { NsenterDialer, netnsId, type NsenterDialerOptions } from './dialer.js';
+export { forwardPort, type ForwardPortOptions } from './forward.js';
