@@ -23,23 +23,32 @@
  * The defaults are one session's allocation of names, ports and a /24 on the shared machine: pass your own. Ports used:
  * port-base +0/+1 nodelet (API, healthz), +2/+3 the kubelet, +4..+6 kubectl port-forward's local ports.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { writeSubsection } from './lib/docs.js';
 import { loadText, machineFacts, machineLine } from './lib/machine.js';
-import { clockTicks, stopChild } from './lib/proc.js';
-import { removeSandboxes } from './lib/cri-sandboxes.js';
+import { stopChild } from './lib/proc.js';
 import { summarize, type Summary } from './lib/stats.js';
-import { CriRuntime } from '../src/cri/containerd/index.js';
-import { startPrivateContainerd, type PrivateContainerd } from '../src/cri/containerd/testing.js';
-import { runNodelet, waitFor, type Cluster, type NodeletProcess } from '../test/e2e/harness/index.js';
-import { PrivateDockerd } from '../test/e2e/node-helpers.js';
-import { realClusterBench, removeCgroupTree, unmountUnder, writeIsolatedKubeletConfig } from './lib/host.js';
+import { waitFor, type Cluster } from '../test/e2e/harness/index.js';
+import { realClusterBench, removeCgroupTree } from './lib/host.js';
 import { cleanupStack, runBench } from './lib/cleanup.js';
 import Docker from 'dockerode';
 import { engineExec, summarizeEngine, type EngineExecTiming } from './lib/engine-exec.js';
 import { directExec, directSection, fmtDirect, readKubeletClientCert, summarizeDirect, type DirectExecTiming, type DirectSummary } from './lib/direct-exec.js';
+import {
+  containerdPid,
+  cpuWithChildren,
+  deletePod as deletePodOf,
+  nodeletArgs as nodeletArgsOf,
+  nodeReady,
+  privateContainerd,
+  privateDockerd,
+  readPid,
+  sandboxesGone,
+  startNodelet as startNodeletOf,
+  startUpstreamKubelet,
+  waitPodReady,
+} from './lib/upstream-agents.js';
 
 const arg = (name: string): string | undefined => process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.split('=').slice(1).join('=');
 const KUBECONFIG = arg('kubeconfig') ?? process.env.NODELET_E2E_KUBECONFIG ?? '/tmp/k8s-real/admin.kubeconfig';
@@ -87,19 +96,16 @@ interface PortForwardResult {
 // ---------------------------------------------------------------------------------------------------------------
 // cleanup: a stack run in reverse, once, on success, failure and signals
 
-const { onCleanup, cleanup } = cleanupStack();
+const stack = cleanupStack();
+const { onCleanup, cleanup } = stack;
+const containerd = (bridge: string, subnet: string) => privateContainerd(stack, bridge, subnet);
+const startNodelet = (args: string[], name: string) => startNodeletOf(stack, args, name);
+const deletePod = (cluster: Cluster, pod: string, gone: () => Promise<boolean>) => deletePodOf(cluster, NS, pod, gone);
 
 // ---------------------------------------------------------------------------------------------------------------
 // small helpers
 
-/** utime+stime of `pid` and of its reaped children (cutime+cstime), in seconds. */
-function cpuWithChildren(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
-  return ((f[11] ?? 0) + (f[12] ?? 0) + (f[13] ?? 0) + (f[14] ?? 0)) / clockTicks();
-}
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const readPid = (path: string): number => Number(readFileSync(path, 'utf8').trim());
 
 
 function podManifest(name: string, node: string): string {
@@ -226,109 +232,13 @@ async function portForward(cluster: Cluster, r: Running, localPort: number): Pro
 // ---------------------------------------------------------------------------------------------------------------
 // the targets
 
-async function waitPodReady(cluster: Cluster, pod: string): Promise<void> {
-  await waitFor(
-    async () => (await cluster.kubectl(['-n', NS, 'get', 'pod', pod, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])).stdout === 'True',
-    { timeoutMs: 120_000, intervalMs: 500, description: `pod ${pod} Ready` },
-  );
-}
-
 async function createPod(cluster: Cluster, pod: string, node: string): Promise<void> {
   await cluster.kubectlOk(['create', '-f', '-'], { input: podManifest(pod, node) });
-  await waitPodReady(cluster, pod);
+  await waitPodReady(cluster, NS, pod);
 }
 
-/** Force-deletes a pod and waits until `gone()` says its runtime objects are removed by the agent. */
-async function deletePod(cluster: Cluster, pod: string, gone: () => Promise<boolean>): Promise<void> {
-  await cluster.kubectl(['-n', NS, 'delete', 'pod', pod, '--grace-period=0', '--force', '--wait=false']);
-  await waitFor(gone, { timeoutMs: 30_000, intervalMs: 500, description: `${pod} torn down` }).catch(() => undefined);
-}
-
-/** No ready sandbox left (the kubelet removes stopped ones only at its next garbage collection). */
-async function sandboxesGone(socketPath: string): Promise<boolean> {
-  const rt = new CriRuntime({ socketPath });
-  try {
-    return (await rt.listPodSandboxes({ state: 'ready' })).length === 0;
-  } finally {
-    await rt.close();
-  }
-}
-
-/** A private containerd registered for cleanup (tasks, mounts, bridge, dir go with it). */
-async function containerd(bridge: string, subnet: string): Promise<PrivateContainerd> {
-  const c = await startPrivateContainerd({ bridge, subnet });
-  onCleanup(`containerd ${bridge}`, async () => {
-    await removeSandboxes(c.socketPath);
-    await c.stop();
-  });
-  return c;
-}
-
-async function nodeletArgs(cluster: Cluster, node: string, root: string, endpoint: string, caFile: string, ip: string): Promise<string[]> {
-  return [
-    `--kubeconfig=${await cluster.nodeKubeconfig(node)}`,
-    '--roles=kubelet',
-    `--hostname-override=${node}`,
-    `--node-ip=${ip}`,
-    `--root-dir=${root}`,
-    `--container-runtime-endpoint=${endpoint}`,
-    `--port=${PORT}`,
-    `--healthz-port=${PORT + 1}`,
-    `--client-ca-file=${caFile}`,
-    '--fail-swap-on=false',
-    `--cgroup-root=/${CG_NODELET}`,
-    '--image-gc-high-threshold=100',
-    '--eviction-hard=memory.available<100Mi',
-  ];
-}
-
-async function startNodelet(args: string[], name: string): Promise<NodeletProcess> {
-  const n = runNodelet(args, { name });
-  onCleanup(name, async () => {
-    await n.stop();
-  });
-  return n;
-}
-
-/** The upstream kubelet on `sock`, configured as scripts/conformance.sh does (webhook authn/authz, x509 client CA). */
-async function startKubelet(cluster: Cluster, work: string, sock: string, caFile: string, ip: string): Promise<ChildProcess> {
-  const kubelet = join(BIN, 'kubelet');
-  if (!existsSync(kubelet)) {
-    const r = spawnSync('bash', [join(process.cwd(), '..', 'shared', 'k8s', 'extract.sh'), 'kubelet'], { env: { ...process.env, K8S_BIN_DIR: BIN }, stdio: 'inherit' });
-    if (r.status !== 0) throw new Error('cannot extract the upstream kubelet');
-  }
-  const { config, root } = writeIsolatedKubeletConfig({ work, port: PORT + 2, healthzPort: PORT + 3, readOnlyPort: 0, cgroupRoot: CG_KUBELET, clientCAFile: caFile });
-  const log = join(work, 'kubelet.log');
-  const child = spawn(
-    kubelet,
-    [
-      `--kubeconfig=${await cluster.nodeKubeconfig(NODE_B)}`,
-      `--config=${config}`,
-      `--hostname-override=${NODE_B}`,
-      `--node-ip=${ip}`,
-      `--root-dir=${root}`,
-      `--container-runtime-endpoint=unix://${sock}`,
-      '-v=1',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const out = createWriteStream(log);
-  child.stdout?.pipe(out);
-  child.stderr?.pipe(out);
-  onCleanup('kubelet', async () => {
-    await stopChild(child);
-    unmountUnder(root); // the kubelet makes its root dir a mount and mounts pod volumes below it
-  });
-  console.log(`upstream kubelet pid ${String(child.pid)}, log ${log}`);
-  return child;
-}
-
-async function nodeReady(cluster: Cluster, node: string): Promise<void> {
-  await waitFor(
-    async () => (await cluster.kubectl(['get', 'node', node, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])).stdout === 'True',
-    { timeoutMs: 120_000, intervalMs: 500, description: `node ${node} Ready` },
-  );
-}
+const nodeletArgs = (cluster: Cluster, node: string, root: string, endpoint: string, caFile: string, ip: string): Promise<string[]> =>
+  nodeletArgsOf({ cluster, node, root, endpoint, caFile, ip, port: PORT, cgroupRoot: CG_NODELET });
 
 // ---------------------------------------------------------------------------------------------------------------
 // report
@@ -438,11 +348,11 @@ async function main(): Promise<void> {
   const ctrdB = await containerd(`${PREFIX}ctr1`, `${NET}.64/26`);
   const nodeletA = await startNodelet(await nodeletArgs(cluster, NODE_A, join(work, 'nodelet-ctrd-root'), `unix://${ctrdA.socketPath}`, caFile, ip), `${PREFIX}-bench-nodelet-ctrd`);
   onCleanup('pods of nodelet/containerd', () => deletePod(cluster, 'nodelet-ctrd', () => sandboxesGone(ctrdA.socketPath)));
-  const kubelet = await startKubelet(cluster, work, ctrdB.socketPath, caFile, ip);
+  const kubelet = await startUpstreamKubelet(stack, { cluster, binDir: BIN, work, sock: ctrdB.socketPath, caFile, ip, node: NODE_B, port: PORT + 2, cgroupRoot: CG_KUBELET });
   onCleanup('pods of the kubelet', () => deletePod(cluster, 'kubelet-ctrd', () => sandboxesGone(ctrdB.socketPath)));
   await Promise.all([nodeReady(cluster, NODE_A), nodeReady(cluster, NODE_B)]);
   await Promise.all([createPod(cluster, 'nodelet-ctrd', NODE_A), createPod(cluster, 'kubelet-ctrd', NODE_B)]);
-  const ctrdPid = (c: PrivateContainerd) => () => readPid(join(c.dir, 'containerd.pid'));
+  const ctrdPid = containerdPid;
   const running: Record<Target, Running | undefined> = {
     'nodelet-containerd': { pod: 'nodelet-ctrd', port: PORT, agentPid: () => nodeletA.pid, runtimePid: ctrdPid(ctrdA) },
     'kubelet-containerd': { pod: 'kubelet-ctrd', port: PORT + 2, agentPid: () => kubelet.pid ?? 0, runtimePid: ctrdPid(ctrdB) },
@@ -457,22 +367,12 @@ async function main(): Promise<void> {
   // Phase B: nodelet on Docker on node A (nodelet/containerd torn down first), the kubelet still on node B.
   await deletePod(cluster, 'nodelet-ctrd', () => sandboxesGone(ctrdA.socketPath));
   await nodeletA.stop();
-  const dockerDir = join(work, 'dockerd');
-  mkdirSync(dockerDir, { recursive: true });
-  const engine = new PrivateDockerd(dockerDir, `${PREFIX}-bbr0`);
-  onCleanup('dockerd', async () => {
-    const ids = engine.docker(['ps', '-aq']).split('\n').filter((s) => s !== '');
-    if (ids.length > 0) engine.docker(['rm', '-f', ...ids]);
-    await engine.destroy();
-  });
-  engine.setupBridge(`${NET}.129/26`);
-  await engine.start();
-  engine.loadImages();
+  const { engine, pid: dockerdPid } = await privateDockerd(stack, work, `${PREFIX}-bbr0`, `${NET}.129/26`);
   const nodeletD = await startNodelet(await nodeletArgs(cluster, NODE_A, join(work, 'nodelet-docker-root'), `unix://${engine.socket}`, caFile, ip), `${PREFIX}-bench-nodelet-docker`);
   onCleanup('pods of nodelet/Docker', () => deletePod(cluster, 'nodelet-docker', async () => engine.docker(['ps', '-q']) === ''));
   await nodeReady(cluster, NODE_A);
   await createPod(cluster, 'nodelet-docker', NODE_A);
-  running['nodelet-docker'] = { pod: 'nodelet-docker', port: PORT, agentPid: () => nodeletD.pid, runtimePid: () => readPid(join(dockerDir, 'docker.pid')) };
+  running['nodelet-docker'] = { pod: 'nodelet-docker', port: PORT, agentPid: () => nodeletD.pid, runtimePid: dockerdPid };
   const execB = await execLatencies(cluster, { 'nodelet-docker': running['nodelet-docker'], 'kubelet-containerd': running['kubelet-containerd'] });
   // The engine's own floor, interleaved with the direct execs: exec create/start/inspect straight to dockerd.
   const engineApi = new Docker({ socketPath: engine.socket });

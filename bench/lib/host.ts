@@ -61,6 +61,8 @@ export interface IsolatedKubeletOptions {
   cgroupRoot: string;
   /** Client CA of the API server's kubelet client certificate. */
   clientCAFile: string;
+  /** containerLogMaxSize (e.g. `500Mi`; default upstream's 10Mi): a large log is rotated away above it. */
+  containerLogMaxSize?: string;
 }
 
 /**
@@ -88,7 +90,7 @@ cgroupRoot: /${o.cgroupRoot}
 podLogsDir: ${logs}
 imageGCHighThresholdPercent: 100
 evictionHard: {memory.available: 100Mi}
-authentication: {anonymous: {enabled: false}, webhook: {enabled: true}, x509: {clientCAFile: ${o.clientCAFile}}}
+${o.containerLogMaxSize === undefined ? '' : `containerLogMaxSize: ${o.containerLogMaxSize}\n`}authentication: {anonymous: {enabled: false}, webhook: {enabled: true}, x509: {clientCAFile: ${o.clientCAFile}}}
 authorization: {mode: Webhook}
 `,
   );

@@ -95,6 +95,8 @@ export class CriRuntime implements ContainerRuntime, ContainerLogs, ContainerStr
   readonly #tasks: GrpcContainerdTasks | undefined;
   readonly #reaper: ExecReaper | undefined;
   readonly #dialer: NetnsDialer;
+  /** Where ready sandboxes' network namespaces are (port-forward), until nodelet stops or removes them. */
+  readonly #netnsOf = new Map<string, NetnsTarget>();
 
   constructor(options: CriRuntimeOptions) {
     this.#timeoutMs = options.requestTimeoutMs ?? 120_000;
@@ -148,11 +150,13 @@ export class CriRuntime implements ContainerRuntime, ContainerLogs, ContainerStr
   }
 
   async stopPodSandbox(id: string): Promise<void> {
+    this.#netnsOf.delete(id);
     if (!(await this.#idempotent(this.#client.runtime('StopPodSandbox', { podSandboxId: id }, { op: 'stop', object: `pod sandbox ${id}` })))) return;
     this.#events.report({ id, podSandboxId: id, isSandbox: true, phase: 2 });
   }
 
   async removePodSandbox(id: string): Promise<void> {
+    this.#netnsOf.delete(id);
     await this.#idempotent(this.#client.runtime('RemovePodSandbox', { podSandboxId: id }, { op: 'remove', object: `pod sandbox ${id}` }));
     for (const c of this.#events.containersOf(id)) this.#events.report({ id: c, podSandboxId: id, isSandbox: false, phase: 'deleted' });
     this.#events.report({ id, podSandboxId: id, isSandbox: true, phase: 'deleted' });
@@ -303,17 +307,27 @@ export class CriRuntime implements ContainerRuntime, ContainerLogs, ContainerStr
    */
   async portForward(podSandboxId: string, port: number, stream: Duplex, signal: AbortSignal): Promise<void> {
     if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new InvalidError(`invalid port ${String(port)}`);
-    const target = await this.#sandboxNetns(podSandboxId);
-    await forwardPort({ dialer: this.#dialer, target, port, stream, signal, object: `pod sandbox ${podSandboxId}` });
+    const target = this.#netnsOf.get(podSandboxId) ?? (await this.#sandboxNetns(podSandboxId));
+    try {
+      await forwardPort({ dialer: this.#dialer, target, port, stream, signal, object: `pod sandbox ${podSandboxId}` });
+    } catch (err) {
+      this.#netnsOf.delete(podSandboxId); // asked again next time: the sandbox may have changed state
+      throw err;
+    }
   }
 
-  /** Where the sandbox's network namespace is; InvalidError when the sandbox is not ready or its netns is closed. */
+  /**
+   * Where the sandbox's network namespace is (remembered for its next connections: a netns does not move); InvalidError
+   * when the sandbox is not ready or its netns is closed.
+   */
   async #sandboxNetns(id: string): Promise<NetnsTarget> {
     const res = await this.#client.runtime('PodSandboxStatus', { podSandboxId: id, verbose: true }, { op: 'inspect', object: `pod sandbox ${id}` });
     const info = sandboxNetnsInfo(res.info);
     if (res.status?.state !== 'SANDBOX_READY' || info.closed) {
       throw new InvalidError(`pod sandbox ${id} is not ready`, { object: `pod sandbox ${id}` });
     }
+    if (this.#netnsOf.size > 4096) this.#netnsOf.clear(); // sandboxes removed behind nodelet's back
+    this.#netnsOf.set(id, info.target);
     return info.target;
   }
 

@@ -5,6 +5,7 @@
  * its streams half-close, so stdin EOF (`kubectl cp` into a pod) and port-forward request bodies reach the process.
  * Port-forward is not done here: nodelet connects inside the sandbox's network namespace itself (src/cri/netns).
  */
+import { connect, type Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import { connectSpdy, type SpdyConnection, type SpdyStream } from '../../spdy/index.js';
 import { NodeletError, type Logger } from '../../util/index.js';
@@ -115,6 +116,8 @@ export class CriStreaming implements Pick<ContainerStreaming, 'exec' | 'attach'>
   readonly #calls: CriStreamingCalls;
   readonly #log: Logger;
   readonly #reaper: AbortedExecReaper | undefined;
+  /** Where the runtime's streaming server was last (its exec URLs' host and port). */
+  #streamingAddress: { host: string; port: number } | undefined;
 
   /** With `reaper`, an aborted exec's process is killed before the session's `done` rejects. */
   constructor(calls: CriStreamingCalls, logger: Logger, reaper?: AbortedExecReaper) {
@@ -135,18 +138,26 @@ export class CriStreaming implements Pick<ContainerStreaming, 'exec' | 'attach'>
   async prepareExec(containerId: string, cmd: string[], shape: ExecShape): Promise<PreparedExec> {
     // The ticket (the time since boot) is taken while the URL is asked for: the process cannot have started before.
     const tracking = this.#reaper?.track(containerId, cmd);
+    // A TCP connection to the streaming server (its address from the last URL) is made while the URL is asked for.
+    const early = this.#streamingAddress === undefined ? undefined : connect(this.#streamingAddress);
+    early?.on('error', () => undefined);
     let url: string;
     try {
       url = await this.#calls.exec({ containerId, cmd, tty: shape.tty, stdin: shape.stdin, stdout: shape.stdout, stderr: !shape.tty && shape.stderr });
     } catch (err) {
+      early?.destroy();
       void tracking?.then((t) => t.release());
       throw err;
     }
-    const ticket = await tracking;
+    const socket = this.#reuse(url, early);
     const aborted = new AbortController();
+    // The upgrade is sent while the ticket is still being taken (neither waits for the other).
+    const connecting = connectSpdy(url, ['v4.channel.k8s.io'], aborted.signal, this.#log, socket);
+    connecting.catch(() => undefined);
+    const ticket = await tracking;
     let conn: SpdyConnection;
     try {
-      ({ conn } = await connectSpdy(url, ['v4.channel.k8s.io'], aborted.signal, this.#log));
+      ({ conn } = await connecting);
     } catch (err) {
       ticket?.release();
       throw err;
@@ -179,6 +190,25 @@ export class CriStreaming implements Pick<ContainerStreaming, 'exec' | 'attach'>
         return Promise.resolve({ done, resize: session.resize });
       },
     };
+  }
+
+  /**
+   * `early` when it was made to the URL's own address (and has not failed), else undefined (destroyed); remembers the
+   * URL's address for the next exec.
+   */
+  #reuse(url: string, early: Socket | undefined): Socket | undefined {
+    let address: { host: string; port: number } | undefined;
+    try {
+      const u = new URL(url);
+      if (u.protocol === 'http:') address = { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 80) };
+    } catch {
+      address = undefined;
+    }
+    const same = early !== undefined && address !== undefined && this.#streamingAddress?.host === address.host && this.#streamingAddress.port === address.port;
+    this.#streamingAddress = address;
+    if (same && !early.destroyed) return early;
+    early?.destroy();
+    return undefined;
   }
 
   async attach(containerId: string, io: StreamIO): Promise<StreamSession> {
