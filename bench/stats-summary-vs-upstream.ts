@@ -17,7 +17,8 @@
  *
  * Usage: tsx bench/stats-summary-vs-upstream.ts [--kubeconfig=/tmp/k8s-hs/admin.kubeconfig] [--pods=100] [--calls=100]
  *        [--spacing-ms=100] [--idle-s=15] [--nodes=hs-a,hs-b] [--prefix=hs] [--port-base=24000]
- *        [--subnets=10.231.9,10.231.10] [--before=/tmp/hs/before/nodelet.mjs] [--no-doc]
+ *        [--subnets=10.231.9,10.231.10] [--before=/tmp/hs/before/nodelet.mjs] [--hold-s=0] [--no-doc]
+ * `--hold-s` waits that long once the pods run, before measuring (to profile the agents against the live pods).
  * Ports: port-base +0/+1 nodelet (API, healthz), +2/+3 the kubelet.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -48,6 +49,7 @@ const PREFIX = arg('prefix') ?? 'hs';
 const PORT = Number(arg('port-base') ?? 24000);
 const [NET_A = '10.231.9', NET_B = '10.231.10'] = (arg('subnets') ?? '10.231.9,10.231.10').split(',');
 const BEFORE = arg('before');
+const HOLD_S = Number(arg('hold-s') ?? 0);
 const WRITE_DOC = !process.argv.includes('--no-doc');
 const NS = `${PREFIX}-bench-stats`;
 const IMAGE = 'localhost/nodelet/testbox:1.0';
@@ -410,6 +412,11 @@ async function main(): Promise<void> {
   await cluster.kubectlOk(['create', '-f', '-'], { input: podList(NODE_B, 'k') });
   await allReady(cluster, [NODE_A, NODE_B], 900_000);
   await sleep(30_000); // let both settle (first housekeeping rounds, probes of the new containers)
+  if (HOLD_S > 0) {
+    // For profiling the agents' stats code against the live pods before the measurements start.
+    console.log(`holding ${HOLD_S} s: nodelet root ${nodeletRoot}, containerd A ${ctrdA.socketPath}, B ${ctrdB.socketPath}, kubepods /${CG_NODELET}/kubepods`);
+    await sleep(HOLD_S * 1000);
+  }
 
   const kTarget: Target = { label: 'upstream kubelet v1.33.3', node: NODE_B, client: directGetClient(ip, PORT + 2, client), agentPid: () => kubelet.pid ?? 0, runtime: ctrdB };
   const nTarget = (label: string): Target => ({ label, node: NODE_A, client: directGetClient(ip, PORT, client), agentPid: () => nodelet.pid, runtime: ctrdA });

@@ -120,3 +120,14 @@ describe('NsenterDialer in real namespaces', () => {
     await waitFor('helpers and fds released', async () => (dialer.helpers === 0 && helpers() === 0 && fds() <= before ? true : undefined));
   }, 30_000);
 });
+
+describe('NsenterDialer without nsenter', () => {
+  it('a missing nsenter binary is a RUNTIME_ERROR naming it, and leaves no helper', async () => {
+    const d = new NsenterDialer({ nsenter: '/nonexistent/nsenter' });
+    const err = await d.dial({ pid: process.pid }, 80, { signal: new AbortController().signal }).catch((e: unknown) => e);
+    expect(hasCode(err, 'RUNTIME_ERROR')).toBe(true);
+    expect((err as Error).message).toContain('/nonexistent/nsenter');
+    expect(d.helpers).toBe(0);
+    d.close();
+  });
+});

@@ -11,11 +11,12 @@ export type LogOptions = Parameters<ContainerLogs['readLogs']>[1];
 /** One reassembled log line. */
 export interface LogLine {
   /** The timestamp as written (RFC3339Nano). */
-  time: string;
-  ms: number;
-  stream: 'stdout' | 'stderr';
+  readonly time: string;
+  /** {@link time} in ms since the epoch (NaN when unparsable). */
+  readonly ms: number;
+  readonly stream: 'stdout' | 'stderr';
   /** The text including its trailing newline. */
-  text: string;
+  readonly text: string;
 }
 
 /** Splits CRI log records into lines (joining partial records); `pending` carries partial text between calls. */
@@ -42,25 +43,64 @@ export class CriLogParser {
   /** Feeds raw file text; returns the complete lines it finished. Malformed records are skipped. */
   push(chunk: string): LogLine[] {
     const text = this.#rest + chunk;
-    const records = text.split('\n');
-    this.#rest = records.pop() ?? '';
     const out: LogLine[] = [];
-    for (const rec of records) {
-      const m = /^(\S+) (stdout|stderr) ([PF]) (.*)$/.exec(rec) ?? /^(\S+) (stdout|stderr) ([PF])$/.exec(rec);
-      if (m === null) continue;
-      const [, time = '', stream = 'stdout', tag, body = ''] = m;
-      const joined = (this.#pending.get(stream) ?? '') + body;
-      if (tag === 'P') {
+    let at = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; at = nl + 1, nl = text.indexOf('\n', at)) {
+      const rec = parseRecord(text, at, nl);
+      if (rec === undefined) continue;
+      const { time, stream, partial } = rec;
+      const body = text.slice(rec.body, nl);
+      const pending = this.#pending.get(stream);
+      const joined = pending === undefined ? body : pending + body;
+      if (partial) {
         this.#pending.set(stream, joined);
         this.#pendingTime.set(stream, time);
         continue;
       }
-      this.#pending.delete(stream);
-      this.#pendingTime.delete(stream);
-      out.push({ time, ms: Date.parse(time), stream: stream as LogLine['stream'], text: `${joined}\n` });
+      if (pending !== undefined) {
+        this.#pending.delete(stream);
+        this.#pendingTime.delete(stream);
+      }
+      out.push(new CriLine(time, stream, `${joined}\n`));
     }
+    this.#rest = text.slice(at);
     return out;
   }
+}
+
+/** A parsed line; its time is parsed to ms only when asked (since filters, ordering): most reads never need it. */
+class CriLine implements LogLine {
+  constructor(
+    readonly time: string,
+    readonly stream: LogLine['stream'],
+    readonly text: string,
+  ) {}
+  get ms(): number {
+    return Date.parse(this.time);
+  }
+}
+
+const SPACE = 0x20;
+
+/**
+ * The header of the record `text[from, end)` — `<time> <stdout|stderr> <P|F>` then a space and the body, or the end —
+ * or undefined when malformed. Index arithmetic instead of a regular expression: this runs once per log line.
+ */
+export function parseRecord(text: string, from: number, end: number): { time: string; stream: LogLine['stream']; partial: boolean; body: number } | undefined {
+  const s1 = text.indexOf(' ', from);
+  if (s1 <= from || s1 + 8 >= end + 1) return undefined;
+  const time = text.slice(from, s1);
+  if (/\s/.test(time)) return undefined;
+  let stream: LogLine['stream'];
+  if (text.startsWith('stdout ', s1 + 1)) stream = 'stdout';
+  else if (text.startsWith('stderr ', s1 + 1)) stream = 'stderr';
+  else return undefined;
+  const tagAt = s1 + 8;
+  if (tagAt >= end) return undefined;
+  const tag = text.charCodeAt(tagAt);
+  if (tag !== 0x50 /* P */ && tag !== 0x46 /* F */) return undefined;
+  if (tagAt + 1 < end && text.charCodeAt(tagAt + 1) !== SPACE) return undefined;
+  return { time, stream, partial: tag === 0x50, body: Math.min(end, tagAt + 2) };
 }
 
 /** Applies since/tail to complete lines. */

@@ -87,13 +87,21 @@ class Helper {
         clearTimeout(timer);
         reject(this.#exitError());
       });
+      this.#child.once('error', (err) => {
+        clearTimeout(timer);
+        reject(new NodeletError('RUNTIME_ERROR', `port-forward helper (${o.nsenter}) failed: ${err.message}`));
+      });
     });
     this.#ready.catch((err: unknown) => {
       o.log.debug({ err: (err as Error).message, netns: o.id }, 'port-forward helper failed to start');
       this.dispose();
     });
     this.#child.on('message', (m: { id?: number; errors?: string[] }, handle?: RawHandle) => this.#answer(m, handle));
-    this.#child.on('error', () => this.dispose());
+    this.#child.on('error', (err) => {
+      // e.g. spawn ENOENT: no nsenter on this host
+      this.#end(new NodeletError('RUNTIME_ERROR', `port-forward helper (${o.nsenter}) failed: ${err.message}`));
+      this.dispose();
+    });
     this.#child.once('exit', () => this.#end(this.#exitError()));
     this.#armIdle();
   }

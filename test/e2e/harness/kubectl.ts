@@ -41,6 +41,8 @@ export function runKubectl(kubeconfig: string, args: string[], opts: KubectlOpti
       clearTimeout(timer);
       resolve({ stdout, stderr, code });
     });
+    // kubectl may exit before it read its input (EPIPE): its exit code and stderr tell what happened.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input ?? '');
   });
 }

@@ -5,19 +5,19 @@
  * whatever the log size (the engine does `tail` itself, reading its json-file backwards).
  */
 import http from 'node:http';
-import { Transform, type TransformCallback, type Writable } from 'node:stream';
+import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import type { LogRequest } from './log-request.js';
 
 /** Reads a container's log into `out` (see the module comment). Rejects when the engine answers an error. */
 export type EngineLogReader = (id: string, request: LogRequest, out: Writable, signal: AbortSignal) => Promise<void>;
 
-/** Splits a multiplexed stream into payloads (frames may span chunks). */
-export class DockerDemux extends Transform {
+/** Splits a multiplexed stream into payloads, frames spanning chunks kept until complete. */
+export class FrameSplitter {
   #pending = Buffer.alloc(0);
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+  /** The payloads of the frames `chunk` completes, as one buffer (undefined when none). */
+  push(chunk: Buffer): Buffer | undefined {
     let buf = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
-    // One output chunk per input chunk: a log of short lines is not turned into a write per line.
     const parts: Buffer[] = [];
     while (buf.length >= 8) {
       const size = buf.readUInt32BE(4);
@@ -25,9 +25,61 @@ export class DockerDemux extends Transform {
       if (size > 0) parts.push(buf.subarray(8, 8 + size));
       buf = buf.subarray(8 + size);
     }
-    if (parts.length > 0) this.push(parts.length === 1 ? parts[0] : Buffer.concat(parts));
     this.#pending = Buffer.from(buf);
+    if (parts.length === 0) return undefined;
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  }
+}
+
+/** Splits a multiplexed stream into payloads (frames may span chunks); one output chunk per input chunk. */
+export class DockerDemux extends Transform {
+  readonly #split = new FrameSplitter();
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    const out = this.#split.push(chunk);
+    if (out !== undefined) this.push(out);
     cb();
+  }
+}
+
+/**
+ * Everything `r` holds buffered, as one chunk per read, until it ends (throws its error; returns when destroyed).
+ * The engine flushes every log message as its own HTTP chunk, so a large log arrives as a million ~100-byte `data`
+ * events: reading what accumulated instead turns them into far fewer writes (one TLS record and response chunk each)
+ * while keeping backpressure (nothing is read while the caller waits for the client).
+ */
+export async function* coalesced(r: Readable): AsyncGenerator<Buffer> {
+  for (;;) {
+    const chunk = r.read() as Buffer | null;
+    if (chunk !== null) {
+      yield chunk;
+      continue;
+    }
+    if (r.readableEnded) return;
+    if (r.destroyed) {
+      if (r.errored !== null) throw r.errored;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const done = (): void => {
+        off();
+        resolve();
+      };
+      const fail = (err: Error): void => {
+        off();
+        reject(err);
+      };
+      const off = (): void => {
+        r.off('readable', done);
+        r.off('end', done);
+        r.off('close', done);
+        r.off('error', fail);
+      };
+      r.on('readable', done);
+      r.on('end', done);
+      r.on('close', done);
+      r.on('error', fail);
+    });
   }
 }
 
@@ -79,10 +131,12 @@ export function createEngineLogReader(socketPath: string): EngineLogReader {
       const res = await get(socketPath, `/containers/${encodeURIComponent(id)}/logs?${engineLogQuery(request)}`, ac.signal);
       if (res.statusCode !== 200) throw new Error(`docker engine: ${await readAll(res)}`);
       // Pull-based: the next chunk is read only after the previous one was taken by the client.
-      const source: AsyncIterable<Buffer> = info.Config?.Tty === true ? res : res.pipe(new DockerDemux());
+      const split = info.Config?.Tty === true ? undefined : new FrameSplitter();
       let left = request.limitBytes ?? Infinity;
-      for await (const chunk of source) {
+      for await (const raw of coalesced(res)) {
         if (ac.signal.aborted || out.writableEnded || out.destroyed) break;
+        const chunk = split === undefined ? raw : split.push(raw);
+        if (chunk === undefined) continue;
         const part = chunk.length > left ? chunk.subarray(0, left) : chunk;
         left -= part.length;
         await write(out, part);
