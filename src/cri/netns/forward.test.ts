@@ -97,6 +97,28 @@ describe('forwardPort', () => {
     expect(released).toBe(borrowed);
   }, 10_000);
 
+  it('hundreds of forwards aborted or closed at random points leave no connection open', async () => {
+    const open = new Set<Socket>();
+    const port = await serve((s) => {
+      open.add(s);
+      s.once('close', () => open.delete(s));
+      s.on('end', () => s.end());
+      s.write(Buffer.alloc(256 * 1024)); // more than a socket buffer: the forward is mid-transfer when it ends
+    });
+    const dialer = new LoopbackDialer();
+    await Promise.all(
+      Array.from({ length: 300 }, async (_, i) => {
+        const c = client();
+        const ctl = new AbortController();
+        const fwd = forwardPort({ dialer, target: {}, port, stream: c.stream, signal: ctl.signal, object });
+        setTimeout(() => (i % 2 === 0 ? ctl.abort() : c.stream.destroy()), i % 20);
+        await fwd.catch(() => undefined);
+      }),
+    );
+    for (let i = 0; i < 100 && open.size > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(open.size).toBe(0);
+  }, 20_000);
+
   it('rejects with the dialer error when nothing listens', async () => {
     const port = await serve(() => undefined);
     await new Promise((r) => server?.close(r));

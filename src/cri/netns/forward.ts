@@ -67,6 +67,7 @@ export async function forwardPort(o: ForwardPortOptions): Promise<void> {
   if (o.signal.aborted || o.stream.destroyed) stop();
   else o.signal.addEventListener('abort', stop, { once: true });
   o.stream.once('close', stop);
+  o.stream.on('error', stop); // a failed client stream ends the forward (and is not left unhandled)
   o.stream.pipe(socket);
   let grace: NodeJS.Timeout | undefined;
   try {
