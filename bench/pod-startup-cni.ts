@@ -28,7 +28,7 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ApiClient, loadKubeConfig } from '../src/api/index.js';
 import { startCluster, waitFor, type Cluster } from '../test/e2e/harness/index.js';
-import { listChains, newChains, otherProcessRuns, removeChains, type ChainRef } from './lib/chains.js';
+import { listChains, removeLeftoverChains } from './lib/chains.js';
 import { cleanupStack, runBench } from './lib/cleanup.js';
 import { writeSubsection } from './lib/docs.js';
 import { nodeIP } from './lib/host.js';
@@ -214,19 +214,6 @@ async function phase(cluster: Cluster, api: ApiClient, watch: PodWatch, env: Age
     forget(step);
     await cluster.kubectl(['delete', 'node', node, '--wait=false']);
   }
-}
-
-/** Removes the chains this run's agents and plugins created (the kubelet's only when no other kubelet runs). */
-function removeLeftoverChains(before: ChainRef[]): string {
-  const kube = newChains(before, /^KUBE-(FIREWALL|KUBELET-CANARY|IPTABLES-HINT)$/);
-  const otherKubelet = otherProcessRuns('kubelet');
-  // CNI-* chains: only empty ones (a non-empty one may be another run's portmap state).
-  const cni = newChains(before, /^CNI-/).filter((c) => spawnSync(c.tool, ['-w', '5', '-t', c.table, '-S', c.chain], { encoding: 'utf8' }).stdout.trim().split('\n').length <= 1);
-  const remove = [...(otherKubelet ? [] : kube), ...cni];
-  const left = removeChains(remove);
-  const msg = `chains: ${kube.length} KUBE-* new (${otherKubelet ? 'left: another kubelet runs' : 'removed'}), ${cni.length} empty CNI-* removed, ${left.length} could not be removed`;
-  console.log(msg);
-  return msg;
 }
 
 async function main(): Promise<void> {

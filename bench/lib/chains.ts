@@ -86,3 +86,16 @@ export function otherProcessRuns(comm: string, except: readonly number[] = []): 
     return name === comm && !stat?.startsWith('Z') && !except.includes(Number(pid));
   });
 }
+
+/** Removes the chains this run's agents and plugins created (the kubelet's only when no other kubelet runs). */
+export function removeLeftoverChains(before: ChainRef[]): string {
+  const kube = newChains(before, /^KUBE-(FIREWALL|KUBELET-CANARY|IPTABLES-HINT)$/);
+  const otherKubelet = otherProcessRuns('kubelet');
+  // CNI-* chains: only empty ones (a non-empty one may be another run's portmap state).
+  const cni = newChains(before, /^CNI-/).filter((c) => spawnSync(c.tool, ['-w', '5', '-t', c.table, '-S', c.chain], { encoding: 'utf8' }).stdout.trim().split('\n').length <= 1);
+  const remove = [...(otherKubelet ? [] : kube), ...cni];
+  const left = removeChains(remove);
+  const msg = `chains: ${kube.length} KUBE-* new (${otherKubelet ? 'left: another kubelet runs' : 'removed'}), ${cni.length} empty CNI-* removed, ${left.length} could not be removed`;
+  console.log(msg);
+  return msg;
+}
