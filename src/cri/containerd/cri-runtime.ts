@@ -279,20 +279,22 @@ export class CriRuntime implements ContainerRuntime, ContainerLogs, ContainerStr
   }
 
   /**
-   * ExecPreparer: the running check and the CRI Exec URL + streaming connection run side by side (one round trip
-   * instead of two); when the container is not running, whatever was prepared is cancelled.
+   * ExecPreparer: the CRI Exec URL and the connection to the streaming server. NotFoundError for an unknown container,
+   * InvalidError for one that is not running (containerd's own check, mapped).
    */
   async prepareExec(id: string, cmd: string[], shape: ExecShape): Promise<PreparedExec> {
-    const prepared = this.#streaming.prepareExec(id, cmd, shape);
-    prepared.catch(() => undefined); // may reject before it is awaited below (the running check failing first)
+    // No ContainerStatus first: containerd's Exec checks the container itself (NOT_FOUND; "container is in <state>
+    // state" for one that is not running), and one runtime call less is the point of preparing.
     try {
-      await this.#requireRunning(id, 'exec in');
+      return await this.#streaming.prepareExec(id, cmd, shape);
     } catch (err) {
-      void prepared.then((p) => p.cancel(), () => undefined);
-      throw err;
+      const state = /container is in (\w+) state/.exec(err instanceof Error ? err.message : '')?.[1];
+      if (state === undefined) throw err;
+      const st = state.replace(/^CONTAINER_/, '').toLowerCase();
+      throw new InvalidError(`cannot exec in container ${id}: container not running (${st})`, { object: `container ${id}`, cause: err });
     }
-    return prepared;
   }
+
 
   /** Attach through the runtime's streaming server. */
   async attach(id: string, io: StreamIO): Promise<StreamSession> {
