@@ -118,6 +118,25 @@ interface Result {
   tailSmall: TailSample[];
 }
 
+/** What the numbers come from (written under the tables). */
+const NOTES = `
+Where the time goes. Upstream's log handler wraps the response in a flush-on-every-write writer and the CRI log reader
+writes line by line, so the kubelet sends one HTTP chunk and TLS record per log line: seconds of kubelet CPU per
+100 MiB, and of API server CPU too (it receives a million chunks).
+nodelet wrote line by line too (one response write, chunk header and promise per line, a regular expression and a
+Date.parse per record; its socket batched the writes into fewer TLS records, so the API server's share was smaller) and,
+with its small young generation (--max-semi-space-size=1), paid for the per-line garbage in scavenges. It now parses records by index, parses a line's time only for a since filter, and writes the lines of each
+64 KiB file read as one response write (src/kubelet/server/api/log-file.ts, container-logs.ts,
+src/cri/containerd/logs.ts). On Docker the engine flushes every log message as its own HTTP chunk (a million 108-byte
+\`data\` events for 100 MiB); nodelet now takes everything buffered at each wake-up and writes it as one chunk
+(src/kubelet/server/api/docker-logs.ts); the time is then the engine's (dockerd reads its json-file, decodes a JSON
+object per line and spends ~7 s of CPU per 100 MiB; its own endpoint is the floor above).
+\`--tail=100\` reads one 64 KiB block backwards on containerd (nodelet) and a few KiB on Docker (the engine reads its
+json-file backwards): the same bytes for the 100 MiB and the 1 MB log, and the same time.
+Memory: each nodelet is a process started for its phase while the kubelet runs throughout, so nodelet's peak includes
+its heap growing on its first large read; reads are 64 KiB and wait for the client, whatever the log size.
+`;
+
 const stack = cleanupStack();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -272,7 +291,7 @@ interface Floor {
   tail: Summary;
 }
 
-function report(startLine: string, endLoad: string, results: Result[], floor: Floor | undefined): string {
+function report(startLine: string, endLoad: string, results: Result[], floor: Floor | undefined, notes: string): string {
   const kubeletOf = (phase: string): Result | undefined => results.find((r) => r.phase === phase && r.target.kind === 'kubelet-containerd');
   const wholeRow = (r: Result): string => {
     const k = kubeletOf(r.phase);
@@ -282,7 +301,7 @@ function report(startLine: string, endLoad: string, results: Result[], floor: Fl
     const vs =
       k === undefined || k === r
         ? '—'
-        : `${ratio(ms, med(k.whole.map((w) => w.ms)))} time, ${ratio(hwm - Math.min(...r.whole.map((w) => w.rssBefore)), Math.max(...k.whole.map((w) => w.hwm)) - Math.min(...k.whole.map((w) => w.rssBefore)))} RSS growth, ${ratio(cpu, med(k.whole.map((w) => w.agentCpu + w.engineCpu)))} CPU`;
+        : `${ratio(ms, med(k.whole.map((w) => w.ms)))} time, ${ratio(hwm, Math.max(...k.whole.map((w) => w.hwm)))} peak RSS, ${ratio(cpu, med(k.whole.map((w) => w.agentCpu + w.engineCpu)))} CPU`;
     const engine = r.target.enginePid === undefined ? '—' : `${med(r.whole.map((w) => w.engineCpu)).toFixed(2)} s (peak RSS ${Math.max(...r.whole.map((w) => w.engineHwm)).toFixed(0)} MB)`;
     return `| ${r.target.label} (${r.phase}) | ${r.whole.map((w) => s2(w.ms)).join(', ')} | ${s2(ms)} | ${Math.min(...r.whole.map((w) => w.rssBefore)).toFixed(0)} → ${hwm.toFixed(0)} MB | ${med(r.whole.map((w) => w.agentCpu)).toFixed(2)} s | ${engine} | ${med(r.whole.map((w) => w.apiserverCpu)).toFixed(2)} s | ${vs} |`;
   };
@@ -317,7 +336,7 @@ benchmarks running): absolute times are noisy, the ratios within a phase are the
 \`kubectl logs <pod>\` of the 100 MiB log (${bytes.toLocaleString('en')} bytes verified each run), ${RUNS} runs per target. Peak
 RSS is the agent's VmHWM during the call (reset with \`clear_refs\` 5 just before); CPU is utime+stime of the agent
 (and, for Docker, of dockerd, which reads its json-file and sends the stream) during the call; "vs upstream" compares
-with the kubelet of the same phase (median time, RSS growth above the RSS before, median agent + engine CPU):
+with the kubelet of the same phase (median time, peak RSS, median agent + engine CPU):
 
 | target | times | median | agent RSS before → peak | agent CPU | engine CPU | API server CPU | vs upstream |
 | --- | --- | --- | --- | --- | --- | --- | --- |
@@ -331,7 +350,7 @@ json-file for nodelet; the same on both logs means \`--tail\` costs O(tail), not
 | target | 100 MiB log p50 / p99 | 1 MB log p50 / p99 | agent read (100 MiB / 1 MB log) | engine read (100 MiB / 1 MB log) | vs upstream (100 MiB p50 / p99) |
 | --- | --- | --- | --- | --- | --- |
 ${results.map(tailRow).join('\n')}
-`;
+${notes}`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -428,7 +447,7 @@ async function main(): Promise<void> {
     );
   }
 
-  const body = report(startLine, loadText(), results, floor);
+  const body = report(startLine, loadText(), results, floor, NOTES);
   console.log(body);
   if (WRITE_DOC) writeSubsection('kubelet-api', '## Kubelet API (bench/kubelet-logs.ts)', 'kubelet-api:logs-vs-upstream', body);
 }

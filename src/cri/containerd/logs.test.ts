@@ -72,6 +72,22 @@ describe('CRI log files', () => {
     expect(c.text()).toBe('');
   });
 
+  it('a large file: the tail reads only its end; a whole read streams block by block, in order', async () => {
+    const path = join(dir, 'big.log');
+    const n = 60_000; // ≈ 3.5 MB: several 1 MiB blocks
+    writeFileSync(path, Array.from({ length: n }, (_, i) => `2026-11-22T08:00:00Z stdout F line-${String(i)}\n`).join(''));
+    const t = sink();
+    await readCriLogFile({ path, options: { tailLines: 3 }, out: t.out });
+    expect(t.text()).toBe(`line-${String(n - 3)}\nline-${String(n - 2)}\nline-${String(n - 1)}\n`);
+    const w = sink();
+    await readCriLogFile({ path, options: {}, out: w.out });
+    const lines = w.text().split('\n');
+    expect(lines).toHaveLength(n + 1);
+    expect(lines[0]).toBe('line-0');
+    expect(lines[n - 1]).toBe(`line-${String(n - 1)}`);
+    expect(lines.every((l, i) => i === n || l === `line-${String(i)}`)).toBe(true);
+  });
+
   it('follows a growing file until the container stops', async () => {
     const path = join(dir, 'f.log');
     writeFileSync(path, '2026-11-22T08:00:00Z stdout F first\n');

@@ -2,7 +2,7 @@
  * Reads container logs in the CRI file format the runtime writes (`<RFC3339Nano> <stdout|stderr> <P|F> <text>`, one
  * record per line, `P` records continued by the next ones up to an `F`), like upstream kubelet's kuberuntime logs.
  */
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import type { ContainerLogs } from '../types.js';
 
 /** Options of ContainerLogs.readLogs. */
@@ -115,7 +115,7 @@ export function formatLine(l: LogLine, timestamps: boolean): string {
   return timestamps ? `${l.time} ${l.text}` : l.text;
 }
 
-/** Writes to `out` until `limit` bytes were written; returns false once the limit is reached. */
+/** Writes to `out` until `limit` bytes were written; resolves false once the limit is reached. Waits for a full output to drain. */
 class LimitedWriter {
   #left: number;
   constructor(
@@ -124,14 +124,46 @@ class LimitedWriter {
   ) {
     this.#left = limit ?? Infinity;
   }
-  write(s: string): boolean {
+  async write(s: string): Promise<boolean> {
     if (this.#left <= 0) return false;
     const buf = Buffer.from(s);
     const part = buf.length > this.#left ? buf.subarray(0, this.#left) : buf;
     this.#left -= part.length;
-    this.out.write(part);
+    if (!this.out.write(part)) await new Promise<void>((r) => this.out.once('drain', r));
     return this.#left > 0;
   }
+}
+
+/** Block size of the backwards scan for a tail. */
+const TAIL_CHUNK = 64 * 1024;
+/** Most bytes read forward at once. */
+const READ_CHUNK = 1024 * 1024;
+
+/** Byte offset where the last `tailLines` records of a file of `size` bytes begin (reads backwards). */
+export async function tailStart(fh: Pick<FileHandle, 'read'>, size: number, tailLines: number): Promise<number> {
+  if (tailLines <= 0) return size;
+  const buf = Buffer.alloc(Math.min(TAIL_CHUNK, Math.max(1, size)));
+  let end = size;
+  let count = 0;
+  let skipFinal = true;
+  while (end > 0) {
+    const start = Math.max(0, end - buf.length);
+    const { bytesRead } = await fh.read(buf, 0, end - start, start);
+    for (let i = bytesRead - 1; i >= 0; i--) {
+      if (buf[i] !== 0x0a) {
+        skipFinal = false;
+        continue;
+      }
+      // The newline that ends the file closes the last record; it does not separate two records.
+      if (skipFinal) {
+        skipFinal = false;
+        continue;
+      }
+      if (++count === tailLines) return start + i + 1;
+    }
+    end = start;
+  }
+  return 0;
 }
 
 /** Options for {@link readCriLogFile}. */
@@ -159,32 +191,55 @@ export async function readCriLogFile(o: ReadLogFileOptions): Promise<void> {
     throw err;
   }
   try {
-    let pos = 0;
-    const readMore = async (): Promise<LogLine[]> => {
+    const tail = o.options.tailLines;
+    // A tail starts where its records begin (found reading backwards): memory and reads O(tail), not O(file).
+    let pos = tail !== undefined && tail >= 0 ? await tailStart(fh, (await fh.stat()).size, tail + 1) : 0;
+    /** The complete lines of the next block (at most READ_CHUNK bytes); `more` while the file goes on. */
+    const readMore = async (): Promise<{ lines: LogLine[]; more: boolean }> => {
       const size = (await fh.stat()).size;
       if (size < pos) pos = 0; // truncated/rotated in place
-      if (size === pos) return [];
-      const buf = Buffer.alloc(size - pos);
+      if (size === pos) return { lines: [], more: false };
+      const buf = Buffer.alloc(Math.min(size - pos, READ_CHUNK));
       const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
       pos += bytesRead;
-      return parser.push(buf.subarray(0, bytesRead).toString('utf8'));
+      return { lines: parser.push(buf.subarray(0, bytesRead).toString('utf8')), more: bytesRead > 0 && pos < size };
     };
-    const initial = await readMore();
-    // without follow this is all there is: unfinished partial records end the output (with follow they may finish)
-    const lines = o.options.follow === true ? initial : [...initial, ...parser.flush()];
-    for (const l of selectLines(lines, o.options)) if (!writer.write(formatLine(l, timestamps))) return;
-    if (o.options.follow !== true) return;
     const since = o.options.sinceMs;
+    const emit = async (l: LogLine): Promise<boolean> => (since !== undefined && since > 0 && l.ms < since ? true : writer.write(formatLine(l, timestamps)));
+    if (tail === undefined || tail < 0) {
+      // Streamed block by block (the writer waits for a full output to drain).
+      for (let r = await readMore(); ; r = await readMore()) {
+        for (const l of r.lines) if (!(await emit(l))) return;
+        if (!r.more) break;
+      }
+      if (o.options.follow !== true) {
+        for (const l of parser.flush()) if (!(await emit(l))) return;
+      }
+    } else {
+      const initial: LogLine[] = [];
+      for (let r = await readMore(); ; r = await readMore()) {
+        initial.push(...r.lines);
+        if (!r.more) break;
+      }
+      // without follow this is all there is: unfinished partial records end the output (with follow they may finish)
+      const lines = o.options.follow === true ? initial : [...initial, ...parser.flush()];
+      for (const l of selectLines(lines, o.options)) if (!(await writer.write(formatLine(l, timestamps)))) return;
+    }
+    if (o.options.follow !== true) return;
     for (;;) {
       if (o.signal?.aborted === true) return;
       const running = o.stillRunning === undefined ? false : await o.stillRunning();
-      for (const l of await readMore()) {
-        if (since !== undefined && l.ms < since) continue;
-        if (!writer.write(formatLine(l, timestamps))) return;
+      for (let r = await readMore(); ; r = await readMore()) {
+        for (const l of r.lines) if (!(await emit(l))) return;
+        if (!r.more) break;
       }
       if (!running) {
         // One last read: the container may have written its final lines just before stopping.
-        for (const l of [...(await readMore()), ...parser.flush()]) if (!writer.write(formatLine(l, timestamps))) return;
+        for (let r = await readMore(); ; r = await readMore()) {
+          for (const l of r.lines) if (!(await emit(l))) return;
+          if (!r.more) break;
+        }
+        for (const l of parser.flush()) if (!(await emit(l))) return;
         return;
       }
       await new Promise<void>((r) => {

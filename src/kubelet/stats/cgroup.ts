@@ -66,26 +66,32 @@ function join(base: string, rel: string): string {
   return rel === '/' || rel === '' ? base : `${base}${rel.startsWith('/') ? '' : '/'}${rel}`;
 }
 
-function v1Dir(fs: StatsFs, layout: CgroupLayout, controller: 'cpuacct' | 'memory' | 'pids', rel: string): string {
-  if (controller === 'cpuacct') {
-    const a = join(`${layout.root}/cpuacct`, rel);
-    if (fs.readFile(`${a}/cpuacct.usage`) !== undefined) return a;
-    return join(`${layout.root}/cpu,cpuacct`, rel);
-  }
+function v1Dir(layout: CgroupLayout, controller: 'memory' | 'pids', rel: string): string {
   return join(`${layout.root}/${controller}`, rel);
+}
+
+/** cpuacct.usage of a v1 cgroup, from `cpuacct` or else `cpu,cpuacct` (one read when the first one has it). */
+function v1CpuUsage(fs: StatsFs, layout: CgroupLayout, rel: string): string | undefined {
+  return fs.readFile(`${join(`${layout.root}/cpuacct`, rel)}/cpuacct.usage`) ?? fs.readFile(`${join(`${layout.root}/cpu,cpuacct`, rel)}/cpuacct.usage`);
 }
 
 function workingSet(usage: number, inactiveFile: number): number {
   return usage > inactiveFile ? usage - inactiveFile : 0;
 }
 
-function readV1(fs: StatsFs, layout: CgroupLayout, rel: string): CgroupStats {
-  const cpuDir = v1Dir(fs, layout, 'cpuacct', rel);
-  const memDir = v1Dir(fs, layout, 'memory', rel);
-  const cpuUsageNanos = num(fs.readFile(`${cpuDir}/cpuacct.usage`));
+/**
+ * Reads a v1 cgroup. With `mustExist`, a cgroup whose memory.usage_in_bytes cannot be read is checked for existence
+ * (cgroup.procs of the memory hierarchy, as {@link cgroupExists}) and undefined is returned when it is gone — so an
+ * existing cgroup costs no extra read.
+ */
+function readV1(fs: StatsFs, layout: CgroupLayout, rel: string, mustExist = false): CgroupStats | undefined {
+  const memDir = v1Dir(layout, 'memory', rel);
+  const usageText = fs.readFile(`${memDir}/memory.usage_in_bytes`);
+  if (mustExist && usageText === undefined && !cgroupExists(fs, layout, rel)) return undefined;
+  const cpuUsageNanos = num(v1CpuUsage(fs, layout, rel));
   let memory: CgroupMemory | undefined;
-  const usage = num(fs.readFile(`${memDir}/memory.usage_in_bytes`));
-  const statText = fs.readFile(`${memDir}/memory.stat`);
+  const usage = num(usageText);
+  const statText = usage === undefined ? undefined : fs.readFile(`${memDir}/memory.stat`);
   if (usage !== undefined && statText !== undefined) {
     const st = parseKeyValues(statText);
     memory = {
@@ -97,17 +103,19 @@ function readV1(fs: StatsFs, layout: CgroupLayout, rel: string): CgroupStats {
       limitBytes: limit(num(fs.readFile(`${memDir}/memory.limit_in_bytes`))),
     };
   }
-  const pids = num(fs.readFile(`${v1Dir(fs, layout, 'pids', rel)}/pids.current`));
+  const pids = num(fs.readFile(`${v1Dir(layout, 'pids', rel)}/pids.current`));
   return { cpuUsageNanos, memory, pids };
 }
 
-function readV2(fs: StatsFs, layout: CgroupLayout, rel: string): CgroupStats {
+/** Reads a v2 cgroup; with `mustExist`, as {@link readV1} but keyed on cpu.stat (present in every v2 cgroup). */
+function readV2(fs: StatsFs, layout: CgroupLayout, rel: string, mustExist = false): CgroupStats | undefined {
   const dir = join(layout.root, rel);
   const cpuStat = fs.readFile(`${dir}/cpu.stat`);
+  if (mustExist && cpuStat === undefined && !cgroupExists(fs, layout, rel)) return undefined;
   const usec = cpuStat === undefined ? undefined : parseKeyValues(cpuStat).get('usage_usec');
   let memory: CgroupMemory | undefined;
   const usage = num(fs.readFile(`${dir}/memory.current`));
-  const statText = fs.readFile(`${dir}/memory.stat`);
+  const statText = usage === undefined ? undefined : fs.readFile(`${dir}/memory.stat`);
   if (usage !== undefined && statText !== undefined) {
     const st = parseKeyValues(statText);
     memory = {
@@ -124,19 +132,21 @@ function readV2(fs: StatsFs, layout: CgroupLayout, rel: string): CgroupStats {
 
 /** Whether the cgroup `rel` (e.g. `/docker/<id>`) exists. */
 export function cgroupExists(fs: StatsFs, layout: CgroupLayout, rel: string): boolean {
-  const dir = layout.version === 2 ? join(layout.root, rel) : v1Dir(fs, layout, 'memory', rel);
+  const dir = layout.version === 2 ? join(layout.root, rel) : v1Dir(layout, 'memory', rel);
   return fs.readFile(`${dir}/cgroup.procs`) !== undefined;
 }
 
-/** Reads one cgroup; undefined when it does not exist (the container is gone). */
+/**
+ * Reads one cgroup; undefined when it does not exist (the container is gone). Existence is known from the first usage
+ * file read (memory.usage_in_bytes on v1, cpu.stat on v2); cgroup.procs is read only when that file is missing.
+ */
 export function readCgroup(fs: StatsFs, layout: CgroupLayout, rel: string): CgroupStats | undefined {
-  if (!cgroupExists(fs, layout, rel)) return undefined;
-  return layout.version === 2 ? readV2(fs, layout, rel) : readV1(fs, layout, rel);
+  return layout.version === 2 ? readV2(fs, layout, rel, true) : readV1(fs, layout, rel, true);
 }
 
 /** The PIDs in a cgroup (cgroup.procs), for finding a process in a pod's network namespace. */
 export function cgroupProcs(fs: StatsFs, layout: CgroupLayout, rel: string): number[] {
-  const dir = layout.version === 2 ? join(layout.root, rel) : v1Dir(fs, layout, 'memory', rel);
+  const dir = layout.version === 2 ? join(layout.root, rel) : v1Dir(layout, 'memory', rel);
   const text = fs.readFile(`${dir}/cgroup.procs`) ?? '';
   return text.split('\n').map(Number).filter((n) => Number.isInteger(n) && n > 0);
 }
@@ -156,7 +166,7 @@ export function parseMeminfo(text: string): Map<string, number> {
  * from /proc/meminfo (usage = MemTotal − MemFree, working set = usage − Inactive(file)), as cAdvisor does.
  */
 export function readNodeCgroup(fs: StatsFs, layout: CgroupLayout, procRoot = '/proc'): CgroupStats {
-  const s = layout.version === 2 ? readV2(fs, layout, '/') : readV1(fs, layout, '/');
+  const s = (layout.version === 2 ? readV2(fs, layout, '/') : readV1(fs, layout, '/'))!;
   if (s.memory === undefined) {
     const mi = parseMeminfo(fs.readFile(`${procRoot}/meminfo`) ?? '');
     const total = mi.get('MemTotal');

@@ -105,6 +105,12 @@ export interface CollectorDeps {
   selfCgroup: string | undefined;
   /** Log file of each container as the runtime reports it (asked once per container; Docker's json-file logs). */
   logPaths: Map<string, string>;
+  /**
+   * The volume directories (`[plugin dir, volume name]`) of each pod UID as last listed, reused for
+   * `volumeListTtlMs` (a running pod's volumes are set up before its sandbox; their usage is cached as long).
+   */
+  volumeDirs: Map<string, { atMs: number; dirs: [string, string][] }>;
+  volumeListTtlMs: number;
 }
 
 /**
@@ -219,10 +225,13 @@ export class CgroupResolver {
     return undefined;
   }
 
-  /** The pod's own cgroup, when the kubepods hierarchy has one for `uid`. */
-  podCgroup(uid: string): string | undefined {
+  /**
+   * The pod's own cgroup, when the kubepods hierarchy has one for `uid`. A remembered path is checked to still exist
+   * unless `verify` is false (the caller reads it next and asks again with `verify` when that read finds nothing).
+   */
+  podCgroup(uid: string, verify = true): string | undefined {
     const hit = this.#pods.get(uid);
-    if (hit !== undefined && this.#exists(hit)) return hit;
+    if (hit !== undefined && (!verify || this.#exists(hit))) return hit;
     this.#pods.delete(uid);
     const kp = this.#findKubepods();
     if (kp === undefined || uid === '') return undefined;
@@ -259,16 +268,24 @@ export class CgroupResolver {
   }
 }
 
+/** `<root>/pods/<uid>/volumes/<plugin>/<name>` directories of a pod, listed at most once per `volumeListTtlMs`. */
+function volumeDirs(d: CollectorDeps, uid: string, base: string, nowMs: number): [string, string][] {
+  const hit = d.volumeDirs.get(uid);
+  if (hit !== undefined && nowMs - hit.atMs < d.volumeListTtlMs && nowMs >= hit.atMs) return hit.dirs;
+  const dirs: [string, string][] = [];
+  for (const plugin of d.fs.readDir(base) ?? []) for (const name of d.fs.readDir(`${base}/${plugin}`) ?? []) dirs.push([plugin, name]);
+  d.volumeDirs.set(uid, { atMs: nowMs, dirs });
+  return dirs;
+}
+
 function volumesOf(d: CollectorDeps, uid: string, pod: V1Pod | undefined, nowMs: number): VolumeSample[] {
   const base = `${d.rootDir}/pods/${uid}/volumes`;
   const claims = new Map<string, string>();
   for (const v of pod?.spec?.volumes ?? []) if (v.persistentVolumeClaim) claims.set(v.name, v.persistentVolumeClaim.claimName);
   const out: VolumeSample[] = [];
-  for (const plugin of d.fs.readDir(base) ?? []) {
-    for (const name of d.fs.readDir(`${base}/${plugin}`) ?? []) {
-      const path = `${base}/${plugin}/${name}`;
-      out.push({ name, plugin: plugin.replace(/^kubernetes\.io~/, ''), pvcName: claims.get(name), fs: d.fs.statfs(path), du: d.du.get(path, nowMs) });
-    }
+  for (const [plugin, name] of volumeDirs(d, uid, base, nowMs)) {
+    const path = `${base}/${plugin}/${name}`;
+    out.push({ name, plugin: plugin.replace(/^kubernetes\.io~/, ''), pvcName: claims.get(name), fs: d.fs.statfs(path), du: d.du.get(path, nowMs) });
   }
   return out.sort((a, b) => byCodeUnit(a.name, b.name));
 }
@@ -320,8 +337,13 @@ export async function collectSnapshot(d: CollectorDeps, resolver: CgroupResolver
   for (const [uid, sb] of ready) {
     const pod = known.get(uid);
     const sandboxCgroup = resolver.resolve(sb.id, uid);
-    const podCgroup = resolver.podCgroup(uid);
-    const podStats = podCgroup === undefined ? undefined : readCgroup(d.fs, d.layout, podCgroup);
+    // The remembered pod cgroup is read unverified (one read less per pod); looked up again when it is gone.
+    let podCgroup = resolver.podCgroup(uid, false);
+    let podStats = podCgroup === undefined ? undefined : readCgroup(d.fs, d.layout, podCgroup);
+    if (podCgroup !== undefined && podStats === undefined) {
+      podCgroup = resolver.podCgroup(uid);
+      podStats = podCgroup === undefined ? undefined : readCgroup(d.fs, d.layout, podCgroup);
+    }
     if (podCgroup !== undefined) live.add(podCgroup);
     const podCores = podStats?.cpuUsageNanos === undefined ? undefined : d.cpu.observe(podCgroup!, atMs, podStats.cpuUsageNanos);
     if (sandboxCgroup !== undefined) live.add(sandboxCgroup);
@@ -405,6 +427,7 @@ export async function collectSnapshot(d: CollectorDeps, resolver: CgroupResolver
   const ids = new Set(containers.map((c) => c.id));
   for (const k of [...d.logPaths.keys()]) if (!ids.has(k)) d.logPaths.delete(k);
   resolver.retain(new Set([...ready.values()].map((s) => s.id).concat(containers.map((c) => c.id))), new Set(ready.keys()));
+  for (const uid of [...d.volumeDirs.keys()]) if (!ready.has(uid)) d.volumeDirs.delete(uid);
   d.du.prune(atMs - 10 * 60_000);
   return { atMs, nodeName: d.nodeName, node, pods, partial };
 }

@@ -1,8 +1,10 @@
 /**
  * `createStatsHandler`: serves `/stats/summary`, `/metrics/resource` and `/metrics/cadvisor` for the kubelet API
- * server (seam StatsHandler in src/kubelet/server/api/types.ts). Readings are taken on demand (concurrent requests
- * share one collection) and, when `housekeepingIntervalMs` > 0, also periodically so that the first scrape already
- * has a CPU rate (usageNanoCores needs two readings, as cAdvisor's housekeeping provides).
+ * server (seam StatsHandler in src/kubelet/server/api/types.ts). When `housekeepingIntervalMs` > 0 a reading is taken
+ * periodically, so that the first scrape already has a CPU rate (usageNanoCores needs two readings), and requests are
+ * answered from the last reading while it is younger than `maxSnapshotAgeMs` (default: 1.5 × the interval) —
+ * as the upstream kubelet answers from cAdvisor's housekeeping samples; the `time` fields are the reading's. Otherwise
+ * a reading is taken on demand (concurrent requests share one collection).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock, TimerHandle } from '../../util/clock.js';
@@ -45,6 +47,12 @@ export interface StatsHandlerDeps {
   logger?: Logger;
   /** Background sampling period (default 10 000 ms; 0 = only on demand). */
   housekeepingIntervalMs?: number;
+  /**
+   * Requests reuse the last reading while it is younger than this (default: 1.5 × the housekeeping interval, so that a
+   * tick running late does not make requests collect on their own — at 10 s, 15 s: cAdvisor's longest housekeeping
+   * interval; 0 = every request takes a reading).
+   */
+  maxSnapshotAgeMs?: number;
   /** How long directory usage (volumes, logs) is reused (default 60 000 ms). */
   diskUsageTtlMs?: number;
 }
@@ -81,6 +89,8 @@ export function createStatsHandler(deps: StatsHandlerDeps): StatsService {
     procRoot,
     cpu: new CpuRateCache(),
     du: new DiskUsageCache(deps.fs, deps.diskUsageTtlMs ?? 60_000),
+    volumeDirs: new Map(),
+    volumeListTtlMs: deps.diskUsageTtlMs ?? 60_000,
     now: () => deps.clock.now(),
     selfCgroup: selfCgroupPath(deps.fs.readFile(`${procRoot}/self/cgroup`), layout.version),
     logPaths: new Map(),
@@ -90,12 +100,25 @@ export function createStatsHandler(deps: StatsHandlerDeps): StatsService {
   let timer: TimerHandle | undefined;
   let running = false;
   const interval = deps.housekeepingIntervalMs ?? 10_000;
+  const maxAge = deps.maxSnapshotAgeMs ?? interval * 1.5;
+  let last: StatsSnapshot | undefined;
 
   const snapshot = (): Promise<StatsSnapshot> => {
-    inflight ??= collectSnapshot(cd, resolver).finally(() => {
-      inflight = undefined;
-    });
+    inflight ??= collectSnapshot(cd, resolver)
+      .then((s) => (last = s))
+      .finally(() => {
+        inflight = undefined;
+      });
     return inflight;
+  };
+
+  /** The last reading while it is fresh enough (see the module comment), else a new one. */
+  const recent = (): Promise<StatsSnapshot> => {
+    if (last !== undefined && maxAge > 0) {
+      const age = deps.clock.now() - last.atMs;
+      if (age >= 0 && age < maxAge) return Promise.resolve(last);
+    }
+    return snapshot();
   };
 
   const tick = (): void => {
@@ -110,7 +133,7 @@ export function createStatsHandler(deps: StatsHandlerDeps): StatsService {
   const serve = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
     const url = new URL(req.url ?? path, 'http://localhost');
     try {
-      const s = await snapshot();
+      const s = await recent();
       if (path === '/stats/summary') {
         const only = url.searchParams.get('only_cpu_and_memory') === 'true';
         send(res, 200, 'application/json', JSON.stringify(buildSummary(s, only)));

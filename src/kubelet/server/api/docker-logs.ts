@@ -49,37 +49,42 @@ export class DockerDemux extends Transform {
  * while keeping backpressure (nothing is read while the caller waits for the client).
  */
 export async function* coalesced(r: Readable): AsyncGenerator<Buffer> {
-  for (;;) {
-    const chunk = r.read() as Buffer | null;
-    if (chunk !== null) {
-      yield chunk;
-      continue;
+  // One listener for the whole read: an error while the caller waits between chunks must not go unhandled.
+  let failed: Error | undefined;
+  let wake: (() => void) | undefined;
+  const onError = (err: Error): void => {
+    failed ??= err;
+    wake?.();
+  };
+  const onEvent = (): void => wake?.();
+  r.on('error', onError);
+  r.on('readable', onEvent);
+  r.on('end', onEvent);
+  r.on('close', onEvent);
+  try {
+    for (;;) {
+      if (failed !== undefined) throw failed;
+      const chunk = r.read() as Buffer | null;
+      if (chunk !== null) {
+        yield chunk;
+        continue;
+      }
+      if (r.readableEnded) return;
+      if (r.destroyed) {
+        const err = failed ?? r.errored;
+        if (err !== null && err !== undefined) throw err;
+        return;
+      }
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
     }
-    if (r.readableEnded) return;
-    if (r.destroyed) {
-      if (r.errored !== null) throw r.errored;
-      return;
-    }
-    await new Promise<void>((resolve, reject) => {
-      const done = (): void => {
-        off();
-        resolve();
-      };
-      const fail = (err: Error): void => {
-        off();
-        reject(err);
-      };
-      const off = (): void => {
-        r.off('readable', done);
-        r.off('end', done);
-        r.off('close', done);
-        r.off('error', fail);
-      };
-      r.on('readable', done);
-      r.on('end', done);
-      r.on('close', done);
-      r.on('error', fail);
-    });
+  } finally {
+    r.off('readable', onEvent);
+    r.off('end', onEvent);
+    r.off('close', onEvent);
+    // Errors after the read (the request aborted once done) are nobody's: keep them handled.
+    r.off('error', onError);
+    r.on('error', () => undefined);
   }
 }
 

@@ -155,4 +155,20 @@ describe('Docker engine stream batching', () => {
     failing.destroy(new Error('engine went away'));
     await expect(n2).rejects.toThrow('engine went away');
   });
+
+  it('keeps errors handled between chunks and after the read (the engine request aborted once done)', async () => {
+    const src = new PassThrough();
+    src.write(frame('a\n'));
+    const it1 = coalesced(src)[Symbol.asyncIterator]();
+    expect((await it1.next()).done).toBe(false);
+    // The consumer is busy (waiting for its client): the source fails meanwhile.
+    src.destroy(new Error('reset'));
+    await new Promise((r) => setImmediate(r));
+    await expect(it1.next()).rejects.toThrow('reset');
+    const done = new PassThrough();
+    done.end(frame('b\n'));
+    for await (const c of coalesced(done)) expect(c.length).toBeGreaterThan(0);
+    done.destroy(new Error('aborted after the end')); // would be an uncaught exception without a listener
+    await new Promise((r) => setImmediate(r));
+  });
 });

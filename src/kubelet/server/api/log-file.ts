@@ -7,38 +7,13 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
-import { CriLogParser, type LogLine } from '../../../cri/containerd/logs.js';
+import { CriLogParser, tailStart, type LogLine } from '../../../cri/containerd/logs.js';
+
+export { tailStart };
 import type { Clock } from '../../../util/clock.js';
 import type { LogRequest } from './log-request.js';
 
 const CHUNK = 64 * 1024;
-
-/** Byte offset where the last `tailLines` records of a file of `size` bytes begin (reads backwards). */
-export async function tailStart(fh: Pick<FileHandle, 'read'>, size: number, tailLines: number): Promise<number> {
-  if (tailLines <= 0) return size;
-  const buf = Buffer.alloc(Math.min(CHUNK, Math.max(1, size)));
-  let end = size;
-  let count = 0;
-  let skipFinal = true;
-  while (end > 0) {
-    const start = Math.max(0, end - buf.length);
-    const { bytesRead } = await fh.read(buf, 0, end - start, start);
-    for (let i = bytesRead - 1; i >= 0; i--) {
-      if (buf[i] !== 0x0a) {
-        skipFinal = false;
-        continue;
-      }
-      // The newline that ends the file closes the last record; it does not separate two records.
-      if (skipFinal) {
-        skipFinal = false;
-        continue;
-      }
-      if (++count === tailLines) return start + i + 1;
-    }
-    end = start;
-  }
-  return 0;
-}
 
 /** Where lines go: resolves false once no more should be written (limit reached or the client left). */
 export interface LineSink {
