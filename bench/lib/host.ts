@@ -2,6 +2,7 @@
  * Host helpers of the benchmarks that run agents themselves (bench/kubelet-exec-vs-upstream.ts,
  * bench/hollow-nodes.ts): the node address, cgroup roots for an upstream kubelet, and mount cleanup.
  */
+import { listChains, removeLeftoverChains } from './chains.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -111,11 +112,16 @@ export interface RealClusterBench {
 /**
  * The common start of the benchmarks that run agents against the real control plane: kubectl of `binDir` first on
  * PATH, the harness pointed at `kubeconfig`, the cluster (refused when it is not the real one), the client CA, the
- * node address and a work directory `<tmp>/<name>-<pid>` registered for removal.
+ * node address and a work directory `<tmp>/<name>-<pid>` registered for removal; host iptables chains the run's agents
+ * create are removed at the end.
  */
 export async function realClusterBench(o: { binDir: string; kubeconfig: string; name: string; stack: Pick<CleanupStack, 'onCleanup'> }): Promise<RealClusterBench> {
   process.env.PATH = `${o.binDir}:${process.env.PATH ?? ''}`;
   process.env.NODELET_E2E_KUBECONFIG = o.kubeconfig;
+  // The upstream kubelet leaves KUBE-FIREWALL/-KUBELET-CANARY/-IPTABLES-HINT in the host's tables (and portmap CNI-*
+  // chains): removed at the very end (registered first), those that appeared during the run only.
+  const chainsBefore = listChains(/^(KUBE|CNI)-/);
+  o.stack.onCleanup('iptables chains', () => void removeLeftoverChains(chainsBefore));
   const cluster = await startCluster();
   if (!cluster.external) throw new Error('needs the real API server (--kubeconfig)');
   const caFile = await cluster.kubeletClientCaFile();
