@@ -48,30 +48,25 @@ import {
   startNodelet as startNodeletOf,
   startUpstreamKubelet,
   waitPodReady,
+  AGENT_LABEL,
+  benchArg,
+  commonBenchArgs,
+  type AgentKind,
 } from './lib/upstream-agents.js';
 
-const arg = (name: string): string | undefined => process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.split('=').slice(1).join('=');
-const KUBECONFIG = arg('kubeconfig') ?? process.env.NODELET_E2E_KUBECONFIG ?? '/tmp/k8s-real/admin.kubeconfig';
-const BIN = process.env.K8S_BIN_DIR ?? join(dirname(KUBECONFIG), 'bin');
+const ARGS = commonBenchArgs();
+const arg = benchArg;
+const { kubeconfig: KUBECONFIG, bin: BIN, nodeA: NODE_A, nodeB: NODE_B, prefix: PREFIX, portBase: PORT, subnet: NET, writeDoc: WRITE_DOC } = ARGS;
 const RUNS = Number(arg('runs') ?? 100);
 const SIZE_MIB = Number(arg('size-mib') ?? 1024);
-const [NODE_A = 'h1-a', NODE_B = 'h1-b'] = (arg('nodes') ?? 'h1-a,h1-b').split(',');
-const PREFIX = arg('prefix') ?? 'h1';
-const PORT = Number(arg('port-base') ?? 21000);
-const NET = arg('subnet') ?? '10.231.1'; // the first three octets of a /24 of one's own
-const WRITE_DOC = !process.argv.includes('--no-doc');
 const NS = `${PREFIX}-bench-streaming`;
 const IMAGE = 'localhost/nodelet/testbox:1.0';
 const HTTP_PORT = 18081;
 const CG_NODELET = `${PREFIX}-bench-nodelet`;
 const CG_KUBELET = `${PREFIX}-bench-kubelet`;
 
-type Target = 'nodelet-containerd' | 'kubelet-containerd' | 'nodelet-docker';
-const LABEL: Record<Target, string> = {
-  'nodelet-containerd': 'nodelet on containerd',
-  'kubelet-containerd': 'upstream kubelet v1.33.3 on containerd',
-  'nodelet-docker': 'nodelet on Docker',
-};
+type Target = AgentKind;
+const LABEL = AGENT_LABEL;
 
 /** What one target runs on: the pod, and the PIDs whose CPU counts as agent and runtime. */
 interface Running {

@@ -44,20 +44,19 @@ import {
   startNodelet,
   startUpstreamKubelet,
   waitPodReady,
+  AGENT_LABEL,
+  benchArg,
+  commonBenchArgs,
+  type AgentKind,
 } from './lib/upstream-agents.js';
 
-const arg = (name: string): string | undefined => process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.split('=').slice(1).join('=');
-const KUBECONFIG = arg('kubeconfig') ?? process.env.NODELET_E2E_KUBECONFIG ?? '/tmp/k8s-real/admin.kubeconfig';
-const BIN = process.env.K8S_BIN_DIR ?? join(dirname(KUBECONFIG), 'bin');
+const ARGS = commonBenchArgs();
+const arg = benchArg;
+const { kubeconfig: KUBECONFIG, bin: BIN, nodeA: NODE_A, nodeB: NODE_B, prefix: PREFIX, portBase: PORT, subnet: NET, writeDoc: WRITE_DOC } = ARGS;
 const RUNS = Number(arg('runs') ?? 3);
 const TAIL_RUNS = Number(arg('tail-runs') ?? 15);
-const [NODE_A = 'h1-a', NODE_B = 'h1-b'] = (arg('nodes') ?? 'h1-a,h1-b').split(',');
-const PREFIX = arg('prefix') ?? 'h1';
-const PORT = Number(arg('port-base') ?? 21000);
-const NET = arg('subnet') ?? '10.231.1';
 const BASELINE = arg('baseline-entry');
 const ONLY = arg('only');
-const WRITE_DOC = !process.argv.includes('--no-doc');
 const NS = `${PREFIX}-bench-logs`;
 const IMAGE = 'localhost/nodelet/testbox:1.0';
 const CG_NODELET = `${PREFIX}-bench-nodelet`;
@@ -70,12 +69,8 @@ const LINE = 'x'.repeat(99);
 const expected = (bytes: number): number => bytes + 5;
 const TAIL_BYTES = 99 * 100 + 5;
 
-type Kind = 'nodelet-containerd' | 'kubelet-containerd' | 'nodelet-docker';
-const LABEL: Record<Kind, string> = {
-  'nodelet-containerd': 'nodelet on containerd',
-  'kubelet-containerd': 'upstream kubelet v1.33.3 on containerd',
-  'nodelet-docker': 'nodelet on Docker',
-};
+type Kind = AgentKind;
+const LABEL = AGENT_LABEL;
 
 /** One measured agent: its pods and the processes whose cost counts. */
 interface Target {

@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CriRuntime } from '../../src/cri/containerd/index.js';
 import { startPrivateContainerd, type PrivateContainerd } from '../../src/cri/containerd/testing.js';
 import { runNodelet, waitFor, type Cluster, type NodeletProcess } from '../../test/e2e/harness/index.js';
@@ -16,6 +16,50 @@ import { unmountUnder, writeIsolatedKubeletConfig } from './host.js';
 import { clockTicks, stopChild } from './proc.js';
 
 type Stack = Pick<CleanupStack, 'onCleanup'>;
+
+/** The three agents these benches compare. */
+export type AgentKind = 'nodelet-containerd' | 'kubelet-containerd' | 'nodelet-docker';
+
+/** Their row labels. */
+export const AGENT_LABEL: Record<AgentKind, string> = {
+  'nodelet-containerd': 'nodelet on containerd',
+  'kubelet-containerd': 'upstream kubelet v1.33.3 on containerd',
+  'nodelet-docker': 'nodelet on Docker',
+};
+
+/** `--name=value` of this process's arguments. */
+export const benchArg = (name: string): string | undefined =>
+  process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.split('=').slice(1).join('=');
+
+/** The arguments every agents-vs-upstream bench takes (defaults: one session's allocation, pass your own). */
+export interface CommonBenchArgs {
+  kubeconfig: string;
+  /** kubectl and the upstream binaries: $K8S_BIN_DIR, else `bin` beside the kubeconfig. */
+  bin: string;
+  nodeA: string;
+  nodeB: string;
+  prefix: string;
+  portBase: number;
+  /** The first three octets of a /24 of one's own. */
+  subnet: string;
+  writeDoc: boolean;
+}
+
+/** Parses {@link CommonBenchArgs} (--kubeconfig, --nodes=a,b, --prefix, --port-base, --subnet, --no-doc). */
+export function commonBenchArgs(): CommonBenchArgs {
+  const kubeconfig = benchArg('kubeconfig') ?? process.env.NODELET_E2E_KUBECONFIG ?? '/tmp/k8s-real/admin.kubeconfig';
+  const [nodeA = 'h1-a', nodeB = 'h1-b'] = (benchArg('nodes') ?? 'h1-a,h1-b').split(',');
+  return {
+    kubeconfig,
+    bin: process.env.K8S_BIN_DIR ?? join(dirname(kubeconfig), 'bin'),
+    nodeA,
+    nodeB,
+    prefix: benchArg('prefix') ?? 'h1',
+    portBase: Number(benchArg('port-base') ?? 21000),
+    subnet: benchArg('subnet') ?? '10.231.1',
+    writeDoc: !process.argv.includes('--no-doc'),
+  };
+}
 
 /** utime+stime of `pid` and of its reaped children (cutime+cstime), in seconds. */
 export function cpuWithChildren(pid: number): number {
