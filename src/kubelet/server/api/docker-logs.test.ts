@@ -28,3 +28,50 @@ describe('Docker engine log stream', () => {
     expect(engineLogQuery({ follow: false, previous: false, timestamps: false, tailLines: undefined, sinceMs: undefined, limitBytes: undefined })).toBe('stdout=1&stderr=1&follow=0&timestamps=0');
   });
 });
+
+describe('createEngineLogReader against an engine that never stops sending', () => {
+  it('aborts and byte limits at random points end the read without an uncaught error', async () => {
+    const { createServer } = await import('node:http');
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { Writable } = await import('node:stream');
+    const { createEngineLogReader } = await import('./docker-logs.js');
+    const dir = mkdtempSync(join(tmpdir(), 'nl-engine-'));
+    const sock = join(dir, 'docker.sock');
+    const server = createServer((req, res) => {
+      if ((req.url ?? '').includes('/json')) {
+        res.end(JSON.stringify({ Config: { Tty: true } }));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/vnd.docker.raw-stream' });
+      const t = setInterval(() => res.write('x'.repeat(100) + '\n'), 1);
+      res.on('close', () => clearInterval(t));
+    });
+    await new Promise<void>((r) => server.listen(sock, r));
+    const uncaught: unknown[] = [];
+    const onUncaught = (e: unknown): void => void uncaught.push(e);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const read = createEngineLogReader(sock);
+      await Promise.all(
+        Array.from({ length: 60 }, async (_, i) => {
+          const ac = new AbortController();
+          let got = 0;
+          const out = new Writable({ write: (c: Buffer, _e, cb) => ((got += c.length), cb()) });
+          const request = { follow: true, timestamps: false, ...(i % 3 === 0 ? { limitBytes: 500 + i * 37 } : {}) } as never;
+          if (i % 3 !== 0) setTimeout(() => ac.abort(), i % 25);
+          await read('c', request, out, ac.signal);
+          if (i % 3 === 0) expect(got).toBe(500 + i * 37);
+        }),
+      );
+      await new Promise((r) => setTimeout(r, 50));
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 20_000);
+});

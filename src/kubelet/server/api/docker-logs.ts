@@ -102,10 +102,35 @@ async function write(out: Writable, chunk: Buffer): Promise<void> {
   });
 }
 
+/**
+ * GET on the engine socket. An abort destroys the request (and with it the response); the request and the response
+ * have error listeners for their whole life, so what they emit after an abort is never an uncaught exception (an
+ * AbortSignal given to http.get destroyed them from inside the abort dispatch, where a stream without a listener at
+ * that moment crashed the daemon).
+ */
 function get(socketPath: string, path: string, signal: AbortSignal): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ socketPath, path, signal }, resolve);
+    if (signal.aborted) {
+      reject(new Error('engine log request aborted'));
+      return;
+    }
+    let response: http.IncomingMessage | undefined;
+    const onAbort = (): void => {
+      response?.destroy();
+      req.destroy();
+    };
+    const forget = (): void => signal.removeEventListener('abort', onAbort);
+    const req = http.get({ socketPath, path }, (res) => {
+      response = res;
+      res.on('error', () => undefined); // readers see errors through their own listeners
+      res.once('close', forget);
+      resolve(res);
+    });
     req.on('error', reject);
+    req.once('close', () => {
+      if (response === undefined) forget();
+    });
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 }
 
