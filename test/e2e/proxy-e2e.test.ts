@@ -112,6 +112,14 @@ function webPod(name: string): object {
   };
 }
 
+/** `o` without `spec.healthCheckNodePort` (a copy when it has one). */
+function withoutHealthCheckNodePort(o: object): object {
+  const spec = (o as { spec?: { healthCheckNodePort?: number } }).spec;
+  if (spec?.healthCheckNodePort === undefined) return o;
+  const { healthCheckNodePort: _omit, ...rest } = spec;
+  return { ...o, spec: rest };
+}
+
 /** Applied as one multi-document stream (the test API server has no OpenAPI for kubectl to validate a v1 List). */
 const objects: object[] = [
     ...WEB.map(webPod),
@@ -144,7 +152,8 @@ const objects: object[] = [
       apiVersion: 'v1',
       kind: 'Service',
       metadata: { name: 'web-local', namespace: NS },
-      // healthCheckNodePort given (allowed for LB + Local): the test API server does not allocate one.
+      // healthCheckNodePort given (allowed for LB + Local): the test API server does not allocate one (the real one
+      // does: removed before applying there).
       spec: { type: 'LoadBalancer', externalTrafficPolicy: 'Local', healthCheckNodePort: 32707, ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] },
     },
     {
@@ -249,7 +258,10 @@ beforeAll(async () => {
     { name: 'nlpx-proxy' },
   );
   await cluster.freshNamespace(NS); // a real cluster may still hold the namespace of an earlier run
-  await cluster.kubectlOk(['apply', '-f', '-'], { input: objects.map((o) => stringify(o)).join('---\n') });
+  // The real server allocates the health check port itself: a fixed one can collide with a port another file's
+  // service was given on the shared control plane ("provided port is already allocated").
+  const applied = cluster.external ? objects.map(withoutHealthCheckNodePort) : objects;
+  await cluster.kubectlOk(['apply', '-f', '-'], { input: applied.map((o) => stringify(o)).join('---\n') });
   clusterIP = (await kc(['get', 'svc', 'web', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
   nodePort = Number(await kc(['get', 'svc', 'web-np', '-o', 'jsonpath={.spec.ports[0].nodePort}']));
   // All three backends ready in the slice (the EndpointSlice controller follows the pods' Ready conditions).
