@@ -1,5 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { DockerDemux, engineLogQuery } from './docker-logs.js';
+import { createEngineLogReader, engineLogQuery, FrameSplitter } from './docker-logs.js';
 
 const frame = (stream: number, text: string): Buffer => {
   const payload = Buffer.from(text);
@@ -10,15 +15,14 @@ const frame = (stream: number, text: string): Buffer => {
 };
 
 describe('Docker engine log stream', () => {
-  it('demultiplexes frames split anywhere across chunks, one output chunk per input chunk', async () => {
+  it('demultiplexes frames split anywhere across chunks, one output chunk per input chunk', () => {
     const all = Buffer.concat([frame(1, 'one\n'), frame(2, 'err\n'), frame(1, 'two\n')]);
-    const d = new DockerDemux();
+    const d = new FrameSplitter();
     const out: string[] = [];
-    d.on('data', (c: Buffer) => out.push(c.toString()));
-    d.write(all.subarray(0, 5));
-    d.write(all.subarray(5, 26));
-    d.end(all.subarray(26));
-    await new Promise((r) => d.on('end', r));
+    for (const part of [all.subarray(0, 5), all.subarray(5, 26), all.subarray(26)]) {
+      const c = d.push(part);
+      if (c !== undefined) out.push(c.toString());
+    }
     expect(out.join('')).toBe('one\nerr\ntwo\n');
     expect(out).toEqual(['one\nerr\n', 'two\n']);
   });
@@ -31,12 +35,6 @@ describe('Docker engine log stream', () => {
 
 describe('createEngineLogReader against an engine that never stops sending', () => {
   it('aborts and byte limits at random points end the read without an uncaught error', async () => {
-    const { createServer } = await import('node:http');
-    const { mkdtempSync, rmSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const { Writable } = await import('node:stream');
-    const { createEngineLogReader } = await import('./docker-logs.js');
     const dir = mkdtempSync(join(tmpdir(), 'nl-engine-'));
     const sock = join(dir, 'docker.sock');
     const server = createServer((req, res) => {

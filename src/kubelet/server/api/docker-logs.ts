@@ -5,7 +5,7 @@
  * whatever the log size (the engine does `tail` itself, reading its json-file backwards).
  */
 import http from 'node:http';
-import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { LogRequest } from './log-request.js';
 
 /** Reads a container's log into `out` (see the module comment). Rejects when the engine answers an error. */
@@ -28,17 +28,6 @@ export class FrameSplitter {
     this.#pending = Buffer.from(buf);
     if (parts.length === 0) return undefined;
     return parts.length === 1 ? parts[0] : Buffer.concat(parts);
-  }
-}
-
-/** Splits a multiplexed stream into payloads (frames may span chunks); one output chunk per input chunk. */
-export class DockerDemux extends Transform {
-  readonly #split = new FrameSplitter();
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    const out = this.#split.push(chunk);
-    if (out !== undefined) this.push(out);
-    cb();
   }
 }
 
